@@ -1,0 +1,23 @@
+/**
+ * quass command line: `deno task quass <command> ...`. Each command lives in its own file
+ * under src/cli/ and only parses flags and calls functions in src/.
+ * @module
+ */
+import { Command, CommanderError } from "@commander-js/extra-typings";
+import { runCli } from "./run.ts";
+import { simulateCommand } from "./simulate.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("quass")
+    .description("GPU-first quasi-steady-state (QUASS) CEST engine")
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  program.addCommand(simulateCommand());
+  return program;
+}
+
+if (import.meta.main) {
+  await runCli(buildProgram(), Deno.args);
+}
+
+export { CommanderError };
