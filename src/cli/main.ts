@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { runCli } from "./run.ts";
 import { simulateCommand } from "./simulate.ts";
+import { evaluateCommand } from "./evaluate.ts";
 
 export function buildProgram(): Command {
   const program = new Command("quass")
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride();
   program.addCommand(simulateCommand());
+  program.addCommand(evaluateCommand());
   return program;
 }
 

@@ -28,6 +28,8 @@ export interface KernelDescriptor {
   workgroupSize: number;
   /** One-line description for the kernel list. */
   doc?: string;
+  /** Helper WGSL files under shaders/ inserted after the constants, before `file`. */
+  includes?: string[];
 }
 
 /** A compiled kernel ready to dispatch. */
@@ -88,7 +90,8 @@ function _constLine(name: string, v: ConstValue): string {
 export function kernelSource(desc: KernelDescriptor, constants: Record<string, ConstValue> = {}): string {
   const lines = [_constLine("WG", desc.workgroupSize)];
   for (const [k, v] of Object.entries(constants)) lines.push(_constLine(k, v));
-  return `${shaderSource("prelude.wgsl")}\n${lines.join("\n")}\n${shaderSource(desc.file)}`;
+  const inc = (desc.includes ?? []).map((f) => shaderSource(f) + "\n").join("");
+  return `${shaderSource("prelude.wgsl")}\n${lines.join("\n")}\n${inc}${shaderSource(desc.file)}`;
 }
 
 const _cache = new WeakMap<GPUDevice, Map<string, CompiledKernel>>();

@@ -8,7 +8,7 @@
  * BMCTool's sign; pulseq-cest's C++ uses the opposite (pulseq-cest issue #26).
  * @module
  */
-import type { TissueModel } from "./model.ts";
+import type { MtLineshape, TissueModel } from "./model.ts";
 import { stateSize } from "./model.ts";
 
 /** Indices of the state vector. */
@@ -36,46 +36,56 @@ export function omega0PerPpm(model: TissueModel, b0T = model.b0T): number {
 
 /**
  * MT absorption lineshape G(Δω) in s such that the saturation rate is ω1²·G
- * (pulseq-cest convention: Lorentzian T2/(1+(Δω T2)²), no 1/π).
+ * (pulseq-cest convention: Lorentzian T2/(1+(Δω T2)²), no 1/π; "None" → 0).
+ * @param lineshape the pool's lineshape
+ * @param t2S the MT pool's T2, s
+ * @param dwRadPerS RF offset from the MT pool's resonance, rad/s
+ * @param w0PerPpm γ·B0 in rad/s per ppm (sets the SuperLorentzian's 1-ppm bridge)
  */
 export function mtLineshape(
-  lineshape: "Lorentzian" | "SuperLorentzian",
+  lineshape: MtLineshape,
   t2S: number,
   dwRadPerS: number,
   w0PerPpm: number,
 ): number {
   if (lineshape === "Lorentzian") return t2S / (1 + (dwRadPerS * t2S) ** 2);
+  if (lineshape === "None") return 0;
   return superLorentzian(t2S, dwRadPerS, w0PerPpm);
 }
 
-function _slRaw(t2S: number, dw: number): number {
-  // π·∫₀¹ √(2/π) T2/|3u²−1| exp(−2(Δω T2/|3u²−1|)²) du, sampled at u = 0, 0.01, …, 1
+/**
+ * The SuperLorentzian integral π·∫₀¹ √(2/π) T2/|3u²−1| exp(−2(Δω T2/|3u²−1|)²) du,
+ * sampled as pulseq-cest does (101 points u = 0, 0.01, …, 1, step 0.01, no end weights).
+ */
+export function superLorentzianIntegral(t2S: number, dwRadPerS: number): number {
   let s = 0;
-  for (let i = 0; i <= 100; i++) {
-    const u = i / 100;
+  const c = Math.sqrt(2 / Math.PI);
+  for (let i = 0; i < 101; i++) {
+    const u = 0.01 * i;
     const d = Math.abs(3 * u * u - 1);
-    s += 0.01 * Math.sqrt(2 / Math.PI) * (t2S / d) * Math.exp(-2 * ((dw * t2S) / d) ** 2);
+    s += (c * t2S / d) * Math.exp(-2 * ((dwRadPerS * t2S) / d) ** 2);
   }
-  return Math.PI * s;
+  return s * Math.PI * 0.01;
 }
 
 /**
- * SuperLorentzian lineshape as in pulseq-cest: the integral for |Δω| ≥ 1 ppm, a cubic
- * Hermite bridge (tangent weight 30 Hz-equivalent) inside, where the integral diverges.
+ * SuperLorentzian lineshape exactly as pulseq-cest's `MTPool::GetMTLineAtCurrentOffset`
+ * (SimulationParameters.cpp): the integral for |Δω| ≥ ω0 (1 ppm); inside, where the integral
+ * has its pole (u = 1/√3), a cubic Hermite spline through the integral at
+ * x1 = −100 − ω0 and x2 = 100 + ω0 rad/s with tangents 30·(y(x1) − y(−300 − ω0)) and
+ * 30·(y(300 + ω0) − y(x2)), parameter c = |(Δω − x1 + 1)/(x2 − x1 + 1)|. The constants
+ * (30, ±100, ±300, the +1) are pulseq-cest's empirical choices, kept so that spectra match.
  */
 export function superLorentzian(t2S: number, dwRadPerS: number, w0PerPpm: number): number {
-  const cutoff = w0PerPpm; // 1 ppm in rad/s
-  if (Math.abs(dwRadPerS) >= cutoff) return _slRaw(t2S, dwRadPerS);
-  // Bridge from −cutoff to +cutoff with slopes taken from the integral just outside.
-  const h = 1e-6 * cutoff;
-  const y0 = _slRaw(t2S, -cutoff), y1 = _slRaw(t2S, cutoff);
-  const d0 = ((_slRaw(t2S, -cutoff) - _slRaw(t2S, -cutoff - h)) / h) * 30;
-  const d1 = ((_slRaw(t2S, cutoff + h) - _slRaw(t2S, cutoff)) / h) * 30;
-  const t = (dwRadPerS + cutoff) / (2 * cutoff);
-  const h00 = 2 * t ** 3 - 3 * t ** 2 + 1, h10 = t ** 3 - 2 * t ** 2 + t;
-  const h01 = -2 * t ** 3 + 3 * t ** 2, h11 = t ** 3 - t ** 2;
-  const span = 2 * cutoff / 30;
-  return h00 * y0 + h10 * span * d0 + h01 * y1 + h11 * span * d1;
+  if (Math.abs(dwRadPerS) >= w0PerPpm) return superLorentzianIntegral(t2S, dwRadPerS);
+  const x0 = -300 - w0PerPpm, x1 = -100 - w0PerPpm, x2 = 100 + w0PerPpm, x3 = 300 + w0PerPpm;
+  const y0 = superLorentzianIntegral(t2S, x0), y1 = superLorentzianIntegral(t2S, x1);
+  const y2 = superLorentzianIntegral(t2S, x2), y3 = superLorentzianIntegral(t2S, x3);
+  const d1 = 30 * (y1 - y0), d2 = 30 * (y3 - y2);
+  const c = Math.abs((dwRadPerS - x1 + 1) / (x2 - x1 + 1));
+  const c2 = c * c, c3 = c2 * c;
+  return (2 * c3 - 3 * c2 + 1) * y1 + (-2 * c3 + 3 * c2) * y2 + (c3 - 2 * c2 + c) * d1 +
+    (c3 - c2) * d2;
 }
 
 /**

@@ -27,8 +27,11 @@ export interface CestPool {
   dwPpm: number;
 }
 
-/** MT lineshapes of pulseq-cest's z-only `mt_pool`. */
-export type MtLineshape = "Lorentzian" | "SuperLorentzian";
+/**
+ * MT lineshapes of pulseq-cest's z-only `mt_pool`. "None" keeps the pool (exchange and
+ * relaxation) but it is not saturated by the RF (pulseq-cest's `None`).
+ */
+export type MtLineshape = "Lorentzian" | "SuperLorentzian" | "None";
 
 /** The semisolid pool in pulseq-cest's z-only form (saturated through its lineshape). */
 export interface MtPool {
@@ -49,7 +52,11 @@ export interface TissueModel {
   b0T: number;
   /** γ, rad/(s·µT). */
   gammaRadPerSUT: number;
-  /** B0 inhomogeneity, ppm (pulseq-cest sign convention). */
+  /**
+   * B0 inhomogeneity, ppm. A positive value moves the whole Z-spectrum to higher offsets,
+   * Z(offset; s) = Z(offset − s; 0) (BMCTool's sign; pulseq-cest's C++ uses the opposite,
+   * pulseq-cest issue #26). All reference files use 0.
+   */
   b0InhomPpm: number;
   /** Relative B1 (multiplies the protocol's B1). */
   relB1: number;

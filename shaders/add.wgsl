@@ -1,0 +1,43 @@
+// Element-wise sums: out = a + b, broadcast add of a table, accumulation and column sums
+// (the backward of a broadcast add and of a bias).
+struct Params { n: u32, inner: u32 }
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
+
+// out[i] = a[i] + b[i]
+@compute @workgroup_size(WG)
+fn add(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat_id(gid, nwg);
+  if (i >= p.n) { return; }
+  out[i] = a[i] + b[i];
+}
+
+// out[i] = a[i] + b[i % inner]  (a table [inner] added to every row of a [n / inner, inner])
+@compute @workgroup_size(WG)
+fn add_broadcast(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat_id(gid, nwg);
+  if (i >= p.n) { return; }
+  out[i] = a[i] + b[i % p.inner];
+}
+
+// out[i] += a[i]  (b unused)
+@compute @workgroup_size(WG)
+fn add_acc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat_id(gid, nwg);
+  if (i >= p.n) { return; }
+  out[i] += a[i];
+}
+
+// out[j] += Σ_r a[r * inner + j] for j < inner, r < n / inner (b unused). One thread per
+// column, rows summed in order.
+@compute @workgroup_size(WG)
+fn col_sum_acc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let j = flat_id(gid, nwg);
+  if (j >= p.inner) { return; }
+  let rows = p.n / p.inner;
+  var s = 0.0;
+  for (var r = 0u; r < rows; r++) { s += a[r * p.inner + j]; }
+  out[j] += s;
+}

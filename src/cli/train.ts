@@ -1,0 +1,119 @@
+/**
+ * `quass train`: trains one of the six architectures on a paired dataset.
+ *
+ *     deno task quass train --arch lstm-attention --data data/train.safetensors --out runs/a \
+ *       [--preset paper|default|tiny] [--epochs N] [--batch 256] [--lr 1e-4] [--hidden H] \
+ *       [--heads 4] [--embed E] [--seed S] [--patience P] [--noise SIGMA] [--clip NORM] \
+ *       [--residual | --direct] [--resume]
+ * @module
+ */
+import { Command, Option } from "@commander-js/extra-typings";
+import cliProgress from "cli-progress";
+import process from "node:process";
+import { InputError } from "../util/errors.ts";
+import { describeGpu, getGpu } from "../gpu/device.ts";
+import { ARCHS, isArch } from "../nn/models/mod.ts";
+import { type ConfigOverrides, type PresetName, PRESETS, resolveConfig } from "../nn/presets.ts";
+import { readTrainingData, train } from "../nn/train.ts";
+import { configFromJson, runPaths } from "../nn/checkpoint.ts";
+import { parseInteger, parseNonNegative, parsePositive } from "./_args.ts";
+
+/** The `train` command. */
+export function trainCommand() {
+  return new Command("train")
+    .description("Train a network mapping short-saturation Z-spectra to QUASS spectra")
+    .addOption(new Option("--arch <name>", "architecture").choices(ARCHS).makeOptionMandatory())
+    .requiredOption("--data <file>", "training dataset (.safetensors with input, target, offsets_ppm)")
+    .requiredOption("--out <dir>", "run directory (checkpoints, config.json, log.jsonl)")
+    .addOption(new Option("--preset <name>", "size and hyper-parameter preset").choices(PRESETS).default("default"))
+    .option("--epochs <n>", "epochs")
+    .option("--batch <n>", "spectra per mini-batch")
+    .option("--lr <x>", "Adam learning rate")
+    .option("--hidden <n>", "hidden size H")
+    .option("--embed <n>", "input embedding size E (lstm-attention)")
+    .option("--heads <n>", "attention heads (lstm-attention)")
+    .option("--seed <n>", "random seed (init, shuffling, noise)", "0")
+    .option("--patience <n>", "early stopping: epochs without improvement (0 = off)")
+    .option("--noise <sigma>", "σ of Gaussian noise added to training inputs (0 = off)")
+    .option("--clip <norm>", "clip the global gradient norm (\"inf\" = off)")
+    .option("--steps-per-submit <n>", "training steps per GPU submission")
+    .option("--residual", "predict target − input (default)")
+    .option("--direct", "predict the target directly")
+    .option("--resume", "continue the run in --out from its last completed epoch")
+    .action(async (o) => {
+      if (!isArch(o.arch)) throw new InputError(`--arch: unknown architecture "${o.arch}"`);
+      if (o.residual && o.direct) throw new InputError("--residual and --direct: give only one of them");
+      const int = (flag: string, v: string | undefined, min = 1) => (v === undefined ? undefined : parseInteger(flag, v, min));
+      const ov: ConfigOverrides = {
+        epochs: int("--epochs", o.epochs),
+        batch: int("--batch", o.batch),
+        lr: o.lr === undefined ? undefined : parsePositive("--lr", o.lr),
+        hidden: int("--hidden", o.hidden),
+        embed: int("--embed", o.embed),
+        heads: int("--heads", o.heads),
+        seed: int("--seed", o.seed, 0),
+        patience: int("--patience", o.patience, 0),
+        noise: o.noise === undefined ? undefined : parseNonNegative("--noise", o.noise),
+        clip: o.clip === undefined ? undefined : /^inf/i.test(o.clip) ? Infinity : parsePositive("--clip", o.clip),
+        stepsPerSubmit: int("--steps-per-submit", o.stepsPerSubmit),
+        residual: o.residual ? true : o.direct ? false : undefined,
+      };
+      const data = await readTrainingData(o.data);
+      let cfg;
+      try {
+        cfg = resolveConfig(o.arch, o.preset as PresetName, data.T, ov);
+      } catch (e) {
+        throw new InputError((e as Error).message);
+      }
+      if (o.resume) {
+        // The run's own settings win; only --epochs may extend it.
+        const p = runPaths(o.out).config;
+        let saved;
+        try {
+          saved = configFromJson(await Deno.readTextFile(p));
+        } catch {
+          throw new InputError(`${p}: cannot read the run's config; nothing to resume (drop --resume)`);
+        }
+        if (saved.model.arch !== o.arch) {
+          throw new InputError(`${p}: the run in ${o.out} trains "${saved.model.arch}", not "${o.arch}"; use --arch ${saved.model.arch}`);
+        }
+        cfg = { model: saved.model, train: { ...saved.train, epochs: ov.epochs ?? saved.train.epochs } };
+      }
+      const { device, info } = await getGpu();
+      console.error(
+        `quass train: ${cfg.model.arch} H=${cfg.model.hidden} on ${data.trainIdx.length} train / ${data.valIdx.length} val spectra; ${describeGpu(info)}`,
+      );
+      const bar = new cliProgress.SingleBar({
+        format: "epoch {ep} |{bar}| {percentage}% {value}/{total} | {sps} samples/s | loss {loss} | ETA {eta_formatted}",
+        noTTYOutput: true,
+        notTTYSchedule: 5000,
+        stream: process.stderr,
+      }, cliProgress.Presets.shades_classic);
+      let started = false;
+      const res = await train(device, data, cfg, {
+        out: o.out,
+        resume: !!o.resume,
+        onProgress: (p) => {
+          const payload = { ep: `${p.epoch}/${p.epochs}`, sps: p.samplesPerS.toFixed(0), loss: p.loss.toExponential(3) };
+          if (!started) {
+            bar.start(p.total, p.done, payload);
+            started = true;
+          } else bar.update(p.done, payload);
+        },
+        onEpoch: (e) => {
+          if (started) {
+            bar.stop();
+            started = false;
+          }
+          console.error(
+            `epoch ${e.epoch}: train ${e.train_loss?.toExponential(4) ?? "-"}  val ${e.val_loss.toExponential(4)}  ` +
+              `${e.samples_per_s.toFixed(0)} samples/s  ${e.time.toFixed(1)} s`,
+          );
+        },
+      });
+      console.error(
+        `quass train: best val MSE ${res.bestVal.toExponential(4)} at epoch ${res.bestEpoch}` +
+          `${res.stoppedEarly ? " (stopped early)" : ""}; weights in ${runPaths(o.out).model}`,
+      );
+    });
+}

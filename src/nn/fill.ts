@@ -1,0 +1,41 @@
+/**
+ * Filling buffers on the GPU inside a compute pass (zeroing gradients before a backward
+ * pass, which accumulates).
+ * @module
+ */
+import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
+import { cachedUniform } from "./_uniforms.ts";
+import type { BufRef } from "./types.ts";
+
+/** x[i] = value for i < n. */
+export const FILL = defineKernel({
+  name: "fill",
+  file: "fill.wgsl",
+  entryPoint: "fill",
+  bindings: ["storage", "uniform"],
+  workgroupSize: 256,
+  doc: "x[i] = value (zero gradients)",
+});
+
+/**
+ * Records x[0..n) = value into a pass.
+ * @param buf the buffer (or slice) to fill
+ * @param n number of f32 values
+ * @param value the value (default 0)
+ * @example
+ * fill(device, pass, moments, n, 0);
+ */
+export function fill(device: GPUDevice, pass: GPUComputePassEncoder, buf: BufRef, n: number, value = 0): void {
+  if (n <= 0) return;
+  const p = cachedUniform(device, [{ u32: n }, { f32: value }]);
+  dispatch(device, pass, getKernel(device, FILL), [buf, p], n);
+}
+
+/**
+ * Records x[0..n) = 0 into a pass (backward functions accumulate, so callers zero first).
+ * @example
+ * zeroFill(device, pass, grads, nParams);
+ */
+export function zeroFill(device: GPUDevice, pass: GPUComputePassEncoder, buf: BufRef, n: number): void {
+  fill(device, pass, buf, n, 0);
+}

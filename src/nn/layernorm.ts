@@ -1,0 +1,93 @@
+/**
+ * Layer normalisation over the channel dimension of [M, C] rows, forward and backward
+ * (llm.c layernorm_forward/backward).
+ * @module
+ */
+import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
+import { cachedUniform } from "./_uniforms.ts";
+import type { BufRef } from "./types.ts";
+
+/** Default ε added to the variance (PyTorch's and llm.c's value). */
+export const LAYERNORM_EPS = 1e-5;
+
+
+/** out, mean, rstd from inp, gamma, beta. */
+export const LAYERNORM_FORWARD = defineKernel({
+  name: "layernorm_forward",
+  file: "layernorm.wgsl",
+  entryPoint: "layernorm_forward",
+  bindings: ["storage", "storage", "storage", "read", "read", "read", "uniform"],
+  workgroupSize: 64,
+  doc: "layer norm forward, one thread per row",
+});
+
+/** dinp += ... */
+export const LAYERNORM_BACKWARD_INP = defineKernel({
+  name: "layernorm_backward_inp",
+  file: "layernorm.wgsl",
+  entryPoint: "layernorm_backward_inp",
+  bindings: ["storage", "read", "read", "read", "read", "read", "uniform"],
+  workgroupSize: 64,
+  doc: "layer norm backward to the input, one thread per row",
+});
+
+/** dgamma, dbeta += ... */
+export const LAYERNORM_BACKWARD_PARAMS = defineKernel({
+  name: "layernorm_backward_params",
+  file: "layernorm.wgsl",
+  entryPoint: "layernorm_backward_params",
+  bindings: ["storage", "storage", "read", "read", "read", "read", "uniform"],
+  workgroupSize: 64,
+  doc: "layer norm backward to gamma and beta, one thread per column",
+});
+
+/**
+ * Records out = (inp − mean)·rstd·gamma + beta per row, saving mean [M] and rstd [M] for
+ * the backward pass.
+ * @param eps added to the variance (default {@link LAYERNORM_EPS})
+ * @example
+ * layernormForward(device, pass, y, mean, rstd, x, gamma, beta, B * T, D);
+ */
+export function layernormForward(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  out: BufRef,
+  mean: BufRef,
+  rstd: BufRef,
+  inp: BufRef,
+  gamma: BufRef,
+  beta: BufRef,
+  M: number,
+  C: number,
+  eps = LAYERNORM_EPS,
+): void {
+  if (M <= 0) return;
+  const u = cachedUniform(device, [{ u32: M }, { u32: C }, { f32: eps }]);
+  dispatch(device, pass, getKernel(device, LAYERNORM_FORWARD), [out, mean, rstd, inp, gamma, beta, u], M);
+}
+
+/**
+ * Records the backward of {@link layernormForward}, accumulating into dinp [M, C],
+ * dgamma [C] and dbeta [C].
+ * @param eps the forward call's ε (the saved rstd already holds it; kept for symmetry)
+ */
+export function layernormBackward(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  dinp: BufRef,
+  dgamma: BufRef,
+  dbeta: BufRef,
+  dout: BufRef,
+  inp: BufRef,
+  gamma: BufRef,
+  mean: BufRef,
+  rstd: BufRef,
+  M: number,
+  C: number,
+  eps = LAYERNORM_EPS,
+): void {
+  if (M <= 0) return;
+  const u = cachedUniform(device, [{ u32: M }, { u32: C }, { f32: eps }]);
+  dispatch(device, pass, getKernel(device, LAYERNORM_BACKWARD_INP), [dinp, dout, inp, gamma, mean, rstd, u], M);
+  dispatch(device, pass, getKernel(device, LAYERNORM_BACKWARD_PARAMS), [dgamma, dbeta, dout, inp, mean, rstd, u], C);
+}

@@ -1,0 +1,132 @@
+/**
+ * Mean squared error loss, forward and backward, and the GPU sum reduction it (and the
+ * gradient-norm clipping in adam.ts) is built on.
+ * @module
+ */
+import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
+import { cachedUniform, dummyBuffer, scratchBuffer } from "./_uniforms.ts";
+import type { BufRef } from "./types.ts";
+
+/** Strided partial sums of (a − b)², a² or a. */
+export const REDUCE_PARTIAL = defineKernel({
+  name: "reduce_partial",
+  file: "loss.wgsl",
+  entryPoint: "reduce_partial",
+  bindings: ["storage", "read", "read", "uniform"],
+  workgroupSize: 256,
+  doc: "partial sums of (a-b)^2, a^2 or a",
+});
+
+/** One thread sums the partials into a mean or a clip scale. */
+export const REDUCE_FINISH = defineKernel({
+  name: "reduce_finish",
+  file: "loss.wgsl",
+  entryPoint: "reduce_finish",
+  bindings: ["storage", "read", "uniform"],
+  workgroupSize: 1,
+  doc: "final sum of partials (mean, or min(1, maxNorm/norm))",
+});
+
+/** dpred = 2(pred − target)/n. */
+export const MSE_BACKWARD = defineKernel({
+  name: "mse_backward",
+  file: "loss.wgsl",
+  entryPoint: "mse_backward",
+  bindings: ["storage", "read", "read", "uniform"],
+  workgroupSize: 256,
+  doc: "dpred = 2 (pred - target) / n",
+});
+
+/** Values each partial-sum thread adds up (the fan-in of one reduction level). */
+const FAN_IN = 256;
+/** At most this many partials go to the single finishing thread. */
+const FINISH_MAX = 1024;
+
+/** What {@link reduceSum} adds up and how it finishes. */
+export interface ReduceOptions {
+  /** "sqdiff": Σ(a − b)², "sq": Σa². */
+  term: "sqdiff" | "sq";
+  /** "scale": out = sum·mul; "clip": out = min(1, mul/sqrt(sum)) (1 when the sum is 0). */
+  finish: "scale" | "clip";
+  mul: number;
+}
+
+/**
+ * Records a sum over n values into out[0] in a few dispatches (strided partial sums, then
+ * one finishing thread). Uses two internal scratch buffers shared per device.
+ */
+export function reduceSum(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  out: BufRef,
+  a: BufRef,
+  b: BufRef | null,
+  n: number,
+  opts: ReduceOptions,
+): void {
+  let src: BufRef = a, srcB: BufRef = b ?? dummyBuffer(device), count = n;
+  let mode = opts.term === "sqdiff" ? 0 : 1;
+  let level = 0;
+  while (count > FINISH_MAX) {
+    const P = Math.ceil(count / FAN_IN);
+    const part = scratchBuffer(device, `reduce-${level % 2}`, P * 4);
+    dispatch(device, pass, getKernel(device, REDUCE_PARTIAL, { MODE: mode, FINISH: 0 }), [
+      part,
+      src,
+      srcB,
+      cachedUniform(device, [{ u32: count }, { u32: P }]),
+    ], P);
+    src = part;
+    srcB = dummyBuffer(device);
+    count = P;
+    mode = 2;
+    level++;
+  }
+  if (mode !== 2) {
+    // few values: one partial per value so that the finishing thread applies the term
+    const part = scratchBuffer(device, `reduce-${level % 2}`, Math.max(count, 1) * 4);
+    dispatch(device, pass, getKernel(device, REDUCE_PARTIAL, { MODE: mode, FINISH: 0 }), [
+      part,
+      src,
+      srcB,
+      cachedUniform(device, [{ u32: count }, { u32: count }]),
+    ], count);
+    src = part;
+  }
+  const k = getKernel(device, REDUCE_FINISH, { MODE: 0, FINISH: opts.finish === "scale" ? 0 : 1 });
+  dispatch(device, pass, k, [out, src, cachedUniform(device, [{ u32: count }, { f32: opts.mul }])], 1);
+}
+
+/**
+ * Records loss[0] = mean over n values of (pred − target)².
+ * @example
+ * mseForward(device, pass, loss, pred, target, B * 101);
+ */
+export function mseForward(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  loss: BufRef,
+  pred: BufRef,
+  target: BufRef,
+  n: number,
+): void {
+  if (n <= 0) throw new RangeError(`mseForward needs at least one value but got n=${n}`);
+  reduceSum(device, pass, loss, pred, target, n, { term: "sqdiff", finish: "scale", mul: 1 / n });
+}
+
+/**
+ * Records dpred = 2(pred − target)/n (written, not accumulated: the loss starts the
+ * backward pass).
+ */
+export function mseBackward(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  dpred: BufRef,
+  pred: BufRef,
+  target: BufRef,
+  n: number,
+): void {
+  if (n <= 0) return;
+  const u = cachedUniform(device, [{ u32: n }, { f32: 2 / n }]);
+  dispatch(device, pass, getKernel(device, MSE_BACKWARD, { MODE: 0, FINISH: 0 }), [dpred, pred, target, u], n);
+}

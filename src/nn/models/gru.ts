@@ -1,0 +1,9 @@
+/** GRU model: one GRU layer over the offsets, then a per-step dense H → 1. @module */
+import type { ModelSpec } from "./graph.ts";
+import type { ModelConfig } from "./config.ts";
+import { buildRecurrent } from "./recurrent_models.ts";
+
+/** Builds the GRU model of a config. */
+export function buildGru(cfg: ModelConfig): ModelSpec {
+  return buildRecurrent("gru", cfg);
+}

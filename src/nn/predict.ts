@@ -1,0 +1,121 @@
+/**
+ * Inference: Z-spectra in, predicted QUASS spectra out, on the GPU in large batches.
+ * Any N works: spectra go through in chunks sized so that the largest activation of one
+ * chunk fits a storage binding; several chunks share one submission and one readback, and
+ * the next group is recorded while the GPU finishes the previous one.
+ * @module
+ */
+import { getGpu } from "../gpu/device.ts";
+import { storageBuffer } from "../gpu/buffers.ts";
+import { alignFloats } from "./params.ts";
+import { GpuModel } from "./models/graph.ts";
+import { type LoadedModel, loadModel } from "./checkpoint.ts";
+
+/** Options of {@link predictSpectra}. */
+export interface PredictOptions {
+  /** Spectra per chunk (default: 1024, or fewer when activations would not fit). */
+  chunk?: number;
+  /** Chunks per submission (default 8). */
+  chunksPerSubmit?: number;
+  /** Called after each group with spectra done so far. */
+  onProgress?: (done: number, total: number) => void;
+  device?: GPUDevice;
+}
+
+/** A model kept on the GPU for repeated predictions (e.g. slice after slice of a volume). */
+export class Predictor {
+  readonly loaded: LoadedModel;
+  #device: GPUDevice;
+  #model: GpuModel;
+
+  /** Uploads the weights of a loaded model. */
+  constructor(device: GPUDevice, loaded: LoadedModel) {
+    this.#device = device;
+    this.loaded = loaded;
+    const bufs = loaded.spec.store.createBuffers(device, loaded.flat, { inference: true });
+    this.#model = new GpuModel(device, loaded.spec, bufs);
+  }
+
+  /** Largest chunk whose activations fit one storage binding. */
+  maxChunk(): number {
+    const limit = this.#device.limits.maxStorageBufferBindingSize;
+    return Math.max(1, Math.floor(limit / (4 * this.#model.maxFloatsPerSample())));
+  }
+
+  /**
+   * Predicts `n` spectra.
+   * @param input [n, T] row-major
+   * @returns [n, T] predictions
+   * @throws RangeError when `input` is shorter than n·T
+   */
+  async predict(input: Float32Array, n: number, opts: PredictOptions = {}): Promise<Float32Array> {
+    const dev = this.#device;
+    const T = this.loaded.config.model.T;
+    if (input.length < n * T) throw new RangeError(`Expected ${n}×${T} = ${n * T} input values but found ${input.length}`);
+    const out = new Float32Array(n * T);
+    if (n === 0) return out;
+    const chunk = Math.max(1, Math.min(opts.chunk ?? 1024, this.maxChunk(), n));
+    const G = Math.max(1, opts.chunksPerSubmit ?? 8);
+    const slot = alignFloats(chunk * T);
+    const xBuf = storageBuffer(dev, G * slot * 4, "predict_x");
+    let pending: Promise<void> | undefined;
+    for (let g0 = 0; g0 < n; g0 += G * chunk) {
+      const enc = dev.createCommandEncoder();
+      const groupN = Math.min(G * chunk, n - g0);
+      const staging = dev.createBuffer({ size: groupN * T * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      for (let k = 0; k * chunk < groupN; k++) {
+        const c = Math.min(chunk, groupN - k * chunk);
+        const from = (g0 + k * chunk) * T;
+        dev.queue.writeBuffer(xBuf, k * slot * 4, input, from, c * T);
+        const pass = enc.beginComputePass();
+        const y = this.#model.forward(pass, { buffer: xBuf, offset: k * slot * 4, size: c * T * 4 }, c);
+        pass.end();
+        const yb = "buffer" in y ? y.buffer : y;
+        const yo = "buffer" in y ? (y.offset ?? 0) : 0;
+        enc.copyBufferToBuffer(yb, yo, staging, k * chunk * T * 4, c * T * 4);
+      }
+      dev.queue.submit([enc.finish()]);
+      if (pending) await pending;
+      pending = staging.mapAsync(GPUMapMode.READ).then(() => {
+        out.set(new Float32Array(staging.getMappedRange()), g0 * T);
+        staging.unmap();
+        staging.destroy();
+        opts.onProgress?.(g0 + groupN, n);
+      });
+    }
+    if (pending) await pending;
+    xBuf.destroy();
+    return out;
+  }
+
+  /** Frees the activation buffers (the weights stay). */
+  release(): void {
+    this.#model.releaseWorkspaces();
+  }
+}
+
+/**
+ * Predicts QUASS spectra with a trained run.
+ * @param run a run directory (or its model.safetensors), or an already loaded model
+ * @param input [n, T] Z-spectra at the model's offsets
+ * @param n number of spectra
+ * @returns [n, T] predictions
+ * @throws InputError when the checkpoint is missing or invalid
+ * @example
+ * const q = await predictSpectra("runs/a", spectra, 1000);
+ */
+export async function predictSpectra(
+  run: string | LoadedModel,
+  input: Float32Array,
+  n: number,
+  opts: PredictOptions = {},
+): Promise<Float32Array> {
+  const loaded = typeof run === "string" ? await loadModel(run) : run;
+  const device = opts.device ?? (await getGpu()).device;
+  const p = new Predictor(device, loaded);
+  try {
+    return await p.predict(input, n, opts);
+  } finally {
+    p.release();
+  }
+}

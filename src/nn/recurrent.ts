@@ -1,0 +1,392 @@
+/**
+ * Recurrent layers on the GPU: RNN (tanh), LSTM and GRU (Keras `reset_after=true`) over
+ * whole sequences, forward and backward through time, in either direction (reverse=true
+ * for the backward half of a BiLSTM). The maths and the parameter layout are those of the
+ * float64 references in ./reference/recurrent.ts.
+ *
+ * How the work is split (all recorded into the caller's compute pass, no submits):
+ * - forward: one batched product x·Wx + b over all B·T rows (`rec_proj`), then one small
+ *   dispatch per time step that adds h₋·Wh, applies the gates and saves what backward
+ *   needs;
+ * - backward: one dispatch per time step in reverse processing order that turns dh into
+ *   pre-activation gate gradients (saved for all steps, [B,T,G·H]), then one batched
+ *   dispatch each for dWx, dWh (the outputs shifted by one step), db and dx.
+ * On llvmpipe a dispatch costs ~40 µs, so the per-step part is ~4 ms per 101 steps plus
+ * the arithmetic.
+ * @module
+ */
+import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
+import { storageBuffer } from "../gpu/buffers.ts";
+import { cachedUniform } from "./_uniforms.ts";
+import type { BufRef } from "./types.ts";
+import { type Cell, gateCount } from "./reference/recurrent.ts";
+
+export { type Cell, gateCount, recurrentParamShapes } from "./reference/recurrent.ts";
+
+/** The parameters of one recurrent layer (or their gradients), each a buffer or a slice. */
+export interface RecurrentParams {
+  /** Input kernel [C, G·H]. */
+  wx: BufRef;
+  /** Recurrent kernel [H, G·H]. */
+  wh: BufRef;
+  /** Bias [G·H] (GRU: [2, 3H], input bias then recurrent bias). */
+  b: BufRef;
+}
+
+/**
+ * What a recurrent forward saves for its backward, allocated once per shape by
+ * {@link allocRecurrentActs} and re-used every step.
+ */
+export interface RecurrentActs {
+  cell: Cell;
+  B: number;
+  T: number;
+  H: number;
+  /** Outputs [B,T,H]: h[b,t] is the output of the step that read x[b,t]. */
+  h: GPUBuffer;
+  /** LSTM cell states [B,T,H] (null for rnn, gru). */
+  c: GPUBuffer | null;
+  /** Gate activations [B,T,G·H] (null for rnn, whose h is enough). */
+  gates: GPUBuffer | null;
+  /** GRU: h₋·Un + b'n [B,T,H], the candidate's recurrent term before the reset gate. */
+  hn: GPUBuffer | null;
+  /** Backward scratch, allocated on the first backward call. */
+  _bwd: { dgx: GPUBuffer; dgh: GPUBuffer; carry: GPUBuffer } | null;
+}
+
+const _kernel = (name: string, file: string, bindings: ("read" | "storage" | "uniform")[], doc: string) =>
+  defineKernel({ name, file, entryPoint: name, bindings, workgroupSize: 64, doc });
+
+/** out = a·W + bias over all rows (input projection of every time step). */
+export const REC_PROJ = _kernel("rec_proj", "recurrent.wgsl", ["read", "read", "read", "storage", "uniform"], "recurrent input projection x·Wx + b");
+/** dW += a(t+shift)ᵀ·g over all rows (recurrent weight gradients). */
+export const REC_DW = _kernel("rec_dw", "recurrent.wgsl", ["read", "read", "storage", "uniform"], "recurrent weight gradient aᵀ·dgates");
+/** db += Σ_rows g (recurrent bias gradients). */
+export const REC_DB = _kernel("rec_db", "recurrent.wgsl", ["read", "storage", "uniform"], "recurrent bias gradient Σ dgates");
+/** dx += g·Wxᵀ (recurrent input gradients). */
+export const REC_DX = _kernel("rec_dx", "recurrent.wgsl", ["read", "read", "storage", "uniform"], "recurrent input gradient dgates·Wxᵀ");
+/** One RNN step forward. */
+export const RNN_FWD = _kernel("rnn_fwd", "rnn.wgsl", ["read", "storage", "uniform"], "RNN (tanh) step forward");
+/** One RNN step backward. */
+export const RNN_BWD = _kernel("rnn_bwd", "rnn.wgsl", ["read", "read", "read", "storage", "uniform"], "RNN (tanh) step backward");
+/** One LSTM step forward. */
+export const LSTM_FWD = _kernel("lstm_fwd", "lstm.wgsl", ["read", "storage", "storage", "storage", "uniform"], "LSTM step forward");
+/** One LSTM step backward. */
+export const LSTM_BWD = _kernel(
+  "lstm_bwd",
+  "lstm.wgsl",
+  ["read", "read", "read", "read", "storage", "storage", "uniform"],
+  "LSTM step backward",
+);
+/** One GRU step forward. */
+export const GRU_FWD = _kernel("gru_fwd", "gru.wgsl", ["read", "read", "storage", "storage", "storage", "uniform"], "GRU step forward");
+/** One GRU step backward. */
+export const GRU_BWD = _kernel(
+  "gru_bwd",
+  "gru.wgsl",
+  ["read", "read", "read", "read", "read", "storage", "storage", "storage", "uniform"],
+  "GRU step backward",
+);
+
+function _check(device: GPUDevice, what: string, floats: number): void {
+  const bytes = floats * 4;
+  const max = device.limits.maxStorageBufferBindingSize;
+  if (bytes > max) {
+    throw new RangeError(
+      `Recurrent ${what} needs ${(bytes / 2 ** 20).toFixed(0)} MiB but this adapter binds at most ` +
+        `${(max / 2 ** 20).toFixed(0)} MiB per buffer; use a smaller batch or hidden size`,
+    );
+  }
+}
+
+/**
+ * Allocates the buffers a recurrent forward fills and its backward reads.
+ * @throws RangeError when a buffer would exceed the adapter's binding size limit
+ * @example
+ * const acts = allocRecurrentActs(device, "lstm", 256, 101, 32);
+ */
+export function allocRecurrentActs(device: GPUDevice, cell: Cell, B: number, T: number, H: number): RecurrentActs {
+  const G = gateCount(cell);
+  _check(device, "gate buffer", B * T * G * H);
+  return {
+    cell,
+    B,
+    T,
+    H,
+    h: storageBuffer(device, B * T * H * 4, `${cell}-h`),
+    c: cell === "lstm" ? storageBuffer(device, B * T * H * 4, `${cell}-c`) : null,
+    gates: cell === "rnn" ? null : storageBuffer(device, B * T * G * H * 4, `${cell}-gates`),
+    hn: cell === "gru" ? storageBuffer(device, B * T * H * 4, `${cell}-hn`) : null,
+    _bwd: null,
+  };
+}
+
+function _bwdScratch(device: GPUDevice, acts: RecurrentActs) {
+  if (!acts._bwd) {
+    const n = acts.B * acts.T * gateCount(acts.cell) * acts.H * 4;
+    const dgx = storageBuffer(device, n, `${acts.cell}-dgates`);
+    acts._bwd = {
+      dgx,
+      dgh: acts.cell === "gru" ? storageBuffer(device, n, `${acts.cell}-dgates-h`) : dgx,
+      carry: storageBuffer(device, acts.B * acts.H * 4, `${acts.cell}-carry`),
+    };
+  }
+  return acts._bwd;
+}
+
+function _dims(device: GPUDevice, M: number, K: number, N: number, T: number, shift: number, off: number) {
+  return cachedUniform(device, [
+    { u32: M },
+    { u32: K },
+    { u32: N },
+    { u32: T },
+    { i32: shift },
+    { u32: off },
+    { u32: 0 },
+    { u32: 0 },
+  ]);
+}
+
+/** The step uniform: time index of step s, of the step before it and of the one after it. */
+function _step(device: GPUDevice, B: number, T: number, s: number, reverse: boolean) {
+  const at = (k: number) => (reverse ? T - 1 - k : k);
+  return cachedUniform(device, [
+    { u32: B },
+    { u32: T },
+    { u32: at(s) },
+    { u32: s > 0 ? at(s - 1) : 0 },
+    { u32: s > 0 ? 1 : 0 },
+    { u32: s < T - 1 ? at(s + 1) : 0 },
+    { u32: s < T - 1 ? 1 : 0 },
+    { u32: 0 },
+  ]);
+}
+
+function _checkActs(acts: RecurrentActs, cell: Cell, B: number, T: number, H: number): void {
+  if (acts.cell !== cell || acts.B !== B || acts.T !== T || acts.H !== H) {
+    throw new TypeError(
+      `Expected activations for ${cell} B=${B} T=${T} H=${H} but got ${acts.cell} ` +
+        `B=${acts.B} T=${acts.T} H=${acts.H}; allocate them with allocRecurrentActs()`,
+    );
+  }
+}
+
+function _forward(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  cell: Cell,
+  acts: RecurrentActs,
+  x: BufRef,
+  p: RecurrentParams,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse: boolean,
+): void {
+  _checkActs(acts, cell, B, T, H);
+  const N = gateCount(cell) * H;
+  const M = B * T;
+  // The projection lands where each step expects it and overwrites it in place.
+  const projOut = cell === "rnn" ? acts.h : acts.gates!;
+  dispatch(device, pass, getKernel(device, REC_PROJ), [x, p.wx, p.b, projOut, _dims(device, M, C, N, T, 0, 0)], M * Math.ceil(N / 4));
+  const k = getKernel(device, cell === "rnn" ? RNN_FWD : cell === "lstm" ? LSTM_FWD : GRU_FWD, { H });
+  for (let s = 0; s < T; s++) {
+    const st = _step(device, B, T, s, reverse);
+    const bufs: BufRef[] = cell === "rnn"
+      ? [p.wh, acts.h, st]
+      : cell === "lstm"
+      ? [p.wh, acts.h, acts.c!, acts.gates!, st]
+      : [p.wh, p.b, acts.h, acts.gates!, acts.hn!, st];
+    dispatch(device, pass, k, bufs, B * H);
+  }
+}
+
+function _backward(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  cell: Cell,
+  dx: BufRef | null,
+  dp: RecurrentParams,
+  dh: BufRef,
+  acts: RecurrentActs,
+  x: BufRef,
+  p: RecurrentParams,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse: boolean,
+): void {
+  _checkActs(acts, cell, B, T, H);
+  const N = gateCount(cell) * H;
+  const M = B * T;
+  const sc = _bwdScratch(device, acts);
+  const k = getKernel(device, cell === "rnn" ? RNN_BWD : cell === "lstm" ? LSTM_BWD : GRU_BWD, { H });
+  for (let s = T - 1; s >= 0; s--) {
+    const st = _step(device, B, T, s, reverse);
+    const bufs: BufRef[] = cell === "rnn"
+      ? [p.wh, dh, acts.h, sc.dgx, st]
+      : cell === "lstm"
+      ? [p.wh, dh, acts.c!, acts.gates!, sc.dgx, sc.carry, st]
+      : [p.wh, dh, acts.h, acts.gates!, acts.hn!, sc.dgx, sc.dgh, sc.carry, st];
+    dispatch(device, pass, k, bufs, B * H);
+  }
+  const dwK = getKernel(device, REC_DW);
+  const dwThreads = (K: number) => Math.ceil(K / 4) * Math.ceil(N / 4);
+  dispatch(device, pass, dwK, [x, sc.dgx, dp.wx, _dims(device, M, C, N, T, 0, 0)], dwThreads(C));
+  // The recurrent kernel multiplied the previous step's output: h shifted by one step
+  // against the processing direction (zero before the first step).
+  dispatch(device, pass, dwK, [acts.h, sc.dgh, dp.wh, _dims(device, M, H, N, T, reverse ? 1 : -1, 0)], dwThreads(H));
+  const dbK = getKernel(device, REC_DB);
+  dispatch(device, pass, dbK, [sc.dgx, dp.b, _dims(device, M, 0, N, T, 0, 0)], N);
+  if (cell === "gru") dispatch(device, pass, dbK, [sc.dgh, dp.b, _dims(device, M, 0, N, T, 0, N)], N);
+  if (dx) dispatch(device, pass, getKernel(device, REC_DX), [sc.dgx, p.wx, dx, _dims(device, M, C, N, T, 0, 0)], M * C);
+}
+
+/**
+ * RNN (tanh) forward over a whole sequence, recorded into `pass`.
+ * @param acts from {@link allocRecurrentActs}(device, "rnn", B, T, H); receives h [B,T,H]
+ * @param x inputs [B,T,C]
+ * @param p wx [C,H], wh [H,H], b [H]
+ * @param reverse process t = T−1 … 0 (outputs stay at their positions)
+ * @example
+ * rnnForward(device, pass, acts, x, p, 256, 101, 1, 32);
+ */
+export function rnnForward(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  acts: RecurrentActs,
+  x: BufRef,
+  p: RecurrentParams,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse = false,
+): void {
+  _forward(device, pass, "rnn", acts, x, p, B, T, C, H, reverse);
+}
+
+/**
+ * LSTM forward over a whole sequence (gate order i, f, g, o), recorded into `pass`.
+ * @param acts from {@link allocRecurrentActs}(device, "lstm", B, T, H); receives h, c, gates
+ * @param x inputs [B,T,C]
+ * @param p wx [C,4H], wh [H,4H], b [4H]
+ * @param reverse process t = T−1 … 0 (outputs stay at their positions)
+ * @example
+ * lstmForward(device, pass, acts, x, p, 256, 101, 1, 32);
+ */
+export function lstmForward(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  acts: RecurrentActs,
+  x: BufRef,
+  p: RecurrentParams,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse = false,
+): void {
+  _forward(device, pass, "lstm", acts, x, p, B, T, C, H, reverse);
+}
+
+/**
+ * GRU forward (Keras `reset_after=true`, gate order z, r, h) over a whole sequence.
+ * @param acts from {@link allocRecurrentActs}(device, "gru", B, T, H); receives h, gates, hn
+ * @param x inputs [B,T,C]
+ * @param p wx [C,3H], wh [H,3H], b [2,3H] (input bias, recurrent bias)
+ * @param reverse process t = T−1 … 0 (outputs stay at their positions)
+ * @example
+ * gruForward(device, pass, acts, x, p, 256, 101, 1, 32);
+ */
+export function gruForward(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  acts: RecurrentActs,
+  x: BufRef,
+  p: RecurrentParams,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse = false,
+): void {
+  _forward(device, pass, "gru", acts, x, p, B, T, C, H, reverse);
+}
+
+/**
+ * RNN backward through time: accumulates (+=) into dx (unless null) and dp.
+ * @param dh gradient w.r.t. the outputs [B,T,H] (read only)
+ * @param acts filled by {@link rnnForward} with the same x, p and direction
+ * @example
+ * rnnBackward(device, pass, dx, grads, dh, acts, x, p, 256, 101, 1, 32);
+ */
+export function rnnBackward(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  dx: BufRef | null,
+  dp: RecurrentParams,
+  dh: BufRef,
+  acts: RecurrentActs,
+  x: BufRef,
+  p: RecurrentParams,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse = false,
+): void {
+  _backward(device, pass, "rnn", dx, dp, dh, acts, x, p, B, T, C, H, reverse);
+}
+
+/**
+ * LSTM backward through time: accumulates (+=) into dx (unless null) and dp.
+ * @param dh gradient w.r.t. the outputs [B,T,H] (read only)
+ * @param acts filled by {@link lstmForward} with the same x, p and direction
+ * @example
+ * lstmBackward(device, pass, dx, grads, dh, acts, x, p, 256, 101, 1, 32);
+ */
+export function lstmBackward(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  dx: BufRef | null,
+  dp: RecurrentParams,
+  dh: BufRef,
+  acts: RecurrentActs,
+  x: BufRef,
+  p: RecurrentParams,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse = false,
+): void {
+  _backward(device, pass, "lstm", dx, dp, dh, acts, x, p, B, T, C, H, reverse);
+}
+
+/**
+ * GRU backward through time: accumulates (+=) into dx (unless null) and dp (db [2,3H]).
+ * @param dh gradient w.r.t. the outputs [B,T,H] (read only)
+ * @param acts filled by {@link gruForward} with the same x, p and direction
+ * @example
+ * gruBackward(device, pass, dx, grads, dh, acts, x, p, 256, 101, 1, 32);
+ */
+export function gruBackward(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  dx: BufRef | null,
+  dp: RecurrentParams,
+  dh: BufRef,
+  acts: RecurrentActs,
+  x: BufRef,
+  p: RecurrentParams,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse = false,
+): void {
+  _backward(device, pass, "gru", dx, dp, dh, acts, x, p, B, T, C, H, reverse);
+}

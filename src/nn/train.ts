@@ -1,0 +1,484 @@
+/**
+ * The trainer: mini-batch Adam on MSE over a dataset's train split, validation each epoch,
+ * best checkpoint by validation loss, early stopping, input-noise augmentation, and exact
+ * resume.
+ *
+ * GPU schedule: a whole training step (forward, loss, backward, global-norm clip, Adam) is
+ * recorded into one compute pass, `stepsPerSubmit` steps into one submission; the per-step
+ * losses land in a small buffer that is read back one submission late (the GPU keeps
+ * working while we wait), so there is no readback inside a step or an epoch beyond one
+ * ~11 ms wait per submission (PLATFORM.md).
+ *
+ * Determinism: the shuffle of epoch e draws from `Rng(seed, SHUFFLE_STREAM, e)` and the
+ * input noise from `Rng(seed, NOISE_STREAM, e)`, so a run resumed after epoch e sees the
+ * same batches as an uninterrupted one; with the weights and Adam moments restored
+ * bit-exactly, it reproduces the uninterrupted run's final weights.
+ * @module
+ */
+import { readF32, storageBuffer } from "../gpu/buffers.ts";
+import { f32Tensor, readSafetensors, type SafeTensors } from "../data/safetensors.ts";
+import { writeFileAtomic } from "../util/atomic.ts";
+import { InputError } from "../util/errors.ts";
+import { Rng } from "../util/rng.ts";
+import { alignFloats } from "./params.ts";
+import { buildModel } from "./models/mod.ts";
+import { GpuModel } from "./models/graph.ts";
+import { mseBackward, mseForward } from "./loss.ts";
+import { adamUpdate, gradNormClip } from "./adam.ts";
+import { zeroFill } from "./fill.ts";
+import type { RunConfig } from "./presets.ts";
+import {
+  configFromJson,
+  configToJson,
+  loadOptimizer,
+  type OptimizerState,
+  runPaths,
+  saveModel,
+  saveOptimizer,
+} from "./checkpoint.ts";
+
+/** RNG stream of the per-epoch shuffle. */
+export const SHUFFLE_STREAM = 0x5f1;
+/** RNG stream of the per-epoch input noise. */
+export const NOISE_STREAM = 0x9015e;
+
+/** Paired spectra with a train/validation split. */
+export interface TrainingData {
+  /** [n, T] row-major, Z units. */
+  input: Float32Array;
+  /** [n, T]. */
+  target: Float32Array;
+  n: number;
+  T: number;
+  offsetsPpm: number[];
+  /** The dataset's protocol metadata (JSON text) or "". */
+  protocol: string;
+  trainIdx: Uint32Array;
+  valIdx: Uint32Array;
+  /** File name for messages. */
+  source: string;
+}
+
+/**
+ * Splits indices 0..n−1 into train/validation when a dataset carries no split:
+ * a seeded shuffle, the last `valFraction` for validation.
+ */
+export function defaultSplit(n: number, valFraction = 0.1, seed = 0): { trainIdx: Uint32Array; valIdx: Uint32Array } {
+  const idx = new Uint32Array(n).map((_, i) => i);
+  new Rng(seed, 0x5917).shuffle(idx);
+  const nVal = Math.max(1, Math.round(n * valFraction));
+  return { trainIdx: idx.slice(0, n - nVal), valIdx: idx.slice(n - nVal) };
+}
+
+function _indices(st: SafeTensors, name: string, n: number, source: string): Uint32Array | undefined {
+  const t = st.tensors[name];
+  if (!t) return undefined;
+  const out = new Uint32Array(t.data.length);
+  for (let i = 0; i < t.data.length; i++) {
+    const v = Number(t.data[i]);
+    if (!Number.isInteger(v) || v < 0 || v >= n) {
+      throw new InputError(`${source}: tensor "${name}" holds index ${v}, outside 0..${n - 1}`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * Training data from decoded safetensors (tensors `input`, `target` [N, T], `offsets_ppm`
+ * [T]; split from `train_idx`/`val_idx` index tensors, or a per-sample `split` tensor
+ * (0 train, 1 validation, 2 test), else {@link defaultSplit}).
+ * @throws InputError naming the file and the tensor when something is missing or wrong
+ */
+export function trainingDataFrom(st: SafeTensors, source: string): TrainingData {
+  let input, target;
+  try {
+    input = f32Tensor(st, "input", source);
+    target = f32Tensor(st, "target", source);
+  } catch (e) {
+    throw new InputError(`${(e as Error).message}; a training dataset needs F32 tensors "input" and "target" [N, offsets]`);
+  }
+  if (input.shape.length !== 2 || target.shape.join() !== input.shape.join()) {
+    throw new InputError(`${source}: "input" [${input.shape}] and "target" [${target.shape}] must both be [N, offsets]`);
+  }
+  const [n, T] = input.shape as [number, number];
+  let offsetsPpm: number[];
+  const off = st.tensors["offsets_ppm"];
+  if (off) offsetsPpm = [...off.data].map(Number);
+  else if (st.metadata.offsets_ppm) offsetsPpm = JSON.parse(st.metadata.offsets_ppm);
+  else throw new InputError(`${source}: tensor "offsets_ppm" [${T}] is missing`);
+  if (offsetsPpm.length !== T) {
+    throw new InputError(`${source}: "offsets_ppm" has ${offsetsPpm.length} entries but the spectra have ${T}`);
+  }
+  let trainIdx = _indices(st, "train_idx", n, source);
+  let valIdx = _indices(st, "val_idx", n, source);
+  const split = st.tensors["split"];
+  if ((!trainIdx || !valIdx) && split) {
+    if (split.data.length !== n) throw new InputError(`${source}: tensor "split" must have ${n} entries`);
+    const tr: number[] = [], va: number[] = [];
+    split.data.forEach((v, i) => (Number(v) === 0 ? tr : Number(v) === 1 ? va : []).push(i));
+    trainIdx = Uint32Array.from(tr);
+    valIdx = Uint32Array.from(va);
+  }
+  if (!trainIdx || !valIdx) ({ trainIdx, valIdx } = defaultSplit(n));
+  if (trainIdx.length === 0) throw new InputError(`${source}: the train split is empty`);
+  if (valIdx.length === 0) throw new InputError(`${source}: the validation split is empty`);
+  for (let i = 0; i < input.data.length; i++) {
+    if (!Number.isFinite(input.data[i]!) || !Number.isFinite(target.data[i]!)) {
+      throw new InputError(`${source}: spectrum ${Math.floor(i / T)} holds a non-finite value`);
+    }
+  }
+  return {
+    input: input.data,
+    target: target.data,
+    n,
+    T,
+    offsetsPpm,
+    protocol: st.metadata.protocol ?? st.metadata.input_protocol ?? "",
+    trainIdx,
+    valIdx,
+    source,
+  };
+}
+
+/** Reads a training dataset file (see {@link trainingDataFrom}). */
+export async function readTrainingData(path: string): Promise<TrainingData> {
+  let st: SafeTensors;
+  try {
+    st = await readSafetensors(path);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+  return trainingDataFrom(st, path);
+}
+
+/** One line of log.jsonl. */
+export interface EpochLog {
+  epoch: number;
+  /** Mean training loss over the epoch's steps (null for epoch 0, the initial state). */
+  train_loss: number | null;
+  val_loss: number;
+  samples_per_s: number;
+  /** Seconds since the run (or this resumed part of it) started. */
+  time: number;
+}
+
+/** Progress callback: after each submission and each epoch. */
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  /** Samples done in this epoch / in the epoch. */
+  done: number;
+  total: number;
+  samplesPerS: number;
+  /** Latest known training loss. */
+  loss: number;
+}
+
+/** Options of {@link train}. */
+export interface TrainOptions {
+  /** Run directory (checkpoints, config.json, log.jsonl); undefined = keep nothing on disk. */
+  out?: string;
+  /** Continue from `out`'s optimizer.safetensors. */
+  resume?: boolean;
+  onProgress?: (p: TrainProgress) => void;
+  onEpoch?: (e: EpochLog) => void;
+  /** Stop after this many epochs of this call (simulates an interruption in tests). */
+  stopAfterEpochs?: number;
+}
+
+/** What {@link train} returns. */
+export interface TrainResult {
+  log: EpochLog[];
+  /** Loss of every step in order (this call's steps only). */
+  stepLosses: number[];
+  /** Flat weights after the last epoch (the store's layout). */
+  finalParams: Float32Array;
+  /** Flat weights of the best epoch by validation loss. */
+  bestParams: Float32Array;
+  bestVal: number;
+  bestEpoch: number;
+  /** Validation loss before any training (NaN when resumed). */
+  initialVal: number;
+  stoppedEarly: boolean;
+  step: number;
+}
+
+const _STAGING = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
+
+/** Reads the mapped floats of a staging buffer, then destroys it. */
+async function _drain(buf: GPUBuffer, n: number): Promise<Float32Array> {
+  await buf.mapAsync(GPUMapMode.READ);
+  const out = new Float32Array(buf.getMappedRange().slice(0, n * 4));
+  buf.unmap();
+  buf.destroy();
+  return out;
+}
+
+/**
+ * Trains a model.
+ * @param device the GPU device
+ * @param data training data (see {@link readTrainingData})
+ * @param cfg model + training configuration; on resume it must match the run's config.json
+ *   except for `epochs`
+ * @throws InputError when resuming a run that does not fit
+ * @example
+ * const data = await readTrainingData("data/train.safetensors");
+ * const cfg = resolveConfig("lstm-attention", "default", data.T);
+ * const { bestVal } = await train(device, data, cfg, { out: "runs/a" });
+ */
+export async function train(
+  device: GPUDevice,
+  data: TrainingData,
+  cfg: RunConfig,
+  opts: TrainOptions = {},
+): Promise<TrainResult> {
+  const tc = cfg.train;
+  const T = data.T;
+  if (cfg.model.T !== T) throw new InputError(`${data.source}: spectra have ${T} offsets but the model expects ${cfg.model.T}`);
+  const spec = buildModel(cfg.model);
+  const store = spec.store;
+  const total = store.totalFloats;
+  const paths = opts.out ? runPaths(opts.out) : undefined;
+
+  let state: OptimizerState | undefined;
+  let log: EpochLog[] = [];
+  if (opts.resume) {
+    if (!paths) throw new InputError("--resume needs --out (the run directory to continue)");
+    let saved: RunConfig;
+    try {
+      saved = configFromJson(await Deno.readTextFile(paths.config));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) throw new InputError(`${paths.config}: file not found; nothing to resume`);
+      throw new InputError(`${paths.config}: not valid JSON (${(e as Error).message})`);
+    }
+    const a = JSON.stringify({ ...saved.model }), b = JSON.stringify({ ...cfg.model });
+    if (a !== b) throw new InputError(`${paths.config}: the run was started with model ${a}, not ${b}; resume with the same flags`);
+    const { epochs: _e1, ...savedTrain } = saved.train;
+    const { epochs: _e2, ...curTrain } = cfg.train;
+    if (configToJson({ model: cfg.model, train: savedTrain as never }) !== configToJson({ model: cfg.model, train: curTrain as never })) {
+      throw new InputError(`${paths.config}: training settings differ from the run's (only --epochs may change on --resume)`);
+    }
+    state = await loadOptimizer(paths.optimizer, cfg.model.arch, total);
+    try {
+      const text = await Deno.readTextFile(paths.log);
+      log = text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as EpochLog).filter((e) => e.epoch <= state!.epoch);
+    } catch {
+      log = [];
+    }
+  }
+
+  const bufs = store.createBuffers(device, state ? state.params : store.initialValues(tc.seed));
+  if (state) {
+    device.queue.writeBuffer(bufs.m, 0, state.m);
+    device.queue.writeBuffer(bufs.v, 0, state.v);
+  }
+  const model = new GpuModel(device, spec, bufs);
+  if (paths && !opts.resume) {
+    await writeFileAtomic(paths.config, configToJson(cfg) + "\n");
+    await Deno.remove(paths.log).catch(() => {});
+  }
+
+  const B = tc.batch;
+  const K = tc.stepsPerSubmit;
+  const slot = alignFloats(B * T);
+  const xBuf = storageBuffer(device, K * slot * 4, "train_x");
+  const tBuf = storageBuffer(device, K * slot * 4, "train_t");
+  const dyBuf = storageBuffer(device, B * T * 4, "train_dy");
+  const lossBuf = storageBuffer(device, K * 64 * 4, "train_loss");
+  const scaleBuf = storageBuffer(device, 4, "clip_scale");
+  const hostX = new Float32Array(K * slot), hostT = new Float32Array(K * slot);
+
+  /** Writes spectra `idx` into slot k of the host staging arrays, with optional noise. */
+  const fill = (k: number, idx: ArrayLike<number>, from: number, count: number, noise: Rng | null) => {
+    for (let j = 0; j < count; j++) {
+      const s = idx[from + j]! * T, d = k * slot + j * T;
+      hostX.set(data.input.subarray(s, s + T), d);
+      hostT.set(data.target.subarray(s, s + T), d);
+      if (noise) for (let i = 0; i < T; i++) hostX[d + i]! += tc.noise * noise.normal();
+    }
+  };
+  const slice = (buf: GPUBuffer, k: number, count: number): GPUBufferBinding => ({
+    buffer: buf,
+    offset: k * slot * 4,
+    size: count * T * 4,
+  });
+
+  /** Mean validation MSE (one readback per K chunks). */
+  const validate = async (): Promise<number> => {
+    const idx = data.valIdx;
+    let sum = 0;
+    for (let start = 0; start < idx.length; start += K * B) {
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      const counts: number[] = [];
+      for (let k = 0; k < K && start + k * B < idx.length; k++) {
+        const c = Math.min(B, idx.length - start - k * B);
+        fill(k, idx, start + k * B, c, null);
+        counts.push(c);
+      }
+      device.queue.writeBuffer(xBuf, 0, hostX, 0, counts.length * slot);
+      device.queue.writeBuffer(tBuf, 0, hostT, 0, counts.length * slot);
+      counts.forEach((c, k) => {
+        const y = model.forward(pass, slice(xBuf, k, c), c);
+        mseForward(device, pass, { buffer: lossBuf, offset: k * 256, size: 4 }, y, slice(tBuf, k, c), c * T);
+      });
+      pass.end();
+      const staging = device.createBuffer({ size: K * 256, usage: _STAGING });
+      enc.copyBufferToBuffer(lossBuf, 0, staging, 0, K * 256);
+      device.queue.submit([enc.finish()]);
+      const l = await _drain(staging, K * 64);
+      counts.forEach((c, k) => (sum += l[k * 64]! * c));
+    }
+    return sum / idx.length;
+  };
+
+  const t0 = performance.now();
+  let step = state?.step ?? 0;
+  let epoch = state?.epoch ?? 0;
+  let bestVal = state?.bestVal ?? Infinity;
+  let bestEpoch = state?.bestEpoch ?? 0;
+  let badEpochs = state?.badEpochs ?? 0;
+  let bestParams: Float32Array | undefined;
+  let initialVal = NaN;
+  const stepLosses: number[] = [];
+  const epochRng = new Rng(tc.seed, SHUFFLE_STREAM);
+  if (state) epochRng.state = state.rngState;
+
+  if (!state) {
+    initialVal = await validate();
+    const e0: EpochLog = { epoch: 0, train_loss: null, val_loss: initialVal, samples_per_s: 0, time: 0 };
+    log.push(e0);
+    opts.onEpoch?.(e0);
+  }
+
+  const nTrain = data.trainIdx.length;
+  const stepsPerEpoch = Math.ceil(nTrain / B);
+  let stoppedEarly = tc.patience > 0 && badEpochs >= tc.patience;
+  let epochsThisCall = 0;
+  while (epoch < tc.epochs && !stoppedEarly) {
+    if (opts.stopAfterEpochs !== undefined && epochsThisCall >= opts.stopAfterEpochs) break;
+    const te = performance.now();
+    const order = new Rng(tc.seed, SHUFFLE_STREAM, epoch).shuffle(Uint32Array.from(data.trainIdx)) as Uint32Array;
+    const noise = tc.noise > 0 ? new Rng(tc.seed, NOISE_STREAM, epoch) : null;
+    const losses: number[] = [];
+    let pending: Promise<void> | undefined;
+    let done = 0;
+    for (let s0 = 0; s0 < stepsPerEpoch; s0 += K) {
+      const counts: number[] = [];
+      for (let k = 0; k < K && s0 + k < stepsPerEpoch; k++) {
+        const from = (s0 + k) * B;
+        const c = Math.min(B, nTrain - from);
+        fill(k, order, from, c, noise);
+        counts.push(c);
+      }
+      device.queue.writeBuffer(xBuf, 0, hostX, 0, counts.length * slot);
+      device.queue.writeBuffer(tBuf, 0, hostT, 0, counts.length * slot);
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      counts.forEach((c, k) => {
+        const n = c * T;
+        const tgt = slice(tBuf, k, c);
+        const dy = { buffer: dyBuf, offset: 0, size: n * 4 };
+        const y = model.forward(pass, slice(xBuf, k, c), c);
+        mseForward(device, pass, { buffer: lossBuf, offset: k * 256, size: 4 }, y, tgt, n);
+        mseBackward(device, pass, dy, y, tgt, n);
+        zeroFill(device, pass, bufs.grads, total);
+        model.backward(pass, dy, c);
+        gradNormClip(device, pass, scaleBuf, bufs.grads, total, tc.clip);
+        step++;
+        adamUpdate(device, pass, bufs.params, bufs.grads, bufs.m, bufs.v, scaleBuf, total, {
+          lr: tc.lr,
+          beta1: tc.beta1,
+          beta2: tc.beta2,
+          eps: tc.eps,
+          weightDecay: tc.weightDecay,
+          step,
+        });
+      });
+      pass.end();
+      const staging = device.createBuffer({ size: K * 256, usage: _STAGING });
+      enc.copyBufferToBuffer(lossBuf, 0, staging, 0, K * 256);
+      device.queue.submit([enc.finish()]);
+      // Wait for the previous submission only: the GPU works on this one meanwhile.
+      if (pending) await pending;
+      const nSteps = counts.length;
+      const batchSamples = counts.reduce((a, b) => a + b, 0);
+      pending = _drain(staging, K * 64).then((l) => {
+        for (let k = 0; k < nSteps; k++) losses.push(l[k * 64]!);
+        done += batchSamples;
+        const el = (performance.now() - te) / 1000;
+        opts.onProgress?.({
+          epoch: epoch + 1,
+          epochs: tc.epochs,
+          done,
+          total: nTrain,
+          samplesPerS: done / Math.max(el, 1e-9),
+          loss: losses[losses.length - 1]!,
+        });
+      });
+    }
+    if (pending) await pending;
+    const trainSeconds = (performance.now() - te) / 1000;
+    epoch++;
+    epochsThisCall++;
+    stepLosses.push(...losses);
+    const val = await validate();
+    const trainLoss = losses.reduce((a, b) => a + b, 0) / losses.length;
+    if (!Number.isFinite(trainLoss) || !Number.isFinite(val)) {
+      throw new Error(`training diverged at epoch ${epoch} (train loss ${trainLoss}, val loss ${val}); lower --lr or set --clip`);
+    }
+    const params = await readF32(device, bufs.params, total);
+    if (val < bestVal) {
+      bestVal = val;
+      bestEpoch = epoch;
+      badEpochs = 0;
+      bestParams = params;
+      if (paths) {
+        await saveModel(paths.model, store, params, cfg, {
+          offsetsPpm: data.offsetsPpm,
+          protocol: data.protocol,
+          epoch,
+          valLoss: val,
+        });
+      }
+    } else {
+      badEpochs++;
+    }
+    if (tc.patience > 0 && badEpochs >= tc.patience) stoppedEarly = true;
+    const e: EpochLog = {
+      epoch,
+      train_loss: trainLoss,
+      val_loss: val,
+      samples_per_s: nTrain / trainSeconds,
+      time: (performance.now() - t0) / 1000,
+    };
+    log.push(e);
+    opts.onEpoch?.(e);
+    if (paths) {
+      await writeFileAtomic(paths.log, log.map((l) => JSON.stringify(l)).join("\n") + "\n");
+      // Advance the epoch RNG once per epoch so its checkpointed state says where we are.
+      epochRng.nextU32();
+      await saveOptimizer(paths.optimizer, cfg, {
+        params,
+        m: await readF32(device, bufs.m, total),
+        v: await readF32(device, bufs.v, total),
+        step,
+        epoch,
+        bestVal,
+        bestEpoch,
+        badEpochs,
+        rngState: epochRng.state,
+      });
+    }
+  }
+  const finalParams = await readF32(device, bufs.params, total);
+  if (!bestParams) {
+    // resumed with no new best in this call: the best weights are on disk
+    bestParams = finalParams;
+  }
+  for (const b of [xBuf, tBuf, dyBuf, lossBuf, scaleBuf]) b.destroy();
+  model.releaseWorkspaces();
+  for (const b of Object.values(bufs)) b.destroy();
+  return { log, stepLosses, finalParams, bestParams, bestVal, bestEpoch, initialVal, stoppedEarly, step };
+}

@@ -1,0 +1,426 @@
+/**
+ * Batched f32 Bloch–McConnell simulator on WebGPU (shaders/bm_*.wgsl).
+ *
+ * Work is organised in *groups*: one tissue model, one B1/B0 and one list of offsets, with
+ * up to two *slots* (timelines) that share the system matrix A at each offset, its steady
+ * state and the propagator: slot s saturates for m_s·h, so the paper's input (Ts 1.5 s)
+ * and target (Ts 5 s) are 3·0.5 s and 10·0.5 s of one ladder F(0.5), F(1), F(2), F(4).
+ * Two kernels run per chunk in one submission:
+ * - `bm_prep` (a thread per group): the offset-independent z-block parts — saturation
+ *   recovery for Td, the pre-delay, the post-delay propagator;
+ * - `bm_sat` (a thread per group × offset): A, −A⁻¹C, F(h) = e^{Ah} − I by Padé [5/5] in F
+ *   form, the ladder, the post-delay and the readout of water Mz.
+ *
+ * Matches the float64 reference (cpu_sim.ts) to ~1e-6 in Z (tests/physics/gpu_sim_test.ts).
+ * @module
+ */
+import { getGpu } from "../gpu/device.ts";
+import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
+import { readF32, storageBuffer, uniformBuffer, uploadBuffer } from "../gpu/buffers.ts";
+import type { TissueModel } from "./model.ts";
+import type { Protocol } from "./protocol.ts";
+import { equilibrium, omega0PerPpm, superLorentzian } from "./bm_matrix.ts";
+
+/** Per-group z-block preparation: Td recovery, pre-delay, post-delay propagator. */
+export const BM_PREP = defineKernel({
+  name: "bm_prep",
+  file: "bm_prep.wgsl",
+  includes: ["bm_linalg.wgsl", "bm_system.wgsl"],
+  bindings: ["read", "storage", "uniform"],
+  workgroupSize: 64,
+  doc: "Bloch–McConnell z-block start states and post-delay propagators, a thread per group",
+});
+
+/** CW saturation and readout, a thread per (group, offset). */
+export const BM_SAT = defineKernel({
+  name: "bm_sat",
+  file: "bm_sat.wgsl",
+  includes: ["bm_linalg.wgsl", "bm_system.wgsl"],
+  bindings: ["read", "read", "read", "read", "storage", "uniform"],
+  workgroupSize: 64,
+  doc: "Bloch–McConnell CW saturation (f32, F = e^{At} − I form), a thread per group × offset",
+});
+
+/** Slots per group (compile-time NSLOT in bm_system.wgsl). */
+const NSLOT = 2;
+
+/** One timeline of a group (see the module doc). */
+interface _Slot {
+  /** −1 steady state, 0 no saturation, m ≥ 1: Ts = m·h. */
+  mode: number;
+  start: "relaxed" | "satrec";
+  tdS: number;
+  preDelayS: number;
+  postDelayS: number;
+}
+
+/** A model with its offsets and up to two timelines sharing A at each offset. */
+interface _Group {
+  model: TissueModel;
+  b1UT: number;
+  b0T: number;
+  /** Base saturation step, s (slot mode m means Ts = m·hS). */
+  hS: number;
+  offsetsPpm: ArrayLike<number>;
+  slots: _Slot[];
+}
+
+/** Options of the batched simulators. */
+export interface GpuSimOptions {
+  /** Groups per submission at most (default 8192; also capped by the binding size limit). */
+  maxGroupsPerChunk?: number;
+  /** Overrides the device's maxStorageBufferBindingSize (tests use it to force chunking). */
+  maxBindingBytes?: number;
+  /** Called after each chunk with the number of groups done and the total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Stops between chunks (rejects with the signal's reason). */
+  signal?: AbortSignal;
+}
+
+interface _Layout {
+  /** water + CEST pools */
+  P: number;
+  /** 1 with a z-only MT pool */
+  MT: number;
+  N: number;
+  NZ: number;
+  GR: number;
+}
+
+function _layout(model: TissueModel): _Layout {
+  const P = model.cest.length + 1;
+  const MT = model.mt ? 1 : 0;
+  const NZ = P + MT;
+  // header 9, 5 per CEST pool, 5 for MT, 5 per slot, z_ss and z_relaxed (see bm_system.wgsl)
+  const GR = 9 + 5 * (P - 1) + 5 + 5 * NSLOT + 2 * NZ;
+  return { P, MT, N: 3 * P + MT, NZ, GR };
+}
+
+/**
+ * The z-block steady state without RF (float64, closed form): each solute pool
+ * M_i = f_i (k_i M_w + R1_i)/(R1_i + k_i), water from its balance equation. Equals the
+ * equilibrium f_i when water f = 1.
+ */
+function _freeSteadyZ(model: TissueModel): number[] {
+  const r1w = 1 / model.water.t1S;
+  const pools = model.cest.map((p) => ({ f: p.f, k: p.kPerS, r1: 1 / p.t1S }));
+  if (model.mt) pools.push({ f: model.mt.f, k: model.mt.kPerS, r1: 1 / model.mt.t1S });
+  let lhs = r1w, rhs = model.water.f * r1w;
+  for (const p of pools) {
+    lhs += p.f * p.k - (p.k * p.f * p.k) / (p.r1 + p.k);
+    rhs += (p.k * p.f * p.r1) / (p.r1 + p.k);
+  }
+  const mw = rhs / lhs;
+  return [mw, ...pools.map((p) => (p.f * (p.k * mw + p.r1)) / (p.r1 + p.k))];
+}
+
+function _packGroup(g: _Group, lay: _Layout, dst: Float32Array, base: number): void {
+  const m = g.model;
+  const w0 = omega0PerPpm(m, g.b0T);
+  let i = base;
+  dst[i++] = m.gammaRadPerSUT * g.b1UT * m.relB1;
+  dst[i++] = w0;
+  dst[i++] = m.b0InhomPpm * w0;
+  dst[i++] = g.hS;
+  dst[i++] = 1 / m.water.t1S;
+  dst[i++] = 1 / m.water.t2S;
+  dst[i++] = m.water.f;
+  dst[i++] = g.offsetsPpm.length;
+  const ls = m.mt?.lineshape;
+  dst[i++] = ls === "Lorentzian" ? 1 : ls === "SuperLorentzian" ? 2 : 0;
+  for (const p of m.cest) {
+    dst[i++] = p.f;
+    dst[i++] = p.kPerS;
+    dst[i++] = 1 / p.t1S;
+    dst[i++] = 1 / p.t2S;
+    dst[i++] = p.dwPpm;
+  }
+  if (m.mt) {
+    dst[i++] = m.mt.f;
+    dst[i++] = m.mt.kPerS;
+    dst[i++] = 1 / m.mt.t1S;
+    dst[i++] = m.mt.t2S;
+    dst[i++] = m.mt.dwPpm;
+  } else i += 5;
+  for (let s = 0; s < NSLOT; s++) {
+    const sl = g.slots[s];
+    dst[i++] = sl ? sl.mode : 0;
+    dst[i++] = sl && sl.start === "satrec" ? 1 : 0;
+    dst[i++] = sl ? sl.tdS : 0;
+    dst[i++] = sl ? sl.preDelayS : 0;
+    dst[i++] = sl ? sl.postDelayS : 0;
+  }
+  for (const v of _freeSteadyZ(m)) dst[i++] = v;
+  const eq = equilibrium(m);
+  for (let k = 0; k < lay.NZ; k++) dst[i++] = eq[2 * lay.P + k]!;
+  if (i !== base + lay.GR) throw new Error(`bm group record: packed ${i - base} floats, layout says ${lay.GR}`);
+}
+
+interface _Chunk {
+  out: GPUBuffer;
+  bufs: GPUBuffer[];
+  first: number;
+  count: number;
+}
+
+/**
+ * Runs groups that share one layout (pool count, MT) in chunks; returns water Mz as
+ * [groups, NSLOT, noff] where noff is the largest offset count (shorter rows are padded).
+ */
+async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): Promise<{ out: Float32Array; noff: number }> {
+  const { device, info } = await getGpu();
+  const noff = Math.max(1, ...groups.map((g) => g.offsetsPpm.length));
+  const maxBind = opts.maxBindingBytes ?? info.limits.maxStorageBufferBindingSize;
+  const perGroupBytes = 4 * Math.max(lay.GR, NSLOT * noff, NSLOT * (lay.NZ + lay.NZ * lay.NZ));
+  const byLimit = Math.floor(maxBind / perGroupBytes);
+  if (byLimit < 1) throw new RangeError(`One group needs ${perGroupBytes} bytes, above the ${maxBind}-byte binding limit`);
+  const chunkGroups = Math.max(1, Math.min(opts.maxGroupsPerChunk ?? 8192, byLimit));
+  const consts = { N: lay.N, P: lay.P, MT: lay.MT, NZ: lay.NZ, GR: lay.GR };
+  const prep = getKernel(device, BM_PREP, consts);
+  const sat = getKernel(device, BM_SAT, consts);
+  const out = new Float32Array(groups.length * NSLOT * noff);
+
+  const submit = (first: number): _Chunk => {
+    const count = Math.min(chunkGroups, groups.length - first);
+    const rec = new Float32Array(count * lay.GR);
+    const offs = new Float32Array(count * noff);
+    const anyTable = groups.slice(first, first + count).some((g) => g.model.mt?.lineshape === "SuperLorentzian");
+    const mtg = new Float32Array(anyTable ? count * noff : 1);
+    for (let j = 0; j < count; j++) {
+      const g = groups[first + j]!;
+      _packGroup(g, lay, rec, j * lay.GR);
+      offs.set(Array.from(g.offsetsPpm), j * noff);
+      const mt = g.model.mt;
+      if (mt?.lineshape === "SuperLorentzian") {
+        // The SuperLorentzian integral (101 samples + a spline bridge) is tabulated in f64 here.
+        const w0 = omega0PerPpm(g.model, g.b0T);
+        const w1 = g.model.gammaRadPerSUT * g.b1UT * g.model.relB1;
+        for (let o = 0; o < g.offsetsPpm.length; o++) {
+          const dwMt = g.offsetsPpm[o]! * w0 - (mt.dwPpm * w0 + g.model.b0InhomPpm * w0);
+          mtg[j * noff + o] = w1 * w1 * superLorentzian(mt.t2S, dwMt, w0);
+        }
+      }
+    }
+    const recB = uploadBuffer(device, rec, "bm groups");
+    const offB = uploadBuffer(device, offs, "bm offsets");
+    const mtgB = uploadBuffer(device, mtg, "bm mt table");
+    const zpB = storageBuffer(device, 4 * count * NSLOT * (lay.NZ + lay.NZ * lay.NZ), "bm zprep");
+    const outB = storageBuffer(device, 4 * count * NSLOT * noff, "bm out");
+    const p1 = uniformBuffer(device, [{ u32: count }]);
+    const p2 = uniformBuffer(device, [{ u32: count }, { u32: noff }]);
+    const enc = device.createCommandEncoder({ label: "bm sim" });
+    const pass = enc.beginComputePass();
+    dispatch(device, pass, prep, [recB, zpB, p1], count);
+    dispatch(device, pass, sat, [recB, offB, mtgB, zpB, outB, p2], count * noff);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+    return { out: outB, bufs: [recB, offB, mtgB, zpB, outB, p1, p2], first, count };
+  };
+
+  // Two chunks in flight: the next one is packed and queued before we wait on the previous.
+  let pending: _Chunk | undefined;
+  for (let first = 0; first < groups.length || pending; first += chunkGroups) {
+    opts.signal?.throwIfAborted();
+    const next = first < groups.length ? submit(first) : undefined;
+    if (pending) {
+      const got = await readF32(device, pending.out, pending.count * NSLOT * noff);
+      out.set(got, pending.first * NSLOT * noff);
+      for (const b of pending.bufs) b.destroy();
+      opts.onProgress?.(pending.first + pending.count, groups.length);
+    }
+    pending = next;
+  }
+  return { out, noff };
+}
+
+/** Runs groups of any layouts; returns for each group its [NSLOT, noff] block and noff. */
+async function _runGroups(groups: _Group[], opts: GpuSimOptions): Promise<{ data: Float32Array; noff: number }[]> {
+  const buckets = new Map<string, number[]>();
+  groups.forEach((g, i) => {
+    const l = _layout(g.model);
+    const key = `${l.P}|${l.MT}`;
+    const b = buckets.get(key) ?? [];
+    b.push(i);
+    buckets.set(key, b);
+  });
+  const res: { data: Float32Array; noff: number }[] = new Array(groups.length);
+  let done = 0;
+  for (const idx of buckets.values()) {
+    const lay = _layout(groups[idx[0]!]!.model);
+    const base = done;
+    const { out, noff } = await _runLayout(idx.map((i) => groups[i]!), lay, {
+      ...opts,
+      onProgress: opts.onProgress && ((d) => opts.onProgress!(base + d, groups.length)),
+    });
+    idx.forEach((gi, j) => (res[gi] = { data: out.subarray(j * NSLOT * noff, (j + 1) * NSLOT * noff), noff }));
+    done += idx.length;
+  }
+  return res;
+}
+
+function _slot(p: Protocol, mode: number): _Slot {
+  return {
+    mode,
+    start: p.start.kind,
+    tdS: p.start.kind === "satrec" ? p.start.tdS : 0,
+    preDelayS: p.preDelayS,
+    postDelayS: p.postDelayS,
+  };
+}
+
+function _checkProtocol(p: Protocol): void {
+  const bad = (what: string) => {
+    throw new RangeError(`Protocol ${what}`);
+  };
+  if (!(p.tsS >= 0)) bad(`tsS must be ≥ 0 or Infinity but is ${p.tsS}`);
+  if (!(p.preDelayS >= 0) || !Number.isFinite(p.preDelayS)) bad(`preDelayS must be finite and ≥ 0 but is ${p.preDelayS}`);
+  if (!(p.postDelayS >= 0) || !Number.isFinite(p.postDelayS)) bad(`postDelayS must be finite and ≥ 0 but is ${p.postDelayS}`);
+  if (p.start.kind === "satrec" && !(p.start.tdS >= 0 && Number.isFinite(p.start.tdS))) {
+    bad(`start.tdS must be finite and ≥ 0 but is ${p.start.tdS}`);
+  }
+}
+
+/**
+ * A step h with every saturation time an integer multiple m·h (m ≤ maxMultiple), so the
+ * slots can share one propagator ladder; undefined when there is none.
+ * @param tsS finite saturation times > 0, s
+ * @param maxMultiple the largest multiple allowed (each doubling costs one squaring)
+ * @example
+ * commonStep([1.5, 5]); // { hS: 0.5, multiples: [3, 10] }
+ */
+export function commonStep(tsS: number[], maxMultiple = 256): { hS: number; multiples: number[] } | undefined {
+  if (tsS.length === 0) return undefined;
+  const tmin = Math.min(...tsS);
+  for (let d = 1; d <= maxMultiple; d++) {
+    const h = tmin / d;
+    const ms = tsS.map((t) => t / h);
+    if (ms.every((m) => Math.abs(m - Math.round(m)) <= 1e-9 * m && Math.round(m) <= maxMultiple)) {
+      return { hS: h, multiples: ms.map(Math.round) };
+    }
+  }
+  return undefined;
+}
+
+function _mode(tsS: number): { mode: number; hS: number } {
+  if (tsS === Infinity) return { mode: -1, hS: 1 };
+  if (tsS === 0) return { mode: 0, hS: 1 };
+  return { mode: 1, hS: tsS };
+}
+
+function _offsetsWithM0(p: Protocol): number[] {
+  return p.m0OffsetPpm === undefined ? [...p.offsetsPpm] : [...p.offsetsPpm, p.m0OffsetPpm];
+}
+
+function _normalise(p: Protocol, model: TissueModel, row: Float32Array, nOff: number, dst: Float32Array, at: number): void {
+  const norm = p.m0OffsetPpm === undefined ? model.water.f : row[nOff]!;
+  for (let o = 0; o < nOff; o++) dst[at + o] = row[o]! / norm;
+}
+
+/**
+ * Simulates Z-spectra on the GPU in f32, many (model, protocol) pairs per submission.
+ * Same timeline and normalisation as {@link simulateCpu} (cpu_sim.ts).
+ * @param jobs models with their protocols (any pool counts; z-only MT Lorentzian,
+ *   SuperLorentzian or None)
+ * @param opts chunking, progress and cancellation
+ * @returns Z per offset of each job's protocol
+ * @example
+ * const [z] = await simulateSpectraGpu([{ model, protocol: paperInputProtocol(1) }]);
+ */
+export async function simulateSpectraGpu(
+  jobs: { model: TissueModel; protocol: Protocol }[],
+  opts: GpuSimOptions = {},
+): Promise<Float32Array[]> {
+  const groups = jobs.map(({ model, protocol }): _Group => {
+    _checkProtocol(protocol);
+    const { mode, hS } = _mode(protocol.tsS);
+    return {
+      model,
+      b1UT: protocol.b1UT,
+      b0T: protocol.b0T ?? model.b0T,
+      hS,
+      offsetsPpm: _offsetsWithM0(protocol),
+      slots: [_slot(protocol, mode)],
+    };
+  });
+  const res = await _runGroups(groups, opts);
+  return jobs.map(({ model, protocol }, i) => {
+    const nOff = protocol.offsetsPpm.length;
+    const z = new Float32Array(nOff);
+    _normalise(protocol, model, res[i]!.data, nOff, z, 0);
+    return z;
+  });
+}
+
+/** Z-spectra of many models under an input and a target protocol, row-major [N, offsets]. */
+export interface SpectrumPairs {
+  input: Float32Array;
+  target: Float32Array;
+  /** Offsets per spectrum (the protocols'). */
+  nOffsets: number;
+}
+
+/**
+ * The dataset workload: every model under the input and the target protocol. When both
+ * share B1, B0 and offsets, each (model, offset) is one GPU thread that builds A once and
+ * walks one propagator ladder for both saturation times (1.5 s and 5 s = 3 and 10 × 0.5 s);
+ * otherwise the two protocols run as separate jobs.
+ * @param models tissue models (one per sample)
+ * @param input input protocol (e.g. paperInputProtocol())
+ * @param target target protocol (e.g. paperTargetProtocol())
+ * @param opts chunking, progress and cancellation
+ * @returns input and target Z, [N, offsets] each
+ * @example
+ * const { input, target } = await simulatePairsGpu(models, paperInputProtocol(1), paperTargetProtocol(1));
+ */
+export async function simulatePairsGpu(
+  models: TissueModel[],
+  input: Protocol,
+  target: Protocol,
+  opts: GpuSimOptions = {},
+): Promise<SpectrumPairs> {
+  _checkProtocol(input);
+  _checkProtocol(target);
+  const nOff = input.offsetsPpm.length;
+  if (target.offsetsPpm.length !== nOff) {
+    throw new TypeError(`Expected the target protocol to have ${nOff} offsets but found ${target.offsetsPpm.length}`);
+  }
+  const n = models.length;
+  const inZ = new Float32Array(n * nOff), tgZ = new Float32Array(n * nOff);
+  const sameOffsets = input.offsetsPpm.every((v, i) => v === target.offsetsPpm[i]);
+  const finite = [input.tsS, target.tsS].filter((t) => t > 0 && Number.isFinite(t));
+  const step = commonStep(finite);
+  const shareable = sameOffsets && input.b1UT === target.b1UT && input.b0T === target.b0T &&
+    input.m0OffsetPpm === target.m0OffsetPpm && (finite.length === 0 || step !== undefined);
+  if (!shareable) {
+    const jobs = models.flatMap((model) => [{ model, protocol: input }, { model, protocol: target }]);
+    const z = await simulateSpectraGpu(jobs, opts);
+    for (let i = 0; i < n; i++) {
+      inZ.set(z[2 * i]!, i * nOff);
+      tgZ.set(z[2 * i + 1]!, i * nOff);
+    }
+    return { input: inZ, target: tgZ, nOffsets: nOff };
+  }
+  const modeOf = (t: number) => {
+    if (t === Infinity) return -1;
+    if (t === 0) return 0;
+    return step!.multiples[finite.indexOf(t)]!;
+  };
+  const hS = step?.hS ?? 1;
+  const offs = _offsetsWithM0(input);
+  const slots = [_slot(input, modeOf(input.tsS)), _slot(target, modeOf(target.tsS))];
+  const groups = models.map((model): _Group => ({
+    model,
+    b1UT: input.b1UT,
+    b0T: input.b0T ?? model.b0T,
+    hS,
+    offsetsPpm: offs,
+    slots,
+  }));
+  const res = await _runGroups(groups, opts);
+  for (let i = 0; i < n; i++) {
+    const { data, noff } = res[i]!;
+    _normalise(input, models[i]!, data.subarray(0, noff), nOff, inZ, i * nOff);
+    _normalise(target, models[i]!, data.subarray(noff, 2 * noff), nOff, tgZ, i * nOff);
+  }
+  return { input: inZ, target: tgZ, nOffsets: nOff };
+}

@@ -1,0 +1,307 @@
+/**
+ * What the dashboard lists: trained runs (`runs/NAME/`), datasets (`*.safetensors`),
+ * phantoms (folders of NIfTI files), evaluation reports (`metrics.json`) and benchmark
+ * results (`*.json`). Only reads under the configured directories; a missing directory
+ * is an empty list, a malformed file is listed with its problem instead of failing the page.
+ * @module
+ */
+import { checkName, PathError, resolveUnder } from "./paths.ts";
+
+/** One training epoch from `log.jsonl`. */
+export interface EpochLog {
+  epoch: number;
+  trainLoss?: number;
+  valLoss?: number;
+  /** Seconds since the start of training, when logged. */
+  timeS?: number;
+}
+
+/** Summary of a run directory. */
+export interface RunSummary {
+  name: string;
+  architecture: string;
+  preset: string;
+  dataset: string;
+  bestValLoss: number | null;
+  epochs: number;
+  /** ISO date of the last write of the weights (or the config). */
+  date: string | null;
+  hasWeights: boolean;
+  problem?: string;
+}
+
+/** A run with its config and loss curve. */
+export interface RunDetail extends RunSummary {
+  config: Record<string, unknown>;
+  log: EpochLog[];
+}
+
+function _num(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+function _pick(o: Record<string, unknown>, keys: string[]): unknown {
+  for (const k of keys) if (o[k] !== undefined && o[k] !== null) return o[k];
+  return undefined;
+}
+
+function _str(v: unknown): string {
+  return typeof v === "string" ? v : v === undefined ? "—" : JSON.stringify(v);
+}
+
+/** Parses `log.jsonl` (one JSON object per epoch); tolerant of snake/camel case keys. */
+export function parseTrainingLog(text: string): EpochLog[] {
+  const out: EpochLog[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    let o: Record<string, unknown>;
+    try {
+      o = JSON.parse(line);
+    } catch {
+      continue; // a half-written last line while training is running
+    }
+    if (typeof o !== "object" || o === null) continue;
+    const epoch = _num(_pick(o, ["epoch", "ep"]));
+    if (epoch === undefined) continue;
+    out.push({
+      epoch,
+      trainLoss: _num(_pick(o, ["trainLoss", "train_loss", "train", "loss"])),
+      valLoss: _num(_pick(o, ["valLoss", "val_loss", "validationLoss", "val"])),
+      timeS: _num(_pick(o, ["elapsedS", "elapsed_s", "timeS", "time_s", "wallS"])),
+    });
+  }
+  return out;
+}
+
+async function _readText(path: string): Promise<string | undefined> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
+
+async function _dirs(root: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(root)) if (e.isDirectory && !e.name.startsWith(".")) out.push(e.name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  return out.sort();
+}
+
+/** Reads one run directory (name checked; must lie under `runsDir`). */
+export async function readRun(runsDir: string, name: string): Promise<RunDetail> {
+  checkName(name, "run");
+  const dir = await resolveUnder(runsDir, name);
+  const cfgText = await _readText(`${dir}/config.json`);
+  let config: Record<string, unknown> = {};
+  let problem: string | undefined;
+  if (cfgText === undefined) problem = "no config.json";
+  else {
+    try {
+      config = JSON.parse(cfgText);
+    } catch (e) {
+      problem = `config.json is not valid JSON (${(e as Error).message})`;
+    }
+  }
+  const log = parseTrainingLog((await _readText(`${dir}/log.jsonl`)) ?? "");
+  const vals = log.map((l) => l.valLoss).filter((v): v is number => v !== undefined);
+  let date: string | null = null, hasWeights = false;
+  try {
+    const st = await Deno.stat(`${dir}/model.safetensors`);
+    hasWeights = true;
+    date = st.mtime?.toISOString() ?? null;
+  } catch { /* not trained yet */ }
+  if (!date) date = (await Deno.stat(dir).catch(() => null))?.mtime?.toISOString() ?? null;
+  const data = _pick(config, ["data", "dataset", "dataPath", "trainData"]);
+  return {
+    name,
+    architecture: _str(_pick(config, ["arch", "architecture"])),
+    preset: _str(_pick(config, ["preset"])),
+    dataset: typeof data === "string" ? data.split("/").at(-1)! : _str(data),
+    bestValLoss: vals.length ? Math.min(...vals) : (_num(_pick(config, ["bestValLoss", "best_val_loss"])) ?? null),
+    epochs: log.length,
+    date,
+    hasWeights,
+    problem,
+    config,
+    log,
+  };
+}
+
+/** Every run under `runsDir`, newest first. */
+export async function listRuns(runsDir: string): Promise<RunSummary[]> {
+  const out: RunSummary[] = [];
+  for (const name of await _dirs(runsDir)) {
+    try {
+      const { config: _c, log: _l, ...s } = await readRun(runsDir, name);
+      out.push(s);
+    } catch (e) {
+      if (e instanceof PathError) continue; // e.g. a symlink pointing outside
+      out.push({ name, architecture: "—", preset: "—", dataset: "—", bestValLoss: null, epochs: 0, date: null, hasWeights: false, problem: (e as Error).message });
+    }
+  }
+  return out.sort((a, b) => (b.date ?? "").localeCompare(a.date ?? ""));
+}
+
+/** A dataset file. */
+export interface DatasetSummary {
+  name: string;
+  sizeBytes: number;
+  /** Number of spectra (from the `input` tensor's shape). */
+  n: number | null;
+  metadata: Record<string, string>;
+}
+
+/** Reads only the safetensors header (datasets can be hundreds of MB). */
+export async function readSafetensorsHeader(path: string): Promise<Record<string, unknown>> {
+  const f = await Deno.open(path);
+  try {
+    const len = new Uint8Array(8);
+    if ((await f.read(len)) !== 8) throw new Error("shorter than 8 bytes");
+    const n = Number(new DataView(len.buffer).getBigUint64(0, true));
+    if (n > 100 << 20) throw new Error(`header length ${n} is implausible`);
+    const buf = new Uint8Array(n);
+    let o = 0;
+    while (o < n) {
+      const r = await f.read(buf.subarray(o));
+      if (r === null) throw new Error("truncated header");
+      o += r;
+    }
+    return JSON.parse(new TextDecoder().decode(buf));
+  } finally {
+    f.close();
+  }
+}
+
+/** `*.safetensors` datasets directly under `dataDir` (and one level down). */
+export async function listDatasets(dataDir: string): Promise<DatasetSummary[]> {
+  const out: DatasetSummary[] = [];
+  const files: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dataDir)) {
+      if (e.isFile && e.name.endsWith(".safetensors")) files.push(e.name);
+      if (e.isDirectory && !e.name.startsWith(".")) {
+        for await (const f of Deno.readDir(`${dataDir}/${e.name}`)) {
+          if (f.isFile && f.name.endsWith(".safetensors")) files.push(`${e.name}/${f.name}`);
+        }
+      }
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  for (const name of files.sort()) {
+    try {
+      const path = await resolveUnder(dataDir, name);
+      const hdr = await readSafetensorsHeader(path);
+      const input = hdr["input"] as { shape?: number[] } | undefined;
+      out.push({
+        name,
+        sizeBytes: (await Deno.stat(path)).size,
+        n: input?.shape?.[0] ?? null,
+        metadata: (hdr["__metadata__"] ?? {}) as Record<string, string>,
+      });
+    } catch { /* not a dataset we can read: leave it out */ }
+  }
+  return out;
+}
+
+/** A folder under `dataDir` holding a phantom or scan (NIfTI files). */
+export interface PhantomSummary {
+  name: string;
+  files: string[];
+}
+
+/** Folders under `dataDir` that contain `.nii`/`.nii.gz` files. */
+export async function listPhantoms(dataDir: string): Promise<PhantomSummary[]> {
+  const out: PhantomSummary[] = [];
+  for (const name of await _dirs(dataDir)) {
+    const files: string[] = [];
+    for await (const f of Deno.readDir(`${dataDir}/${name}`)) {
+      if (f.isFile && /\.nii(\.gz)?$/.test(f.name)) files.push(f.name);
+    }
+    if (files.length) out.push({ name, files: files.sort() });
+  }
+  return out;
+}
+
+/** An evaluation report folder. */
+export interface ReportSummary {
+  /** Path under reportsDir ("." for a report directly in it). */
+  name: string;
+  date: string | null;
+  figures: string[];
+  metrics: Record<string, unknown> | null;
+  problem?: string;
+}
+
+/** Reads `metrics.json` of one report (name: "." or a folder under reportsDir). */
+export async function readReport(reportsDir: string, name: string): Promise<ReportSummary> {
+  if (name !== ".") checkName(name, "report");
+  const dir = await resolveUnder(reportsDir, name === "." ? "" : name);
+  const figures: string[] = [];
+  for await (const f of Deno.readDir(dir)) if (f.isFile && /\.(png|svg)$/.test(f.name)) figures.push(f.name);
+  let metrics: Record<string, unknown> | null = null, problem: string | undefined;
+  const text = await _readText(`${dir}/metrics.json`);
+  if (text === undefined) problem = "no metrics.json";
+  else {
+    try {
+      metrics = JSON.parse(text);
+    } catch (e) {
+      problem = `metrics.json is not valid JSON (${(e as Error).message})`;
+    }
+  }
+  const st = await Deno.stat(`${dir}/metrics.json`).catch(() => null);
+  return { name, date: st?.mtime?.toISOString() ?? null, figures: figures.sort(), metrics, problem };
+}
+
+/** Reports under `reportsDir`: the directory itself and each sub-folder with a metrics.json. */
+export async function listReports(reportsDir: string): Promise<ReportSummary[]> {
+  const out: ReportSummary[] = [];
+  const names = [".", ...await _dirs(reportsDir)];
+  for (const name of names) {
+    try {
+      await Deno.stat(`${reportsDir}/${name === "." ? "" : name + "/"}metrics.json`);
+    } catch {
+      continue;
+    }
+    try {
+      out.push(await readReport(reportsDir, name));
+    } catch (e) {
+      if (!(e instanceof PathError)) throw e;
+    }
+  }
+  return out;
+}
+
+/** One benchmark result file. */
+export interface BenchFile {
+  name: string;
+  date: string | null;
+  content: unknown;
+}
+
+/** `*.json` files in `benchDir`, newest first. */
+export async function listBench(benchDir: string): Promise<BenchFile[]> {
+  const out: BenchFile[] = [];
+  try {
+    for await (const e of Deno.readDir(benchDir)) {
+      if (!e.isFile || !e.name.endsWith(".json")) continue;
+      const path = await resolveUnder(benchDir, e.name).catch(() => null);
+      if (!path) continue;
+      try {
+        const st = await Deno.stat(path);
+        out.push({ name: e.name, date: st.mtime?.toISOString() ?? null, content: JSON.parse(await Deno.readTextFile(path)) });
+      } catch { /* skip unreadable JSON */ }
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  return out.sort((a, b) => (b.date ?? "").localeCompare(a.date ?? ""));
+}

@@ -1,0 +1,101 @@
+/** `quass simulate spectrum` run as a subprocess: output format and one-line errors. */
+import { assert, assertEquals } from "../_assert.ts";
+import { assertClose } from "../_util.ts";
+import { loadModelSync } from "../../src/physics/model_yaml.ts";
+import { simulateCpu } from "../../src/physics/cpu_sim.ts";
+import { linspaceOffsets } from "../../src/physics/protocol.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const MODEL = `${ROOT}../shared/reference/bmsim/generated/rat_brain_7T_7pool_normal_example.yaml`;
+const hasMain = await Deno.stat(`${ROOT}src/cli/simulate_dataset.ts`).then(() => true, () => false);
+const ENTRY = hasMain ? "src/cli/main.ts" : "tests/cli/_spectrum_driver.ts";
+
+async function quass(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", ENTRY, ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+function parseCsv(text: string): { offsets: number[]; z: number[] } {
+  const lines = text.trim().split("\n");
+  assertEquals(lines[0], "offset_ppm,z");
+  const rows = lines.slice(1).map((l) => l.split(",").map(Number));
+  return { offsets: rows.map((r) => r[0]!), z: rows.map((r) => r[1]!) };
+}
+
+Deno.test("simulate spectrum --device cpu prints the 101-row CSV of the float64 simulator", async () => {
+  const r = await quass(
+    "simulate", "spectrum", "--model", MODEL, "--b1", "1.0", "--ts", "1.5", "--td", "4.5",
+    "--offsets=-6:6:101", "--device", "cpu",
+  );
+  assertEquals(r.code, 0, r.stderr);
+  const { offsets, z } = parseCsv(r.stdout);
+  assertEquals(offsets.length, 101);
+  assertClose(offsets, linspaceOffsets(-6, 6, 101), { atol: 1e-10, label: "offsets" });
+  const model = loadModelSync(MODEL);
+  // spot check against the library call at a few random offsets of the grid
+  const idx = Array.from({ length: 5 }, () => Math.floor(Math.random() * 101));
+  const want = simulateCpu(model, {
+    b1UT: 1, tsS: 1.5, start: { kind: "satrec", tdS: 4.5 }, preDelayS: 0, postDelayS: 0,
+    offsetsPpm: idx.map((i) => offsets[i]!),
+  });
+  assertClose(idx.map((i) => z[i]!), want, { atol: 1e-12, label: "z" });
+  assert(z.every((v) => v > 0 && v < 1), "0 < Z < 1");
+});
+
+Deno.test("simulate spectrum --ts inf --offsets-file --m0-offset gives normalised steady-state Z", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".txt" });
+  try {
+    await Deno.writeTextFile(file, "# offsets\n-300\n3.5\n\n-2.4\n");
+    const r = await quass(
+      "simulate", "spectrum", "--model", MODEL, "--ts", "inf", "--offsets-file", file,
+      "--m0-offset", "-300", "--device", "cpu",
+    );
+    assertEquals(r.code, 0, r.stderr);
+    const { offsets, z } = parseCsv(r.stdout);
+    assertEquals(offsets, [-300, 3.5, -2.4]);
+    assertClose([z[0]!], [1], { atol: 1e-15, label: "Z at the M0 offset" });
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+for (
+  const [what, args, mention] of <[string, string[], string][]> [
+    ["a negative --b1", ["--model", MODEL, "--b1", "-1"], "--b1"],
+    ["a malformed --offsets", ["--model", MODEL, "--offsets=bad"], "--offsets"],
+    ["a missing --model", ["--b1", "1"], "--model"],
+    ["a non-numeric --ts", ["--model", MODEL, "--ts", "long"], "--ts"],
+    ["a missing model file", ["--model", "/nonexistent/model.yaml"], "/nonexistent/model.yaml"],
+    ["an unknown --device", ["--model", MODEL, "--device", "tpu"], "--device"],
+  ]
+) {
+  Deno.test(`simulate spectrum with ${what} exits 2 with one line on stderr`, async () => {
+    const r = await quass("simulate", "spectrum", ...args, ...(what.includes("device") ? [] : ["--device", "cpu"]));
+    assertEquals(r.code, 2);
+    assertEquals(r.stdout, "");
+    const lines = r.stderr.trim().split("\n").filter((l) => !l.includes("XDG_RUNTIME_DIR"));
+    assertEquals(lines.length, 1, r.stderr);
+    assert(lines[0]!.includes(mention), `"${lines[0]}" should mention ${mention}`);
+  });
+}
+
+Deno.test("simulate spectrum with a malformed YAML model exits 2 naming the file and key", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".yaml" });
+  try {
+    await Deno.writeTextFile(file, "water_pool: {f: 1, t1: 1.8, t2: -0.05}\nb0: 7\n");
+    const r = await quass("simulate", "spectrum", "--model", file, "--device", "cpu");
+    assertEquals(r.code, 2);
+    const lines = r.stderr.trim().split("\n").filter((l) => !l.includes("XDG_RUNTIME_DIR"));
+    assertEquals(lines.length, 1, r.stderr);
+    assert(lines[0]!.includes(file) && lines[0]!.includes("water_pool.t2"), lines[0]);
+  } finally {
+    await Deno.remove(file);
+  }
+});
