@@ -23,7 +23,9 @@ function rand(n: number): Float32Array {
 
 for (const S of [512, 1024]) {
   const a = rand(S * S), b = rand(S * S);
-  const ab = uploadBuffer(device, a), bb = uploadBuffer(device, b), cb = storageBuffer(device, S * S * 4);
+  const ab = uploadBuffer(device, a),
+    bb = uploadBuffer(device, b),
+    cb = storageBuffer(device, S * S * 4);
   const kernels = [
     ...MATMUL_VARIANTS.map((v) => ({ name: v as string, variant: v, scalarOnly: false })),
     { name: "rb4x4 (scalar loads)", variant: "rb4x4" as const, scalarOnly: true },
@@ -32,7 +34,9 @@ for (const S of [512, 1024]) {
     const run = async (times: number) => {
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
-      for (let i = 0; i < times; i++) matmul(device, pass, cb, ab, bb, null, S, S, S, { variant, scalarOnly });
+      for (let i = 0; i < times; i++) {
+        matmul(device, pass, cb, ab, bb, null, S, S, S, { variant, scalarOnly });
+      }
       pass.end();
       device.queue.submit([enc.finish()]);
       await device.queue.onSubmittedWorkDone();

@@ -21,6 +21,13 @@ if ! has_vulkan_icd; then
     echo "quass: no Vulkan driver found. For a software GPU run: sudo apt-get install mesa-vulkan-drivers" >&2
   fi
 fi
+# Report PNGs render their text with a system TrueType font (src/eval/svg.ts); without one
+# quass writes SVG figures only.
+if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "quass: installing fonts-dejavu-core (text in report PNGs) ..." >&2
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq fonts-dejavu-core >/dev/null 2>&1 ||
+    echo "quass: could not install fonts-dejavu-core; report figures will be SVG only" >&2
+fi
 if has_vulkan_icd && [ -z "$DENO_WEBGPU_BACKEND" ]; then
   export DENO_WEBGPU_BACKEND=vulkan
 fi

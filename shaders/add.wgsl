@@ -41,3 +41,23 @@ fn col_sum_acc(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
   for (var r = 0u; r < rows; r++) { s += a[r * p.inner + j]; }
   out[j] += s;
 }
+
+// Rows per block of col_partial (COL_BLOCK_ROWS in src/nn/add.ts).
+const ROWS_PER: u32 = 128u;
+
+// out[c, j] = Σ_{r in rows block c} a[r * inner + j], blocks of ROWS_PER rows (b unused):
+// the first stage of a column sum over many rows, so that inner × blocks threads share the
+// work instead of `inner` threads each walking every row. Then col_sum_acc over the blocks.
+@compute @workgroup_size(WG)
+fn col_partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let i = flat_id(gid, nwg);
+  let rows = p.n / p.inner;
+  let blocks = (rows + ROWS_PER - 1u) / ROWS_PER;
+  if (i >= blocks * p.inner) { return; }
+  let j = i % p.inner;
+  let blk = i / p.inner;
+  let r1 = min(rows, (blk + 1u) * ROWS_PER);
+  var s = 0.0;
+  for (var r = blk * ROWS_PER; r < r1; r++) { s += a[r * p.inner + j]; }
+  out[i] = s;
+}

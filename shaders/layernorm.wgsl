@@ -67,27 +67,36 @@ fn layernorm_backward_inp(@builtin(global_invocation_id) gid: vec3<u32>, @builti
   }
 }
 
-@group(0) @binding(0) var<storage, read_write> bp_dgamma: array<f32>;
-@group(0) @binding(1) var<storage, read_write> bp_dbeta: array<f32>;
+@group(0) @binding(0) var<storage, read_write> bp_pg: array<f32>;
+@group(0) @binding(1) var<storage, read_write> bp_pb: array<f32>;
 @group(0) @binding(2) var<storage, read> bp_dout: array<f32>;
 @group(0) @binding(3) var<storage, read> bp_inp: array<f32>;
 @group(0) @binding(4) var<storage, read> bp_mean: array<f32>;
 @group(0) @binding(5) var<storage, read> bp_rstd: array<f32>;
 @group(0) @binding(6) var<uniform> bp_p: Params;
 
-// dgamma[c] += Σ_r dout·norm, dbeta[c] += Σ_r dout. One thread per column.
+// Rows per block (LN_BLOCK_ROWS in src/nn/layernorm.ts).
+const LN_ROWS: u32 = 128u;
+
+// Partial parameter gradients over blocks of LN_ROWS rows: pg[blk, c] = Σ dout·norm,
+// pb[blk, c] = Σ dout; one thread per (block, column), so many rows and few columns still
+// keep every core busy. The block sums are then added to dgamma and dbeta (colSumAcc).
 @compute @workgroup_size(WG)
 fn layernorm_backward_params(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let c = flat_id(gid, nwg);
+  let i = flat_id(gid, nwg);
   let C = bp_p.C;
-  if (c >= C) { return; }
+  let blocks = (bp_p.M + LN_ROWS - 1u) / LN_ROWS;
+  if (i >= blocks * C) { return; }
+  let c = i % C;
+  let blk = i / C;
+  let r1 = min(bp_p.M, (blk + 1u) * LN_ROWS);
   var dg = 0.0;
   var db = 0.0;
-  for (var r = 0u; r < bp_p.M; r++) {
+  for (var r = blk * LN_ROWS; r < r1; r++) {
     let g = bp_dout[r * C + c];
     dg += g * (bp_inp[r * C + c] - bp_mean[r]) * bp_rstd[r];
     db += g;
   }
-  bp_dgamma[c] += dg;
-  bp_dbeta[c] += db;
+  bp_pg[i] = dg;
+  bp_pb[i] = db;
 }

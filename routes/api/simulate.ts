@@ -7,7 +7,6 @@
 import { defineHandlers, json } from "../../src/web/define.ts";
 import { modelParams, parseSimRequest, requestModel, simResultCsv, simulateForPage } from "../../src/web/simulate.ts";
 import { readLimitedBody } from "../../src/web/uploads.ts";
-import { queuedGpuSimulator } from "../../src/web/engine.ts";
 import { InputError } from "../../src/util/errors.ts";
 
 export const handler = defineHandlers({
@@ -20,7 +19,7 @@ export const handler = defineHandlers({
       throw new InputError(`The request body is not JSON: ${(e as Error).message}`);
     }
     const simReq = parseSimRequest(body);
-    const result = await simulateForPage(config.modelsDir, simReq, queuedGpuSimulator(services.queue));
+    const result = await simulateForPage(config.modelsDir, simReq, services.simulate);
     if (url.searchParams.get("format") === "csv" || (body as Record<string, unknown>).format === "csv") {
       return new Response(simResultCsv(result), {
         headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="zspectra_${result.settings.model}.csv"` },

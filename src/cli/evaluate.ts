@@ -8,7 +8,7 @@
 import { Command } from "@commander-js/extra-typings";
 import { checkDims, type NiftiVolume, readNifti } from "../data/nifti.ts";
 import { readSidecar, resolveOffsets } from "../data/sidecar.ts";
-import { evaluateVolumes, type VoxelSpec, voxelsFromLabels } from "../eval/evaluate.ts";
+import { evaluateVolumes, voxelsFromLabels, type VoxelSpec } from "../eval/evaluate.ts";
 import { summaryTable, writeReport } from "../eval/report.ts";
 import { InputError } from "../util/errors.ts";
 import { parseInteger } from "./_args.ts";
@@ -16,19 +16,34 @@ import { parseInteger } from "./_args.ts";
 /** Parses `--voxel LABEL:x,y,z` (repeatable). */
 export function parseVoxelFlag(value: string, previous: VoxelSpec[] = []): VoxelSpec[] {
   const m = /^([^:]+):\s*(\d+)\s*,\s*(\d+)\s*(?:,\s*(\d+))?\s*$/.exec(value);
-  if (!m) throw new InputError(`--voxel: expected LABEL:x,y[,z] (e.g. --voxel GM:20,31,0) but got "${value}"`);
+  if (!m) {
+    throw new InputError(
+      `--voxel: expected LABEL:x,y[,z] (e.g. --voxel GM:20,31,0) but got "${value}"`,
+    );
+  }
   return [...previous, { label: m[1]!, x: Number(m[2]), y: Number(m[3]), z: Number(m[4] ?? 0) }];
 }
 
 /** Loads the label map and its names (sidecar `{"names": {"1": "GM", ...}}`). */
 async function _labelVoxels(path: string, dims: readonly number[]): Promise<VoxelSpec[]> {
   const labels = await readNifti(path);
-  checkDims(labels, path, { dims: dims.slice(0, 3), maxT: 1, what: "a 3-D label map on the prediction's grid" });
+  checkDims(labels, path, {
+    dims: dims.slice(0, 3),
+    maxT: 1,
+    what: "a 3-D label map on the prediction's grid",
+  });
   const side = await readSidecar(path);
   const names: Record<number, string> = {};
-  const raw = side?.names;
+  let raw = side?.names ?? side?.labels;
+  if (!raw) {
+    // a phantom directory (quass phantom) keeps the label names in its manifest
+    const manifest = path.replace(/[^/]*$/, "") + "phantom.json";
+    raw = await Deno.readTextFile(manifest).then((t) => JSON.parse(t).labels, () => undefined);
+  }
   if (raw && typeof raw === "object") {
-    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) if (typeof v === "string") names[Number(k)] = v;
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+      if (typeof v === "string") names[Number(k)] = v;
+    }
   }
   return voxelsFromLabels(labels, names);
 }
@@ -36,15 +51,30 @@ async function _labelVoxels(path: string, dims: readonly number[]): Promise<Voxe
 /** The `evaluate` command. */
 export function evaluateCommand() {
   return new Command("evaluate")
-    .description("evaluate a predicted QUASS volume against a reference: SSIM/PSNR/MSE per offset, R² at six offsets, figures")
+    .description(
+      "evaluate a predicted QUASS volume against a reference: SSIM/PSNR/MSE per offset, R² at six offsets, figures",
+    )
     .requiredOption("--pred <file>", "predicted Z volume, NIfTI 4-D [x,y,z,offset] (.nii/.nii.gz)")
-    .requiredOption("--reference <file>", "reference Z volume (e.g. Ts 5 s or steady state), same grid")
+    .requiredOption(
+      "--reference <file>",
+      "reference Z volume (e.g. Ts 5 s or steady state), same grid",
+    )
     .option("--mask <file>", "brain mask, 3-D NIfTI (non-zero = inside); default: every voxel")
     .option("--input <file>", "the short-saturation input volume (shown in figures and spectra)")
     .option("--out <dir>", "report directory", "report")
-    .option("--offsets <list>", "offsets, ppm, lo:hi:n or a comma list (default: from the prediction's or reference's .json sidecar)")
-    .option("--voxel <LABEL:x,y,z>", "voxel whose spectra to plot (repeatable), e.g. --voxel GM:20,31,0", parseVoxelFlag)
-    .option("--labels <file>", "label map (3-D NIfTI; names from its sidecar {\"names\": {\"1\": \"GM\"}}): one voxel per label")
+    .option(
+      "--offsets <list>",
+      "offsets, ppm, lo:hi:n or a comma list (default: from the prediction's or reference's .json sidecar)",
+    )
+    .option(
+      "--voxel <LABEL:x,y,z>",
+      "voxel whose spectra to plot (repeatable), e.g. --voxel GM:20,31,0",
+      parseVoxelFlag,
+    )
+    .option(
+      "--labels <file>",
+      'label map (3-D NIfTI; names from its sidecar {"names": {"1": "GM"}} or a phantom.json beside it): one voxel per label',
+    )
     .option("--slice <z>", "z-slice for the image grid (default: the middle one)")
     .option("--title <text>", "report title (e.g. the model name)")
     .action(async (o) => {
@@ -55,31 +85,61 @@ export function evaluateCommand() {
       let mask: NiftiVolume | undefined, input: NiftiVolume | undefined;
       if (o.mask) {
         mask = await readNifti(o.mask);
-        checkDims(mask, o.mask, { dims: pred.dims.slice(0, 3), maxT: 1, what: "a 3-D mask on the prediction's grid" });
+        checkDims(mask, o.mask, {
+          dims: pred.dims.slice(0, 3),
+          maxT: 1,
+          what: "a 3-D mask on the prediction's grid",
+        });
       }
       if (o.input) {
         input = await readNifti(o.input);
         checkDims(input, o.input, { dims: pred.dims, what: `the grid of ${o.pred}` });
       }
+      if (pred.dims[0] < 11 || pred.dims[1] < 11) {
+        throw new InputError(
+          `${o.pred}: slices are ${pred.dims[0]}×${
+            pred.dims[1]
+          }; SSIM (11×11 Gaussian window) needs at least 11×11`,
+        );
+      }
       const nt = pred.dims[3];
-      const offsetsPpm = o.offsets !== undefined || (await readSidecar(o.pred, nt))?.offsetsPpm
+      const [sp, sr] = [await readSidecar(o.pred, nt), await readSidecar(o.reference, nt)];
+      if (
+        sp?.offsetsPpm && sr?.offsetsPpm &&
+        sp.offsetsPpm.some((v, i) => Math.abs(v - sr.offsetsPpm![i]!) > 1e-6)
+      ) {
+        throw new InputError(
+          `${o.pred} and ${o.reference}: their sidecars list different offsetsPpm; evaluate volumes acquired at the same offsets`,
+        );
+      }
+      const offsetsPpm = o.offsets !== undefined || sp?.offsetsPpm
         ? await resolveOffsets(o.pred, nt, o.offsets)
         : await resolveOffsets(o.reference, nt);
       const voxels = o.voxel ?? (o.labels ? await _labelVoxels(o.labels, pred.dims) : undefined);
       const slice = o.slice !== undefined ? parseInteger("--slice", o.slice) : undefined;
       if (slice !== undefined && slice >= pred.dims[2]) {
-        throw new InputError(`--slice: ${slice} is outside the volume (z has ${pred.dims[2]} slices)`);
+        throw new InputError(
+          `--slice: ${slice} is outside the volume (z has ${pred.dims[2]} slices)`,
+        );
       }
       for (const v of voxels ?? []) {
         if (v.x >= pred.dims[0] || v.y >= pred.dims[1] || v.z >= pred.dims[2]) {
-          throw new InputError(`--voxel ${v.label}: (${v.x}, ${v.y}, ${v.z}) is outside the volume [${pred.dims.slice(0, 3)}]`);
+          throw new InputError(
+            `--voxel ${v.label}: (${v.x}, ${v.y}, ${v.z}) is outside the volume [${
+              pred.dims.slice(0, 3)
+            }]`,
+          );
         }
       }
       const evaluation = evaluateVolumes({ pred, reference, mask, input, offsetsPpm, voxels });
       if (evaluation.nonFiniteVoxels) {
-        console.error(`quass: warning: ${evaluation.nonFiniteVoxels} masked voxel(s) have NaN/Inf values and were left out`);
+        console.error(
+          `quass: warning: ${evaluation.nonFiniteVoxels} masked voxel(s) have NaN/Inf values and were left out`,
+        );
       }
-      if (!evaluation.maskVoxels) throw new InputError(`${o.mask ?? o.pred}: no voxel left to evaluate (empty mask?)`);
+      if (!evaluation.maskVoxels) {
+        throw new InputError(`${o.mask ?? o.pred}: no voxel left to evaluate (empty mask?)`);
+      }
       const sources: Record<string, string> = { prediction: o.pred, reference: o.reference };
       if (o.mask) sources.mask = o.mask;
       if (o.input) sources.input = o.input;

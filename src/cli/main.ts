@@ -6,6 +6,8 @@
 import { Command, CommanderError } from "@commander-js/extra-typings";
 import { runCli } from "./run.ts";
 import { simulateCommand } from "./simulate.ts";
+import { trainCommand } from "./train.ts";
+import { predictSpectraCommand } from "./predict_spectra.ts";
 import { evaluateCommand } from "./evaluate.ts";
 
 export function buildProgram(): Command {
@@ -14,6 +16,8 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .exitOverride();
   program.addCommand(simulateCommand());
+  program.addCommand(trainCommand());
+  program.addCommand(predictSpectraCommand());
   program.addCommand(evaluateCommand());
   return program;
 }

@@ -18,6 +18,7 @@ import { parseInteger } from "./_args.ts";
 /** The `predict-spectra` command. */
 export function predictSpectraCommand() {
   return new Command("predict-spectra")
+    .exitOverride()
     .description("Predict QUASS spectra from short-saturation Z-spectra with a trained run")
     .requiredOption("--run <dir>", "run directory written by `quass train`")
     .requiredOption("--data <file>", ".safetensors with `input` [N, offsets] and `offsets_ppm`")

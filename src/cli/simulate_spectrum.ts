@@ -43,7 +43,9 @@ export async function spectrumProtocol(f: SpectrumFlags): Promise<Protocol> {
   const protocol: Protocol = {
     b1UT: parseNonNegative("--b1", f.b1),
     tsS: parseSecondsOrInf("--ts", f.ts),
-    start: f.td === undefined ? { kind: "relaxed" } : { kind: "satrec", tdS: parseNonNegative("--td", f.td) },
+    start: f.td === undefined
+      ? { kind: "relaxed" }
+      : { kind: "satrec", tdS: parseNonNegative("--td", f.td) },
     preDelayS: parseNonNegative("--pre-delay", f.preDelay),
     postDelayS: parseNonNegative("--post-delay", f.postDelay),
     offsetsPpm,
@@ -67,14 +69,24 @@ export function spectrumCommand() {
     .requiredOption("--model <file>", "tissue model (pulseq-cest YAML)")
     .option("--b1 <uT>", "CW saturation amplitude, µT", "1")
     .option("--ts <s>", 'saturation time, s, or "inf" for the exact steady state', "1.5")
-    .option("--td <s>", "saturation recovery: the readout nulls everything, then Td s of free recovery (default: start relaxed)")
+    .option(
+      "--td <s>",
+      "saturation recovery: the readout nulls everything, then Td s of free recovery (default: start relaxed)",
+    )
     .option("--offsets <lo:hi:n>", "offsets, ppm, n evenly spaced from lo to hi (default -6:6:101)")
     .option("--offsets-file <file>", "offsets, ppm, one per line")
     .option("--b0 <T>", "main field, T (default: the model's b0)")
     .option("--pre-delay <s>", "free evolution before saturation, s", "0")
     .option("--post-delay <s>", "free evolution after saturation, before the spoiler, s", "0")
-    .option("--m0-offset <ppm>", "normalise by an M0 scan at this offset with the same protocol (e.g. -300)")
-    .addOption(new Option("--device <device>", "gpu (f32 WGSL) or cpu (float64 reference)").choices(["gpu", "cpu"] as const).default("gpu" as const))
+    .option(
+      "--m0-offset <ppm>",
+      "normalise by an M0 scan at this offset with the same protocol (e.g. -300)",
+    )
+    .addOption(
+      new Option("--device <device>", "gpu (f32 WGSL) or cpu (float64 reference)").choices(
+        ["gpu", "cpu"] as const,
+      ).default("gpu" as const),
+    )
     .action(async (opts) => {
       const model = await loadModel(opts.model);
       const protocol = await spectrumProtocol(opts);

@@ -21,6 +21,7 @@ import { parseInteger, parseNonNegative, parsePositive } from "./_args.ts";
 /** The `train` command. */
 export function trainCommand() {
   return new Command("train")
+    .exitOverride()
     .description("Train a network mapping short-saturation Z-spectra to QUASS spectra")
     .addOption(new Option("--arch <name>", "architecture").choices(ARCHS).makeOptionMandatory())
     .requiredOption("--data <file>", "training dataset (.safetensors with input, target, offsets_ppm)")

@@ -127,7 +127,10 @@ function _sameDims(a: Volume4D, b: Volume4D, what: string): void {
  * @param labels integer label volume [x, y, z]
  * @param names label value → name (values without a name are called "label N"; 0 is skipped)
  */
-export function voxelsFromLabels(labels: Volume4D, names: Record<number, string> = {}): VoxelSpec[] {
+export function voxelsFromLabels(
+  labels: Volume4D,
+  names: Record<number, string> = {},
+): VoxelSpec[] {
   const [nx, ny, nz] = labels.dims;
   const acc = new Map<number, [number, number, number, number]>();
   for (let i = 0; i < nx * ny * nz; i++) {
@@ -143,10 +146,16 @@ export function voxelsFromLabels(labels: Volume4D, names: Record<number, string>
     let best = -1, bestD = Infinity;
     for (let i = 0; i < nx * ny * nz; i++) {
       if (Math.round(labels.data[i]!) !== v) continue;
-      const d = (i % nx - cx) ** 2 + (Math.floor(i / nx) % ny - cy) ** 2 + (Math.floor(i / (nx * ny)) - cz) ** 2;
+      const d = (i % nx - cx) ** 2 + (Math.floor(i / nx) % ny - cy) ** 2 +
+        (Math.floor(i / (nx * ny)) - cz) ** 2;
       if (d < bestD) bestD = d, best = i;
     }
-    out.push({ label: names[v] ?? `label ${v}`, x: best % nx, y: Math.floor(best / nx) % ny, z: Math.floor(best / (nx * ny)) });
+    out.push({
+      label: names[v] ?? `label ${v}`,
+      x: best % nx,
+      y: Math.floor(best / nx) % ny,
+      z: Math.floor(best / (nx * ny)),
+    });
   }
   return out;
 }
@@ -168,10 +177,18 @@ export function evaluateVolumes(inp: EvaluateInput): Evaluation {
   const [nx, ny, nz, nt] = pred.dims;
   const nvox = nx * ny * nz;
   if (inp.offsetsPpm.length !== nt) {
-    throw new TypeError(`Expected ${nt} offsets (the 4th dimension) but found ${inp.offsetsPpm.length}`);
+    throw new TypeError(
+      `Expected ${nt} offsets (the 4th dimension) but found ${inp.offsetsPpm.length}`,
+    );
   }
-  if (inp.mask && (inp.mask.dims[0] !== nx || inp.mask.dims[1] !== ny || inp.mask.dims[2] !== nz || inp.mask.dims[3] !== 1)) {
-    throw new TypeError(`mask: dims [${inp.mask.dims}] do not match the prediction's [${nx},${ny},${nz}]`);
+  if (
+    inp.mask &&
+    (inp.mask.dims[0] !== nx || inp.mask.dims[1] !== ny || inp.mask.dims[2] !== nz ||
+      inp.mask.dims[3] !== 1)
+  ) {
+    throw new TypeError(
+      `mask: dims [${inp.mask.dims}] do not match the prediction's [${nx},${ny},${nz}]`,
+    );
   }
   // mask minus voxels that are non-finite anywhere along the spectrum
   const mask = new Uint8Array(nvox);
@@ -201,7 +218,12 @@ export function evaluateVolumes(inp: EvaluateInput): Evaluation {
     }
     let s = 0;
     for (let z = 0; z < nz; z++) {
-      s += ssim(slabPred.subarray(z * slice, (z + 1) * slice), slabRef.subarray(z * slice, (z + 1) * slice), nx, ny);
+      s += ssim(
+        slabPred.subarray(z * slice, (z + 1) * slice),
+        slabRef.subarray(z * slice, (z + 1) * slice),
+        nx,
+        ny,
+      );
     }
     perOffset.push({
       offsetPpm: inp.offsetsPpm[t]!,
@@ -231,11 +253,18 @@ export function evaluateVolumes(inp: EvaluateInput): Evaluation {
   const voxels = inp.voxels ?? [_centreVoxel(mask, nx, ny, nz)];
   const spectra = voxels.map((vx) => {
     if (vx.x < 0 || vx.x >= nx || vx.y < 0 || vx.y >= ny || vx.z < 0 || vx.z >= nz) {
-      throw new RangeError(`Voxel "${vx.label}" at (${vx.x}, ${vx.y}, ${vx.z}) is outside the volume [${nx},${ny},${nz}]`);
+      throw new RangeError(
+        `Voxel "${vx.label}" at (${vx.x}, ${vx.y}, ${vx.z}) is outside the volume [${nx},${ny},${nz}]`,
+      );
     }
     const v = vx.x + nx * (vx.y + ny * vx.z);
     const at = (vol: Volume4D) => Array.from({ length: nt }, (_, t) => vol.data[v + nvox * t]!);
-    return { ...vx, ...(inp.input ? { input: at(inp.input) } : {}), pred: at(pred), reference: at(reference) };
+    return {
+      ...vx,
+      ...(inp.input ? { input: at(inp.input) } : {}),
+      pred: at(pred),
+      reference: at(reference),
+    };
   });
   return {
     dims: [nx, ny, nz, nt],
@@ -243,7 +272,12 @@ export function evaluateVolumes(inp: EvaluateInput): Evaluation {
     maskVoxels,
     nonFiniteVoxels,
     perOffset,
-    mean: { ssim: avg((m) => m.ssim), psnr: avg((m) => m.psnr), mse: avg((m) => m.mse), mae: avg((m) => m.mae) },
+    mean: {
+      ssim: avg((m) => m.ssim),
+      psnr: avg((m) => m.psnr),
+      mse: avg((m) => m.mse),
+      mae: avg((m) => m.mae),
+    },
     ...(inputMae !== undefined ? { inputMae } : {}),
     regressions,
     spectra,

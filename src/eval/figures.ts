@@ -32,29 +32,58 @@ function _ppm(v: number): string {
  * SSIM and PSNR (data range 1) against offset, with their means; the regression offsets
  * are marked by dotted verticals.
  */
-export function metricsCurvesSvg(ev: Evaluation, title = "Prediction vs reference per offset"): string {
+export function metricsCurvesSvg(
+  ev: Evaluation,
+  title = "Prediction vs reference per offset",
+): string {
   const W = 1040, H = 640;
   const x = ev.perOffset.map((m) => m.offsetPpm);
   const xd = extent(x, 0.01);
   const parts: string[] = [text(W / 2, 24, title, { anchor: "middle", size: 16, weight: "bold" })];
   const panels: [string, string, number[], number, Rect][] = [
-    ["ssim", "SSIM", ev.perOffset.map((m) => m.ssim), ev.mean.ssim, { x: 90, y: 60, w: 720, h: 220 }],
-    ["psnr", "PSNR (dB, data range 1)", ev.perOffset.map((m) => m.psnr), ev.mean.psnr, { x: 90, y: 350, w: 720, h: 220 }],
+    ["ssim", "SSIM", ev.perOffset.map((m) => m.ssim), ev.mean.ssim, {
+      x: 90,
+      y: 60,
+      w: 720,
+      h: 220,
+    }],
+    ["psnr", "PSNR (dB, data range 1)", ev.perOffset.map((m) => m.psnr), ev.mean.psnr, {
+      x: 90,
+      y: 350,
+      w: 720,
+      h: 220,
+    }],
   ];
   for (const [key, label, y, mean, r] of panels) {
     const yd = extent(y, 0.08);
-    const a = axes(r, xd, yd, { xLabel: "saturation offset (ppm)", yLabel: label, grid: true, xReverse: true, xTicks: 12 });
+    const a = axes(r, xd, yd, {
+      xLabel: "saturation offset (ppm)",
+      yLabel: label,
+      grid: true,
+      xReverse: true,
+      xTicks: 12,
+    });
     parts.push(a.svg);
     for (const reg of ev.regressions) {
       const px = a.sx(reg.offsetPpm);
-      parts.push(`<line x1="${px}" y1="${r.y}" x2="${px}" y2="${r.y + r.h}" stroke="${_GREY}" stroke-dasharray="2 3"/>`);
+      parts.push(
+        `<line x1="${px}" y1="${r.y}" x2="${px}" y2="${
+          r.y + r.h
+        }" stroke="${_GREY}" stroke-dasharray="2 3"/>`,
+      );
     }
     parts.push(line(x, y, a.sx, a.sy, { stroke: _BLUE, width: 1.8 }));
     parts.push(dots(x, y, a.sx, a.sy, { fill: _BLUE, r: 2 }));
-    if (Number.isFinite(mean)) parts.push(line(xd, [mean, mean], a.sx, a.sy, { stroke: _RED, dash: "6 4" }));
+    if (Number.isFinite(mean)) {
+      parts.push(line(xd, [mean, mean], a.sx, a.sy, { stroke: _RED, dash: "6 4" }));
+    }
     parts.push(legend(r.x + r.w + 12, r.y, [
       { label: `${key === "ssim" ? "SSIM" : "PSNR"} per offset`, color: _BLUE },
-      { label: `mean ${fmt(mean, key === "ssim" ? 5 : 4)}${key === "psnr" ? " dB" : ""}`, color: _RED, dash: "6 4" },
+      {
+        label: `mean ${fmt(mean, key === "ssim" ? 5 : 4)}${key === "psnr" ? " dB" : ""}`,
+        color: _RED,
+        dash: "6 4",
+      },
       { label: "regression offsets", color: _GREY, dash: "2 3" },
     ], 200));
   }
@@ -76,26 +105,58 @@ function _maskedValues(vol: Volume4D, t: number, mask: Uint8Array, max: number):
  * Scatter of predicted vs reference Z over the masked voxels at the regression offsets, with
  * the identity, the least-squares line and R² (2 × 3 panels for the six paper offsets).
  */
-export function regressionSvg(ev: Evaluation, pred: Volume4D, reference: Volume4D, title = "Prediction vs reference"): string {
+export function regressionSvg(
+  ev: Evaluation,
+  pred: Volume4D,
+  reference: Volume4D,
+  title = "Prediction vs reference",
+): string {
   const n = ev.regressions.length, cols = Math.min(3, n), rows = Math.ceil(n / cols);
   const cw = 330, ch = 330, W = 40 + cols * cw, H = 50 + rows * ch;
   const parts: string[] = [text(W / 2, 26, title, { anchor: "middle", size: 16, weight: "bold" })];
   ev.regressions.forEach((reg, k) => {
-    const r: Rect = { x: 40 + (k % cols) * cw + 70, y: 50 + Math.floor(k / cols) * ch + 30, w: cw - 100, h: ch - 100 };
+    const r: Rect = {
+      x: 40 + (k % cols) * cw + 70,
+      y: 50 + Math.floor(k / cols) * ch + 30,
+      w: cw - 100,
+      h: ch - 100,
+    };
     const xs = _maskedValues(reference, reg.index, ev.maskData, 2500);
     const ys = _maskedValues(pred, reg.index, ev.maskData, 2500);
     const d = extent([...xs, ...ys], 0.06);
-    const used = Math.abs(reg.offsetPpm - reg.requestedPpm) > 1e-9 ? ` (used ${_ppm(reg.offsetPpm)})` : "";
-    const a = axes(r, d, d, { xLabel: "reference Z", yLabel: "predicted Z", title: `${_ppm(reg.requestedPpm)}${used}`, xTicks: 4, yTicks: 4 });
+    const used = Math.abs(reg.offsetPpm - reg.requestedPpm) > 1e-9
+      ? ` (used ${_ppm(reg.offsetPpm)})`
+      : "";
+    const a = axes(r, d, d, {
+      xLabel: "reference Z",
+      yLabel: "predicted Z",
+      title: `${_ppm(reg.requestedPpm)}${used}`,
+      xTicks: 4,
+      yTicks: 4,
+    });
     parts.push(a.svg);
-    parts.push(`<clipPath id="c${k}"><rect x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}"/></clipPath><g clip-path="url(#c${k})">`);
+    parts.push(
+      `<clipPath id="c${k}"><rect x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}"/></clipPath><g clip-path="url(#c${k})">`,
+    );
     parts.push(dots(xs, ys, a.sx, a.sy, { fill: _BLUE, r: 1.6, opacity: 0.45 }));
     parts.push(line(d, d, a.sx, a.sy, { stroke: _GREY, dash: "4 3", width: 1 }));
-    parts.push(line(d, d.map((v) => reg.slope * v + reg.intercept), a.sx, a.sy, { stroke: _RED, width: 1.8 }));
+    parts.push(
+      line(d, d.map((v) => reg.slope * v + reg.intercept), a.sx, a.sy, {
+        stroke: _RED,
+        width: 1.8,
+      }),
+    );
     parts.push("</g>");
     const sign = reg.intercept < 0 ? "−" : "+";
     parts.push(text(r.x + 6, r.y + 16, `R² = ${fmt(reg.r2, 5)}`, { size: 12, weight: "bold" }));
-    parts.push(text(r.x + 6, r.y + 31, `y = ${fmt(reg.slope, 4)}x ${sign} ${fmt(Math.abs(reg.intercept), 3)}`, { size: 11 }));
+    parts.push(
+      text(
+        r.x + 6,
+        r.y + 31,
+        `y = ${fmt(reg.slope, 4)}x ${sign} ${fmt(Math.abs(reg.intercept), 3)}`,
+        { size: 11 },
+      ),
+    );
     parts.push(text(r.x + 6, r.y + 45, `n = ${reg.n} voxels`, { size: 11, fill: "#444" }));
   });
   parts.push(legend(W - 250, 8, [
@@ -136,20 +197,29 @@ export function imageGridSvg(
   const cell = Math.max(80, Math.min(170, Math.round(170 * 64 / Math.max(nx, ny))));
   const cw = cell, chh = Math.round(cell * ny / nx);
   const left = 100, top = 70, gap = 8;
-  const W = left + cols.length * (cw + gap) + 180, H = top + ev.regressions.length * (chh + gap) + 20;
+  const W = left + cols.length * (cw + gap) + 180,
+    H = top + ev.regressions.length * (chh + gap) + 20;
   const zr = o.zRange ?? [0, 1];
   // error scale: 99th percentile of masked errors over the shown offsets (robust to outliers)
   const errs: number[] = [];
   const mask = ev.maskData.subarray(z * sl, (z + 1) * sl);
   for (const reg of ev.regressions) {
-    for (let i = 0; i < sl; i++) if (mask[i]) errs.push(ev.errorMap[reg.index * nvox + z * sl + i]!);
+    for (let i = 0; i < sl; i++) {
+      if (mask[i]) errs.push(ev.errorMap[reg.index * nvox + z * sl + i]!);
+    }
   }
   errs.sort((a, b) => a - b);
   const eMax = errs.length ? Math.max(errs[Math.floor(0.99 * (errs.length - 1))]!, 1e-6) : 1;
   const parts: string[] = [
-    text(W / 2, 24, o.title ?? `Images at the regression offsets (slice z = ${z})`, { anchor: "middle", size: 16, weight: "bold" }),
+    text(W / 2, 24, o.title ?? `Images at the regression offsets (slice z = ${z})`, {
+      anchor: "middle",
+      size: 16,
+      weight: "bold",
+    }),
   ];
-  cols.forEach(([name], c) => parts.push(text(left + c * (cw + gap) + cw / 2, top - 10, name, { anchor: "middle", size: 13 })));
+  cols.forEach(([name], c) =>
+    parts.push(text(left + c * (cw + gap) + cw / 2, top - 10, name, { anchor: "middle", size: 13 }))
+  );
   ev.regressions.forEach((reg, rIdx) => {
     const y = top + rIdx * (chh + gap);
     parts.push(text(left - 10, y + chh / 2 + 4, _ppm(reg.offsetPpm), { anchor: "end", size: 12 }));
@@ -158,7 +228,15 @@ export function imageGridSvg(
       const off = reg.index * nvox + z * sl;
       const img = Array.from({ length: sl }, (_, i) => data[off + i]!);
       const isErr = name === "|error|";
-      const uri = heatmapDataUri(img, nx, ny, isErr ? 0 : zr[0], isErr ? eMax : zr[1], isErr ? "inferno" : "gray", mask);
+      const uri = heatmapDataUri(
+        img,
+        nx,
+        ny,
+        isErr ? 0 : zr[0],
+        isErr ? eMax : zr[1],
+        isErr ? "inferno" : "gray",
+        mask,
+      );
       parts.push(image({ x: left + c * (cw + gap), y, w: cw, h: chh }, uri));
     });
   });
@@ -166,7 +244,9 @@ export function imageGridSvg(
   const bx = left + cols.length * (cw + gap) + 10;
   const bh = Math.max(80, gridH / 2 - 30);
   parts.push(colorbar({ x: bx, y: top, w: 16, h: bh }, zr[0], zr[1], "gray", "Z (M_z / M_0)"));
-  parts.push(colorbar({ x: bx, y: top + gridH - bh, w: 16, h: bh }, 0, eMax, "inferno", "|pred − ref| (Z)"));
+  parts.push(
+    colorbar({ x: bx, y: top + gridH - bh, w: 16, h: bh }, 0, eMax, "inferno", "|pred − ref| (Z)"),
+  );
   return svgDocument(W, H, parts.join(""));
 }
 
@@ -177,7 +257,12 @@ export function spectraSvg(ev: Evaluation, title = "Z-spectra at chosen voxels")
   const parts: string[] = [text(W / 2, 26, title, { anchor: "middle", size: 16, weight: "bold" })];
   const x = ev.offsetsPpm;
   ev.spectra.forEach((s, k) => {
-    const r: Rect = { x: 30 + (k % cols) * pw + 70, y: 50 + Math.floor(k / cols) * ph + 30, w: pw - 110, h: ph - 100 };
+    const r: Rect = {
+      x: 30 + (k % cols) * pw + 70,
+      y: 50 + Math.floor(k / cols) * ph + 30,
+      w: pw - 110,
+      h: ph - 100,
+    };
     const yd = extent([...s.reference, ...s.pred, ...(s.input ?? [])], 0.05);
     const a = axes(r, extent(x, 0.01), [Math.min(0, yd[0]), Math.max(1, yd[1])], {
       xLabel: "saturation offset (ppm)",
@@ -187,7 +272,9 @@ export function spectraSvg(ev: Evaluation, title = "Z-spectra at chosen voxels")
       xReverse: true,
     });
     parts.push(a.svg);
-    if (s.input) parts.push(line(x, s.input, a.sx, a.sy, { stroke: _GREY, dash: "2 3", width: 1.6 }));
+    if (s.input) {
+      parts.push(line(x, s.input, a.sx, a.sy, { stroke: _GREY, dash: "2 3", width: 1.6 }));
+    }
     parts.push(line(x, s.reference, a.sx, a.sy, { stroke: "#000", width: 1.8 }));
     parts.push(line(x, s.pred, a.sx, a.sy, { stroke: _RED, dash: "6 3", width: 1.8 }));
     parts.push(legend(r.x + r.w - 150, r.y + r.h - (s.input ? 66 : 48), [

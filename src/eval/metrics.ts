@@ -48,7 +48,9 @@ function _reflect(i: number, n: number): number {
 function _reflectTable(n: number, r: number): Int32Array {
   const taps = 2 * r + 1;
   const t = new Int32Array(n * taps);
-  for (let i = 0; i < n; i++) for (let k = -r; k <= r; k++) t[i * taps + k + r] = _reflect(i + k, n);
+  for (let i = 0; i < n; i++) {
+    for (let k = -r; k <= r; k++) t[i * taps + k + r] = _reflect(i + k, n);
+  }
   return t;
 }
 
@@ -76,7 +78,11 @@ function _filter(img: Float64Array, width: number, height: number, w: Float64Arr
 
 function _checkImages(a: Image2D, b: Image2D, width: number, height: number): void {
   if (a.length !== width * height || b.length !== width * height) {
-    throw new TypeError(`Expected two ${width}×${height} images (${width * height} values) but found ${a.length} and ${b.length}`);
+    throw new TypeError(
+      `Expected two ${width}×${height} images (${
+        width * height
+      } values) but found ${a.length} and ${b.length}`,
+    );
   }
 }
 
@@ -95,7 +101,9 @@ export function ssimMap(
   _checkImages(a, b, width, height);
   const w = gaussianWindow(opts.sigma ?? 1.5, opts.truncate ?? 3.5);
   if (width < w.length || height < w.length) {
-    throw new RangeError(`SSIM needs images of at least ${w.length}×${w.length} pixels, found ${width}×${height}`);
+    throw new RangeError(
+      `SSIM needs images of at least ${w.length}×${w.length} pixels, found ${width}×${height}`,
+    );
   }
   const L = opts.dataRange ?? 1;
   const c1 = ((opts.k1 ?? 0.01) * L) ** 2, c2 = ((opts.k2 ?? 0.03) * L) ** 2;
@@ -104,7 +112,9 @@ export function ssimMap(
   const xx = new Float64Array(n), yy = new Float64Array(n), xy = new Float64Array(n);
   for (let i = 0; i < n; i++) xx[i] = x[i]! * x[i]!, yy[i] = y[i]! * y[i]!, xy[i] = x[i]! * y[i]!;
   const ux = _filter(x, width, height, w), uy = _filter(y, width, height, w);
-  const uxx = _filter(xx, width, height, w), uyy = _filter(yy, width, height, w), uxy = _filter(xy, width, height, w);
+  const uxx = _filter(xx, width, height, w),
+    uyy = _filter(yy, width, height, w),
+    uxy = _filter(xy, width, height, w);
   const map = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const mx = ux[i]!, my = uy[i]!;
@@ -154,7 +164,11 @@ function _pairs(
   f: (x: number, y: number) => void,
 ): number {
   if (a.length !== b.length || (mask && mask.length !== a.length)) {
-    throw new TypeError(`Expected arrays of equal length but found ${a.length}, ${b.length}${mask ? `, mask ${mask.length}` : ""}`);
+    throw new TypeError(
+      `Expected arrays of equal length but found ${a.length}, ${b.length}${
+        mask ? `, mask ${mask.length}` : ""
+      }`,
+    );
   }
   let n = 0;
   for (let i = 0; i < a.length; i++) {

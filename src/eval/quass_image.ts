@@ -6,6 +6,7 @@
  */
 import { InputError } from "../util/errors.ts";
 import { DEFAULT_B0_T } from "../physics/constants.ts";
+import { quassFitSpectrum } from "../physics/analytic.ts";
 import { checkDims, readNifti, writeNifti } from "../data/nifti.ts";
 import { readSidecar, resolveOffsets, writeSidecar } from "../data/sidecar.ts";
 
@@ -25,60 +26,27 @@ export interface QuassScanParams {
   normalisedByControl?: boolean;
 }
 
-const _R1RHO_LO = 0.01, _R1RHO_HI = 30; // s⁻¹, the bounds of QUASSprocess.m
-
 /**
- * One voxel's QUASS spectrum: for each offset, solves Z_app = [Z_i e^{−R1ρ Ts} +
- * Z_ss (1 − e^{−R1ρ Ts})]/N with Z_ss = cos²θ·R1w/R1ρ for R1ρ (§4.3), then returns Z_ss.
- * The model is strictly decreasing in R1ρ (both e^{−R Ts} and (1 − e^{−R Ts})/R are), so
- * bisection on [0.01, 30] s⁻¹ finds the unique root (or the bound when Z_app lies outside
- * the model's range — the same clipping as the bounded LM fit of the reference code).
- * @param zApp measured Z at the offsets (float64 or float32)
- * @param r1wPerS water R1 = 1/T1, s⁻¹
+ * One voxel's QUASS spectrum with physics/analytic.ts's `quassFitSpectrum` (§4.3: per
+ * offset, fit R1ρ on [0.01, 30] 1/s, then Z_ss = cos²θ·R1w/R1ρ).
+ * @param zApp measured Z at the offsets
+ * @param r1wPerS water R1 = 1/T1, 1/s
  * @param scan offsets, B1, B0, Ts, Td and normalisation
- * @param b0ShiftPpm B0 shift of the voxel, ppm (offsets relative to water are offset − shift)
- * @param out where to write Z_ss (length = offsets)
- * @returns `out`
+ * @param b0ShiftPpm B0 shift of the voxel, ppm
+ * @returns Z_ss per offset
  * @example
- * const zss = quassFitVoxel(zApp, 1 / 1.8, { offsetsPpm, b1UT: 1, tsS: 1.5, tdS: 4.5 }, 0, new Float64Array(101));
+ * const zss = quassFitVoxel(zApp, 1 / 1.8, { offsetsPpm, b1UT: 1, tsS: 1.5, tdS: 4.5 });
  */
-export function quassFitVoxel(
-  zApp: ArrayLike<number>,
-  r1wPerS: number,
-  scan: QuassScanParams,
-  b0ShiftPpm: number,
-  out: Float64Array | Float32Array,
-): Float64Array | Float32Array {
-  const b0T = scan.b0T ?? DEFAULT_B0_T;
-  const zi = 1 - Math.exp(-r1wPerS * scan.tdS);
-  const norm = scan.normalisedByControl ? 1 - Math.exp(-r1wPerS * (scan.tsS + scan.tdS)) : 1;
-  const ts = scan.tsS;
-  for (let k = 0; k < scan.offsetsPpm.length; k++) {
-    const ppm = scan.offsetsPpm[k]! - b0ShiftPpm;
-    // ω1/Δω = B1/(B0·ppm)·1e6/1e6: γ cancels (§0)
-    const dw = b0T * ppm, w1 = scan.b1UT;
-    const cos2 = dw * dw / (dw * dw + w1 * w1) || 0;
-    const c = cos2 * r1wPerS;
-    const target = norm * zApp[k]!;
-    const model = (r: number) => {
-      const e = Math.exp(-r * ts);
-      return zi * e + (c / r) * (1 - e);
-    };
-    let lo = _R1RHO_LO, hi = _R1RHO_HI;
-    let r: number;
-    if (!(target < model(lo))) r = lo;
-    else if (!(target > model(hi))) r = hi;
-    else {
-      for (let it = 0; it < 60; it++) {
-        const mid = 0.5 * (lo + hi);
-        if (model(mid) > target) lo = mid;
-        else hi = mid;
-      }
-      r = 0.5 * (lo + hi);
-    }
-    out[k] = c / r;
-  }
-  return out;
+export function quassFitVoxel(zApp: ArrayLike<number>, r1wPerS: number, scan: QuassScanParams, b0ShiftPpm = 0): Float64Array {
+  return quassFitSpectrum(zApp, scan.offsetsPpm, {
+    r1wPerS,
+    b1UT: scan.b1UT,
+    b0T: scan.b0T ?? DEFAULT_B0_T,
+    tsS: scan.tsS,
+    tdS: scan.tdS,
+    normalisedByControl: scan.normalisedByControl ?? false,
+    b0ShiftPpm,
+  });
 }
 
 /** Result of {@link quassImage}. */
@@ -120,7 +88,7 @@ export function quassImage(
     throw new InputError(`Expected a positive water T1 in seconds but found ${t1S}`);
   }
   const zss = new Float32Array(nvox * nOff);
-  const spec = new Float64Array(nOff), out = new Float64Array(nOff);
+  const spec = new Float64Array(nOff);
   const skipped: number[] = [];
   let fitted = 0;
   for (let v = 0; v < nvox; v++) {
@@ -135,7 +103,7 @@ export function quassImage(
       skipped.push(v);
       continue;
     }
-    quassFitVoxel(spec, 1 / t1, scan, opts.b0ShiftPpm ? opts.b0ShiftPpm[v]! : 0, out);
+    const out = quassFitVoxel(spec, 1 / t1, scan, opts.b0ShiftPpm ? opts.b0ShiftPpm[v]! : 0);
     for (let k = 0; k < nOff; k++) zss[k * nvox + v] = out[k]!;
     fitted++;
   }

@@ -6,7 +6,12 @@
  */
 import { writeFileAtomic } from "../util/atomic.ts";
 import { InputError } from "../util/errors.ts";
-import { type Evaluation, type EvaluationResult, evaluationSummary, type Volume4D } from "./evaluate.ts";
+import {
+  type Evaluation,
+  type EvaluationResult,
+  evaluationSummary,
+  type Volume4D,
+} from "./evaluate.ts";
 import { imageGridSvg, metricsCurvesSvg, regressionSvg, spectraSvg } from "./figures.ts";
 import { canRasterise, svgToPng } from "./svg.ts";
 
@@ -49,7 +54,11 @@ export interface ReportFiles {
 
 /** JSON.stringify with non-finite numbers as null (PSNR of identical images is +∞). */
 function _json(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? null : x), 2) + "\n";
+  return JSON.stringify(
+    v,
+    (_k, x) => (typeof x === "number" && !Number.isFinite(x) ? null : x),
+    2,
+  ) + "\n";
 }
 
 function _num(v: number | null | undefined, digits = 4): string {
@@ -70,18 +79,22 @@ export function summaryTable(m: EvaluationResult): string {
     "| --- | ---: | ---: |",
   ];
   for (const r of m.regressions) {
-    const used = Math.abs(r.offsetPpm - r.requestedPpm) > 1e-9 ? ` (nearest: ${_ppm(r.offsetPpm)})` : "";
+    const used = Math.abs(r.offsetPpm - r.requestedPpm) > 1e-9
+      ? ` (nearest: ${_ppm(r.offsetPpm)})`
+      : "";
     rows.push(
-      `| R² at ${_ppm(r.requestedPpm)} ppm${used} (slope ${_num(r.slope, 3)}, intercept ${_num(r.intercept, 3)}) | ${
-        _num(r.r2)
-      } | ≥ ${PAPER_VALUES.r2Min} |`,
+      `| R² at ${_ppm(r.requestedPpm)} ppm${used} (slope ${_num(r.slope, 3)}, intercept ${
+        _num(r.intercept, 3)
+      }) | ${_num(r.r2)} | ≥ ${PAPER_VALUES.r2Min} |`,
     );
   }
   rows.push(`| mean SSIM | ${_num(m.mean.ssim)} | ${PAPER_VALUES.ssim} |`);
   rows.push(`| mean PSNR (dB, data range 1) | ${_num(m.mean.psnr, 2)} | ${PAPER_VALUES.psnr} |`);
   rows.push(`| mean MSE | ${_num(m.mean.mse, 3)} | ${PAPER_VALUES.mse.toExponential(2)} |`);
   rows.push(`| masked MAE (Z) | ${_num(m.mean.mae, 3)} | — |`);
-  if (m.inputMae !== undefined) rows.push(`| masked MAE of the input vs reference (Z) | ${_num(m.inputMae, 3)} | — |`);
+  if (m.inputMae !== undefined) {
+    rows.push(`| masked MAE of the input vs reference (Z) | ${_num(m.inputMae, 3)} | — |`);
+  }
   return rows.join("\n");
 }
 
@@ -108,14 +121,32 @@ export async function writeReport(outDir: string, r: ReportInput): Promise<Repor
     paper: PAPER_VALUES,
   };
   const figures: [string, string][] = [
-    ["ssim_psnr", metricsCurvesSvg(ev, r.title ? `${r.title}: SSIM and PSNR per offset` : undefined)],
-    ["regression", regressionSvg(ev, r.pred, r.reference, r.title ? `${r.title}: prediction vs reference` : undefined)],
-    ["images", imageGridSvg(ev, { pred: r.pred, reference: r.reference, input: r.input }, { slice: r.slice })],
+    [
+      "ssim_psnr",
+      metricsCurvesSvg(ev, r.title ? `${r.title}: SSIM and PSNR per offset` : undefined),
+    ],
+    [
+      "regression",
+      regressionSvg(
+        ev,
+        r.pred,
+        r.reference,
+        r.title ? `${r.title}: prediction vs reference` : undefined,
+      ),
+    ],
+    [
+      "images",
+      imageGridSvg(ev, { pred: r.pred, reference: r.reference, input: r.input }, {
+        slice: r.slice,
+      }),
+    ],
     ["spectra", spectraSvg(ev)],
   ];
   const png = await canRasterise();
   if (!png) {
-    warnings.push("no TrueType font found: wrote SVG figures only (install fonts-dejavu-core for PNGs)");
+    warnings.push(
+      "no TrueType font found: wrote SVG figures only (install fonts-dejavu-core for PNGs)",
+    );
   }
   for (const [name, svg] of figures) {
     await put(`${name}.svg`, svg);
@@ -149,7 +180,9 @@ export async function readMetrics(path: string): Promise<MetricsFile> {
   try {
     obj = JSON.parse(await Deno.readTextFile(path));
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new InputError(`${path}: file not found (run quass evaluate first)`);
+    if (e instanceof Deno.errors.NotFound) {
+      throw new InputError(`${path}: file not found (run quass evaluate first)`);
+    }
     throw new InputError(`${path}: not valid JSON (${(e as Error).message})`);
   }
   if (obj?.format !== "quass-metrics" || !Array.isArray(obj.regressions) || !obj.mean) {
@@ -181,13 +214,20 @@ export interface CompareRow {
  * per column in bold, the paper's row last.
  * @throws TypeError when the entries were evaluated at different regression offsets
  */
-export function compareReports(entries: CompareEntry[]): { markdown: string; json: { offsetsPpm: number[]; rows: CompareRow[]; paper: typeof PAPER_VALUES } } {
+export function compareReports(
+  entries: CompareEntry[],
+): {
+  markdown: string;
+  json: { offsetsPpm: number[]; rows: CompareRow[]; paper: typeof PAPER_VALUES };
+} {
   if (!entries.length) throw new TypeError("compareReports() needs at least one entry");
   const offs = entries[0]!.metrics.regressions.map((r) => r.requestedPpm);
   for (const e of entries) {
     const o = e.metrics.regressions.map((r) => r.requestedPpm);
     if (o.length !== offs.length || o.some((v, i) => v !== offs[i])) {
-      throw new TypeError(`"${e.name}" has regressions at [${o}] ppm but "${entries[0]!.name}" at [${offs}] ppm`);
+      throw new TypeError(
+        `"${e.name}" has regressions at [${o}] ppm but "${entries[0]!.name}" at [${offs}] ppm`,
+      );
     }
   }
   const f = (v: number) => (Number.isFinite(v) ? v : null);
@@ -211,7 +251,9 @@ export function compareReports(entries: CompareEntry[]): { markdown: string; jso
     const vals = rows.map(c.get).filter((v): v is number => v !== null);
     return vals.length ? (c.max ? Math.max(...vals) : Math.min(...vals)) : null;
   });
-  const header = `| model | ${offs.map((o) => `R² ${_ppm(o)} ppm`).join(" | ")} | SSIM | PSNR (dB) | MSE | MAE |`;
+  const header = `| model | ${
+    offs.map((o) => `R² ${_ppm(o)} ppm`).join(" | ")
+  } | SSIM | PSNR (dB) | MSE | MAE |`;
   const lines = [header, `| --- |${" ---: |".repeat(cols.length)}`];
   for (const r of rows) {
     const cells = cols.map((c, i) => {
@@ -221,9 +263,12 @@ export function compareReports(entries: CompareEntry[]): { markdown: string; jso
     lines.push(`| ${r.name} | ${cells.join(" | ")} |`);
   }
   lines.push(
-    `| paper (LSTM-attention, in vivo) | ${offs.map(() => `≥ ${PAPER_VALUES.r2Min}`).join(" | ")} | ${PAPER_VALUES.ssim} | ${PAPER_VALUES.psnr} | ${
-      PAPER_VALUES.mse.toExponential(2)
-    } | — |`,
+    `| paper (LSTM-attention, in vivo) | ${
+      offs.map(() => `≥ ${PAPER_VALUES.r2Min}`).join(" | ")
+    } | ${PAPER_VALUES.ssim} | ${PAPER_VALUES.psnr} | ${PAPER_VALUES.mse.toExponential(2)} | — |`,
   );
-  return { markdown: lines.join("\n") + "\n", json: { offsetsPpm: offs, rows, paper: PAPER_VALUES } };
+  return {
+    markdown: lines.join("\n") + "\n",
+    json: { offsetsPpm: offs, rows, paper: PAPER_VALUES },
+  };
 }

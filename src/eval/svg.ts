@@ -31,27 +31,36 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
+    out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  }
   return out;
 }
 
 /** Formats a tick value with as many decimals as its step needs; minus as U+2212. */
 export function fmtTick(v: number, step: number): string {
   const dec = Math.max(0, Math.min(8, -Math.floor(Math.log10(step || 1) + 1e-9)));
-  const s = Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-4 && v !== 0) ? v.toExponential(1) : v.toFixed(dec);
+  const s = Math.abs(v) >= 1e5 || (Math.abs(v) < 1e-4 && v !== 0)
+    ? v.toExponential(1)
+    : v.toFixed(dec);
   return s.replace(/^-/, "−");
 }
 
 /** Formats a number for labels (n significant digits, U+2212 minus). */
 export function fmt(v: number, digits = 4): string {
   if (!Number.isFinite(v)) return v > 0 ? "∞" : v < 0 ? "−∞" : "n/a";
-  const s = Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(digits - 1) : v.toPrecision(digits);
+  const s = Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)
+    ? v.toExponential(digits - 1)
+    : v.toPrecision(digits);
   return s.replace(/^-/, "−");
 }
 
 /** Escapes text for SVG. */
 export function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(
+    /"/g,
+    "&quot;",
+  );
 }
 
 /** A text element (font size in px; anchor start|middle|end). */
@@ -59,10 +68,19 @@ export function text(
   x: number,
   y: number,
   s: string,
-  o: { size?: number; anchor?: string; weight?: string; rotate?: number; fill?: string; baseline?: string } = {},
+  o: {
+    size?: number;
+    anchor?: string;
+    weight?: string;
+    rotate?: number;
+    fill?: string;
+    baseline?: string;
+  } = {},
 ): string {
   const rot = o.rotate ? ` transform="rotate(${o.rotate} ${x} ${y})"` : "";
-  return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="${o.size ?? 12}" text-anchor="${o.anchor ?? "start"}"` +
+  return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" font-size="${o.size ?? 12}" text-anchor="${
+    o.anchor ?? "start"
+  }"` +
     `${o.weight ? ` font-weight="${o.weight}"` : ""}${o.fill ? ` fill="${o.fill}"` : ""}` +
     `${o.baseline ? ` dominant-baseline="${o.baseline}"` : ""}${rot}>${esc(s)}</text>`;
 }
@@ -89,27 +107,48 @@ export function axes(
   yDomain: [number, number],
   o: AxesOptions = {},
 ): { svg: string; sx: Scale; sy: Scale } {
-  const sx = o.xReverse ? linearScale(xDomain[0], xDomain[1], r.x + r.w, r.x) : linearScale(xDomain[0], xDomain[1], r.x, r.x + r.w);
+  const sx = o.xReverse
+    ? linearScale(xDomain[0], xDomain[1], r.x + r.w, r.x)
+    : linearScale(xDomain[0], xDomain[1], r.x, r.x + r.w);
   const sy = linearScale(yDomain[0], yDomain[1], r.y + r.h, r.y);
   const parts: string[] = [];
-  const xt = niceTicks(xDomain[0], xDomain[1], o.xTicks ?? 6), yt = niceTicks(yDomain[0], yDomain[1], o.yTicks ?? 5);
+  const xt = niceTicks(xDomain[0], xDomain[1], o.xTicks ?? 6),
+    yt = niceTicks(yDomain[0], yDomain[1], o.yTicks ?? 5);
   const xs = xt.length > 1 ? xt[1]! - xt[0]! : 1, ys = yt.length > 1 ? yt[1]! - yt[0]! : 1;
   for (const v of xt) {
     const px = sx(v);
-    if (o.grid) parts.push(`<line x1="${px}" y1="${r.y}" x2="${px}" y2="${r.y + r.h}" stroke="#e4e4e4"/>`);
-    parts.push(`<line x1="${px}" y1="${r.y + r.h}" x2="${px}" y2="${r.y + r.h + 5}" stroke="#000"/>`);
+    if (o.grid) {
+      parts.push(`<line x1="${px}" y1="${r.y}" x2="${px}" y2="${r.y + r.h}" stroke="#e4e4e4"/>`);
+    }
+    parts.push(
+      `<line x1="${px}" y1="${r.y + r.h}" x2="${px}" y2="${r.y + r.h + 5}" stroke="#000"/>`,
+    );
     parts.push(text(px, r.y + r.h + 18, fmtTick(v, xs), { anchor: "middle", size: 11 }));
   }
   for (const v of yt) {
     const py = sy(v);
-    if (o.grid) parts.push(`<line x1="${r.x}" y1="${py}" x2="${r.x + r.w}" y2="${py}" stroke="#e4e4e4"/>`);
+    if (o.grid) {
+      parts.push(`<line x1="${r.x}" y1="${py}" x2="${r.x + r.w}" y2="${py}" stroke="#e4e4e4"/>`);
+    }
     parts.push(`<line x1="${r.x - 5}" y1="${py}" x2="${r.x}" y2="${py}" stroke="#000"/>`);
     parts.push(text(r.x - 8, py + 4, fmtTick(v, ys), { anchor: "end", size: 11 }));
   }
-  parts.push(`<rect x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}" fill="none" stroke="#000"/>`);
-  if (o.xLabel) parts.push(text(r.x + r.w / 2, r.y + r.h + 38, o.xLabel, { anchor: "middle", size: 13 }));
-  if (o.yLabel) parts.push(text(r.x - 52, r.y + r.h / 2, o.yLabel, { anchor: "middle", size: 13, rotate: -90 }));
-  if (o.title) parts.push(text(r.x + r.w / 2, r.y - 10, o.title, { anchor: "middle", size: 14, weight: "bold" }));
+  parts.push(
+    `<rect x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}" fill="none" stroke="#000"/>`,
+  );
+  if (o.xLabel) {
+    parts.push(text(r.x + r.w / 2, r.y + r.h + 38, o.xLabel, { anchor: "middle", size: 13 }));
+  }
+  if (o.yLabel) {
+    parts.push(
+      text(r.x - 52, r.y + r.h / 2, o.yLabel, { anchor: "middle", size: 13, rotate: -90 }),
+    );
+  }
+  if (o.title) {
+    parts.push(
+      text(r.x + r.w / 2, r.y - 10, o.title, { anchor: "middle", size: 14, weight: "bold" }),
+    );
+  }
   return { svg: parts.join(""), sx, sy };
 }
 
@@ -118,7 +157,9 @@ export function extent(values: Iterable<number>, pad = 0.05): [number, number] {
   let lo = Infinity, hi = -Infinity;
   for (const v of values) if (Number.isFinite(v)) lo = Math.min(lo, v), hi = Math.max(hi, v);
   if (!Number.isFinite(lo)) return [0, 1];
-  if (hi === lo) return [lo - 0.5 * (Math.abs(lo) || 1) * 0.1, hi + 0.5 * (Math.abs(hi) || 1) * 0.1];
+  if (hi === lo) {
+    return [lo - 0.5 * (Math.abs(lo) || 1) * 0.1, hi + 0.5 * (Math.abs(hi) || 1) * 0.1];
+  }
   const d = (hi - lo) * pad;
   return [lo - d, hi + d];
 }
@@ -133,9 +174,13 @@ export function line(
 ): string {
   const pts: string[] = [];
   for (let i = 0; i < xs.length; i++) {
-    if (Number.isFinite(xs[i]!) && Number.isFinite(ys[i]!)) pts.push(`${sx(xs[i]!).toFixed(2)},${sy(ys[i]!).toFixed(2)}`);
+    if (Number.isFinite(xs[i]!) && Number.isFinite(ys[i]!)) {
+      pts.push(`${sx(xs[i]!).toFixed(2)},${sy(ys[i]!).toFixed(2)}`);
+    }
   }
-  return `<polyline points="${pts.join(" ")}" fill="none" stroke="${o.stroke}" stroke-width="${o.width ?? 1.5}"` +
+  return `<polyline points="${pts.join(" ")}" fill="none" stroke="${o.stroke}" stroke-width="${
+    o.width ?? 1.5
+  }"` +
     `${o.dash ? ` stroke-dasharray="${o.dash}"` : ""} stroke-linejoin="round"/>`;
 }
 
@@ -150,7 +195,9 @@ export function dots(
   const parts: string[] = [`<g fill="${o.fill}" fill-opacity="${o.opacity ?? 1}">`];
   for (let i = 0; i < xs.length; i++) {
     if (Number.isFinite(xs[i]!) && Number.isFinite(ys[i]!)) {
-      parts.push(`<circle cx="${sx(xs[i]!).toFixed(1)}" cy="${sy(ys[i]!).toFixed(1)}" r="${o.r ?? 2}"/>`);
+      parts.push(
+        `<circle cx="${sx(xs[i]!).toFixed(1)}" cy="${sy(ys[i]!).toFixed(1)}" r="${o.r ?? 2}"/>`,
+      );
     }
   }
   parts.push("</g>");
@@ -168,13 +215,17 @@ export interface LegendItem {
 /** A boxed legend with its top-left corner at (x, y). */
 export function legend(x: number, y: number, items: LegendItem[], width = 170): string {
   const h = 8 + 18 * items.length;
-  const parts = [`<rect x="${x}" y="${y}" width="${width}" height="${h}" fill="#fff" fill-opacity="0.9" stroke="#999"/>`];
+  const parts = [
+    `<rect x="${x}" y="${y}" width="${width}" height="${h}" fill="#fff" fill-opacity="0.9" stroke="#999"/>`,
+  ];
   items.forEach((it, i) => {
     const cy = y + 13 + 18 * i;
     parts.push(
       it.dot
         ? `<circle cx="${x + 18}" cy="${cy}" r="3" fill="${it.color}"/>`
-        : `<line x1="${x + 6}" y1="${cy}" x2="${x + 30}" y2="${cy}" stroke="${it.color}" stroke-width="2"${
+        : `<line x1="${x + 6}" y1="${cy}" x2="${
+          x + 30
+        }" y2="${cy}" stroke="${it.color}" stroke-width="2"${
           it.dash ? ` stroke-dasharray="${it.dash}"` : ""
         }/>`,
     );
@@ -186,8 +237,28 @@ export function legend(x: number, y: number, items: LegendItem[], width = 170): 
 /** Colour maps: grey, and viridis / inferno through anchor points (matplotlib's at 0, 1/8, …, 1). */
 const _CMAPS: Record<string, number[][]> = {
   gray: [[0, 0, 0], [255, 255, 255]],
-  viridis: [[68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141], [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37]],
-  inferno: [[0, 0, 4], [31, 12, 72], [85, 15, 109], [136, 34, 106], [186, 54, 85], [227, 89, 51], [249, 140, 10], [249, 201, 50], [252, 255, 164]],
+  viridis: [
+    [68, 1, 84],
+    [71, 44, 122],
+    [59, 81, 139],
+    [44, 113, 142],
+    [33, 144, 141],
+    [39, 173, 129],
+    [92, 200, 99],
+    [170, 220, 50],
+    [253, 231, 37],
+  ],
+  inferno: [
+    [0, 0, 4],
+    [31, 12, 72],
+    [85, 15, 109],
+    [136, 34, 106],
+    [186, 54, 85],
+    [227, 89, 51],
+    [249, 140, 10],
+    [249, 201, 50],
+    [252, 255, 164],
+  ],
 };
 
 /** Colour map names accepted by {@link colormap}. */
@@ -204,7 +275,9 @@ export function colormap(name: ColormapName, t: number): [number, number, number
 
 function _base64(bytes: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
   return btoa(s);
 }
 
@@ -228,7 +301,9 @@ export function heatmapDataUri(
     for (let x = 0; x < width; x++) {
       const i = x + width * y, o = 4 * (x + width * (height - 1 - y));
       const v = img[i]!;
-      const c = (mask && !mask[i]) || !Number.isFinite(v) ? background : colormap(cmap, (v - lo) / (hi - lo || 1));
+      const c = (mask && !mask[i]) || !Number.isFinite(v)
+        ? background
+        : colormap(cmap, (v - lo) / (hi - lo || 1));
       px[o] = c[0], px[o + 1] = c[1], px[o + 2] = c[2], px[o + 3] = 255;
     }
   }
@@ -242,10 +317,19 @@ export function image(r: Rect, href: string): string {
 }
 
 /** A vertical colour bar for [lo, hi] with ticks and a label on the right. */
-export function colorbar(r: Rect, lo: number, hi: number, cmap: ColormapName, label: string): string {
+export function colorbar(
+  r: Rect,
+  lo: number,
+  hi: number,
+  cmap: ColormapName,
+  label: string,
+): string {
   const n = 128;
   const ramp = new Float64Array(n).map((_, i) => i / (n - 1));
-  const parts = [image(r, heatmapDataUri(ramp, 1, n, 0, 1, cmap)), `<rect x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}" fill="none" stroke="#000"/>`];
+  const parts = [
+    image(r, heatmapDataUri(ramp, 1, n, 0, 1, cmap)),
+    `<rect x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}" fill="none" stroke="#000"/>`,
+  ];
   const sy = linearScale(lo, hi, r.y + r.h, r.y);
   const ticks = niceTicks(lo, hi, 5);
   const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : 1;
@@ -254,7 +338,9 @@ export function colorbar(r: Rect, lo: number, hi: number, cmap: ColormapName, la
     parts.push(`<line x1="${r.x + r.w}" y1="${y}" x2="${r.x + r.w + 4}" y2="${y}" stroke="#000"/>`);
     parts.push(text(r.x + r.w + 7, y + 4, fmtTick(t, step), { size: 11 }));
   }
-  parts.push(text(r.x + r.w + 52, r.y + r.h / 2, label, { anchor: "middle", size: 12, rotate: -90 }));
+  parts.push(
+    text(r.x + r.w + 52, r.y + r.h / 2, label, { anchor: "middle", size: 12, rotate: -90 }),
+  );
   return parts.join("");
 }
 
@@ -280,7 +366,10 @@ async function _initResvg(): Promise<{ fonts: Uint8Array[]; family: string }> {
   for (const [path, family] of _FONTS) {
     try {
       const fonts = [await Deno.readFile(path)];
-      const bold = path.replace(/DejaVuSans\.ttf$/, "DejaVuSans-Bold.ttf").replace(/-Regular\.ttf$/, "-Bold.ttf");
+      const bold = path.replace(/DejaVuSans\.ttf$/, "DejaVuSans-Bold.ttf").replace(
+        /-Regular\.ttf$/,
+        "-Bold.ttf",
+      );
       if (bold !== path) await Deno.readFile(bold).then((b) => fonts.push(b), () => {});
       return { fonts, family };
     } catch { /* try the next font */ }
@@ -316,7 +405,12 @@ export async function svgToPng(svg: string): Promise<Uint8Array> {
     throw e;
   }
   const r = new Resvg(svg, {
-    font: { fontBuffers: f.fonts, loadSystemFonts: false, defaultFontFamily: f.family, sansSerifFamily: f.family },
+    font: {
+      fontBuffers: f.fonts,
+      loadSystemFonts: false,
+      defaultFontFamily: f.family,
+      sansSerifFamily: f.family,
+    },
     background: "white",
   });
   const out = r.render();

@@ -21,7 +21,8 @@ export function cachedUniform(device: GPUDevice, fields: UniformField[]): GPUBuf
     m = new Map();
     _cache.set(device, m);
   }
-  const key = fields.map((f) => ("u32" in f ? `u${f.u32}` : "i32" in f ? `i${f.i32}` : `f${f.f32}`)).join(",");
+  const key = fields.map((f) => ("u32" in f ? `u${f.u32}` : "i32" in f ? `i${f.i32}` : `f${f.f32}`))
+    .join(",");
   let buf = m.get(key);
   if (!buf) {
     if (m.size >= MAX_CACHED) m.clear();
@@ -67,4 +68,19 @@ export function scratchBuffer(device: GPUDevice, tag: string, bytes: number): GP
 /** The byte offset of a buffer reference (0 for a whole buffer). */
 export function refOffset(r: BufRef): number {
   return "buffer" in r ? (r.offset ?? 0) : 0;
+}
+
+/**
+ * Throws a RangeError naming the layer when an operand of `floats` f32 values is larger
+ * than one storage binding may be on this device (128 MiB on llvmpipe); WebGPU would
+ * otherwise only log a validation error and leave the output unwritten.
+ */
+export function checkBinding(device: GPUDevice, floats: number, what: string): void {
+  const limit = device.limits.maxStorageBufferBindingSize;
+  if (floats * 4 > limit) {
+    throw new RangeError(
+      `${what} needs ${floats * 4} bytes in one binding but this adapter allows ${limit} ` +
+        `(maxStorageBufferBindingSize); use a smaller batch or width`,
+    );
+  }
 }

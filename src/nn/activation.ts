@@ -3,7 +3,7 @@
  * @module
  */
 import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
-import { cachedUniform, dummyBuffer } from "./_uniforms.ts";
+import { cachedUniform, checkBinding, dummyBuffer } from "./_uniforms.ts";
 import type { Act, BufRef } from "./types.ts";
 
 /** out = f(inp). */
@@ -30,14 +30,16 @@ const ACT_CODE: Record<Act, number> = { none: 0, relu: 1, tanh: 2 };
 
 function _code(act: Act): number {
   const c = ACT_CODE[act];
-  if (c === undefined) throw new RangeError(`Unknown activation "${act}"; expected none, relu or tanh`);
+  if (c === undefined) {
+    throw new RangeError(`Unknown activation "${act}"; expected none, relu or tanh`);
+  }
   return c;
 }
 
 /**
- * Records out = act(inp) over n values (out may equal inp only if it is the same binding).
+ * Records out = act(inp) over n values (out and inp in different buffers, see BufRef).
  * @example
- * actForward(device, pass, h, h, n, "relu");
+ * actForward(device, pass, h1, z1, B * hidden, "relu");
  */
 export function actForward(
   device: GPUDevice,
@@ -48,8 +50,15 @@ export function actForward(
   act: Act,
 ): void {
   if (n <= 0) return;
+  checkBinding(device, n, "actForward");
   const k = getKernel(device, ACT_FORWARD, { ACT: _code(act) });
-  dispatch(device, pass, k, [out, inp, dummyBuffer(device), cachedUniform(device, [{ u32: n }])], n);
+  dispatch(
+    device,
+    pass,
+    k,
+    [out, inp, dummyBuffer(device), cachedUniform(device, [{ u32: n }])],
+    n,
+  );
 }
 
 /**
@@ -66,6 +75,7 @@ export function actBackward(
   act: Act,
 ): void {
   if (n <= 0) return;
+  checkBinding(device, n, "actBackward");
   const k = getKernel(device, ACT_BACKWARD, { ACT: _code(act) });
   dispatch(device, pass, k, [dinp, dout, out, cachedUniform(device, [{ u32: n }])], n);
 }

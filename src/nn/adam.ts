@@ -7,6 +7,7 @@ import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
 import { uniformBuffer } from "../gpu/buffers.ts";
 import { fill } from "./fill.ts";
 import { reduceSum } from "./loss.ts";
+import { checkBinding } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 
 /** One Adam step over n parameters. */
@@ -76,8 +77,11 @@ export function adamUpdate(
   if (!Number.isInteger(cfg.step) || cfg.step < 1) {
     throw new RangeError(`Adam step must be an integer ≥ 1 but got ${cfg.step}`);
   }
-  if (!Number.isFinite(cfg.lr)) throw new RangeError(`Adam learning rate must be finite but got ${cfg.lr}`);
+  if (!Number.isFinite(cfg.lr)) {
+    throw new RangeError(`Adam learning rate must be finite but got ${cfg.lr}`);
+  }
   if (n <= 0) return;
+  checkBinding(device, n, "adamUpdate");
   // The step changes every call, so this uniform is fresh (not cached): several steps may
   // be encoded before one submission and each needs its own values.
   const u = uniformBuffer(device, [

@@ -4,7 +4,7 @@
  * @module
  */
 import { defineKernel, dispatch, getKernel, type KernelDescriptor } from "../gpu/kernel.ts";
-import { cachedUniform, dummyBuffer } from "./_uniforms.ts";
+import { cachedUniform, checkBinding, dummyBuffer, scratchBuffer } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 
 function _k(entry: string, doc: string): KernelDescriptor {
@@ -26,6 +26,19 @@ export const ADD_BROADCAST = _k("add_broadcast", "out = a + table broadcast over
 export const ADD_ACC = _k("add_acc", "out += a");
 /** out[j] += Σ_r a[r, j]. */
 export const COL_SUM_ACC = _k("col_sum_acc", "out[j] += column sums of a (bias / table gradient)");
+/** Partial column sums over blocks of rows. */
+export const COL_PARTIAL = _k(
+  "col_partial",
+  "partial column sums over blocks of COL_BLOCK_ROWS rows",
+);
+
+/**
+ * Rows per block of the first stage of a column sum. Above this many rows a column sum
+ * runs in two stages (blocks, then the block sums), which keeps a GPU busy when there are
+ * few columns and many rows (25,856 = 256 × 101 in training). Must match ROWS_PER in
+ * shaders/add.wgsl.
+ */
+export const COL_BLOCK_ROWS = 128;
 
 /**
  * Records out = a + b over n values.
@@ -41,7 +54,13 @@ export function addForward(
   n: number,
 ): void {
   if (n <= 0) return;
-  dispatch(device, pass, getKernel(device, ADD), [out, a, b, cachedUniform(device, [{ u32: n }, { u32: 1 }])], n);
+  checkBinding(device, n, "addForward");
+  dispatch(device, pass, getKernel(device, ADD), [
+    out,
+    a,
+    b,
+    cachedUniform(device, [{ u32: n }, { u32: 1 }]),
+  ], n);
 }
 
 /**
@@ -60,8 +79,15 @@ export function addBackward(
 }
 
 /** Records dst += src over n values. */
-export function accumulate(device: GPUDevice, pass: GPUComputePassEncoder, dst: BufRef, src: BufRef, n: number): void {
+export function accumulate(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  dst: BufRef,
+  src: BufRef,
+  n: number,
+): void {
   if (n <= 0) return;
+  checkBinding(device, n, "accumulate");
   const u = cachedUniform(device, [{ u32: n }, { u32: 1 }]);
   dispatch(device, pass, getKernel(device, ADD_ACC), [dst, src, dummyBuffer(device), u], n);
 }
@@ -83,6 +109,7 @@ export function addBroadcastForward(
 ): void {
   const n = B * inner;
   if (n <= 0) return;
+  checkBinding(device, n, "addBroadcastForward");
   const u = cachedUniform(device, [{ u32: n }, { u32: inner }]);
   dispatch(device, pass, getKernel(device, ADD_BROADCAST), [out, inp, table, u], n);
 }
@@ -116,6 +143,33 @@ export function colSumAcc(
   cols: number,
 ): void {
   if (rows <= 0 || cols <= 0) return;
+  checkBinding(device, rows * cols, "colSumAcc");
   const u = cachedUniform(device, [{ u32: rows * cols }, { u32: cols }]);
-  dispatch(device, pass, getKernel(device, COL_SUM_ACC), [out, inp, dummyBuffer(device), u], cols);
+  if (rows <= COL_BLOCK_ROWS) {
+    dispatch(
+      device,
+      pass,
+      getKernel(device, COL_SUM_ACC),
+      [out, inp, dummyBuffer(device), u],
+      cols,
+    );
+    return;
+  }
+  const blocks = Math.ceil(rows / COL_BLOCK_ROWS);
+  const part = scratchBuffer(device, "col-partial", blocks * cols * 4);
+  dispatch(
+    device,
+    pass,
+    getKernel(device, COL_PARTIAL),
+    [part, inp, dummyBuffer(device), u],
+    blocks * cols,
+  );
+  const u2 = cachedUniform(device, [{ u32: blocks * cols }, { u32: cols }]);
+  dispatch(
+    device,
+    pass,
+    getKernel(device, COL_SUM_ACC),
+    [out, part, dummyBuffer(device), u2],
+    cols,
+  );
 }

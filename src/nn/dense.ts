@@ -4,7 +4,7 @@
  * tiles, the default on hardware adapters). Both are tested against the same reference.
  * @module
  */
-import { defineKernel, getKernel, bindGroup, dispatch, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
+import { bindGroup, defineKernel, dispatch, getKernel, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
 import { cachedUniform, dummyBuffer } from "./_uniforms.ts";
 import { colSumAcc } from "./add.ts";
 import type { BufRef } from "./types.ts";
@@ -40,7 +40,13 @@ export const MATMUL_RB4X4_VEC4 = defineKernel({
  * True when the rb4x4 variant can read A and B as vec4: K is a multiple of 4, and so is
  * M when A is transposed and N when B is not (the dimensions contiguous in memory).
  */
-export function vec4Eligible(M: number, K: number, N: number, transA: boolean, transB: boolean): boolean {
+export function vec4Eligible(
+  M: number,
+  K: number,
+  N: number,
+  transA: boolean,
+  transB: boolean,
+): boolean {
   return K % 4 === 0 && (!transA || M % 4 === 0) && (transB || N % 4 === 0);
 }
 
@@ -62,7 +68,9 @@ let _override: MatmulVariant | undefined;
  */
 export function setMatmulVariant(v: MatmulVariant | undefined): void {
   if (v !== undefined && !MATMUL_VARIANTS.includes(v)) {
-    throw new RangeError(`Unknown matmul variant "${v}"; expected one of ${MATMUL_VARIANTS.join(", ")}`);
+    throw new RangeError(
+      `Unknown matmul variant "${v}"; expected one of ${MATMUL_VARIANTS.join(", ")}`,
+    );
   }
   _override = v;
 }
@@ -75,7 +83,9 @@ function _isSoftware(device: GPUDevice): boolean {
   if (s === undefined) {
     // deno-lint-ignore no-explicit-any
     const info = (device as any).adapterInfo ?? {};
-    const text = `${info.vendor ?? ""} ${info.architecture ?? ""} ${info.device ?? ""} ${info.description ?? ""}`;
+    const text = `${info.vendor ?? ""} ${info.architecture ?? ""} ${info.device ?? ""} ${
+      info.description ?? ""
+    }`;
     s = info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(text);
     _softCache.set(device, s);
   }
@@ -102,6 +112,11 @@ export interface MatmulOptions {
   variant?: MatmulVariant;
   /** rb4x4 only: never use the vec4 kernel (tests and benchmarks compare the two). */
   scalarOnly?: boolean;
+  /**
+   * Largest binding in bytes before the work is split into row blocks (default: the
+   * device's maxStorageBufferBindingSize; tests pass a small value to exercise the split).
+   */
+  maxBindingBytes?: number;
 }
 
 /**
@@ -110,11 +125,98 @@ export interface MatmulOptions {
  * @param a A stored [M, K] (or [K, M] with transA)
  * @param b B stored [K, N] (or [N, K] with transB)
  * @param bias [N] or null
- * @throws RangeError when M is too large for one dispatch of the tiled variant
+ * Operands larger than the device's maxStorageBufferBindingSize (128 MiB on llvmpipe) are
+ * split into blocks of rows (A·B, A·Bᵀ: rows of A and C; Aᵀ·B: the reduction, accumulated).
+ * @throws RangeError when M is too large for one dispatch of the tiled variant, or an
+ * operand that cannot be split exceeds the binding limit
  * @example
  * matmul(device, pass, out, x, w, bias, M, K, N);
  */
 export function matmul(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  c: BufRef,
+  a: BufRef,
+  b: BufRef,
+  bias: BufRef | null,
+  M: number,
+  K: number,
+  N: number,
+  opts: MatmulOptions = {},
+): void {
+  if (M <= 0 || N <= 0) return;
+  const limit = opts.maxBindingBytes ?? device.limits.maxStorageBufferBindingSize;
+  const bytesA = M * K * 4, bytesB = K * N * 4, bytesC = M * N * 4;
+  if (Math.max(bytesA, bytesB, bytesC) <= limit) {
+    _matmulOnce(device, pass, c, a, b, bias, M, K, N, opts);
+    return;
+  }
+  // Too large for one binding: split into row blocks whose byte offsets are multiples of
+  // 64 rows·4 bytes (so 256-byte aligned, as WebGPU requires for storage offsets).
+  const tooBig = (what: string) =>
+    new RangeError(
+      `matmul ${M}x${K}x${N}: ${what} exceeds the adapter's maxStorageBufferBindingSize ` +
+        `(${limit} bytes) and cannot be split; use a smaller batch or hidden size`,
+    );
+  if (!opts.transA) {
+    // C rows depend only on the same A rows: chunk M.
+    if (bytesB > limit) throw tooBig("B");
+    const rows = Math.floor(limit / (4 * Math.max(K, N)) / 64) * 64;
+    if (rows < 64) throw tooBig("a block of 64 rows");
+    for (let r0 = 0; r0 < M; r0 += rows) {
+      const r = Math.min(rows, M - r0);
+      _matmulOnce(
+        device,
+        pass,
+        _sub(c, r0 * N * 4, r * N * 4),
+        _sub(a, r0 * K * 4, r * K * 4),
+        b,
+        bias,
+        r,
+        K,
+        N,
+        opts,
+      );
+    }
+  } else if (!opts.transB) {
+    // Aᵀ·B (weight gradients): chunk the reduction over the stored rows of A and B and
+    // accumulate; the bias goes in once.
+    if (bytesC > limit) throw tooBig("C");
+    const ks = Math.floor(limit / (4 * Math.max(M, N)) / 64) * 64;
+    if (ks < 64) throw tooBig("a block of 64 rows");
+    for (let k0 = 0; k0 < K; k0 += ks) {
+      const kk = Math.min(ks, K - k0);
+      const first = k0 === 0;
+      _matmulOnce(
+        device,
+        pass,
+        c,
+        _sub(a, k0 * M * 4, kk * M * 4),
+        _sub(b, k0 * N * 4, kk * N * 4),
+        first ? bias : null,
+        M,
+        kk,
+        N,
+        {
+          ...opts,
+          accumulate: first ? opts.accumulate : true,
+        },
+      );
+    }
+  } else {
+    throw tooBig("an operand of Aᵀ·Bᵀ");
+  }
+}
+
+/** A sub-range of a buffer reference (offsets add up; callers keep them 256-byte aligned). */
+function _sub(r: BufRef, byteOffset: number, byteSize: number): GPUBufferBinding {
+  if ("buffer" in r) {
+    return { buffer: r.buffer, offset: (r.offset ?? 0) + byteOffset, size: byteSize };
+  }
+  return { buffer: r, offset: byteOffset, size: byteSize };
+}
+
+function _matmulOnce(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
   c: BufRef,
@@ -144,7 +246,9 @@ export function matmul(
     const k = getKernel(device, MATMUL_TILED64, consts);
     const gx = Math.ceil(N / 64), gy = Math.ceil(M / 64);
     if (gx > MAX_GROUPS_PER_DIM || gy > MAX_GROUPS_PER_DIM) {
-      throw new RangeError(`matmul_tiled64: ${M}x${N} output needs more than ${MAX_GROUPS_PER_DIM} tiles per side; use the rb4x4 variant or split the rows`);
+      throw new RangeError(
+        `matmul_tiled64: ${M}x${N} output needs more than ${MAX_GROUPS_PER_DIM} tiles per side; use the rb4x4 variant or split the rows`,
+      );
     }
     pass.setPipeline(k.pipeline);
     pass.setBindGroup(0, bindGroup(device, k, bufs));

@@ -4,7 +4,7 @@
  * @module
  */
 import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
-import { cachedUniform } from "./_uniforms.ts";
+import { cachedUniform, checkBinding } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 
 /** x[i] = value for i < n. */
@@ -25,8 +25,15 @@ export const FILL = defineKernel({
  * @example
  * fill(device, pass, moments, n, 0);
  */
-export function fill(device: GPUDevice, pass: GPUComputePassEncoder, buf: BufRef, n: number, value = 0): void {
+export function fill(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  buf: BufRef,
+  n: number,
+  value = 0,
+): void {
   if (n <= 0) return;
+  checkBinding(device, n, "fill");
   const p = cachedUniform(device, [{ u32: n }, { f32: value }]);
   dispatch(device, pass, getKernel(device, FILL), [buf, p], n);
 }
@@ -36,6 +43,11 @@ export function fill(device: GPUDevice, pass: GPUComputePassEncoder, buf: BufRef
  * @example
  * zeroFill(device, pass, grads, nParams);
  */
-export function zeroFill(device: GPUDevice, pass: GPUComputePassEncoder, buf: BufRef, n: number): void {
+export function zeroFill(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  buf: BufRef,
+  n: number,
+): void {
   fill(device, pass, buf, n, 0);
 }

@@ -4,12 +4,15 @@
  * @module
  */
 import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
-import { cachedUniform } from "./_uniforms.ts";
+import { cachedUniform, checkBinding, scratchBuffer } from "./_uniforms.ts";
+import { colSumAcc } from "./add.ts";
 import type { BufRef } from "./types.ts";
+
+/** Rows per block of the parameter-gradient partial sums (LN_ROWS in the shader). */
+export const LN_BLOCK_ROWS = 128;
 
 /** Default ε added to the variance (PyTorch's and llm.c's value). */
 export const LAYERNORM_EPS = 1e-5;
-
 
 /** out, mean, rstd from inp, gamma, beta. */
 export const LAYERNORM_FORWARD = defineKernel({
@@ -38,7 +41,7 @@ export const LAYERNORM_BACKWARD_PARAMS = defineKernel({
   entryPoint: "layernorm_backward_params",
   bindings: ["storage", "storage", "read", "read", "read", "read", "uniform"],
   workgroupSize: 64,
-  doc: "layer norm backward to gamma and beta, one thread per column",
+  doc: "layer norm backward to gamma and beta: partial sums over blocks of rows",
 });
 
 /**
@@ -62,8 +65,17 @@ export function layernormForward(
   eps = LAYERNORM_EPS,
 ): void {
   if (M <= 0) return;
+  checkBinding(device, M * C, "layernormForward");
   const u = cachedUniform(device, [{ u32: M }, { u32: C }, { f32: eps }]);
-  dispatch(device, pass, getKernel(device, LAYERNORM_FORWARD), [out, mean, rstd, inp, gamma, beta, u], M);
+  dispatch(device, pass, getKernel(device, LAYERNORM_FORWARD), [
+    out,
+    mean,
+    rstd,
+    inp,
+    gamma,
+    beta,
+    u,
+  ], M);
 }
 
 /**
@@ -87,7 +99,29 @@ export function layernormBackward(
   eps = LAYERNORM_EPS,
 ): void {
   if (M <= 0) return;
+  checkBinding(device, M * C, "layernormBackward");
   const u = cachedUniform(device, [{ u32: M }, { u32: C }, { f32: eps }]);
-  dispatch(device, pass, getKernel(device, LAYERNORM_BACKWARD_INP), [dinp, dout, inp, gamma, mean, rstd, u], M);
-  dispatch(device, pass, getKernel(device, LAYERNORM_BACKWARD_PARAMS), [dgamma, dbeta, dout, inp, mean, rstd, u], C);
+  dispatch(device, pass, getKernel(device, LAYERNORM_BACKWARD_INP), [
+    dinp,
+    dout,
+    inp,
+    gamma,
+    mean,
+    rstd,
+    u,
+  ], M);
+  const blocks = Math.ceil(M / LN_BLOCK_ROWS);
+  const pg = scratchBuffer(device, "layernorm-dgamma", blocks * C * 4);
+  const pb = scratchBuffer(device, "layernorm-dbeta", blocks * C * 4);
+  dispatch(device, pass, getKernel(device, LAYERNORM_BACKWARD_PARAMS), [
+    pg,
+    pb,
+    dout,
+    inp,
+    mean,
+    rstd,
+    u,
+  ], blocks * C);
+  colSumAcc(device, pass, dgamma, pg, blocks, C);
+  colSumAcc(device, pass, dbeta, pb, blocks, C);
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
-import { cachedUniform, dummyBuffer, scratchBuffer } from "./_uniforms.ts";
+import { cachedUniform, checkBinding, dummyBuffer, scratchBuffer } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 
 /** Strided partial sums of (a − b)², a² or a. */
@@ -64,6 +64,7 @@ export function reduceSum(
   n: number,
   opts: ReduceOptions,
 ): void {
+  checkBinding(device, n, "reduceSum");
   let src: BufRef = a, srcB: BufRef = b ?? dummyBuffer(device), count = n;
   let mode = opts.term === "sqdiff" ? 0 : 1;
   let level = 0;
@@ -94,7 +95,13 @@ export function reduceSum(
     src = part;
   }
   const k = getKernel(device, REDUCE_FINISH, { MODE: 0, FINISH: opts.finish === "scale" ? 0 : 1 });
-  dispatch(device, pass, k, [out, src, cachedUniform(device, [{ u32: count }, { f32: opts.mul }])], 1);
+  dispatch(
+    device,
+    pass,
+    k,
+    [out, src, cachedUniform(device, [{ u32: count }, { f32: opts.mul }])],
+    1,
+  );
 }
 
 /**
@@ -127,6 +134,12 @@ export function mseBackward(
   n: number,
 ): void {
   if (n <= 0) return;
+  checkBinding(device, n, "mseBackward");
   const u = cachedUniform(device, [{ u32: n }, { f32: 2 / n }]);
-  dispatch(device, pass, getKernel(device, MSE_BACKWARD, { MODE: 0, FINISH: 0 }), [dpred, pred, target, u], n);
+  dispatch(device, pass, getKernel(device, MSE_BACKWARD, { MODE: 0, FINISH: 0 }), [
+    dpred,
+    pred,
+    target,
+    u,
+  ], n);
 }

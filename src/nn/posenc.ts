@@ -15,7 +15,9 @@
  */
 export function sinusoidalEncoding(T: number, E: number): Float32Array {
   if (!Number.isInteger(T) || T < 1 || !Number.isInteger(E) || E < 1) {
-    throw new RangeError(`sinusoidalEncoding needs positive integer T and E but got T=${T}, E=${E}`);
+    throw new RangeError(
+      `sinusoidalEncoding needs positive integer T and E but got T=${T}, E=${E}`,
+    );
   }
   const out = new Float32Array(T * E);
   for (let t = 0; t < T; t++) {

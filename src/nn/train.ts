@@ -17,7 +17,7 @@
  */
 import { readF32, storageBuffer } from "../gpu/buffers.ts";
 import { f32Tensor, readSafetensors, type SafeTensors } from "../data/safetensors.ts";
-import { writeFileAtomic } from "../util/atomic.ts";
+import { exists, writeFileAtomic } from "../util/atomic.ts";
 import { InputError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
 import { alignFloats } from "./params.ts";
@@ -30,6 +30,7 @@ import type { RunConfig } from "./presets.ts";
 import {
   configFromJson,
   configToJson,
+  loadModel,
   loadOptimizer,
   type OptimizerState,
   runPaths,
@@ -275,6 +276,11 @@ export async function train(
   }
   const model = new GpuModel(device, spec, bufs);
   if (paths && !opts.resume) {
+    if (await exists(paths.optimizer)) {
+      throw new InputError(
+        `${opts.out} already holds a training run; pass --resume to continue it or choose another --out`,
+      );
+    }
     await writeFileAtomic(paths.config, configToJson(cfg) + "\n");
     await Deno.remove(paths.log).catch(() => {});
   }
@@ -474,8 +480,9 @@ export async function train(
   }
   const finalParams = await readF32(device, bufs.params, total);
   if (!bestParams) {
-    // resumed with no new best in this call: the best weights are on disk
-    bestParams = finalParams;
+    // Resumed with no new best in this call: the best weights are on disk (or, with no
+    // run directory, no epoch ran at all and the current weights are all we have).
+    bestParams = paths && await exists(paths.model) ? (await loadModel(paths.model)).flat : finalParams;
   }
   for (const b of [xBuf, tBuf, dyBuf, lossBuf, scaleBuf]) b.destroy();
   model.releaseWorkspaces();

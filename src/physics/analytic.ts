@@ -57,9 +57,12 @@ export function rexPool(
   if (form === "minilorentz") {
     return (ka * w1s / (w1s + k * (k + r2))) * gamma2 / (gamma2 + dwi * dwi);
   }
-  const num = ka * k * w1s * (deltaRad * deltaRad + (r2 * (dwa2 + (ka + k) ** 2 + k * r2 + w1s)) / k);
+  const num = ka * k * w1s *
+    (deltaRad * deltaRad + (r2 * (dwa2 + (ka + k) ** 2 + k * r2 + w1s)) / k);
   const den = (ka + k) * (dwi * dwi * w1s + ka * r2 * w1s) +
-    (ka + k) * ((dwaRad * dwi - ka * r2) ** 2 + (dwi * ka + dwaRad * (k + r2)) ** 2 + (ka + k + r2) ** 2 * w1s) +
+    (ka + k) *
+      ((dwaRad * dwi - ka * r2) ** 2 + (dwi * ka + dwaRad * (k + r2)) ** 2 +
+        (ka + k + r2) ** 2 * w1s) +
     (ka + k + r2) * (dwa2 * w1s + w1s * w1s);
   return num / den;
 }
@@ -84,9 +87,12 @@ export function rexMtPerS(
 ): number {
   const r1a = r1aPerS - rEff, r2a = r2aPerS - rEff, r1c = r1cPerS - rEff;
   const kca = kcaPerS, kac = kacPerS, rf = rfmtPerS, w1s = w1Rad * w1Rad, dwa2 = dwaRad * dwaRad;
-  const num = (dwa2 + r2a * r2a) * (kca * r1a + (kac + r1a) * (r1c + rf)) + r2a * (kca + r1c + rf) * w1s;
+  const num = (dwa2 + r2a * r2a) * (kca * r1a + (kac + r1a) * (r1c + rf)) +
+    r2a * (kca + r1c + rf) * w1s;
   const den = dwa2 * (kac + kca + r1a + r1c + rf) +
-    r2a * (kca * (2 * r1a + r2a) + r2a * (r1c + rf) + kac * (2 * r1c + r2a + 2 * rf) + r1a * (2 * r1c + r2a + 2 * rf)) +
+    r2a *
+      (kca * (2 * r1a + r2a) + r2a * (r1c + rf) + kac * (2 * r1c + r2a + 2 * rf) +
+        r1a * (2 * r1c + r2a + 2 * rf)) +
     (kca + r1c + r2a + rf) * w1s;
   return num / den;
 }
@@ -164,7 +170,13 @@ export function zssAnalytic(
  * CW transient (§3.6): Z(t) = (cos²θ·Z_i − Z_ss)·e^{−R1ρ t} + Z_ss (projection onto and back
  * from the effective field; pass cos2 = 1 for the papers' unprojected form).
  */
-export function zTransient(zi: number, zss: number, r1rhoPerS: number, tS: number, cos2 = 1): number {
+export function zTransient(
+  zi: number,
+  zss: number,
+  r1rhoPerS: number,
+  tS: number,
+  cos2 = 1,
+): number {
   return (cos2 * zi - zss) * Math.exp(-r1rhoPerS * tS) + zss;
 }
 
@@ -262,7 +274,9 @@ export function quassFitSpectrum(
   opts: QuassFitOptions,
 ): Float64Array {
   if (zApp.length !== offsetsPpm.length) {
-    throw new TypeError(`Expected zApp to have ${offsetsPpm.length} entries but found ${zApp.length}`);
+    throw new TypeError(
+      `Expected zApp to have ${offsetsPpm.length} entries but found ${zApp.length}`,
+    );
   }
   const out = new Float64Array(zApp.length);
   const shift = opts.b0ShiftPpm ?? 0;

@@ -55,14 +55,20 @@ class _Ctx {
     const key = hasT ? t : r;
     const v = this.num(o, key, path);
     if (!(v > 0)) {
-      this.fail(`${path}.${key}`, `must be > 0 but is ${v}; relaxation ${hasT ? "times" : "rates"} are positive`);
+      this.fail(
+        `${path}.${key}`,
+        `must be > 0 but is ${v}; relaxation ${hasT ? "times" : "rates"} are positive`,
+      );
     }
     return hasT ? v : 1 / v;
   }
   keys(o: Obj, allowed: readonly string[], path: string, hint = ""): void {
     for (const k of Object.keys(o)) {
       if (!allowed.includes(k)) {
-        this.fail(`${path}${path ? "." : ""}${k}`, `unknown key; allowed: ${allowed.join(", ")}${hint}`);
+        this.fail(
+          `${path}${path ? "." : ""}${k}`,
+          `unknown key; allowed: ${allowed.join(", ")}${hint}`,
+        );
       }
     }
   }
@@ -111,7 +117,9 @@ function _fraction(ctx: _Ctx, o: Obj, path: string, solute: boolean): number {
   if (solute && f >= 1) {
     ctx.fail(`${path}.f`, `a solute pool's size relative to water must be < 1 but is ${f}`);
   }
-  if (!solute && f <= 0) ctx.fail(`${path}.f`, `the water pool's f must be > 0 (normally 1) but is ${f}`);
+  if (!solute && f <= 0) {
+    ctx.fail(`${path}.f`, `the water pool's f must be > 0 (normally 1) but is ${f}`);
+  }
   return f;
 }
 
@@ -120,7 +128,11 @@ function _water(ctx: _Ctx, v: unknown): WaterPool {
   if (!_isObj(v)) ctx.fail("water_pool", "expected a mapping {f, t1, t2}");
   ctx.keys(v, ["f", "t1", "r1", "t2", "r2"], "water_pool", " (isochromat keys are not supported)");
   const f = "f" in v ? _fraction(ctx, v, "water_pool", false) : 1;
-  return { f, t1S: ctx.time(v, "t1", "r1", "water_pool"), t2S: ctx.time(v, "t2", "r2", "water_pool") };
+  return {
+    f,
+    t1S: ctx.time(v, "t1", "r1", "water_pool"),
+    t2S: ctx.time(v, "t2", "r2", "water_pool"),
+  };
 }
 
 function _exchange(ctx: _Ctx, o: Obj, path: string): { kPerS: number; dwPpm: number } {

@@ -12,13 +12,13 @@ import { renderToString } from "preact-render-to-string";
 import type { AppConfig, HandlerFn, Handlers, PageProps, RouteContext, RouteModule } from "./define.ts";
 import { json } from "./define.ts";
 import { loadRoutes } from "./router.ts";
-import { type AppServices, createServices } from "./services.ts";
+import { type AppServices, createServices, type Engine } from "./services.ts";
 import { PathError, resolveUnder } from "./paths.ts";
 import { PayloadTooLargeError } from "./uploads.ts";
 import { InputError } from "../util/errors.ts";
 
 /** Options of {@link createApp}; anything left out takes the default below. */
-export type AppOptions = Partial<AppConfig>;
+export type AppOptions = Partial<AppConfig> & { engine?: Partial<Engine> };
 
 /** The Hono app plus its services and a `close()` that drops jobs and temp files. */
 export type QuassApp = Hono & { config: AppConfig; services: AppServices; close(): Promise<void> };
@@ -68,8 +68,9 @@ export function contentType(name: string): string {
  * ```
  */
 export async function createApp(opts: AppOptions = {}): Promise<QuassApp> {
-  const config: AppConfig = { ...defaultConfig(), ...opts };
-  const services = createServices();
+  const { engine, ...rest } = opts;
+  const config: AppConfig = { ...defaultConfig(), ...rest };
+  const services = createServices(engine);
   const { routes, app: appModule } = await loadRoutes(config.routesDir);
   const Layout = appModule?.default as ComponentType<LayoutProps> | undefined;
   const hono = new Hono();

@@ -6,6 +6,7 @@
  * @module
  */
 import { checkName, PathError, resolveUnder } from "./paths.ts";
+import { PRESET_VALUES, PRESETS } from "../nn/presets.ts";
 
 /** One training epoch from `log.jsonl`. */
 export interface EpochLog {
@@ -40,9 +41,26 @@ function _num(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
+/** The first present value among `keys` (dotted paths reach into nested objects). */
 function _pick(o: Record<string, unknown>, keys: string[]): unknown {
-  for (const k of keys) if (o[k] !== undefined && o[k] !== null) return o[k];
+  for (const k of keys) {
+    let v: unknown = o;
+    for (const part of k.split(".")) v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[part] : undefined;
+    if (v !== undefined && v !== null) return v;
+  }
   return undefined;
+}
+
+/** The preset whose model sizes and main training settings match the config ("custom" if none). */
+export function inferPreset(config: Record<string, unknown>): string {
+  const m = config.model as Record<string, unknown> | undefined;
+  const t = config.train as Record<string, unknown> | undefined;
+  if (!m || !t) return "—";
+  for (const name of PRESETS) {
+    const p = PRESET_VALUES[name];
+    if (p.model.hidden === m.hidden && p.model.embed === m.embed && p.model.heads === m.heads && p.train.lr === t.lr && p.train.batch === t.batch) return name;
+  }
+  return "custom";
 }
 
 function _str(v: unknown): string {
@@ -67,7 +85,7 @@ export function parseTrainingLog(text: string): EpochLog[] {
       epoch,
       trainLoss: _num(_pick(o, ["trainLoss", "train_loss", "train", "loss"])),
       valLoss: _num(_pick(o, ["valLoss", "val_loss", "validationLoss", "val"])),
-      timeS: _num(_pick(o, ["elapsedS", "elapsed_s", "timeS", "time_s", "wallS"])),
+      timeS: _num(_pick(o, ["time", "elapsedS", "elapsed_s", "timeS", "time_s"])),
     });
   }
   return out;
@@ -117,11 +135,11 @@ export async function readRun(runsDir: string, name: string): Promise<RunDetail>
     date = st.mtime?.toISOString() ?? null;
   } catch { /* not trained yet */ }
   if (!date) date = (await Deno.stat(dir).catch(() => null))?.mtime?.toISOString() ?? null;
-  const data = _pick(config, ["data", "dataset", "dataPath", "trainData"]);
+  const data = _pick(config, ["data", "dataset", "train.data", "dataPath"]);
   return {
     name,
-    architecture: _str(_pick(config, ["arch", "architecture"])),
-    preset: _str(_pick(config, ["preset"])),
+    architecture: _str(_pick(config, ["model.arch", "arch", "architecture"])),
+    preset: typeof config.preset === "string" ? config.preset : inferPreset(config),
     dataset: typeof data === "string" ? data.split("/").at(-1)! : _str(data),
     bestValLoss: vals.length ? Math.min(...vals) : (_num(_pick(config, ["bestValLoss", "best_val_loss"])) ?? null),
     epochs: log.length,

@@ -6,5 +6,7 @@ import { Command } from "@commander-js/extra-typings";
 import { runCli } from "../../src/cli/run.ts";
 import { spectrumCommand } from "../../src/cli/simulate_spectrum.ts";
 
-const simulate = new Command("simulate").exitOverride().addCommand(spectrumCommand().exitOverride());
+const simulate = new Command("simulate").exitOverride().addCommand(
+  spectrumCommand().exitOverride(),
+);
 await runCli(new Command("quass").exitOverride().addCommand(simulate), Deno.args);

@@ -4,6 +4,7 @@ import { assertClose } from "../_util.ts";
 import { loadModelSync } from "../../src/physics/model_yaml.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import { linspaceOffsets } from "../../src/physics/protocol.ts";
+import { hasGpu } from "../../src/gpu/device.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const MODEL = `${ROOT}../shared/reference/bmsim/generated/rat_brain_7T_7pool_normal_example.yaml`;
@@ -31,8 +32,19 @@ function parseCsv(text: string): { offsets: number[]; z: number[] } {
 
 Deno.test("simulate spectrum --device cpu prints the 101-row CSV of the float64 simulator", async () => {
   const r = await quass(
-    "simulate", "spectrum", "--model", MODEL, "--b1", "1.0", "--ts", "1.5", "--td", "4.5",
-    "--offsets=-6:6:101", "--device", "cpu",
+    "simulate",
+    "spectrum",
+    "--model",
+    MODEL,
+    "--b1",
+    "1.0",
+    "--ts",
+    "1.5",
+    "--td",
+    "4.5",
+    "--offsets=-6:6:101",
+    "--device",
+    "cpu",
   );
   assertEquals(r.code, 0, r.stderr);
   const { offsets, z } = parseCsv(r.stdout);
@@ -42,11 +54,42 @@ Deno.test("simulate spectrum --device cpu prints the 101-row CSV of the float64 
   // spot check against the library call at a few random offsets of the grid
   const idx = Array.from({ length: 5 }, () => Math.floor(Math.random() * 101));
   const want = simulateCpu(model, {
-    b1UT: 1, tsS: 1.5, start: { kind: "satrec", tdS: 4.5 }, preDelayS: 0, postDelayS: 0,
+    b1UT: 1,
+    tsS: 1.5,
+    start: { kind: "satrec", tdS: 4.5 },
+    preDelayS: 0,
+    postDelayS: 0,
     offsetsPpm: idx.map((i) => offsets[i]!),
   });
   assertClose(idx.map((i) => z[i]!), want, { atol: 1e-12, label: "z" });
   assert(z.every((v) => v > 0 && v < 1), "0 < Z < 1");
+});
+
+Deno.test({
+  name:
+    "simulate spectrum (the issue's exact command, default GPU) prints 101 rows within 2e-5 of the CPU",
+  ignore: !(await hasGpu()),
+  fn: async () => {
+    const args = [
+      "--model",
+      MODEL,
+      "--b1",
+      "1.0",
+      "--ts",
+      "1.5",
+      "--td",
+      "4.5",
+      "--offsets=-6:6:101",
+    ];
+    const gpu = await quass("simulate", "spectrum", ...args);
+    assertEquals(gpu.code, 0, gpu.stderr);
+    const cpu = await quass("simulate", "spectrum", ...args, "--device", "cpu");
+    const g = parseCsv(gpu.stdout), c = parseCsv(cpu.stdout);
+    assertEquals(g.offsets.length, 101);
+    assertEquals(g.offsets, c.offsets);
+    const r = assertClose(g.z, c.z, { atol: 2e-5, label: "gpu vs cpu" });
+    console.log(`CLI gpu vs cpu: max |ΔZ| = ${r.maxAbs.toExponential(2)}`);
+  },
 });
 
 Deno.test("simulate spectrum --ts inf --offsets-file --m0-offset gives normalised steady-state Z", async () => {
@@ -54,8 +97,18 @@ Deno.test("simulate spectrum --ts inf --offsets-file --m0-offset gives normalise
   try {
     await Deno.writeTextFile(file, "# offsets\n-300\n3.5\n\n-2.4\n");
     const r = await quass(
-      "simulate", "spectrum", "--model", MODEL, "--ts", "inf", "--offsets-file", file,
-      "--m0-offset", "-300", "--device", "cpu",
+      "simulate",
+      "spectrum",
+      "--model",
+      MODEL,
+      "--ts",
+      "inf",
+      "--offsets-file",
+      file,
+      "--m0-offset",
+      "-300",
+      "--device",
+      "cpu",
     );
     assertEquals(r.code, 0, r.stderr);
     const { offsets, z } = parseCsv(r.stdout);
@@ -77,7 +130,12 @@ for (
   ]
 ) {
   Deno.test(`simulate spectrum with ${what} exits 2 with one line on stderr`, async () => {
-    const r = await quass("simulate", "spectrum", ...args, ...(what.includes("device") ? [] : ["--device", "cpu"]));
+    const r = await quass(
+      "simulate",
+      "spectrum",
+      ...args,
+      ...(what.includes("device") ? [] : ["--device", "cpu"]),
+    );
     assertEquals(r.code, 2);
     assertEquals(r.stdout, "");
     const lines = r.stderr.trim().split("\n").filter((l) => !l.includes("XDG_RUNTIME_DIR"));

@@ -7,11 +7,22 @@
 const _cache = new Map<string, string | null>();
 
 /** Runs `python -c code` with stdin; returns stdout, throws with stderr on failure. */
-export async function runPython(python: string, code: string, stdin?: Uint8Array | string): Promise<string> {
-  const cmd = new Deno.Command(python, { args: ["-c", code], stdin: "piped", stdout: "piped", stderr: "piped" });
+export async function runPython(
+  python: string,
+  code: string,
+  stdin?: Uint8Array | string,
+): Promise<string> {
+  const cmd = new Deno.Command(python, {
+    args: ["-c", code],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
   const child = cmd.spawn();
   const w = child.stdin.getWriter();
-  if (stdin !== undefined) await w.write(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
+  if (stdin !== undefined) {
+    await w.write(typeof stdin === "string" ? new TextEncoder().encode(stdin) : stdin);
+  }
   await w.close();
   const out = await child.output();
   if (!out.success) throw new Error(`python failed: ${new TextDecoder().decode(out.stderr)}`);

@@ -1,4 +1,12 @@
-import { gaussianWindow, linearRegression, mae, mse, psnr, ssim, ssimMap } from "../../src/eval/metrics.ts";
+import {
+  gaussianWindow,
+  linearRegression,
+  mae,
+  mse,
+  psnr,
+  ssim,
+  ssimMap,
+} from "../../src/eval/metrics.ts";
 import { assert, assertAlmostEquals, assertEquals, assertThrows } from "../_assert.ts";
 import { assertClose, randomArray } from "../_util.ts";
 import { findPython, runPython } from "./_python.ts";
@@ -9,7 +17,8 @@ function smoothImage(w: number, h: number): Float64Array {
   const fx = 1 + 4 * Math.random(), fy = 1 + 4 * Math.random(), ph = 6 * Math.random();
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      img[y * w + x] = 0.5 + 0.3 * Math.sin(fx * x / w * 6 + ph) * Math.cos(fy * y / h * 6) + 0.05 * Math.random();
+      img[y * w + x] = 0.5 + 0.3 * Math.sin(fx * x / w * 6 + ph) * Math.cos(fy * y / h * 6) +
+        0.05 * Math.random();
     }
   }
   return img;
@@ -36,7 +45,9 @@ Deno.test("ssim() of two constant images is (2ab + C1)/(a² + b² + C1)", () => 
   const c1 = 0.01 ** 2;
   assertAlmostEquals(s, (2 * a * b + c1) / (a * a + b * b + c1), 1e-12);
   // data range 2 scales C1 by 4
-  const s2 = ssim(new Float64Array(w * h).fill(a), new Float64Array(w * h).fill(b), w, h, { dataRange: 2 });
+  const s2 = ssim(new Float64Array(w * h).fill(a), new Float64Array(w * h).fill(b), w, h, {
+    dataRange: 2,
+  });
   assertAlmostEquals(s2, (2 * a * b + 4 * c1) / (a * a + b * b + 4 * c1), 1e-12);
 });
 
@@ -56,7 +67,10 @@ Deno.test("ssim() is symmetric, below 1 for different images, and honours a mask
 
 Deno.test("ssim() rejects images smaller than the window and mismatched sizes", () => {
   assertThrows(() => ssim(new Float64Array(100), new Float64Array(100), 10, 10), /at least 11×11/);
-  assertThrows(() => ssim(new Float64Array(144), new Float64Array(143), 12, 12), /Expected two 12×12/);
+  assertThrows(
+    () => ssim(new Float64Array(144), new Float64Array(143), 12, 12),
+    /Expected two 12×12/,
+  );
 });
 
 Deno.test("mse(), mae() and psnr() match hand-computed values", () => {
@@ -101,7 +115,12 @@ Deno.test({
       cases.push({ w, h, a: Array.from(pred), b: Array.from(ref) });
     }
     const w = 24, h = 19;
-    cases.push({ w, h, a: Array.from(randomArray(w * h, 0, 1)), b: Array.from(randomArray(w * h, 0, 1)) });
+    cases.push({
+      w,
+      h,
+      a: Array.from(randomArray(w * h, 0, 1)),
+      b: Array.from(randomArray(w * h, 0, 1)),
+    });
     const code = `
 import sys, json, numpy as np
 from skimage.metrics import structural_similarity, peak_signal_noise_ratio, mean_squared_error
@@ -112,11 +131,26 @@ for c in json.load(sys.stdin):
     s = structural_similarity(a, b, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1)
     out.append([float(s), float(peak_signal_noise_ratio(b, a, data_range=1)), float(mean_squared_error(a, b))])
 print(json.dumps(out))`;
-    const expected = JSON.parse(await runPython(skPython!, code, JSON.stringify(cases))) as number[][];
+    const expected = JSON.parse(
+      await runPython(skPython!, code, JSON.stringify(cases)),
+    ) as number[][];
     const ours = cases.map((c) => [ssim(c.a, c.b, c.w, c.h), psnr(c.a, c.b), mse(c.a, c.b)]);
-    const r = assertClose(ours.map((o) => o[0]!), expected.map((e) => e[0]!), { atol: 1e-6, label: "SSIM vs skimage" });
-    console.log(`SSIM vs scikit-image (${skPython}): max |diff| ${r.maxAbs.toExponential(2)} over ${cases.length} image pairs`);
-    assertClose(ours.map((o) => o[1]!), expected.map((e) => e[1]!), { atol: 1e-9, label: "PSNR vs skimage" });
-    assertClose(ours.map((o) => o[2]!), expected.map((e) => e[2]!), { atol: 1e-12, label: "MSE vs skimage" });
+    const r = assertClose(ours.map((o) => o[0]!), expected.map((e) => e[0]!), {
+      atol: 1e-6,
+      label: "SSIM vs skimage",
+    });
+    console.log(
+      `SSIM vs scikit-image (${skPython}): max |diff| ${
+        r.maxAbs.toExponential(2)
+      } over ${cases.length} image pairs`,
+    );
+    assertClose(ours.map((o) => o[1]!), expected.map((e) => e[1]!), {
+      atol: 1e-9,
+      label: "PSNR vs skimage",
+    });
+    assertClose(ours.map((o) => o[2]!), expected.map((e) => e[2]!), {
+      atol: 1e-12,
+      label: "MSE vs skimage",
+    });
   },
 });

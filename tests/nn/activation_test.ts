@@ -32,6 +32,10 @@ Deno.test("actBackwardRef() matches central finite differences of actForwardRef(
     const r = randomArray(50);
     const dx = new Float64Array(50);
     actBackwardRef(dx, r, actForwardRef(x, act), act);
-    assertClose(dx, finiteDiff(x, () => dot(actForwardRef(x, act), r)), { atol: 1e-8, rtol: 1e-6, label: act });
+    assertClose(dx, finiteDiff(x, () => dot(actForwardRef(x, act), r)), {
+      atol: 1e-8,
+      rtol: 1e-6,
+      label: act,
+    });
   }
 });

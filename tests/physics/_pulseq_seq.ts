@@ -73,7 +73,9 @@ export function parseCestSeq(text: string): { offsetsPpm: number[]; events: SeqS
     const num = Number(shapeLines[i + 1]!.split(/\s+/)[1]);
     const vals: number[] = [];
     i += 2;
-    while (i < shapeLines.length && !shapeLines[i]!.startsWith("shape_id")) vals.push(Number(shapeLines[i++]));
+    while (i < shapeLines.length && !shapeLines[i]!.startsWith("shape_id")) {
+      vals.push(Number(shapeLines[i++]));
+    }
     shapes.set(id, decompressShape(vals, num));
   }
   const rf = new Map<number, number[]>();

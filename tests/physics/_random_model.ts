@@ -5,7 +5,9 @@ import { GAMMA_RAD_PER_S_UT } from "../../src/physics/constants.ts";
 const u = (lo: number, hi: number) => lo + (hi - lo) * Math.random();
 
 /** A random water + 1–6 CEST pools model, with a z-only Lorentzian MT pool unless mt=false. */
-export function randomModel(opts: { pools?: number; mt?: boolean; b0T?: number } = {}): TissueModel {
+export function randomModel(
+  opts: { pools?: number; mt?: boolean; b0T?: number } = {},
+): TissueModel {
   const pools = opts.pools ?? 1 + Math.floor(6 * Math.random());
   const model: TissueModel = {
     water: { f: 1, t1S: u(0.8, 3), t2S: u(0.02, 0.12) },
@@ -23,7 +25,14 @@ export function randomModel(opts: { pools?: number; mt?: boolean; b0T?: number }
     relB1: 1,
   };
   if (opts.mt ?? Math.random() < 0.7) {
-    model.mt = { f: u(0.02, 0.15), t1S: 1, t2S: u(1e-5, 4e-5), kPerS: u(10, 60), dwPpm: u(-3, 0), lineshape: "Lorentzian" };
+    model.mt = {
+      f: u(0.02, 0.15),
+      t1S: 1,
+      t2S: u(1e-5, 4e-5),
+      kPerS: u(10, 60),
+      dwPpm: u(-3, 0),
+      lineshape: "Lorentzian",
+    };
   }
   return model;
 }

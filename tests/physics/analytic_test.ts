@@ -60,14 +60,22 @@ Deno.test("slowestEigenRate() reproduces ref7T_r1rho_eig.csv for every model and
   console.log(`max rel err vs ref7T_r1rho_eig.csv: ${worst.toExponential(2)}`);
 });
 
-for (const [form, band] of <[RexForm, number][]> [["lorentz", 1.9e-3], ["hyper", 1.9e-3], ["minilorentz", 3.75e-3]]) {
+for (
+  const [form, band] of <[RexForm, number][]> [["lorentz", 1.9e-3], ["hyper", 1.9e-3], [
+    "minilorentz",
+    3.75e-3,
+  ]]
+) {
   Deno.test(`r1rhoAnalytic(${form}) matches the exact eigen-R1ρ of the 2-pool model within ${band} (§3.2)`, () => {
     const model = loadModelSync(GEN + "water_amide_7T_2pool_example.yaml");
     let worst = 0;
     for (const b1 of [0.75, 1.5]) {
       const { offsets, r1rho } = EIG.get(`water_amide_7T_2pool_example,${b1}`)!;
       const got = offsets.map((o) => r1rhoAnalytic(model, b1, o, { form }));
-      worst = Math.max(worst, assertClose(got, r1rho, { rtol: band, label: `${form} B1 ${b1}` }).maxRel);
+      worst = Math.max(
+        worst,
+        assertClose(got, r1rho, { rtol: band, label: `${form} B1 ${b1}` }).maxRel,
+      );
     }
     console.log(`${form}: max rel err ${worst.toExponential(2)}`);
   });
@@ -75,17 +83,27 @@ for (const [form, band] of <[RexForm, number][]> [["lorentz", 1.9e-3], ["hyper",
 
 Deno.test("r1rhoAnalytic() and cos²θ·R1obs/R1ρ match a water + z-only MT model within 1.9e-3 / 1.1e-3 (§3.3)", () => {
   const base = loadModelSync(GEN + "rat_brain_7T_7pool_normal_example.yaml");
-  const model: TissueModel = { ...base, cest: [], mt: { ...base.mt!, f: 0.1, kPerS: 30, t2S: 15e-6, dwPpm: -2.4 } };
+  const model: TissueModel = {
+    ...base,
+    cest: [],
+    mt: { ...base.mt!, f: 0.1, kPerS: 30, t2S: 15e-6, dwPpm: -2.4 },
+  };
   for (const b1 of [0.75, 1.5]) {
     const eig = OFFSETS.map((o) => slowestEigenRate(bmSystem(model, b1, o).A));
-    assertClose(OFFSETS.map((o) => r1rhoAnalytic(model, b1, o)), eig, { rtol: 1.95e-3, label: `R1ρ B1 ${b1}` });
+    assertClose(OFFSETS.map((o) => r1rhoAnalytic(model, b1, o)), eig, {
+      rtol: 1.95e-3,
+      label: `R1ρ B1 ${b1}`,
+    });
     const exact = OFFSETS.map((o) => steadyStateZ(model, b1, o));
     const zss = OFFSETS.map((o, i) => zssAnalytic(model, b1, o, { r1rhoPerS: eig[i] }));
     // §3.3 quotes 1.0e-3 (water T1/T2 unstated); with this model's water it is 1.08e-3 at ±0.06 ppm
     assertClose(zss, exact, { atol: 1.1e-3, label: `Zss B1 ${b1}` });
   }
   // R1obs is the slow eigen-rate of the water–MT pair without RF
-  assertClose([r1ObsPerS(model)], [slowestEigenRate(bmSystem(model, 0, 0).A)], { rtol: 1e-9, label: "R1obs" });
+  assertClose([r1ObsPerS(model)], [slowestEigenRate(bmSystem(model, 0, 0).A)], {
+    rtol: 1e-9,
+    label: "R1obs",
+  });
 });
 
 Deno.test("cos²θ·R1w/R1ρ (§3.5) and the projected transient (§3.6) match the exact 2-pool simulation", () => {
@@ -98,11 +116,21 @@ Deno.test("cos²θ·R1w/R1ρ (§3.5) and the projected transient (§3.6) match t
     e35 = Math.max(e35, maxAbs(OFFSETS.map((_, i) => (c2[i]! / model.water.t1S) / r1rho[i]!), zss));
     for (const ts of ["1.5", "5.0"]) {
       const z = SPEC.get(`water_amide_7T_2pool_example,${b1},${ts},relaxed,0`)!.z;
-      e36 = Math.max(e36, maxAbs(OFFSETS.map((_, i) => zTransient(1, zss[i]!, r1rho[i]!, Number(ts), c2[i]!)), z));
-      e36plain = Math.max(e36plain, maxAbs(OFFSETS.map((_, i) => zTransient(1, zss[i]!, r1rho[i]!, Number(ts))), z));
+      e36 = Math.max(
+        e36,
+        maxAbs(OFFSETS.map((_, i) => zTransient(1, zss[i]!, r1rho[i]!, Number(ts), c2[i]!)), z),
+      );
+      e36plain = Math.max(
+        e36plain,
+        maxAbs(OFFSETS.map((_, i) => zTransient(1, zss[i]!, r1rho[i]!, Number(ts))), z),
+      );
     }
   }
-  console.log(`§3.5 ${e35.toExponential(2)}, §3.6 projected ${e36.toExponential(2)}, unprojected ${e36plain.toExponential(2)}`);
+  console.log(
+    `§3.5 ${e35.toExponential(2)}, §3.6 projected ${e36.toExponential(2)}, unprojected ${
+      e36plain.toExponential(2)
+    }`,
+  );
   assert(e35 <= 8e-4, `§3.5 error ${e35}`);
   assert(e36 <= 7e-5, `§3.6 error ${e36}`);
   assert(e36plain > 10 * e36, "the cos²θ projection matters near water");
@@ -132,12 +160,24 @@ for (const [name, ts, bandInv, bandProj, bandFit] of BANDS) {
         const t = { r1wPerS: r1w, tsS: Number(ts), tdS: td, normalisedByControl: false };
         worst.gap = Math.max(worst.gap, maxAbs(z, zss));
         worst.inv = Math.max(worst.inv, maxAbs(z.map((v, i) => quassInvert(v, r1rho[i]!, t)), zss));
-        worst.proj = Math.max(worst.proj, maxAbs(z.map((v, i) => quassInvert(v, r1rho[i]!, t, cos2Theta(OFFSETS[i]!, b1, 7))), zss));
-        const fit = quassFitSpectrum(z.map((v) => v / m0), OFFSETS, { ...t, normalisedByControl: true, b1UT: b1, b0T: 7 });
+        worst.proj = Math.max(
+          worst.proj,
+          maxAbs(z.map((v, i) => quassInvert(v, r1rho[i]!, t, cos2Theta(OFFSETS[i]!, b1, 7))), zss),
+        );
+        const fit = quassFitSpectrum(z.map((v) => v / m0), OFFSETS, {
+          ...t,
+          normalisedByControl: true,
+          b1UT: b1,
+          b0T: 7,
+        });
         worst.fit = Math.max(worst.fit, maxAbs(fit, zss));
       }
     }
-    console.log(`|Zapp−Zss| ${worst.gap.toExponential(2)}; (4.2) ${worst.inv.toExponential(2)}, projected ${worst.proj.toExponential(2)}; (4.3) fit ${worst.fit.toExponential(2)}`);
+    console.log(
+      `|Zapp−Zss| ${worst.gap.toExponential(2)}; (4.2) ${worst.inv.toExponential(2)}, projected ${
+        worst.proj.toExponential(2)
+      }; (4.3) fit ${worst.fit.toExponential(2)}`,
+    );
     // the §5 table gives 2 significant digits: allow the rounding (+5 %)
     assert(worst.inv <= bandInv * 1.05, `(4.2) ${worst.inv} > ${bandInv}`);
     assert(worst.proj <= bandProj * 1.05, `(4.2) projected ${worst.proj} > ${bandProj}`);
@@ -148,24 +188,43 @@ for (const [name, ts, bandInv, bandProj, bandFit] of BANDS) {
 
 Deno.test("quassInvert() exactly inverts apparentZ() for random Z_ss, R1ρ, T1, Ts, Td", () => {
   for (let i = 0; i < 200; i++) {
-    const t = { r1wPerS: 1 / u(0.5, 3), tsS: u(0.2, 6), tdS: Math.random() < 0.2 ? Infinity : u(0.1, 6), normalisedByControl: Math.random() < 0.5 };
+    const t = {
+      r1wPerS: 1 / u(0.5, 3),
+      tsS: u(0.2, 6),
+      tdS: Math.random() < 0.2 ? Infinity : u(0.1, 6),
+      normalisedByControl: Math.random() < 0.5,
+    };
     const zss = u(0, 1), r1rho = u(0.05, 25);
     const zApp = apparentZ(zss, r1rho, t);
-    assertClose([quassInvert(zApp, r1rho, t)], [zss], { atol: 1e-9 * (1 + 1 / (1 - Math.exp(-r1rho * t.tsS))), label: "inverse" });
+    assertClose([quassInvert(zApp, r1rho, t)], [zss], {
+      atol: 1e-9 * (1 + 1 / (1 - Math.exp(-r1rho * t.tsS))),
+      label: "inverse",
+    });
   }
 });
 
 Deno.test("fitR1rho() and quassFitSpectrum() recover R1ρ and cos²θ·R1w/R1ρ from noiseless apparent Z", () => {
   const n = 51;
   const offsets = Array.from({ length: n }, () => u(-6, 6));
-  const t = { r1wPerS: 1 / u(0.8, 3), tsS: u(0.5, 5), tdS: u(0.5, 5), normalisedByControl: Math.random() < 0.5 };
+  const t = {
+    r1wPerS: 1 / u(0.8, 3),
+    tsS: u(0.5, 5),
+    tdS: u(0.5, 5),
+    normalisedByControl: Math.random() < 0.5,
+  };
   const b1UT = u(0.3, 2), b0T = u(3, 11.7);
   const r1rho = offsets.map(() => 10 ** u(-1, 1.3));
   const c2 = offsets.map((o) => cos2Theta(o, b1UT, b0T));
   const zss = offsets.map((_, i) => (c2[i]! * t.r1wPerS) / r1rho[i]!);
   const zApp = offsets.map((_, i) => apparentZ(zss[i]!, r1rho[i]!, t));
-  assertClose(offsets.map((_, i) => fitR1rho(zApp[i]!, c2[i]!, t)), r1rho, { rtol: 1e-9, label: "R1ρ" });
-  assertClose(quassFitSpectrum(zApp, offsets, { ...t, b1UT, b0T }), zss, { atol: 1e-10, label: "Zss" });
+  assertClose(offsets.map((_, i) => fitR1rho(zApp[i]!, c2[i]!, t)), r1rho, {
+    rtol: 1e-9,
+    label: "R1ρ",
+  });
+  assertClose(quassFitSpectrum(zApp, offsets, { ...t, b1UT, b0T }), zss, {
+    atol: 1e-10,
+    label: "Zss",
+  });
   // out-of-model data clamp to the lsqcurvefit bounds
   assertEquals(fitR1rho(10, 1, t), R1RHO_FIT_BOUNDS_PER_S[0]);
   assertEquals(fitR1rho(-1, 1, t), R1RHO_FIT_BOUNDS_PER_S[1]);
@@ -174,11 +233,26 @@ Deno.test("fitR1rho() and quassFitSpectrum() recover R1ρ and cos²θ·R1w/R1ρ 
 Deno.test("quassFitSpectrum() on a simulated 7-pool spectrum with a B0 shift uses the shifted cos²θ", () => {
   const model = loadModelSync(GEN + "rat_brain_7T_7pool_normal_example.yaml");
   const shift = u(-0.3, 0.3);
-  const p = { b1UT: 1, tsS: 5, start: { kind: "satrec" as const, tdS: 1 }, preDelayS: 0, postDelayS: 0, offsetsPpm: OFFSETS };
+  const p = {
+    b1UT: 1,
+    tsS: 5,
+    start: { kind: "satrec" as const, tdS: 1 },
+    preDelayS: 0,
+    postDelayS: 0,
+    offsetsPpm: OFFSETS,
+  };
   const shifted = { ...model, b0InhomPpm: shift };
   const z = simulateCpu(shifted, p);
   const zss = OFFSETS.map((o) => steadyStateZ(shifted, 1, o));
-  const fit = quassFitSpectrum(z, OFFSETS, { r1wPerS: 1 / model.water.t1S, tsS: 5, tdS: 1, normalisedByControl: false, b1UT: 1, b0T: 7, b0ShiftPpm: shift });
+  const fit = quassFitSpectrum(z, OFFSETS, {
+    r1wPerS: 1 / model.water.t1S,
+    tsS: 5,
+    tdS: 1,
+    normalisedByControl: false,
+    b1UT: 1,
+    b0T: 7,
+    b0ShiftPpm: shift,
+  });
   const err = maxAbs(fit, zss);
   assert(err < 1e-2, `error ${err}`);
 });

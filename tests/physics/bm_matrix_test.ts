@@ -1,6 +1,10 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
-import { mtLineshape, superLorentzian, superLorentzianIntegral } from "../../src/physics/bm_matrix.ts";
+import {
+  mtLineshape,
+  superLorentzian,
+  superLorentzianIntegral,
+} from "../../src/physics/bm_matrix.ts";
 import { findPython, runPython } from "../eval/_python.ts";
 
 const u = (lo: number, hi: number) => lo + (hi - lo) * Math.random();
@@ -36,7 +40,10 @@ Deno.test("superLorentzian() matches an independent NumPy transcription of pulse
   const dw = [
     ...Array.from({ length: 12 }, () => u(-w0, w0)),
     ...Array.from({ length: 6 }, () => u(-10 * w0, 10 * w0)),
-    0, w0, -w0, w0 * (1 - 1e-9),
+    0,
+    w0,
+    -w0,
+    w0 * (1 - 1e-9),
   ];
   const want = JSON.parse(await runPython(py, PY_SL, JSON.stringify({ t2, w0, dw }))) as number[];
   assertClose(dw.map((x) => superLorentzian(t2, x, w0)), want, { rtol: 1e-12, label: "SL" });
@@ -48,15 +55,23 @@ Deno.test("superLorentzian() is the integral outside ±1 ppm and a finite bridge
     const x = (Math.random() < 0.5 ? -1 : 1) * u(w0, 20 * w0);
     assertEquals(superLorentzian(t2, x, w0), superLorentzianIntegral(t2, x));
   }
-  const inside = Array.from({ length: 50 }, (_, i) => superLorentzian(t2, -w0 + (2 * w0 * (i + 0.5)) / 50, w0));
+  const inside = Array.from(
+    { length: 50 },
+    (_, i) => superLorentzian(t2, -w0 + (2 * w0 * (i + 0.5)) / 50, w0),
+  );
   assert(inside.every((v) => Number.isFinite(v) && v > 0), "bridge positive and finite");
   // the bridge stays within a few × the integral at the 1-ppm edge (no pole)
   const edge = superLorentzianIntegral(t2, w0);
-  assert(Math.max(...inside) < 5 * edge && Math.min(...inside) > 0.2 * edge, `${Math.max(...inside)} vs ${edge}`);
+  assert(
+    Math.max(...inside) < 5 * edge && Math.min(...inside) > 0.2 * edge,
+    `${Math.max(...inside)} vs ${edge}`,
+  );
 });
 
 Deno.test("mtLineshape() gives T2/(1+(Δω T2)²) for Lorentzian and 0 for None", () => {
   const t2 = u(1e-5, 5e-5), dw = u(-5000, 5000);
-  assertClose([mtLineshape("Lorentzian", t2, dw, 2000)], [t2 / (1 + (dw * t2) ** 2)], { rtol: 1e-15 });
+  assertClose([mtLineshape("Lorentzian", t2, dw, 2000)], [t2 / (1 + (dw * t2) ** 2)], {
+    rtol: 1e-15,
+  });
   assertEquals(mtLineshape("None", t2, dw, 2000), 0);
 });

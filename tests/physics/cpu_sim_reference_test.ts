@@ -45,8 +45,14 @@ Deno.test("simulateCpu() matches ref7T_cw_zspectra.csv to 1e-8 over all 70 spect
 
 for (
   const [seqName, txtName] of <[string, string][]> [
-    ["APTw_3T_000_2uT_1block_2s_braintumor__at_8db2433.seq", "M_z_APTw_3T_000_2uT_1block_2s_braintumor__at_8db2433.txt"],
-    ["WASABI_3T_001_3p7uT_1block_5ms__at_8db2433.seq", "M_z_WASABI_3T_001_3p7uT_1block_5ms__at_8db2433.txt"],
+    [
+      "APTw_3T_000_2uT_1block_2s_braintumor__at_8db2433.seq",
+      "M_z_APTw_3T_000_2uT_1block_2s_braintumor__at_8db2433.txt",
+    ],
+    [
+      "WASABI_3T_001_3p7uT_1block_5ms__at_8db2433.seq",
+      "M_z_WASABI_3T_001_3p7uT_1block_5ms__at_8db2433.txt",
+    ],
   ]
 ) {
   Deno.test(`simulateCpu() reproduces pulseq-cest's ${txtName.slice(0, 14)}… to 1e-6`, () => {
@@ -60,7 +66,10 @@ for (
       // the .seq stores rounded Hz; simulate exactly those frequencies and amplitudes
       const w0 = model.gammaRadPerSUT * model.b0T;
       const offsetPpm = (2 * Math.PI * ev.freqHz) / w0;
-      assert(Math.abs(offsetPpm - offsetsPpm[i]!) <= 1e-5 * Math.max(1, Math.abs(offsetsPpm[i]!)), `offset ${i} ${offsetPpm} vs ${offsetsPpm[i]}`);
+      assert(
+        Math.abs(offsetPpm - offsetsPpm[i]!) <= 1e-5 * Math.max(1, Math.abs(offsetsPpm[i]!)),
+        `offset ${i} ${offsetPpm} vs ${offsetsPpm[i]}`,
+      );
       const protocol: Protocol = {
         b1UT: (2 * Math.PI * ev.ampHz) / model.gammaRadPerSUT,
         tsS: ev.pulseS,

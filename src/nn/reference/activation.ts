@@ -12,7 +12,12 @@ export function actForwardRef(inp: ArrayLike<number>, act: Act): Float64Array {
 }
 
 /** dinp += dout·act'(x), the derivative written with the output `out` = act(x). */
-export function actBackwardRef(dinp: Float64Array, dout: ArrayLike<number>, out: ArrayLike<number>, act: Act): void {
+export function actBackwardRef(
+  dinp: Float64Array,
+  dout: ArrayLike<number>,
+  out: ArrayLike<number>,
+  act: Act,
+): void {
   for (let i = 0; i < dinp.length; i++) {
     const g = dout[i]!, y = out[i]!;
     const d = act === "relu" ? (y > 0 ? g : 0) : act === "tanh" ? g * (1 - y * y) : g;

@@ -15,7 +15,9 @@ export function addBroadcastForwardRef(
   inner: number,
 ): Float64Array {
   const out = new Float64Array(B * inner);
-  for (let r = 0; r < B; r++) for (let j = 0; j < inner; j++) out[r * inner + j] = inp[r * inner + j]! + table[j]!;
+  for (let r = 0; r < B; r++) {
+    for (let j = 0; j < inner; j++) out[r * inner + j] = inp[r * inner + j]! + table[j]!;
+  }
   return out;
 }
 

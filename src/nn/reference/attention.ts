@@ -17,7 +17,9 @@ export function attentionForwardRef(
         let mx = -Infinity;
         for (let t2 = 0; t2 < T; t2++) {
           let s = 0;
-          for (let i = 0; i < hs; i++) s += qkv[(b * T + t) * C3 + h * hs + i]! * qkv[(b * T + t2) * C3 + D + h * hs + i]!;
+          for (let i = 0; i < hs; i++) {
+            s += qkv[(b * T + t) * C3 + h * hs + i]! * qkv[(b * T + t2) * C3 + D + h * hs + i]!;
+          }
           att[row + t2] = s * scale;
           mx = Math.max(mx, s * scale);
         }
@@ -30,7 +32,9 @@ export function attentionForwardRef(
         for (let t2 = 0; t2 < T; t2++) att[row + t2] = att[row + t2]! / sum;
         for (let i = 0; i < hs; i++) {
           let s = 0;
-          for (let t2 = 0; t2 < T; t2++) s += att[row + t2]! * qkv[(b * T + t2) * C3 + 2 * D + h * hs + i]!;
+          for (let t2 = 0; t2 < T; t2++) {
+            s += att[row + t2]! * qkv[(b * T + t2) * C3 + 2 * D + h * hs + i]!;
+          }
           out[(b * T + t) * D + h * hs + i] = s;
         }
       }

@@ -1,0 +1,153 @@
+/**
+ * Predict form: choose a run and the phantom or uploaded NIfTI files, queue the job, show
+ * its progress (polling, so other requests are never blocked), then the slice viewer.
+ * @module
+ */
+import { useEffect, useState } from "preact/hooks";
+import SliceViewer from "./slice_viewer.tsx";
+
+/** Props of {@link PredictPanel}. */
+export interface PredictPanelProps {
+  runs: { name: string; architecture: string }[];
+  phantoms: string[];
+  initialRun?: string;
+  uploadLimitMb: number;
+  /** Show this finished job at once (from ?job=). */
+  initialJob?: string;
+}
+
+interface JobInfo {
+  id: string;
+  status: "queued" | "running" | "done" | "error";
+  progress: number;
+  message: string;
+  position?: number;
+  error?: string;
+}
+
+interface Summary {
+  dims: [number, number, number, number];
+  offsetsPpm: number[];
+  hasReference: boolean;
+  predicted: number;
+  notes: string[];
+  seconds: number;
+  arch: string;
+  runName: string;
+  source: string;
+}
+
+/** The predict panel. */
+export default function PredictPanel({ runs, phantoms, initialRun, uploadLimitMb, initialJob }: PredictPanelProps) {
+  const [run, setRun] = useState(initialRun && runs.some((r) => r.name === initialRun) ? initialRun : runs[0]?.name ?? "");
+  const [source, setSource] = useState<"phantom" | "upload">(phantoms.length ? "phantom" : "upload");
+  const [phantom, setPhantom] = useState(phantoms[0] ?? "");
+  const [job, setJob] = useState<JobInfo | null>(null);
+  const [jobId, setJobId] = useState<string | null>(initialJob ?? null);
+  const [summary, setSummary] = useState<Summary | null>(null);
+  const [error, setError] = useState("");
+
+  useEffect(() => {
+    if (!jobId) return;
+    let live = true;
+    const poll = async () => {
+      const r = await fetch(`/api/jobs/${jobId}`);
+      const info = await r.json();
+      if (!live) return;
+      if (!r.ok) return setError(info.error ?? `HTTP ${r.status}`);
+      setJob(info as JobInfo);
+      if (info.status === "done") {
+        const s = await fetch(`/api/predict/${jobId}`);
+        const d = await s.json();
+        if (!live) return;
+        if (s.ok) setSummary(d as Summary);
+        else setError(d.error);
+        history.replaceState(null, "", `/predict?job=${jobId}`);
+      } else if (info.status === "error") setError(info.error ?? "the job failed");
+      else setTimeout(poll, 300);
+    };
+    poll();
+    return () => {
+      live = false;
+    };
+  }, [jobId]);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError("");
+    setSummary(null);
+    setJob(null);
+    let res: Response;
+    if (source === "phantom") {
+      res = await fetch("/api/predict", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ run, phantom }) });
+    } else {
+      const fd = new FormData(e.target as HTMLFormElement);
+      fd.set("run", run);
+      res = await fetch("/api/predict", { method: "POST", body: fd });
+    }
+    const d = await res.json();
+    if (!res.ok) return setError(d.error ?? `HTTP ${res.status}`);
+    setJobId(d.jobId);
+  };
+
+  const busy = job !== null && (job.status === "queued" || job.status === "running");
+  return (
+    <div>
+      <form class="panel" id="predict-form" onSubmit={submit}>
+        <div class="form-row">
+          <label>
+            Trained run
+            <select id="run-select" name="run" value={run} onChange={(e) => setRun((e.target as HTMLSelectElement).value)}>
+              {runs.map((r) => <option value={r.name}>{r.name} ({r.architecture})</option>)}
+            </select>
+          </label>
+          <label>
+            Input
+            <select id="source-select" value={source} onChange={(e) => setSource((e.target as HTMLSelectElement).value as "phantom" | "upload")}>
+              <option value="phantom" disabled={!phantoms.length}>Digital phantom</option>
+              <option value="upload">Upload NIfTI</option>
+            </select>
+          </label>
+          {source === "phantom" && (
+            <label>
+              Phantom
+              <select id="phantom-select" value={phantom} onChange={(e) => setPhantom((e.target as HTMLSelectElement).value)}>
+                {phantoms.map((p) => <option value={p}>{p}</option>)}
+              </select>
+            </label>
+          )}
+          <button type="submit" id="predict-button" disabled={!run || busy}>Predict QUASS</button>
+        </div>
+        {source === "upload" && (
+          <div class="form-row">
+            <label>Series (.nii/.nii.gz, 4-D) *<input type="file" name="scan" accept=".nii,.gz" required /></label>
+            <label>Sidecar (.json, offsetsPpm)<input type="file" name="sidecar" accept=".json" /></label>
+            <label>or offsets (ppm)<input type="text" name="offsets" placeholder="-6:6:101" size={10} /></label>
+            <label>M0 (optional)<input type="file" name="m0" accept=".nii,.gz" /></label>
+            <label>Mask (optional)<input type="file" name="mask" accept=".nii,.gz" /></label>
+            <label>Reference (optional)<input type="file" name="reference" accept=".nii,.gz" /></label>
+            <span class="muted">Up to {uploadLimitMb} MiB in total.</span>
+          </div>
+        )}
+      </form>
+      {error && <p class="error-text" id="predict-error">{error}</p>}
+      {job && job.status !== "done" && !error && (
+        <div class="toolbar" id="job-progress">
+          <div class="progress"><div style={{ width: `${Math.round(job.progress * 100)}%` }} /></div>
+          <span class="muted">
+            {job.status === "queued" ? `queued${job.position ? ` (position ${job.position})` : ""}` : job.message} · {Math.round(job.progress * 100)} %
+          </span>
+        </div>
+      )}
+      {summary && jobId && (
+        <>
+          <p class="muted" id="predict-summary">
+            {summary.runName} ({summary.arch}) on {summary.source}: {summary.predicted.toLocaleString("en-US")} voxels in {summary.seconds.toFixed(1)} s,
+            volume {summary.dims.join(" × ")}.{summary.notes.length ? " " + summary.notes.join("; ") : ""}
+          </p>
+          <SliceViewer jobId={jobId} offsetsPpm={summary.offsetsPpm} dims={summary.dims} hasReference={summary.hasReference} />
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,48 @@
+/** Predict: QUASS volumes from a short-saturation series (upload or phantom) with a trained run. @module */
+import { type DataOf, defineHandlers, type PageProps } from "../src/web/define.ts";
+import { listPhantoms, listRuns } from "../src/web/catalog.ts";
+import { Island } from "../src/web/island.tsx";
+import PredictPanel from "../islands/predict_panel.tsx";
+
+export const title = "Predict · quass";
+
+export const handler = defineHandlers<{
+  runs: { name: string; architecture: string }[];
+  phantoms: string[];
+  initialRun?: string;
+  initialJob?: string;
+  uploadLimitMb: number;
+  runsDir: string;
+}>({
+  GET: async ({ config, url, services }) => {
+    const runs = (await listRuns(config.runsDir)).filter((r) => r.hasWeights).map((r) => ({ name: r.name, architecture: r.architecture }));
+    const job = url.searchParams.get("job") ?? undefined;
+    return {
+      data: {
+        runs,
+        phantoms: (await listPhantoms(config.dataDir)).filter((p) => p.files.includes("input.nii.gz")).map((p) => p.name),
+        initialRun: url.searchParams.get("run") ?? undefined,
+        initialJob: job && services.queue.info(job) ? job : undefined,
+        uploadLimitMb: Math.round(config.uploadLimitBytes / (1 << 20)),
+        runsDir: config.runsDir,
+      },
+    };
+  },
+});
+
+/** The predict page. */
+export default function PredictPage({ data }: PageProps<DataOf<typeof handler>>) {
+  const { runsDir, ...props } = data;
+  return (
+    <>
+      <h1>Predict QUASS images</h1>
+      <p class="lead">
+        Give a short-saturation (Ts 1.5 s) Z-spectral series — or use the digital phantom — and a trained network; get the
+        quasi-steady-state volume. Jobs run one at a time on the server GPU; this page polls their progress.
+      </p>
+      {data.runs.length === 0
+        ? <p class="empty">No trained runs with weights in <code>{runsDir}/</code>. Train one first.</p>
+        : <Island name="predict_panel" component={PredictPanel} props={props} />}
+    </>
+  );
+}

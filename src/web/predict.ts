@@ -1,0 +1,341 @@
+/**
+ * The Predict page's server side: turns a request (a run + the phantom, or uploaded NIfTI
+ * files) into a validated job for the GPU queue, runs the engine's volume prediction, and
+ * serves slices, voxel spectra and the result as NIfTI from the finished job.
+ * @module
+ */
+import { InputError } from "../util/errors.ts";
+import { checkName, resolveUnder } from "./paths.ts";
+import { makeTempArea, niftiProblem, readLimitedForm, type TempArea } from "./uploads.ts";
+import { checkDims, encodeNifti, gzip, type NiftiVolume, parseNifti, readNifti } from "../data/nifti.ts";
+import { parseOffsetsFlag, readSidecar, type Sidecar, validateSidecar } from "../data/sidecar.ts";
+import { PHANTOM_FILES } from "../data/phantom.ts";
+import { describeSkipped, predictVolumeData, type RunLoader } from "../eval/predict_volume.ts";
+import { loadModel } from "../nn/checkpoint.ts";
+import { Predictor } from "../nn/predict.ts";
+import { getGpu } from "../gpu/device.ts";
+import type { ProgressFn } from "./job_queue.ts";
+import type { AppConfig } from "./define.ts";
+
+/** Loads a run directory as a predictor on the shared GPU device (the checkpoint is validated by loadModel). */
+export const loadRunOnGpu: RunLoader = async (runDir) => {
+  const loaded = await loadModel(runDir);
+  const { device } = await getGpu();
+  const p = new Predictor(device, loaded);
+  return {
+    name: runDir.split("/").filter(Boolean).at(-1) ?? runDir,
+    arch: loaded.config.model.arch,
+    offsetsPpm: loaded.meta.offsetsPpm,
+    predict: async (x, n) => {
+      try {
+        return await p.predict(x, n);
+      } finally {
+        p.release();
+      }
+    },
+  };
+};
+
+/** A validated prediction request: everything read, nothing predicted yet. */
+export interface PredictPlan {
+  runName: string;
+  runDir: string;
+  /** "phantom NAME" or the uploaded file name. */
+  sourceLabel: string;
+  scan: NiftiVolume;
+  offsetsPpm: number[];
+  m0?: Float32Array;
+  mask?: Float32Array;
+  reference?: NiftiVolume;
+  notes: string[];
+  /** The upload's temporary directory (removed when the job ends). */
+  temp?: TempArea;
+}
+
+/** A finished prediction, kept in memory for the viewer and download. */
+export interface PredictionResult {
+  runName: string;
+  arch: string;
+  sourceLabel: string;
+  dims: [number, number, number, number];
+  offsetsPpm: number[];
+  /** Input as Z (divided by M0 when given), [offset][voxel]. */
+  input: Float32Array;
+  prediction: Float32Array;
+  reference?: Float32Array;
+  /** 1 inside the mask (all ones without a mask). */
+  mask: Uint8Array;
+  affine: number[][];
+  pixdim: [number, number, number, number];
+  predicted: number;
+  notes: string[];
+  seconds: number;
+}
+
+function _vol3(v: NiftiVolume, scan: NiftiVolume, name: string, what: string): Float32Array {
+  const [nx, ny, nz] = scan.dims;
+  checkDims(v, name, { dims: [nx, ny, nz], maxT: 1, what });
+  return v.data;
+}
+
+/** Resolves a run name to its directory and checks it has weights (InputError otherwise). */
+export async function resolveRun(runsDir: string, name: string | null): Promise<string> {
+  if (!name) throw new InputError("No run chosen: pick a trained run (field \"run\")");
+  checkName(name, "run");
+  let dir: string;
+  try {
+    dir = await resolveUnder(runsDir, name);
+  } catch {
+    throw new InputError(`Run ${JSON.stringify(name)} does not exist in the runs directory; choose one from the list`);
+  }
+  try {
+    await Deno.stat(`${dir}/model.safetensors`);
+  } catch {
+    throw new InputError(`Run ${JSON.stringify(name)} has no model.safetensors yet; train it first or choose another run`);
+  }
+  return dir;
+}
+
+/** Plans a prediction on a phantom directory under `dataDir` (input, mask, reference). */
+export async function planPhantom(config: AppConfig, runName: string | null, phantom: string): Promise<PredictPlan> {
+  const runDir = await resolveRun(config.runsDir, runName);
+  checkName(phantom, "phantom");
+  let dir: string;
+  try {
+    dir = await resolveUnder(config.dataDir, phantom);
+    await Deno.stat(`${dir}/${PHANTOM_FILES.manifest}`);
+  } catch {
+    throw new InputError(`No phantom ${JSON.stringify(phantom)} in the data directory; make one with deno task quass phantom --out data/${phantom}`);
+  }
+  const scanPath = `${dir}/${PHANTOM_FILES.input}`;
+  const scan = await readNifti(scanPath);
+  const side = await readSidecar(scanPath, scan.dims[3]);
+  if (!side?.offsetsPpm) throw new InputError(`${scanPath}: the sidecar has no offsetsPpm`);
+  const mask = _vol3(await readNifti(`${dir}/${PHANTOM_FILES.mask}`), scan, PHANTOM_FILES.mask, "the brain mask");
+  const reference = await readNifti(`${dir}/${PHANTOM_FILES.reference}`);
+  checkDims(reference, PHANTOM_FILES.reference, { dims: [scan.dims[0], scan.dims[1], scan.dims[2], scan.dims[3]], what: "the Ts 5 s reference" });
+  return { runName: runName!, runDir, sourceLabel: `phantom ${phantom}`, scan, offsetsPpm: side.offsetsPpm, mask, reference, notes: [] };
+}
+
+async function _file(form: FormData, field: string): Promise<File | undefined> {
+  const v = form.get(field);
+  if (v === null || v === "") return undefined;
+  if (typeof v === "string") throw new InputError(`Field "${field}" must be a file upload`);
+  return v.size === 0 ? undefined : v;
+}
+
+/**
+ * Plans a prediction from an uploaded multipart form: `run`, `scan` (.nii/.nii.gz 4-D),
+ * optional `sidecar` (.json with offsetsPpm) or `offsets` (lo:hi:n or a list), `m0`,
+ * `mask`, `reference`. Size-capped (413) and validated (400) before anything is used;
+ * files are kept in a temporary area that the job removes.
+ */
+export async function planUpload(config: AppConfig, req: Request): Promise<PredictPlan> {
+  const form = await readLimitedForm(req, config.uploadLimitBytes);
+  const runName = typeof form.get("run") === "string" ? form.get("run") as string : null;
+  const runDir = await resolveRun(config.runsDir, runName);
+  const scanFile = await _file(form, "scan");
+  if (!scanFile) throw new InputError(`No scan uploaded: choose a NIfTI series (.nii or .nii.gz) in the field "scan"`);
+  const files: [string, File][] = [["scan", scanFile]];
+  for (const f of ["m0", "mask", "reference"]) {
+    const file = await _file(form, f);
+    if (file) files.push([f, file]);
+  }
+  const bytes = new Map<string, Uint8Array<ArrayBuffer>>();
+  for (const [field, file] of files) {
+    const b = new Uint8Array(await file.arrayBuffer());
+    const problem = await niftiProblem(b, `${field} (${file.name})`);
+    if (problem) throw new InputError(problem);
+    bytes.set(field, b);
+  }
+  const temp = await makeTempArea(config.tmpDir, "upload-");
+  try {
+    for (const [field, file] of files) {
+      const safe = file.name.replace(/[^A-Za-z0-9._-]/g, "_").slice(-80);
+      await Deno.writeFile(`${temp.dir}/${field}-${safe}`, bytes.get(field)!);
+    }
+    const scan = await parseNifti(bytes.get("scan")!, scanFile.name);
+    const [nx, ny, nz, nt] = scan.dims;
+    if (nt < 2) throw new InputError(`${scanFile.name}: dims [${scan.dims}]: a Z-spectral series needs the offsets along the 4th dimension [x, y, z, offset]`);
+    const notes: string[] = [];
+    let offsetsPpm: number[] | undefined;
+    const offsetsText = form.get("offsets");
+    const sideFile = await _file(form, "sidecar");
+    if (typeof offsetsText === "string" && offsetsText.trim()) offsetsPpm = parseOffsetsFlag(offsetsText);
+    else if (sideFile) {
+      let obj: unknown;
+      try {
+        obj = JSON.parse(await sideFile.text());
+      } catch (e) {
+        throw new InputError(`${sideFile.name}: the sidecar is not valid JSON (${(e as Error).message})`);
+      }
+      const side: Sidecar = validateSidecar(obj, sideFile.name, nt);
+      offsetsPpm = side.offsetsPpm;
+    }
+    if (!offsetsPpm) {
+      throw new InputError(`${scanFile.name}: no offsets: upload its JSON sidecar (with "offsetsPpm") or type the offsets (e.g. -6:6:101)`);
+    }
+    if (offsetsPpm.length !== nt) {
+      throw new InputError(`${scanFile.name}: ${offsetsPpm.length} offsets given but the image has ${nt} volumes along the 4th dimension`);
+    }
+    const vol = async (f: string) => bytes.has(f) ? await parseNifti(bytes.get(f)!, f) : undefined;
+    const m0v = await vol("m0"), maskv = await vol("mask"), refv = await vol("reference");
+    if (refv) checkDims(refv, "reference", { dims: [nx, ny, nz], what: `a reference with the scan's x, y, z = ${nx}, ${ny}, ${nz}` });
+    return {
+      runName: runName!,
+      runDir,
+      sourceLabel: scanFile.name,
+      scan,
+      offsetsPpm,
+      m0: m0v ? _vol3(m0v, scan, "m0", `an M0 volume with x, y, z = ${nx}, ${ny}, ${nz}`) : undefined,
+      mask: maskv ? _vol3(maskv, scan, "mask", `a mask with x, y, z = ${nx}, ${ny}, ${nz}`) : undefined,
+      reference: refv,
+      notes,
+      temp,
+    };
+  } catch (e) {
+    await temp.remove();
+    throw e;
+  }
+}
+
+/**
+ * Runs a planned prediction (call it inside the GPU queue); removes the upload's temporary
+ * area whatever happens.
+ */
+export async function runPrediction(plan: PredictPlan, loader: RunLoader, progress: ProgressFn): Promise<PredictionResult> {
+  const t0 = performance.now();
+  try {
+    const [nx, ny, nz, nt] = plan.scan.dims;
+    const nvox = nx * ny * nz;
+    progress(0.02, "loading the network");
+    const run = await loader(plan.runDir);
+    progress(0.05, "predicting");
+    const res = await predictVolumeData({
+      data: plan.scan.data,
+      nvox,
+      offsetsPpm: plan.offsetsPpm,
+      modelInputOffsetsPpm: run.offsetsPpm,
+      modelOutputLength: run.offsetsPpm.length,
+      mask: plan.mask,
+      m0: plan.m0,
+      batch: 1024,
+      onProgress: (d, t) => progress(0.05 + 0.9 * d / Math.max(1, t), `predicted ${d} / ${t} voxels`),
+      source: plan.sourceLabel,
+    }, run.predict);
+    const input = new Float32Array(nvox * nt);
+    for (let k = 0; k < nt; k++) {
+      for (let v = 0; v < nvox; v++) {
+        const m0 = plan.m0 ? plan.m0[v]! : 1;
+        const z = plan.scan.data[k * nvox + v]! / m0;
+        input[k * nvox + v] = Number.isFinite(z) && (!plan.m0 || m0 > 0) ? z : 0;
+      }
+    }
+    const mask = new Uint8Array(nvox);
+    for (let v = 0; v < nvox; v++) mask[v] = !plan.mask || plan.mask[v]! !== 0 ? 1 : 0;
+    let reference: Float32Array | undefined;
+    if (plan.reference) {
+      if (plan.reference.dims[3] !== run.offsetsPpm.length) {
+        plan.notes.push(`reference has ${plan.reference.dims[3]} offsets, the network ${run.offsetsPpm.length}: reference not shown`);
+      } else reference = plan.reference.data;
+    }
+    const notes = [...plan.notes];
+    if (res.interpolated) notes.push("the scan was resampled onto the network's offsets");
+    if (res.skipped.length) notes.push(describeSkipped(res.skipped, plan.scan.dims));
+    return {
+      runName: plan.runName,
+      arch: run.arch,
+      sourceLabel: plan.sourceLabel,
+      dims: [nx, ny, nz, run.offsetsPpm.length],
+      offsetsPpm: run.offsetsPpm,
+      input: res.interpolated ? new Float32Array(0) : input,
+      prediction: res.data,
+      reference,
+      mask,
+      affine: plan.scan.affine,
+      pixdim: plan.scan.pixdim,
+      predicted: res.predicted,
+      notes,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    await plan.temp?.remove();
+  }
+}
+
+/** One z-slice at one offset: the images the viewer draws (row-major, x fastest). */
+export interface SliceData {
+  nx: number;
+  ny: number;
+  z: number;
+  offsetIndex: number;
+  offsetPpm: number;
+  input: number[] | null;
+  prediction: number[];
+  reference: number[] | null;
+  /** |prediction − reference| inside the mask (null without a reference). */
+  error: number[] | null;
+  mask: number[];
+}
+
+function _intParam(v: string | null, name: string, max: number): number {
+  const n = Number(v);
+  if (v === null || !Number.isInteger(n) || n < 0 || n >= max) {
+    throw new InputError(`Query parameter "${name}" must be an integer in 0…${max - 1}, found ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+/** Extracts slice `z` at offset index `k` (query parameters `z`, `k`). */
+export function sliceOf(r: PredictionResult, q: URLSearchParams): SliceData {
+  const [nx, ny, nz, nt] = r.dims;
+  const z = _intParam(q.get("z") ?? "0", "z", nz);
+  const k = _intParam(q.get("k"), "k", nt);
+  const nvox = nx * ny * nz, n2 = nx * ny;
+  const pick = (a: Float32Array) => Array.from(a.subarray(k * nvox + z * n2, k * nvox + (z + 1) * n2), (v) => +v.toPrecision(6));
+  const mask = Array.from(r.mask.subarray(z * n2, (z + 1) * n2));
+  const prediction = pick(r.prediction);
+  const reference = r.reference ? pick(r.reference) : null;
+  return {
+    nx,
+    ny,
+    z,
+    offsetIndex: k,
+    offsetPpm: r.offsetsPpm[k]!,
+    input: r.input.length ? pick(r.input) : null,
+    prediction,
+    reference,
+    error: reference ? prediction.map((p, i) => (mask[i] ? +Math.abs(p - reference[i]!).toPrecision(6) : 0)) : null,
+    mask,
+  };
+}
+
+/** The three Z-spectra of voxel (x, y, z) (query parameters). */
+export function voxelOf(r: PredictionResult, q: URLSearchParams) {
+  const [nx, ny, nz, nt] = r.dims;
+  const x = _intParam(q.get("x"), "x", nx), y = _intParam(q.get("y"), "y", ny), z = _intParam(q.get("z") ?? "0", "z", nz);
+  const nvox = nx * ny * nz, v = x + nx * (y + ny * z);
+  const spec = (a: Float32Array | undefined) => (a && a.length ? Array.from({ length: nt }, (_, k) => a[k * nvox + v]!) : null);
+  return { x, y, z, inMask: r.mask[v] === 1, offsetsPpm: r.offsetsPpm, input: spec(r.input), prediction: spec(r.prediction)!, reference: spec(r.reference) };
+}
+
+/** The prediction as .nii.gz bytes (float32, the scan's affine). */
+export async function resultNiftiGz(r: PredictionResult): Promise<Uint8Array> {
+  return await gzip(encodeNifti({ dims: r.dims, data: r.prediction, affine: r.affine, pixdim: r.pixdim, ndim: 4 }, { description: `quass predict ${r.arch}` }));
+}
+
+/** Summary of a result for JSON (no voxel data). */
+export function resultSummary(r: PredictionResult) {
+  return {
+    runName: r.runName,
+    arch: r.arch,
+    source: r.sourceLabel,
+    dims: r.dims,
+    offsetsPpm: r.offsetsPpm,
+    hasReference: !!r.reference,
+    hasInput: r.input.length > 0,
+    predicted: r.predicted,
+    notes: r.notes,
+    seconds: r.seconds,
+  };
+}
