@@ -31,6 +31,8 @@ export interface LineChartProps {
   logY?: boolean;
   yRange?: [number, number];
   height?: number;
+  /** x values are integers (epochs): ticks at whole numbers only. */
+  xInteger?: boolean;
   /** A vertical marker at this x (e.g. the current offset). */
   markerX?: number;
   /** Test hook / id for the chart container. */
@@ -67,7 +69,12 @@ export default function LineChart(props: LineChartProps) {
         y: props.logY ? { distr: 3 } : props.yRange ? { range: props.yRange } : { auto: true },
       },
       axes: [
-        { label: props.xLabel, stroke: "#333", grid: { stroke: "#e6e6e6" } },
+        {
+          label: props.xLabel,
+          stroke: "#333",
+          grid: { stroke: "#e6e6e6" },
+          ...(props.xInteger ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : {}),
+        },
         { label: props.yLabel, stroke: "#333", grid: { stroke: "#e6e6e6" }, size: 60 },
       ],
       legend: { show: true },

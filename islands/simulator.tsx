@@ -88,7 +88,7 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
         if (specs.length === 0 || (data as Response).params.map((p) => p.key).join() !== specs.map((p) => p.key).join()) {
           setSpecs((data as Response).params);
         }
-        setStatus(`simulated 3 × ${data.offsetsPpm.length} offsets on the server GPU in ${data.elapsedMs.toFixed(0)} ms`);
+        setStatus(`simulated 3 × ${data.offsetsPpm.length} offsets on the server in ${data.elapsedMs.toFixed(0)} ms`);
       } catch (e) {
         if (my === seq.current) {
           setError(`Request failed: ${(e as Error).message}`);

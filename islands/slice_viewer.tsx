@@ -98,7 +98,7 @@ function Panel(props: {
     if (props.picked) {
       const [px, py] = props.picked;
       ctx.strokeStyle = "#00e5ff";
-      ctx.lineWidth = Math.max(1, scale / 3);
+      ctx.lineWidth = Math.max(1.5, scale / 10);
       ctx.strokeRect(px * scale, (props.ny - 1 - py) * scale, scale, scale);
     }
   }, [props.values, props.lo, props.hi, props.picked]);

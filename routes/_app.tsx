@@ -18,6 +18,7 @@ export default function App({ title, url, children }: LayoutProps) {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>{title}</title>
+        <link rel="icon" href="/static/favicon.svg" type="image/svg+xml" />
         <link rel="stylesheet" href="/static/build/uplot.css" />
         <link rel="stylesheet" href="/static/app.css" />
       </head>

@@ -77,7 +77,11 @@ export function setMatmulVariant(v: MatmulVariant | undefined): void {
 
 const _softCache = new WeakMap<GPUDevice, boolean>();
 
-/** True when the device runs on a software (CPU) adapter such as llvmpipe/lavapipe. */
+/**
+ * True when the device runs on a software (CPU) adapter such as llvmpipe/lavapipe. Read
+ * from `device.adapterInfo` (the same test as getGpu().info.isSoftware) so that the
+ * synchronous layer functions need no adapter handle.
+ */
 function _isSoftware(device: GPUDevice): boolean {
   let s = _softCache.get(device);
   if (s === undefined) {
@@ -120,13 +124,13 @@ export interface MatmulOptions {
 }
 
 /**
- * Records C[M,N] (= or +=) op(A)[M,K]·op(B)[K,N] (+ bias[N]) into a pass.
+ * Records C[M,N] (= or +=) op(A)[M,K]·op(B)[K,N] (+ bias[N]) into a pass. Operands larger
+ * than the device's maxStorageBufferBindingSize (128 MiB on llvmpipe) are split into
+ * blocks of rows (A·B, A·Bᵀ: rows of A and C; Aᵀ·B: the reduction, accumulated).
  * @param c output [M, N]
  * @param a A stored [M, K] (or [K, M] with transA)
  * @param b B stored [K, N] (or [N, K] with transB)
  * @param bias [N] or null
- * Operands larger than the device's maxStorageBufferBindingSize (128 MiB on llvmpipe) are
- * split into blocks of rows (A·B, A·Bᵀ: rows of A and C; Aᵀ·B: the reduction, accumulated).
  * @throws RangeError when M is too large for one dispatch of the tiled variant, or an
  * operand that cannot be split exceeds the binding limit
  * @example

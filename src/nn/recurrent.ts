@@ -17,7 +17,7 @@
  */
 import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
 import { storageBuffer } from "../gpu/buffers.ts";
-import { cachedUniform } from "./_uniforms.ts";
+import { cachedUniform, scratchBuffer } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 import { type Cell, gateCount } from "./reference/recurrent.ts";
 
@@ -59,10 +59,10 @@ const _kernel = (name: string, file: string, bindings: ("read" | "storage" | "un
 
 /** out = a·W + bias over all rows (input projection of every time step). */
 export const REC_PROJ = _kernel("rec_proj", "recurrent.wgsl", ["read", "read", "read", "storage", "uniform"], "recurrent input projection x·Wx + b");
-/** dW += a(t+shift)ᵀ·g over all rows (recurrent weight gradients). */
-export const REC_DW = _kernel("rec_dw", "recurrent.wgsl", ["read", "read", "storage", "uniform"], "recurrent weight gradient aᵀ·dgates");
-/** db += Σ_rows g (recurrent bias gradients). */
-export const REC_DB = _kernel("rec_db", "recurrent.wgsl", ["read", "storage", "uniform"], "recurrent bias gradient Σ dgates");
+/** Partial sums over row chunks of [a(t+shift), 1]ᵀ·g (recurrent weight and bias gradients). */
+export const REC_DW_PART = _kernel("rec_dw_part", "recurrent.wgsl", ["read", "read", "storage", "uniform"], "recurrent weight gradient aᵀ·dgates, partial sums over row chunks");
+/** dW += Σ over chunks of the partial sums. */
+export const REC_DW_SUM = _kernel("rec_dw_sum", "recurrent.wgsl", ["read", "storage", "uniform"], "recurrent weight gradient, sum of the partial sums");
 /** dx += g·Wxᵀ (recurrent input gradients). */
 export const REC_DX = _kernel("rec_dx", "recurrent.wgsl", ["read", "read", "storage", "uniform"], "recurrent input gradient dgates·Wxᵀ");
 /** One RNN step forward. */
@@ -147,6 +147,54 @@ function _dims(device: GPUDevice, M: number, K: number, N: number, T: number, sh
   ]);
 }
 
+/** Threads the weight-gradient kernel should have at least (enough for any device). */
+const DW_MIN_THREADS = 8192;
+
+/**
+ * dw += Σ_rows a(t + shift)ᵀ·g and, unless db is null, db[dbOff…] += Σ_rows g, as partial
+ * sums over row chunks (rec_dw_part) added up by rec_dw_sum.
+ */
+function _weightGrad(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  a: BufRef,
+  g: BufRef,
+  dw: BufRef,
+  db: BufRef | null,
+  dbOff: number,
+  B: number,
+  T: number,
+  K: number,
+  N: number,
+  shift: number,
+): void {
+  const M = B * T;
+  const ones = db ? 1 : 0;
+  const K1 = K + ones;
+  const blocks = Math.ceil(K1 / 4) * Math.ceil(N / 4);
+  const S = Math.max(1, Math.min(Math.ceil(M / 32), Math.ceil(DW_MIN_THREADS / blocks)));
+  const part = scratchBuffer(device, "recurrent-dw", S * K1 * N * 4);
+  const dims = (row0: number, rows: number, off: number) =>
+    cachedUniform(device, [
+      { u32: M },
+      { u32: K },
+      { u32: N },
+      { u32: T },
+      { i32: shift },
+      { u32: ones },
+      { u32: S },
+      { u32: row0 },
+      { u32: rows },
+      { u32: off },
+      { u32: 0 },
+      { u32: 0 },
+    ]);
+  dispatch(device, pass, getKernel(device, REC_DW_PART), [a, g, part, dims(0, 0, 0)], S * blocks);
+  const sum = getKernel(device, REC_DW_SUM);
+  dispatch(device, pass, sum, [part, dw, dims(0, K, 0)], K * N);
+  if (db) dispatch(device, pass, sum, [part, db, dims(K, 1, dbOff)], N);
+}
+
 /** The step uniform: time index of step s, of the step before it and of the one after it. */
 function _step(device: GPUDevice, B: number, T: number, s: number, reverse: boolean) {
   const at = (k: number) => (reverse ? T - 1 - k : k);
@@ -160,6 +208,16 @@ function _step(device: GPUDevice, B: number, T: number, s: number, reverse: bool
     { u32: s < T - 1 ? 1 : 0 },
     { u32: 0 },
   ]);
+}
+
+/**
+ * Batch rows per thread of the step kernels; each thread also takes 4 hidden units, so a
+ * loaded weight serves ROWS_PER_THREAD rows and a loaded h value 4 units.
+ */
+const ROWS_PER_THREAD = 4;
+
+function _stepThreads(B: number, H: number): number {
+  return Math.ceil(B / ROWS_PER_THREAD) * Math.ceil(H / 4);
 }
 
 function _checkActs(acts: RecurrentActs, cell: Cell, B: number, T: number, H: number): void {
@@ -190,7 +248,7 @@ function _forward(
   // The projection lands where each step expects it and overwrites it in place.
   const projOut = cell === "rnn" ? acts.h : acts.gates!;
   dispatch(device, pass, getKernel(device, REC_PROJ), [x, p.wx, p.b, projOut, _dims(device, M, C, N, T, 0, 0)], M * Math.ceil(N / 4));
-  const k = getKernel(device, cell === "rnn" ? RNN_FWD : cell === "lstm" ? LSTM_FWD : GRU_FWD, { H });
+  const k = getKernel(device, cell === "rnn" ? RNN_FWD : cell === "lstm" ? LSTM_FWD : GRU_FWD, { H, RB: ROWS_PER_THREAD });
   for (let s = 0; s < T; s++) {
     const st = _step(device, B, T, s, reverse);
     const bufs: BufRef[] = cell === "rnn"
@@ -198,7 +256,7 @@ function _forward(
       : cell === "lstm"
       ? [p.wh, acts.h, acts.c!, acts.gates!, st]
       : [p.wh, p.b, acts.h, acts.gates!, acts.hn!, st];
-    dispatch(device, pass, k, bufs, B * H);
+    dispatch(device, pass, k, bufs, _stepThreads(B, H));
   }
 }
 
@@ -222,7 +280,7 @@ function _backward(
   const N = gateCount(cell) * H;
   const M = B * T;
   const sc = _bwdScratch(device, acts);
-  const k = getKernel(device, cell === "rnn" ? RNN_BWD : cell === "lstm" ? LSTM_BWD : GRU_BWD, { H });
+  const k = getKernel(device, cell === "rnn" ? RNN_BWD : cell === "lstm" ? LSTM_BWD : GRU_BWD, { H, RB: ROWS_PER_THREAD });
   for (let s = T - 1; s >= 0; s--) {
     const st = _step(device, B, T, s, reverse);
     const bufs: BufRef[] = cell === "rnn"
@@ -230,17 +288,13 @@ function _backward(
       : cell === "lstm"
       ? [p.wh, dh, acts.c!, acts.gates!, sc.dgx, sc.carry, st]
       : [p.wh, dh, acts.h, acts.gates!, acts.hn!, sc.dgx, sc.dgh, sc.carry, st];
-    dispatch(device, pass, k, bufs, B * H);
+    dispatch(device, pass, k, bufs, _stepThreads(B, H));
   }
-  const dwK = getKernel(device, REC_DW);
-  const dwThreads = (K: number) => Math.ceil(K / 4) * Math.ceil(N / 4);
-  dispatch(device, pass, dwK, [x, sc.dgx, dp.wx, _dims(device, M, C, N, T, 0, 0)], dwThreads(C));
+  _weightGrad(device, pass, x, sc.dgx, dp.wx, dp.b, 0, B, T, C, N, 0);
   // The recurrent kernel multiplied the previous step's output: h shifted by one step
-  // against the processing direction (zero before the first step).
-  dispatch(device, pass, dwK, [acts.h, sc.dgh, dp.wh, _dims(device, M, H, N, T, reverse ? 1 : -1, 0)], dwThreads(H));
-  const dbK = getKernel(device, REC_DB);
-  dispatch(device, pass, dbK, [sc.dgx, dp.b, _dims(device, M, 0, N, T, 0, 0)], N);
-  if (cell === "gru") dispatch(device, pass, dbK, [sc.dgh, dp.b, _dims(device, M, 0, N, T, 0, N)], N);
+  // against the processing direction (zero before the first step). GRU's recurrent bias
+  // has its own gradient (the candidate's differs from the input side's).
+  _weightGrad(device, pass, acts.h, sc.dgh, dp.wh, cell === "gru" ? dp.b : null, N, B, T, H, N, reverse ? 1 : -1);
   if (dx) dispatch(device, pass, getKernel(device, REC_DX), [sc.dgx, p.wx, dx, _dims(device, M, C, N, T, 0, 0)], M * C);
 }
 

@@ -269,6 +269,9 @@ export async function train(
     }
   }
 
+  if (paths && !opts.resume && await exists(paths.optimizer)) {
+    throw new InputError(`${opts.out} already holds a training run; pass --resume to continue it or choose another --out`);
+  }
   const bufs = store.createBuffers(device, state ? state.params : store.initialValues(tc.seed));
   if (state) {
     device.queue.writeBuffer(bufs.m, 0, state.m);
@@ -276,11 +279,6 @@ export async function train(
   }
   const model = new GpuModel(device, spec, bufs);
   if (paths && !opts.resume) {
-    if (await exists(paths.optimizer)) {
-      throw new InputError(
-        `${opts.out} already holds a training run; pass --resume to continue it or choose another --out`,
-      );
-    }
     await writeFileAtomic(paths.config, configToJson(cfg) + "\n");
     await Deno.remove(paths.log).catch(() => {});
   }

@@ -87,6 +87,19 @@ interface _Layout {
   GR: number;
 }
 
+/** Largest state size the kernels take: 10 water + CEST pools and a z-only MT pool. */
+export const MAX_STATE_SIZE = 31;
+
+/** Matrix capacity compiled for a state size: 20 covers the 7-pool model (19). */
+function _capacity(n: number): number {
+  if (n > MAX_STATE_SIZE) {
+    throw new RangeError(
+      `The GPU simulator takes up to ${MAX_STATE_SIZE} state entries (9 CEST pools + MT) but the model has ${n}; use the CPU reference`,
+    );
+  }
+  return n <= 20 ? 20 : 32;
+}
+
 function _layout(model: TissueModel): _Layout {
   const P = model.cest.length + 1;
   const MT = model.mt ? 1 : 0;
@@ -175,7 +188,8 @@ async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): 
   const byLimit = Math.floor(maxBind / perGroupBytes);
   if (byLimit < 1) throw new RangeError(`One group needs ${perGroupBytes} bytes, above the ${maxBind}-byte binding limit`);
   const chunkGroups = Math.max(1, Math.min(opts.maxGroupsPerChunk ?? 8192, byLimit));
-  const consts = { N: lay.N, P: lay.P, MT: lay.MT, NZ: lay.NZ, GR: lay.GR };
+  // One pipeline per matrix capacity, not per pool count (see bm_system.wgsl).
+  const consts = { N: _capacity(lay.N) };
   const prep = getKernel(device, BM_PREP, consts);
   const sat = getKernel(device, BM_SAT, consts);
   const out = new Float32Array(groups.length * NSLOT * noff);
@@ -206,8 +220,8 @@ async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): 
     const mtgB = uploadBuffer(device, mtg, "bm mt table");
     const zpB = storageBuffer(device, 4 * count * NSLOT * (lay.NZ + lay.NZ * lay.NZ), "bm zprep");
     const outB = storageBuffer(device, 4 * count * NSLOT * noff, "bm out");
-    const p1 = uniformBuffer(device, [{ u32: count }]);
-    const p2 = uniformBuffer(device, [{ u32: count }, { u32: noff }]);
+    const p1 = uniformBuffer(device, [{ u32: count }, { u32: lay.P }, { u32: lay.MT }]);
+    const p2 = uniformBuffer(device, [{ u32: count }, { u32: noff }, { u32: lay.P }, { u32: lay.MT }]);
     const enc = device.createCommandEncoder({ label: "bm sim" });
     const pass = enc.beginComputePass();
     dispatch(device, pass, prep, [recB, zpB, p1], count);

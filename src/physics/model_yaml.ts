@@ -41,7 +41,7 @@ class _Ctx {
     if (typeof v === "string") v = evalArithmetic(v);
     if (typeof v !== "number" || !Number.isFinite(v)) {
       this.fail(
-        `${path}.${key}`,
+        path ? `${path}.${key}` : key,
         `expected a number but found ${JSON.stringify(v) ?? String(v)}; write a plain number`,
       );
     }
@@ -56,7 +56,7 @@ class _Ctx {
     const v = this.num(o, key, path);
     if (!(v > 0)) {
       this.fail(
-        `${path}.${key}`,
+        path ? `${path}.${key}` : key,
         `must be > 0 but is ${v}; relaxation ${hasT ? "times" : "rates"} are positive`,
       );
     }
@@ -201,12 +201,12 @@ export function parseModelYaml(text: string, source: string): TissueModel {
   const cest = _cest(ctx, doc.cest_pool);
   const mt = _mt(ctx, doc.mt_pool);
   if (!("b0" in doc)) ctx.fail("b0", "missing; add the main field b0 in tesla (e.g. b0: 7)");
-  const b0T = ctx.num(doc, "b0", "(top)");
+  const b0T = ctx.num(doc, "b0", "");
   if (!(b0T > 0)) ctx.fail("b0", `must be > 0 T but is ${b0T}`);
-  const gammaRadPerSUT = "gamma" in doc ? ctx.num(doc, "gamma", "(top)") : GAMMA_RAD_PER_S_UT;
+  const gammaRadPerSUT = "gamma" in doc ? ctx.num(doc, "gamma", "") : GAMMA_RAD_PER_S_UT;
   if (!(gammaRadPerSUT > 0)) ctx.fail("gamma", `must be > 0 rad/(s·µT) but is ${gammaRadPerSUT}`);
-  const b0InhomPpm = "b0_inhom" in doc ? ctx.num(doc, "b0_inhom", "(top)") : 0;
-  const relB1 = "rel_b1" in doc ? ctx.num(doc, "rel_b1", "(top)") : 1;
+  const b0InhomPpm = "b0_inhom" in doc ? ctx.num(doc, "b0_inhom", "") : 0;
+  const relB1 = "rel_b1" in doc ? ctx.num(doc, "rel_b1", "") : 1;
   if (relB1 < 0) ctx.fail("rel_b1", `must be ≥ 0 but is ${relB1}`);
   const extra: Record<string, unknown> = {};
   for (const k of EXTRA_KEYS) if (k in doc) extra[k] = doc[k];

@@ -46,6 +46,7 @@ const CONTENT_TYPES: Record<string, string> = {
   json: "application/json; charset=utf-8",
   png: "image/png",
   svg: "image/svg+xml",
+  ico: "image/x-icon",
   yaml: "text/yaml; charset=utf-8",
   csv: "text/csv; charset=utf-8",
   md: "text/markdown; charset=utf-8",

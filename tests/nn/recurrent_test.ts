@@ -135,22 +135,26 @@ async function checkGpu(device: GPUDevice, cell: Cell, B: number, T: number, C: 
   const want = forwardRef(cell, x, p, B, T, C, H, rev);
   const g = backwardRef(cell, dh, x, p, B, T, C, H, rev);
   const add = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]!);
-  const tol = { atol: 1e-5, rtol: 1e-4 };
+  // Weight and bias gradients are sums over B·T rows: their f32 rounding error scales with
+  // the size of the summands, not of the (possibly cancelling) result, so their absolute
+  // tolerance grows with the largest entry of the gradient.
+  const maxAbs = (a: Float64Array) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const tol = (sum: Float64Array | null) => ({ atol: 1e-5 + (sum ? 1e-6 * maxAbs(sum) : 0), rtol: 1e-4 });
   const tag = `${cell} B=${B} T=${T} C=${C} H=${H}${rev ? " reverse" : ""}`;
   const report: string[] = [];
   for (
-    const [name, got, exp] of [
-      ["h", h!, want.h],
-      ["dx", dx!, add(g0.dx, g.dx)],
-      ["dwx", dwx, add(g0.wx, g.dwx)],
-      ["dwh", dwh, add(g0.wh, g.dwh)],
-      ["db", db, add(g0.b, g.db)],
+    const [name, got, exp, sum] of [
+      ["h", h!, want.h, null],
+      ["dx", dx!, add(g0.dx, g.dx), null],
+      ["dwx", dwx, add(g0.wx, g.dwx), g.dwx],
+      ["dwh", dwh, add(g0.wh, g.dwh), g.dwh],
+      ["db", db, add(g0.b, g.db), g.db],
     ] as const
   ) {
-    const r = assertClose(got, exp, { ...tol, label: `${tag} ${name}` });
-    report.push(`${name} ${r.maxAbs.toExponential(1)}`);
+    const r = assertClose(got, exp, { ...tol(sum), label: `${tag} ${name}` });
+    report.push(`${name} ${r.maxAbs.toExponential(1)}${sum ? ` (max |grad| ${maxAbs(sum).toFixed(1)})` : ""}`);
   }
-  console.log(`${tag}: max abs err (atol 1e-5 + rtol 1e-4) ${report.join(", ")}`);
+  console.log(`${tag}: max abs err (tolerance atol 1e-5 [+ 1e-6·max|grad| for sums] + rtol 1e-4) ${report.join(", ")}`);
 }
 
 for (const cell of CELLS) {

@@ -74,15 +74,16 @@ Deno.test("simulateCpu() with B1 = 0 gives the flat free-recovery value", () => 
     new Float64Array(n),
     td + pre + ts + post,
   )[stateLayout(model).waterZ]!;
-  assertClose(z, new Float64Array(z.length).fill(want), { atol: 1e-11, label: "B1=0" });
+  // off-resonance precession raises ‖A·t‖ to ~1e5, i.e. ~17 squarings: rounding ~1e-11
+  assertClose(z, new Float64Array(z.length).fill(want), { atol: 1e-10, label: "B1=0" });
   // water only: the closed form 1 − e^{−R1 t}
   const water: TissueModel = { ...model, cest: [] };
   delete water.mt;
   const zw = simulateCpu(water, protocol({ b1UT: 0, tsS: ts, start: { kind: "satrec", tdS: td } }));
   assertClose(zw, new Float64Array(zw.length).fill(1 - Math.exp(-(td + ts) / water.water.t1S)), {
-    atol: 1e-11,
+    atol: 1e-10,
     label: "1-pool recovery",
-  }); // ~20 squarings: rounding ~1e-13
+  });
 });
 
 Deno.test("simulateCpu() of a 1-pool water model matches the closed-form Bloch solution", () => {

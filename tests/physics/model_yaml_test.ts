@@ -165,3 +165,10 @@ Deno.test("evalArithmetic() evaluates the plain arithmetic some library files us
   assertEquals(evalArithmetic("Math.PI"), undefined);
   assertEquals(loadModelSync(REF + "pulseq-cest-library/WM_3T_003_bmsim.yaml").mt?.f, 11.2 / 111);
 });
+
+Deno.test("parseModelYaml() names top-level scalar keys without a prefix", () => {
+  const e = assertThrows(() => parseModelYaml(doc({ b0: "b0: seven" }), "m.yaml"));
+  assertEquals(e.message.split(":").slice(0, 2).join(":"), "m.yaml: b0");
+  const g = assertThrows(() => parseModelYaml(doc({}, "gamma: -1\n"), "m.yaml"));
+  assert(g.message.startsWith("m.yaml: gamma: "), g.message);
+});

@@ -1,0 +1,148 @@
+/**
+ * Test fixtures for the dashboard: a temporary workspace with runs, a report, a bench
+ * result and a small phantom-shaped scan (random values, fresh each run), plus engine
+ * stand-ins (float64 CPU simulator; a fake network with a known transform).
+ * @module
+ */
+import { writeNifti } from "../../src/data/nifti.ts";
+import { writeSidecar } from "../../src/data/sidecar.ts";
+import { PHANTOM_FILES } from "../../src/data/phantom.ts";
+import { simulateCpu } from "../../src/physics/cpu_sim.ts";
+import type { SpectraSimulator } from "../../src/web/simulate.ts";
+import type { RunLoader } from "../../src/eval/predict_volume.ts";
+
+/** Sizes of the fixture scan. */
+export const NX = 6, NY = 5, NZ = 1;
+/** Offsets of the fixture scan and the fake network, ppm. */
+export const OFFSETS = [-3.5, -1, 0, 1, 3.5];
+
+/** The fake network's transform of one input value. */
+export const fakeNet = (z: number) => 0.5 * z + 0.25;
+
+/** A workspace on disk; `remove()` deletes it. */
+export interface Workspace {
+  root: string;
+  runsDir: string;
+  reportsDir: string;
+  dataDir: string;
+  benchDir: string;
+  tmpDir: string;
+  /** Outside every served directory (traversal target). */
+  secret: string;
+  /** The fixture scan [offset][voxel] and mask. */
+  scan: Float32Array;
+  mask: Float32Array;
+  reference: Float32Array;
+  remove(): Promise<void>;
+}
+
+/** The float64 CPU reference as a SpectraSimulator (fast to start; no shader compilation). */
+export const cpuSimulator: SpectraSimulator = (jobs) => Promise.resolve(jobs.map(({ model, protocol }) => simulateCpu(model, protocol)));
+
+/** A fake run loader: `fakeNet` elementwise, with OFFSETS; counts concurrent predictions. */
+export function fakeLoader(opts: { delayMs?: number } = {}): RunLoader & { maxConcurrent: number } {
+  let active = 0;
+  const f = (async (runDir: string) => {
+    active++;
+    f.maxConcurrent = Math.max(f.maxConcurrent, active);
+    try {
+      if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+    } finally {
+      active--;
+    }
+    return {
+      name: runDir.split("/").at(-1)!,
+      arch: "fake",
+      offsetsPpm: OFFSETS,
+      predict: (x: Float32Array, n: number) => Promise.resolve(Float32Array.from(x.subarray(0, n * OFFSETS.length), fakeNet)),
+    };
+  }) as RunLoader & { maxConcurrent: number };
+  f.maxConcurrent = 0;
+  return f;
+}
+
+function _metrics(offsets: number[], mse: number) {
+  const reg = [-3.48, -2.40, -1.56, 1.32, 2.04, 3.48].map((p, i) => ({
+    requestedPpm: p, offsetPpm: p, index: i, slope: 0.98, intercept: 0.01, r2: 0.99 - 0.001 * i, n: 20,
+  }));
+  return {
+    format: "quass-metrics",
+    version: 1,
+    createdAt: new Date().toISOString(),
+    sources: { pred: "pred.nii.gz", reference: "reference_ts5.nii.gz" },
+    dims: [NX, NY, NZ, offsets.length],
+    offsetsPpm: offsets,
+    maskVoxels: 20,
+    nonFiniteVoxels: 0,
+    perOffset: offsets.map((o, i) => ({ offsetPpm: o, ssim: 0.99 - 0.01 * i, psnr: 40 + i, mse, mae: 0.01 })),
+    mean: { ssim: 0.97, psnr: 42, mse, mae: 0.01 },
+    regressions: reg,
+    spectra: [],
+    conventions: "test",
+    paper: { r2Min: 0.9748, ssim: 0.9991, psnr: 49.67, mse: 1.68e-4 },
+  };
+}
+
+/** Creates the workspace. */
+export async function makeWorkspace(): Promise<Workspace> {
+  const root = await Deno.makeTempDir({ prefix: "quass-web-test-" });
+  const runsDir = `${root}/runs`, reportsDir = `${root}/report`, dataDir = `${root}/data`, benchDir = `${root}/bench`;
+  for (const d of [runsDir, reportsDir, dataDir, benchDir, `${root}/secret`]) await Deno.mkdir(d, { recursive: true });
+  const secret = `${root}/secret/passwords.txt`;
+  await Deno.writeTextFile(secret, "do not serve me");
+
+  // run r1: trained, 3 epochs; r2: no weights; escape: a symlink to the secret folder
+  const cfg = { model: { arch: "lstm-attention", T: 5, hidden: 8, embed: 4, heads: 2, residual: true }, train: { epochs: 3, batch: 16, lr: 1e-2, seed: 1 } };
+  await Deno.mkdir(`${runsDir}/r1`);
+  await Deno.writeTextFile(`${runsDir}/r1/config.json`, JSON.stringify(cfg));
+  const val = [0.05, 0.01, 0.004 + Math.random() * 1e-3];
+  await Deno.writeTextFile(
+    `${runsDir}/r1/log.jsonl`,
+    val.map((v, e) => JSON.stringify({ epoch: e, train_loss: e ? v * 1.1 : null, val_loss: v, samples_per_s: 1000, time: e })).join("\n") + "\n",
+  );
+  await Deno.writeFile(`${runsDir}/r1/model.safetensors`, new Uint8Array([1, 2, 3]));
+  await Deno.mkdir(`${runsDir}/r2`);
+  await Deno.writeTextFile(`${runsDir}/r2/config.json`, JSON.stringify({ model: { ...cfg.model, arch: "gru" }, train: cfg.train }));
+  await Deno.symlink(`${root}/secret`, `${runsDir}/escape`);
+
+  // reports: two methods at the same offsets
+  for (const [name, mse] of [["lstm-attention", 2e-4], ["analytic", 9e-4]] as const) {
+    await Deno.mkdir(`${reportsDir}/${name}`);
+    await Deno.writeTextFile(`${reportsDir}/${name}/metrics.json`, JSON.stringify(_metrics(OFFSETS, mse)));
+    await Deno.writeTextFile(`${reportsDir}/${name}/regression.svg`, `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>`);
+  }
+
+  await Deno.writeTextFile(
+    `${benchDir}/sim.json`,
+    JSON.stringify({ adapter: "lavapipe", results: [{ impl: "gpu", spectra_per_s: 5000 }, { impl: "cpu-f64", spectra_per_s: 90 }] }),
+  );
+
+  // a phantom-shaped scan: random Z in (0.2, 1), mask, reference
+  const nvox = NX * NY * NZ, nt = OFFSETS.length;
+  const scan = Float32Array.from({ length: nvox * nt }, () => 0.2 + 0.8 * Math.random());
+  const reference = Float32Array.from({ length: nvox * nt }, () => Math.random());
+  const mask = Float32Array.from({ length: nvox }, (_, v) => (v % 7 === 3 ? 0 : 1));
+  const ph = `${dataDir}/phantom`;
+  await Deno.mkdir(ph);
+  const dims4: [number, number, number, number] = [NX, NY, NZ, nt];
+  await writeNifti(`${ph}/${PHANTOM_FILES.input}`, { dims: dims4, data: scan, ndim: 4 });
+  await writeSidecar(`${ph}/${PHANTOM_FILES.input}`, { offsetsPpm: OFFSETS, tsS: 1.5, tdS: 4.5, b1UT: 1 });
+  await writeNifti(`${ph}/${PHANTOM_FILES.reference}`, { dims: dims4, data: reference, ndim: 4 });
+  await writeSidecar(`${ph}/${PHANTOM_FILES.reference}`, { offsetsPpm: OFFSETS, tsS: 5, tdS: 1 });
+  await writeNifti(`${ph}/${PHANTOM_FILES.mask}`, { dims: [NX, NY, NZ, 1], data: mask, ndim: 3 });
+  await Deno.writeTextFile(`${ph}/${PHANTOM_FILES.manifest}`, JSON.stringify({ format: "quass-phantom-1", size: NX }));
+
+  return {
+    root,
+    runsDir,
+    reportsDir,
+    dataDir,
+    benchDir,
+    tmpDir: `${root}/tmp`,
+    secret,
+    scan,
+    mask,
+    reference,
+    remove: () => Deno.remove(root, { recursive: true }),
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * Browser tests in real Chromium (Debian's /usr/bin/chromium through playwright-core): every
+ * page loads and hydrates, a simulator slider changes the chart, a prediction runs end to
+ * end on the phantom, clicking a voxel plots its spectra. Screenshots go to
+ * tests/web/screenshots/ (git-ignored). Skipped, with the reason printed, when Chromium is
+ * missing.
+ *
+ * The first group uses the fixture workspace with the float64 CPU simulator and a fake
+ * network (fast); the last test uses the real engine: a tiny LSTM-Attention trained here on
+ * a small simulated dataset and a 16×16 phantom, both made through the library.
+ */
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { createApp, type QuassApp } from "../../src/web/app.ts";
+import { buildIslands } from "../../src/web/build.ts";
+import { assert, assertEquals } from "../_assert.ts";
+import { cpuSimulator, fakeLoader, makeWorkspace, type Workspace } from "./_fixtures.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
+const hasChromium = (() => {
+  try {
+    return Deno.statSync(CHROMIUM).isFile;
+  } catch {
+    return false;
+  }
+})();
+if (!hasChromium) console.log(`browser tests skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+
+const opts = { sanitizeResources: false, sanitizeOps: false, ignore: !hasChromium };
+
+interface Ctx {
+  app: QuassApp;
+  ws: Workspace;
+  server: Deno.HttpServer;
+  base: string;
+  browser: BrowserContext;
+  userDir: string;
+  errors: string[];
+}
+
+async function setup(): Promise<Ctx> {
+  await buildIslands({ quiet: true });
+  await Deno.mkdir(SHOTS, { recursive: true });
+  const ws = await makeWorkspace();
+  const app = await createApp({
+    runsDir: ws.runsDir,
+    reportsDir: ws.reportsDir,
+    dataDir: ws.dataDir,
+    benchDir: ws.benchDir,
+    tmpDir: ws.tmpDir,
+    engine: { simulate: cpuSimulator, loadRun: fakeLoader() },
+  });
+  return await _launch(app, ws);
+}
+
+async function _launch(app: QuassApp, ws: Workspace): Promise<Ctx> {
+  let port = 0;
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: (a) => (port = a.port) }, app.fetch);
+  const userDir = await Deno.makeTempDir({ prefix: "quass-chromium-" });
+  // a fresh profile each time (playwright passes it as --user-data-dir)
+  const browser = await chromium.launchPersistentContext(userDir, {
+    executablePath: CHROMIUM,
+    viewport: { width: 1360, height: 900 },
+    acceptDownloads: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+  });
+  return { app, ws, server, base: `http://127.0.0.1:${port}`, browser, userDir, errors: [] };
+}
+
+async function teardown(c: Ctx): Promise<void> {
+  await c.browser.close();
+  await c.server.shutdown();
+  await c.app.close();
+  await c.ws.remove();
+  await Deno.remove(c.userDir, { recursive: true }).catch(() => {});
+}
+
+async function open(c: Ctx, path: string): Promise<Page> {
+  const page = await c.browser.newPage();
+  page.on("pageerror", (e) => c.errors.push(`${path}: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") c.errors.push(`${path}: console: ${m.text()}`);
+  });
+  const res = await page.goto(c.base + path);
+  assertEquals(res?.status(), 200, path);
+  return page;
+}
+
+/** Waits until the uPlot canvas inside `#id` exists and is drawn. */
+async function chartDrawn(page: Page, id: string): Promise<void> {
+  await page.waitForSelector(`#${id} canvas`, { timeout: 20_000 });
+}
+
+Deno.test({ name: "browser: every page loads, hydrates its islands without errors, and is screenshotted", ...opts, fn: async () => {
+  const c = await setup();
+  try {
+    for (const [path, shot, chart] of [
+      ["/", "home", null],
+      ["/runs/r1", "run", "loss-chart"],
+      ["/metrics", "metrics", "ssim-chart"],
+      ["/bench", "bench", null],
+      ["/predict", "predict_form", null],
+    ] as const) {
+      const page = await open(c, path);
+      assert((await page.locator("header.topbar").count()) === 1, `${path}: layout`);
+      if (chart) await chartDrawn(page, chart);
+      await page.screenshot({ path: `${SHOTS}${shot}.png`, fullPage: true });
+      await page.close();
+    }
+    assertEquals(c.errors, []);
+  } finally {
+    await teardown(c);
+  }
+} });
+
+Deno.test({ name: "browser: moving a simulator slider re-simulates and changes the Z-spectrum chart", ...opts, fn: async () => {
+  const c = await setup();
+  try {
+    const page = await open(c, "/simulate");
+    await chartDrawn(page, "zspectrum-chart");
+    await page.waitForFunction(() => document.querySelector("#sim-status")?.textContent?.startsWith("simulated"));
+    const before = await page.getAttribute("#zspectrum-chart", "data-signature");
+    await page.screenshot({ path: `${SHOTS}simulate.png`, fullPage: true });
+    // B1 up: stronger saturation changes every spectrum
+    await page.locator("#slider-b1UT").fill("2.5");
+    await page.waitForFunction((b) => document.querySelector("#zspectrum-chart")?.getAttribute("data-signature") !== b, before, { timeout: 20_000 });
+    const afterB1 = await page.getAttribute("#zspectrum-chart", "data-signature");
+    // a pool parameter slider (amide exchange rate)
+    await page.locator("#slider-amide_kPerS").fill("900");
+    await page.waitForFunction((b) => document.querySelector("#zspectrum-chart")?.getAttribute("data-signature") !== b, afterB1, { timeout: 20_000 });
+    assert((await page.locator("#sim-controls input[type=range]").count()) === 25, "20 parameters + B1, Ts, Td, target Ts, target Td");
+    await page.screenshot({ path: `${SHOTS}simulate_moved.png`, fullPage: true });
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv-download")]);
+    const csv = await Deno.readTextFile((await download.path())!);
+    assert(csv.split("\n")[1]!.startsWith("offset_ppm,"), csv.slice(0, 200));
+    assertEquals(c.errors, []);
+  } finally {
+    await teardown(c);
+  }
+} });
+
+Deno.test({ name: "browser: a prediction on the phantom shows progress, the slice viewer, and a clicked voxel's spectra", ...opts, fn: async () => {
+  const c = await setup();
+  try {
+    const page = await open(c, "/predict?run=r1");
+    await page.click("#predict-button");
+    await page.waitForSelector("#img-prediction", { timeout: 20_000 });
+    await page.waitForFunction(() => !!document.querySelector("#predict-summary"));
+    const box = (await page.locator("#img-prediction").boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.58, box.y + box.height * 0.5); // voxel x 3 of 6, row 2 of 5 from the top
+    await chartDrawn(page, "voxel-chart");
+    const title = await page.textContent("#voxel-chart figcaption");
+    assert(/Voxel \(x 3, y 2, z 0\)/.test(title ?? ""), title ?? "");
+    const k0 = await page.textContent("#offset-label");
+    await page.locator("#offset-slider").fill("0");
+    await page.waitForFunction((k) => document.querySelector("#offset-label")?.textContent !== k, k0);
+    assertEquals((await page.textContent("#offset-label"))?.trim(), "-3.50 ppm");
+    await page.screenshot({ path: `${SHOTS}predict_fixture.png`, fullPage: true });
+    assertEquals(c.errors, []);
+  } finally {
+    await teardown(c);
+  }
+} });
