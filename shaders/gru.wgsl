@@ -2,9 +2,8 @@
 // then recurrent bias), one dispatch per time step. The input projection x*Wx + b_in for
 // every step is computed beforehand (rec_proj) into `gates`, which each step overwrites in
 // place with its gate activations. `hn` saves h_prev*Un + b'n, the candidate's recurrent
-// term before the reset gate, which backward needs. H (hidden size) and RB (batch rows per
-// thread) are compile-time constants; each thread computes RB rows x 4 units (register
-// blocking, see lstm.wgsl), edge blocks read clamped addresses and store only valid ones.
+// term before the reset gate, which backward needs. H (hidden size) is a compile-time
+// constant. Each thread computes 4 batch rows x 4 units (register blocking, see lstm.wgsl).
 struct Step {
   B: u32,
   T: u32,
@@ -44,38 +43,47 @@ fn gru_cell(b: u32, j: u32, az: f32, ar: f32, an: f32) {
   fgates[gb + 2u * H] = n;
 }
 
+fn ld4(base: u32, jc: vec4<u32>) -> vec4<f32> {
+  return vec4<f32>(fwh[base + jc.x], fwh[base + jc.y], fwh[base + jc.z], fwh[base + jc.w]);
+}
+
+fn emit(b: u32, j0: u32, z: vec4<f32>, r: vec4<f32>, n: vec4<f32>) {
+  if (b >= fs.B) { return; }
+  for (var q = 0u; q < 4u; q++) {
+    if (j0 + q < H) { gru_cell(b, j0 + q, z[q], r[q], n[q]); }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn gru_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let id = flat_id(gid, nwg);
-  let nb = (fs.B + RB - 1u) / RB;
-  if (id >= nb * NJ) { return; }
+  if (id >= ((fs.B + 3u) / 4u) * NJ) { return; }
   let j0 = (id % NJ) * 4u;
-  let b0 = (id / NJ) * RB;
-  var acc: array<array<vec4<f32>, 3>, RB>;
+  let b0 = (id / NJ) * 4u;
+  var z0 = vec4<f32>(0.0); var r0 = vec4<f32>(0.0); var n0 = vec4<f32>(0.0);
+  var z1 = vec4<f32>(0.0); var r1 = vec4<f32>(0.0); var n1 = vec4<f32>(0.0);
+  var z2 = vec4<f32>(0.0); var r2 = vec4<f32>(0.0); var n2 = vec4<f32>(0.0);
+  var z3 = vec4<f32>(0.0); var r3 = vec4<f32>(0.0); var n3 = vec4<f32>(0.0);
   if (fs.has_prev != 0u) {
     let jc = vec4<u32>(min(j0, H - 1u), min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
-    var hrow: array<u32, RB>;
-    for (var r = 0u; r < RB; r++) { hrow[r] = (min(b0 + r, fs.B - 1u) * fs.T + fs.tp) * H; }
+    let hr0 = (min(b0, fs.B - 1u) * fs.T + fs.tp) * H;
+    let hr1 = (min(b0 + 1u, fs.B - 1u) * fs.T + fs.tp) * H;
+    let hr2 = (min(b0 + 2u, fs.B - 1u) * fs.T + fs.tp) * H;
+    let hr3 = (min(b0 + 3u, fs.B - 1u) * fs.T + fs.tp) * H;
     for (var k = 0u; k < H; k++) {
       let w = k * GH;
-      let wz = vec4<f32>(fwh[w + jc.x], fwh[w + jc.y], fwh[w + jc.z], fwh[w + jc.w]);
-      let wr = vec4<f32>(fwh[w + H + jc.x], fwh[w + H + jc.y], fwh[w + H + jc.z], fwh[w + H + jc.w]);
-      let wn = vec4<f32>(fwh[w + 2u * H + jc.x], fwh[w + 2u * H + jc.y], fwh[w + 2u * H + jc.z], fwh[w + 2u * H + jc.w]);
-      for (var r = 0u; r < RB; r++) {
-        let hk = fh[hrow[r] + k];
-        acc[r][0] += hk * wz;
-        acc[r][1] += hk * wr;
-        acc[r][2] += hk * wn;
-      }
+      let wz = ld4(w, jc); let wr = ld4(w + 1u * H, jc); let wn = ld4(w + 2u * H, jc);
+      let h0 = fh[hr0 + k]; let h1 = fh[hr1 + k]; let h2 = fh[hr2 + k]; let h3 = fh[hr3 + k];
+      z0 += h0 * wz; r0 += h0 * wr; n0 += h0 * wn;
+      z1 += h1 * wz; r1 += h1 * wr; n1 += h1 * wn;
+      z2 += h2 * wz; r2 += h2 * wr; n2 += h2 * wn;
+      z3 += h3 * wz; r3 += h3 * wr; n3 += h3 * wn;
     }
   }
-  for (var r = 0u; r < RB; r++) {
-    if (b0 + r >= fs.B) { break; }
-    for (var q = 0u; q < 4u; q++) {
-      if (j0 + q >= H) { break; }
-      gru_cell(b0 + r, j0 + q, acc[r][0][q], acc[r][1][q], acc[r][2][q]);
-    }
-  }
+  emit(b0 + 0u, j0, z0, r0, n0);
+  emit(b0 + 1u, j0, z1, r1, n1);
+  emit(b0 + 2u, j0, z2, r2, n2);
+  emit(b0 + 3u, j0, z3, r3, n3);
 }
 
 // Backward through one step. dgx holds the input-side pre-activation gradients and dgh
@@ -114,28 +122,33 @@ fn gru_cell_bwd(b: u32, j: u32, dhrec: f32) {
   bcarry[b * H + j] = dht * z;
 }
 
+fn emit_bwd(b: u32, j0: u32, dhrec: vec4<f32>) {
+  if (b >= bs.B) { return; }
+  for (var q = 0u; q < 4u; q++) {
+    if (j0 + q < H) { gru_cell_bwd(b, j0 + q, dhrec[q]); }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn gru_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let id = flat_id(gid, nwg);
-  let nb = (bs.B + RB - 1u) / RB;
-  if (id >= nb * NJ) { return; }
+  if (id >= ((bs.B + 3u) / 4u) * NJ) { return; }
   let j0 = (id % NJ) * 4u;
-  let b0 = (id / NJ) * RB;
-  var acc: array<vec4<f32>, RB>;
+  let b0 = (id / NJ) * 4u;
+  var a0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0); var a2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0);
   if (bs.has_next != 0u) {
     let wr = vec4<u32>(min(j0, H - 1u), min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u)) * GH;
-    var grow: array<u32, RB>;
-    for (var r = 0u; r < RB; r++) { grow[r] = (min(b0 + r, bs.B - 1u) * bs.T + bs.tn) * GH; }
+    let g0 = (min(b0, bs.B - 1u) * bs.T + bs.tn) * GH;
+    let g1 = (min(b0 + 1u, bs.B - 1u) * bs.T + bs.tn) * GH;
+    let g2 = (min(b0 + 2u, bs.B - 1u) * bs.T + bs.tn) * GH;
+    let g3 = (min(b0 + 3u, bs.B - 1u) * bs.T + bs.tn) * GH;
     for (var q = 0u; q < GH; q++) {
       let w = vec4<f32>(bwh[wr.x + q], bwh[wr.y + q], bwh[wr.z + q], bwh[wr.w + q]);
-      for (var r = 0u; r < RB; r++) { acc[r] += bdgh[grow[r] + q] * w; }
+      a0 += bdgh[g0 + q] * w; a1 += bdgh[g1 + q] * w; a2 += bdgh[g2 + q] * w; a3 += bdgh[g3 + q] * w;
     }
   }
-  for (var r = 0u; r < RB; r++) {
-    if (b0 + r >= bs.B) { break; }
-    for (var q = 0u; q < 4u; q++) {
-      if (j0 + q >= H) { break; }
-      gru_cell_bwd(b0 + r, j0 + q, acc[r][q]);
-    }
-  }
+  emit_bwd(b0, j0, a0);
+  emit_bwd(b0 + 1u, j0, a1);
+  emit_bwd(b0 + 2u, j0, a2);
+  emit_bwd(b0 + 3u, j0, a3);
 }

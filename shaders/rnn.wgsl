@@ -1,8 +1,7 @@
 // Simple RNN (tanh) over a sequence, one dispatch per time step. The input projection
 // x*Wx + b for every step is computed beforehand (rec_proj) into `h`, which each step
-// overwrites in place with its output. H (hidden size) and RB (batch rows per thread) are
-// compile-time constants; each thread computes RB rows x 4 units (register blocking, see
-// lstm.wgsl), edge blocks read clamped addresses and store only valid outputs.
+// overwrites in place with its output. H (hidden size) is a compile-time constant. Each
+// thread computes 4 batch rows x 4 units (register blocking, see lstm.wgsl).
 struct Step {
   B: u32,
   T: u32,
@@ -15,37 +14,58 @@ struct Step {
 }
 
 const NJ: u32 = (H + 3u) / 4u;
+const GH: u32 = H;
 
 @group(0) @binding(0) var<storage, read> fwh: array<f32>;
 @group(0) @binding(1) var<storage, read_write> fh: array<f32>;
 @group(0) @binding(2) var<uniform> fs: Step;
 
+fn rnn_cell(b: u32, j: u32, a: f32) {
+  let o = (b * fs.T + fs.t) * H + j;
+  fh[o] = tanh(fh[o] + a);
+}
+
+fn ld4(base: u32, jc: vec4<u32>) -> vec4<f32> {
+  return vec4<f32>(fwh[base + jc.x], fwh[base + jc.y], fwh[base + jc.z], fwh[base + jc.w]);
+}
+
+fn emit(b: u32, j0: u32, a: vec4<f32>) {
+  if (b >= fs.B) { return; }
+  for (var q = 0u; q < 4u; q++) {
+    if (j0 + q < H) { rnn_cell(b, j0 + q, a[q]); }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn rnn_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let id = flat_id(gid, nwg);
-  let nb = (fs.B + RB - 1u) / RB;
-  if (id >= nb * NJ) { return; }
+  if (id >= ((fs.B + 3u) / 4u) * NJ) { return; }
   let j0 = (id % NJ) * 4u;
-  let b0 = (id / NJ) * RB;
-  var acc: array<vec4<f32>, RB>;
+  let b0 = (id / NJ) * 4u;
+  var a0 = vec4<f32>(0.0);
+  var a1 = vec4<f32>(0.0);
+  var a2 = vec4<f32>(0.0);
+  var a3 = vec4<f32>(0.0);
   if (fs.has_prev != 0u) {
     let jc = vec4<u32>(min(j0, H - 1u), min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
-    var hrow: array<u32, RB>;
-    for (var r = 0u; r < RB; r++) { hrow[r] = (min(b0 + r, fs.B - 1u) * fs.T + fs.tp) * H; }
+    let hr0 = (min(b0, fs.B - 1u) * fs.T + fs.tp) * H;
+    let hr1 = (min(b0 + 1u, fs.B - 1u) * fs.T + fs.tp) * H;
+    let hr2 = (min(b0 + 2u, fs.B - 1u) * fs.T + fs.tp) * H;
+    let hr3 = (min(b0 + 3u, fs.B - 1u) * fs.T + fs.tp) * H;
     for (var k = 0u; k < H; k++) {
-      let w = k * H;
-      let wv = vec4<f32>(fwh[w + jc.x], fwh[w + jc.y], fwh[w + jc.z], fwh[w + jc.w]);
-      for (var r = 0u; r < RB; r++) { acc[r] += fh[hrow[r] + k] * wv; }
+      let w = k * GH;
+      let wa = ld4(w, jc);
+      let h0 = fh[hr0 + k]; let h1 = fh[hr1 + k]; let h2 = fh[hr2 + k]; let h3 = fh[hr3 + k];
+      a0 += h0 * wa;
+      a1 += h1 * wa;
+      a2 += h2 * wa;
+      a3 += h3 * wa;
     }
   }
-  for (var r = 0u; r < RB; r++) {
-    if (b0 + r >= fs.B) { break; }
-    for (var q = 0u; q < 4u; q++) {
-      if (j0 + q >= H) { break; }
-      let o = ((b0 + r) * fs.T + fs.t) * H + j0 + q;
-      fh[o] = tanh(fh[o] + acc[r][q]);
-    }
-  }
+  emit(b0 + 0u, j0, a0);
+  emit(b0 + 1u, j0, a1);
+  emit(b0 + 2u, j0, a2);
+  emit(b0 + 3u, j0, a3);
 }
 
 // Backward through one step; the gradient from the step processed next, dg[next]*Wh^T, is
@@ -56,30 +76,39 @@ fn rnn_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 @group(0) @binding(3) var<storage, read_write> bdg: array<f32>;
 @group(0) @binding(4) var<uniform> bs: Step;
 
+fn rnn_cell_bwd(b: u32, j: u32, dhrec: f32) {
+  let o = (b * bs.T + bs.t) * H + j;
+  let h = bh[o];
+  bdg[o] = (bdh[o] + dhrec) * (1.0 - h * h);
+}
+
+fn emit_bwd(b: u32, j0: u32, dhrec: vec4<f32>) {
+  if (b >= bs.B) { return; }
+  for (var q = 0u; q < 4u; q++) {
+    if (j0 + q < H) { rnn_cell_bwd(b, j0 + q, dhrec[q]); }
+  }
+}
+
 @compute @workgroup_size(WG)
 fn rnn_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let id = flat_id(gid, nwg);
-  let nb = (bs.B + RB - 1u) / RB;
-  if (id >= nb * NJ) { return; }
+  if (id >= ((bs.B + 3u) / 4u) * NJ) { return; }
   let j0 = (id % NJ) * 4u;
-  let b0 = (id / NJ) * RB;
-  var acc: array<vec4<f32>, RB>;
+  let b0 = (id / NJ) * 4u;
+  var a0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0); var a2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0);
   if (bs.has_next != 0u) {
-    let wr = vec4<u32>(min(j0, H - 1u), min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u)) * H;
-    var grow: array<u32, RB>;
-    for (var r = 0u; r < RB; r++) { grow[r] = (min(b0 + r, bs.B - 1u) * bs.T + bs.tn) * H; }
-    for (var q = 0u; q < H; q++) {
+    let wr = vec4<u32>(min(j0, H - 1u), min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u)) * GH;
+    let g0 = (min(b0, bs.B - 1u) * bs.T + bs.tn) * GH;
+    let g1 = (min(b0 + 1u, bs.B - 1u) * bs.T + bs.tn) * GH;
+    let g2 = (min(b0 + 2u, bs.B - 1u) * bs.T + bs.tn) * GH;
+    let g3 = (min(b0 + 3u, bs.B - 1u) * bs.T + bs.tn) * GH;
+    for (var q = 0u; q < GH; q++) {
       let w = vec4<f32>(bwh[wr.x + q], bwh[wr.y + q], bwh[wr.z + q], bwh[wr.w + q]);
-      for (var r = 0u; r < RB; r++) { acc[r] += bdg[grow[r] + q] * w; }
+      a0 += bdg[g0 + q] * w; a1 += bdg[g1 + q] * w; a2 += bdg[g2 + q] * w; a3 += bdg[g3 + q] * w;
     }
   }
-  for (var r = 0u; r < RB; r++) {
-    if (b0 + r >= bs.B) { break; }
-    for (var q = 0u; q < 4u; q++) {
-      if (j0 + q >= H) { break; }
-      let o = ((b0 + r) * bs.T + bs.t) * H + j0 + q;
-      let h = bh[o];
-      bdg[o] = (bdh[o] + acc[r][q]) * (1.0 - h * h);
-    }
-  }
+  emit_bwd(b0, j0, a0);
+  emit_bwd(b0 + 1u, j0, a1);
+  emit_bwd(b0 + 2u, j0, a2);
+  emit_bwd(b0 + 3u, j0, a3);
 }

@@ -9,6 +9,11 @@ import { simulateCommand } from "./simulate.ts";
 import { trainCommand } from "./train.ts";
 import { predictSpectraCommand } from "./predict_spectra.ts";
 import { evaluateCommand } from "./evaluate.ts";
+import { phantomCommand } from "./phantom.ts";
+import { predictCommand } from "./predict.ts";
+import { quassFitCommand } from "./quass_fit.ts";
+import { compareCommand } from "./compare.ts";
+import { demoCommand } from "./demo.ts";
 
 export function buildProgram(): Command {
   const program = new Command("quass")
@@ -19,6 +24,11 @@ export function buildProgram(): Command {
   program.addCommand(trainCommand());
   program.addCommand(predictSpectraCommand());
   program.addCommand(evaluateCommand());
+  program.addCommand(phantomCommand());
+  program.addCommand(predictCommand());
+  program.addCommand(quassFitCommand());
+  program.addCommand(compareCommand());
+  program.addCommand(demoCommand());
   return program;
 }
 

@@ -63,7 +63,7 @@ export const PRESET_VALUES: Record<PresetName, PresetValues> = {
   },
   default: {
     model: { hidden: 32, embed: 16, heads: 4, residual: true },
-    train: { ..._ADAM, epochs: 20, batch: 64, lr: 3e-3, clip: 1, patience: 5, noise: 0, stepsPerSubmit: 16 },
+    train: { ..._ADAM, epochs: 10, batch: 64, lr: 3e-3, clip: 1, patience: 5, noise: 0, stepsPerSubmit: 16 },
   },
   tiny: {
     model: { hidden: 8, embed: 4, heads: 2, residual: true },

@@ -211,8 +211,8 @@ function _step(device: GPUDevice, B: number, T: number, s: number, reverse: bool
 }
 
 /**
- * Batch rows per thread of the step kernels; each thread also takes 4 hidden units, so a
- * loaded weight serves ROWS_PER_THREAD rows and a loaded h value 4 units.
+ * Batch rows per thread of the step kernels (fixed at 4 in the WGSL); each thread also
+ * takes 4 hidden units, so a loaded weight serves 4 rows and a loaded h value 4 units.
  */
 const ROWS_PER_THREAD = 4;
 
@@ -248,7 +248,7 @@ function _forward(
   // The projection lands where each step expects it and overwrites it in place.
   const projOut = cell === "rnn" ? acts.h : acts.gates!;
   dispatch(device, pass, getKernel(device, REC_PROJ), [x, p.wx, p.b, projOut, _dims(device, M, C, N, T, 0, 0)], M * Math.ceil(N / 4));
-  const k = getKernel(device, cell === "rnn" ? RNN_FWD : cell === "lstm" ? LSTM_FWD : GRU_FWD, { H, RB: ROWS_PER_THREAD });
+  const k = getKernel(device, cell === "rnn" ? RNN_FWD : cell === "lstm" ? LSTM_FWD : GRU_FWD, { H });
   for (let s = 0; s < T; s++) {
     const st = _step(device, B, T, s, reverse);
     const bufs: BufRef[] = cell === "rnn"
@@ -280,7 +280,7 @@ function _backward(
   const N = gateCount(cell) * H;
   const M = B * T;
   const sc = _bwdScratch(device, acts);
-  const k = getKernel(device, cell === "rnn" ? RNN_BWD : cell === "lstm" ? LSTM_BWD : GRU_BWD, { H, RB: ROWS_PER_THREAD });
+  const k = getKernel(device, cell === "rnn" ? RNN_BWD : cell === "lstm" ? LSTM_BWD : GRU_BWD, { H });
   for (let s = T - 1; s >= 0; s--) {
     const st = _step(device, B, T, s, reverse);
     const bufs: BufRef[] = cell === "rnn"
