@@ -98,7 +98,7 @@ export default function PredictPanel({ runs, phantoms, initialRun, uploadLimitMb
           <label>
             Trained run
             <select id="run-select" name="run" value={run} onChange={(e) => setRun((e.target as HTMLSelectElement).value)}>
-              {runs.map((r) => <option value={r.name}>{r.name} ({r.architecture})</option>)}
+              {runs.map((r) => <option key={r.name} value={r.name}>{r.name} ({r.architecture})</option>)}
             </select>
           </label>
           <label>
@@ -112,7 +112,7 @@ export default function PredictPanel({ runs, phantoms, initialRun, uploadLimitMb
             <label>
               Phantom
               <select id="phantom-select" value={phantom} onChange={(e) => setPhantom((e.target as HTMLSelectElement).value)}>
-                {phantoms.map((p) => <option value={p}>{p}</option>)}
+                {phantoms.map((p) => <option key={p} value={p}>{p}</option>)}
               </select>
             </label>
           )}

@@ -152,7 +152,7 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
           <label>
             Tissue model
             <select id="model-select" value={modelId} onChange={(e) => chooseModel((e.target as HTMLSelectElement).value)}>
-              {models.map((m) => <option value={m.id}>{m.label}</option>)}
+              {models.map((m) => <option key={m.id} value={m.id}>{m.label}</option>)}
               {yaml !== null && <option value="uploaded">Uploaded: {yamlName}</option>}
             </select>
           </label>

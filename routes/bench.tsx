@@ -60,11 +60,11 @@ export default function BenchPage({ data }: PageProps<DataOf<typeof handler>>) {
                 <div style={{ overflowX: "auto" }}>
                   <table class="data">
                     <thead>
-                      <tr>{t.columns.map((c) => <th class={t.rows.some((r) => typeof r[c] === "number") ? "num" : ""}>{c}</th>)}</tr>
+                      <tr>{t.columns.map((c) => <th key={c} class={t.rows.some((r) => typeof r[c] === "number") ? "num" : ""}>{c}</th>)}</tr>
                     </thead>
                     <tbody>
                       {t.rows.map((r) => (
-                        <tr>{t.columns.map((c) => <td class={typeof r[c] === "number" ? "num" : ""}>{typeof r[c] === "number" ? fmtNum(r[c], 4) : String(r[c] ?? "")}</td>)}</tr>
+                        <tr>{t.columns.map((c) => <td key={c} class={typeof r[c] === "number" ? "num" : ""}>{typeof r[c] === "number" ? fmtNum(r[c], 4) : String(r[c] ?? "")}</td>)}</tr>
                       ))}
                     </tbody>
                   </table>

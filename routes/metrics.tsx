@@ -13,6 +13,18 @@ export const handler = defineHandlers<MetricsView & { reportsDir: string }>({
   }),
 });
 
+/** A report figure (SVG preferred, else PNG), served from the reports directory. */
+function Figure({ sel, name }: { sel: { name: string; figures: string[] }; name: string }) {
+  const file = sel.figures.find((x) => x === `${name}.svg`) ?? sel.figures.find((x) => x === `${name}.png`);
+  if (!file) return null;
+  const base = sel.name === "." ? "" : `${encodeURIComponent(sel.name)}/`;
+  return (
+    <a href={`/api/files/reports/${base}${file}`} target="_blank">
+      <img class="figure" alt={`${name} figure`} src={`/api/files/reports/${base}${file}`} />
+    </a>
+  );
+}
+
 function _ppm(v: number): string {
   return `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(2)}`;
 }
@@ -30,7 +42,7 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
         Prediction vs the Ts 5 s reference over the brain mask. SSIM: Gaussian window σ 1.5, data range 1; PSNR in dB with
         data range 1; MSE in Z² units.
       </p>
-      {data.problems.map((p) => <p class="error-text">Report {p.name}: {p.problem}</p>)}
+      {data.problems.map((p) => <p key={p.name} class="error-text">Report {p.name}: {p.problem}</p>)}
       {reports.length === 0
         ? <p class="empty">No reports with a metrics.json in <code>{data.reportsDir}/</code>. Run <code>deno task quass evaluate … --out {data.reportsDir}/NAME</code>.</p>
         : (
@@ -42,7 +54,7 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
                 <thead>
                   <tr>
                     <th>Method</th>
-                    {table.offsetsPpm.map((o) => <th class="num">R² {_ppm(o)} ppm</th>)}
+                    {table.offsetsPpm.map((o) => <th key={o} class="num">R² {_ppm(o)} ppm</th>)}
                     <th class="num">SSIM</th>
                     <th class="num">PSNR (dB)</th>
                     <th class="num">MSE</th>
@@ -53,7 +65,7 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
                   {table.rows.map((r) => (
                     <tr>
                       <td>{r.name}</td>
-                      {r.r2.map((v) => <td class="num">{fmtNum(v, 4)}</td>)}
+                      {r.r2.map((v, i) => <td key={i} class="num">{fmtNum(v, 4)}</td>)}
                       <td class="num">{fmtNum(r.ssim, 5)}</td>
                       <td class="num">{fmtNum(r.psnr, 4)}</td>
                       <td class={`num ${r.mse === bestMse ? "best" : ""}`}>{r.mse?.toExponential(2) ?? "—"}</td>
@@ -62,7 +74,7 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
                   ))}
                   <tr class="muted">
                     <td>paper (LSTM-Attention, in vivo)</td>
-                    {table.offsetsPpm.map(() => <td class="num">≥ {table.paper.r2Min}</td>)}
+                    {table.offsetsPpm.map((o) => <td key={o} class="num">≥ {table.paper.r2Min}</td>)}
                     <td class="num">{table.paper.ssim}</td>
                     <td class="num">{table.paper.psnr}</td>
                     <td class="num">{table.paper.mse?.toExponential(2)}</td>
@@ -149,13 +161,12 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
                     ))}
                   </tbody>
                 </table>
-                <div>
-                  {["regression", "ssim_psnr", "images", "spectra"].map((f) => {
-                    const file = sel.figures.find((x) => x === `${f}.svg`) ?? sel.figures.find((x) => x === `${f}.png`);
-                    const base = sel.name === "." ? "" : `${encodeURIComponent(sel.name)}/`;
-                    return file ? <img class="figure" alt={`${f} figure`} src={`/api/files/reports/${base}${file}`} /> : null;
-                  })}
-                </div>
+                <Figure sel={sel} name="regression" />
+              </div>
+            )}
+            {sel && (
+              <div class="grid3" style={{ marginTop: "16px" }}>
+                {["ssim_psnr", "images", "spectra"].map((f) => <Figure key={f} sel={sel} name={f} />)}
               </div>
             )}
           </>

@@ -43,6 +43,9 @@ export default function PredictPage({ data }: PageProps<DataOf<typeof handler>>)
       {data.runs.length === 0
         ? <p class="empty">No trained runs with weights in <code>{runsDir}/</code>. Train one first.</p>
         : <Island name="predict_panel" component={PredictPanel} props={props} />}
+      {data.runs.length > 0 && data.phantoms.length === 0 && (
+        <p class="muted">No digital phantom in the data directory: make one with <code>deno task quass phantom --out data/phantom</code>, or upload a scan.</p>
+      )}
     </>
   );
 }

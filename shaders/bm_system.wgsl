@@ -55,10 +55,18 @@ fn set_sizes(pools: u32, mt: u32) {
 
 fn rec(g: u32, i: u32) -> f32 { return groups[g * GR + i]; }
 
-// z block of the free (no RF) system: A_z (NZ×NZ, stride N) and C_z. Offset-independent.
-fn build_free_z(g: u32, a: ptr<function, Mat>, cz: ptr<function, Vec>) {
-  for (var i = 0u; i < RN * N; i++) { (*a)[i] = 0.0; }
-  for (var i = 0u; i < RN; i++) { (*cz)[i] = 0.0; }
+// vector ids in the scratch (bm_linalg.wgsl)
+const V_C: u32 = 0u;
+const V_MSS: u32 = 1u;
+const V_V: u32 = 2u;   // 2, 3: per slot M0 − Mss
+const V_W: u32 = 4u;   // 4, 5: per slot F(acc)·v
+const V_T: u32 = 6u;
+const V_Z: u32 = 7u;
+
+// z block of the free (no RF) system into MA (RNZ×RNZ) and V_C. Offset-independent.
+fn build_free_z(g: u32) {
+  mat_zero(MA, RNZ);
+  for (var i = 0u; i < N; i++) { vset(V_C, i, 0.0); }
   let r1w = rec(g, G_R1W);
   var sum_fk = 0.0;
   for (var i = 1u; i < RP; i++) {
@@ -67,10 +75,10 @@ fn build_free_z(g: u32, a: ptr<function, Mat>, cz: ptr<function, Vec>) {
     let k = rec(g, b + 1u);
     let r1 = rec(g, b + 2u);
     sum_fk += f * k;
-    (*a)[i] = k;                       // water ← pool
-    (*a)[i * N] = f * k;               // pool ← water
-    (*a)[i * N + i] = -(r1 + k);
-    (*cz)[i] = f * r1;
+    mset(MA, 0u, i, k);          // water ← pool
+    mset(MA, i, 0u, f * k);      // pool ← water
+    mset(MA, i, i, -(r1 + k));
+    vset(V_C, i, f * r1);
   }
   var wdiag = -(r1w + sum_fk);
   if (RMT == 1u) {
@@ -78,24 +86,25 @@ fn build_free_z(g: u32, a: ptr<function, Mat>, cz: ptr<function, Vec>) {
     let k = rec(g, G_MTP + 1u);
     let r1 = rec(g, G_MTP + 2u);
     wdiag -= f * k;
-    (*a)[RP] = k;
-    (*a)[RP * N] = f * k;
-    (*a)[RP * N + RP] = -(r1 + k);
-    (*cz)[RP] = f * r1;
+    mset(MA, 0u, RP, k);
+    mset(MA, RP, 0u, f * k);
+    mset(MA, RP, RP, -(r1 + k));
+    vset(V_C, RP, f * r1);
   }
-  (*a)[0] = wdiag;
-  (*cz)[0] = rec(g, G_FW) * r1w;
+  mset(MA, 0u, 0u, wdiag);
+  vset(V_C, 0u, rec(g, G_FW) * r1w);
 }
 
-// Full system at one RF offset (ppm). mt_sat = ω1²·G of the MT pool (0 without MT).
-fn build_full(g: u32, off_ppm: f32, mt_sat: f32, a: ptr<function, Mat>, c: ptr<function, Vec>) {
-  for (var i = 0u; i < RN * N; i++) { (*a)[i] = 0.0; }
-  for (var i = 0u; i < RN; i++) { (*c)[i] = 0.0; }
+// Full system at one RF offset (ppm) into MA (RN×RN) and V_C. mt_sat = ω1²·G of the MT pool.
+fn build_full(g: u32, off_ppm: f32, mt_sat: f32) {
+  mat_zero(MA, RN);
+  for (var i = 0u; i < N; i++) { vset(V_C, i, 0.0); }
   let w1 = rec(g, G_W1);
   let w0 = rec(g, G_W0);
   let dw0 = rec(g, G_DW0);
   let r1w = rec(g, G_R1W);
   let r2w = rec(g, G_R2W);
+  let y = RP;
   let zw = 2u * RP;
   var sum_fk = 0.0;
   for (var i = 1u; i < RP; i++) {
@@ -107,44 +116,44 @@ fn build_full(g: u32, off_ppm: f32, mt_sat: f32, a: ptr<function, Mat>, c: ptr<f
     let dw = rec(g, b + 4u);
     let fk = f * k;
     sum_fk += fk;
-    (*a)[i] = k;
-    (*a)[i * N] = fk;
-    (*a)[i * N + i] = -(r2 + k);
-    (*a)[RP * N + RP + i] = k;
-    (*a)[(RP + i) * N + RP] = fk;
-    (*a)[(RP + i) * N + RP + i] = -(r2 + k);
-    (*a)[zw * N + zw + i] = k;
-    (*a)[(zw + i) * N + zw] = fk;
-    (*a)[(zw + i) * N + zw + i] = -(r1 + k);
-    (*c)[zw + i] = f * r1;
+    mset(MA, 0u, i, k);
+    mset(MA, i, 0u, fk);
+    mset(MA, i, i, -(r2 + k));
+    mset(MA, y, y + i, k);
+    mset(MA, y + i, y, fk);
+    mset(MA, y + i, y + i, -(r2 + k));
+    mset(MA, zw, zw + i, k);
+    mset(MA, zw + i, zw, fk);
+    mset(MA, zw + i, zw + i, -(r1 + k));
+    vset(V_C, zw + i, f * r1);
     // resonance − RF in rad/s; the ppm difference first keeps f32 rounding small
     let det = (dw - off_ppm) * w0 + dw0;
-    (*a)[i * N + RP + i] = -det;
-    (*a)[(RP + i) * N + i] = det;
-    (*a)[(RP + i) * N + zw + i] = w1;
-    (*a)[(zw + i) * N + RP + i] = -w1;
+    mset(MA, i, y + i, -det);
+    mset(MA, y + i, i, det);
+    mset(MA, y + i, zw + i, w1);
+    mset(MA, zw + i, y + i, -w1);
   }
   var wzdiag = -(r1w + sum_fk);
-  (*a)[0] = -(r2w + sum_fk);
-  (*a)[RP * N + RP] = -(r2w + sum_fk);
+  mset(MA, 0u, 0u, -(r2w + sum_fk));
+  mset(MA, y, y, -(r2w + sum_fk));
   let detw = -off_ppm * w0 + dw0;
-  (*a)[RP] = -detw;
-  (*a)[RP * N] = detw;
-  (*a)[RP * N + zw] = w1;
-  (*a)[zw * N + RP] = -w1;
-  (*c)[zw] = rec(g, G_FW) * r1w;
+  mset(MA, 0u, y, -detw);
+  mset(MA, y, 0u, detw);
+  mset(MA, y, zw, w1);
+  mset(MA, zw, y, -w1);
+  vset(V_C, zw, rec(g, G_FW) * r1w);
   if (RMT == 1u) {
     let m = 3u * RP;
     let f = rec(g, G_MTP);
     let k = rec(g, G_MTP + 1u);
     let r1 = rec(g, G_MTP + 2u);
     wzdiag -= f * k;
-    (*a)[zw * N + m] = k;
-    (*a)[m * N + zw] = f * k;
-    (*a)[m * N + m] = -r1 - k - mt_sat;
-    (*c)[m] = f * r1;
+    mset(MA, zw, m, k);
+    mset(MA, m, zw, f * k);
+    mset(MA, m, m, -r1 - k - mt_sat);
+    vset(V_C, m, f * r1);
   }
-  (*a)[zw * N + zw] = wzdiag;
+  mset(MA, zw, zw, wzdiag);
 }
 
 // ω1²·G(Δω) of a Lorentzian z-only MT pool (pulseq-cest convention: G = T2/(1+(Δω T2)²)).

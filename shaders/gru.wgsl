@@ -16,6 +16,7 @@ struct Step {
 }
 
 const NJ: u32 = (H + 3u) / 4u;
+const NJ8: u32 = (H + 7u) / 8u;
 const GH: u32 = 3u * H;
 
 fn sigm(a: f32) -> f32 { return 1.0 / (1.0 + exp(-a)); }
@@ -90,7 +91,9 @@ fn gru_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
 // the recurrent-side ones (they differ in the candidate: dgh = r * dgx there). The direct
 // path dh_prev += dh * z flows through `carry`, which only the thread owning (b, j) reads
 // and writes.
-@group(0) @binding(0) var<storage, read> bwh: array<f32>;
+// bwht is Wh transposed ([G*H, H], made by rec_transpose): the 4 units of a thread are
+// then adjacent, so neighbouring threads read neighbouring addresses (coalesced on GPUs).
+@group(0) @binding(0) var<storage, read> bwht: array<f32>;
 @group(0) @binding(1) var<storage, read> bdh: array<f32>;
 @group(0) @binding(2) var<storage, read> bh: array<f32>;
 @group(0) @binding(3) var<storage, read> bgates: array<f32>;
@@ -129,26 +132,38 @@ fn emit_bwd(b: u32, j0: u32, dhrec: vec4<f32>) {
   }
 }
 
+// One thread per 4 batch rows x 8 units (twice the forward's units: each step of the
+// inner loop then loads 8 + 4 values for 32 multiply-adds).
 @compute @workgroup_size(WG)
 fn gru_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let id = flat_id(gid, nwg);
-  if (id >= ((bs.B + 3u) / 4u) * NJ) { return; }
-  let j0 = (id % NJ) * 4u;
-  let b0 = (id / NJ) * 4u;
-  var a0 = vec4<f32>(0.0); var a1 = vec4<f32>(0.0); var a2 = vec4<f32>(0.0); var a3 = vec4<f32>(0.0);
+  if (id >= ((bs.B + 3u) / 4u) * NJ8) { return; }
+  let j0 = (id % NJ8) * 8u;
+  let b0 = (id / NJ8) * 4u;
+  var u0 = vec4<f32>(0.0); var u1 = vec4<f32>(0.0); var u2 = vec4<f32>(0.0); var u3 = vec4<f32>(0.0);
+  var v0 = vec4<f32>(0.0); var v1 = vec4<f32>(0.0); var v2 = vec4<f32>(0.0); var v3 = vec4<f32>(0.0);
   if (bs.has_next != 0u) {
-    let wr = vec4<u32>(min(j0, H - 1u), min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u)) * GH;
+    let jc = min(vec4<u32>(j0, j0 + 1u, j0 + 2u, j0 + 3u), vec4<u32>(H - 1u));
+    let jd = min(vec4<u32>(j0 + 4u, j0 + 5u, j0 + 6u, j0 + 7u), vec4<u32>(H - 1u));
     let g0 = (min(b0, bs.B - 1u) * bs.T + bs.tn) * GH;
     let g1 = (min(b0 + 1u, bs.B - 1u) * bs.T + bs.tn) * GH;
     let g2 = (min(b0 + 2u, bs.B - 1u) * bs.T + bs.tn) * GH;
     let g3 = (min(b0 + 3u, bs.B - 1u) * bs.T + bs.tn) * GH;
     for (var q = 0u; q < GH; q++) {
-      let w = vec4<f32>(bwh[wr.x + q], bwh[wr.y + q], bwh[wr.z + q], bwh[wr.w + q]);
-      a0 += bdgh[g0 + q] * w; a1 += bdgh[g1 + q] * w; a2 += bdgh[g2 + q] * w; a3 += bdgh[g3 + q] * w;
+      let wq = q * H;
+      let w = vec4<f32>(bwht[wq + jc.x], bwht[wq + jc.y], bwht[wq + jc.z], bwht[wq + jc.w]);
+      let x = vec4<f32>(bwht[wq + jd.x], bwht[wq + jd.y], bwht[wq + jd.z], bwht[wq + jd.w]);
+      let d0 = bdgh[g0 + q]; let d1 = bdgh[g1 + q]; let d2 = bdgh[g2 + q]; let d3 = bdgh[g3 + q];
+      u0 += d0 * w; u1 += d1 * w; u2 += d2 * w; u3 += d3 * w;
+      v0 += d0 * x; v1 += d1 * x; v2 += d2 * x; v3 += d3 * x;
     }
   }
-  emit_bwd(b0, j0, a0);
-  emit_bwd(b0 + 1u, j0, a1);
-  emit_bwd(b0 + 2u, j0, a2);
-  emit_bwd(b0 + 3u, j0, a3);
+  emit_bwd(b0, j0, u0);
+  emit_bwd(b0 + 1u, j0, u1);
+  emit_bwd(b0 + 2u, j0, u2);
+  emit_bwd(b0 + 3u, j0, u3);
+  emit_bwd(b0, j0 + 4u, v0);
+  emit_bwd(b0 + 1u, j0 + 4u, v1);
+  emit_bwd(b0 + 2u, j0 + 4u, v2);
+  emit_bwd(b0 + 3u, j0 + 4u, v3);
 }

@@ -14,6 +14,13 @@ import { compareReports, type CompareEntry, writeReport } from "./eval/report.ts
 import { exists, writeFileAtomic } from "./util/atomic.ts";
 import { InputError } from "./util/errors.ts";
 import { resolveOffsets } from "./data/sidecar.ts";
+import type { PairSimulator } from "./data/phantom.ts";
+import { defaultParamSpace, modelFromParams, sampleParams } from "./physics/param_space.ts";
+import { N_PARAMS, PARAM_BOUNDS, PHANTOM_PARAM_NAMES } from "./data/phantom_maps.ts";
+import { simulatePairsGpu } from "./physics/gpu_sim.ts";
+import { paperInputProtocol, paperTargetProtocol } from "./physics/protocol.ts";
+import { writeSafetensors } from "./data/safetensors.ts";
+import { defaultSplit } from "./nn/train.ts";
 
 /** Progress reporting of the pipeline: one line per stage event. */
 export type StageLog = (line: string) => void;
@@ -163,3 +170,216 @@ async function readArch(runDir: string): Promise<string | undefined> {
 }
 
 export type { EvaluationResult };
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** Work directory (default `demo`). */
+  dir?: string;
+  /** Delete the work directory first. */
+  fresh?: boolean;
+  /** Training spectra (default {@link DEMO_DEFAULTS}). */
+  datasetSize?: number;
+  /** Training epochs. */
+  epochs?: number;
+  /** Network preset ("default" LSTM-Attention; "tiny" for tests). */
+  preset?: "default" | "tiny";
+  /** σ of the Gaussian input noise added during training (Z units). */
+  trainNoise?: number;
+  /** Phantom matrix size. */
+  phantomSize?: number;
+  snr?: number;
+  seed?: number;
+  /** Loads a run for prediction. */
+  loader: RunLoader;
+  /** Simulator for the dataset and the phantom (default: the GPU engine). */
+  simulate?: PairSimulator;
+  /** Trains the network (default: nn/train.ts on the GPU). */
+  trainer?: DemoTrainer;
+  log?: StageLog;
+}
+
+/** Trains `arch` on the dataset file into the run directory (resuming when asked). */
+export type DemoTrainer = (a: {
+  dataPath: string;
+  runDir: string;
+  preset: "default" | "tiny";
+  epochs: number;
+  noise: number;
+  seed: number;
+  resume: boolean;
+  log: StageLog;
+}) => Promise<void>;
+
+/**
+ * Sizes of `deno task demo`, chosen for ~15 minutes on a 2-core machine with the software
+ * adapter. Measured there while the machine was shared (load average ~8, so a quarter of
+ * it): the BM engine simulated ~25 (Ts 1.5 s, Ts 5 s) pairs/s after ~2 min of shader
+ * compilation, the default LSTM-Attention trained at 37 spectra/s, evaluation of three
+ * methods with figures took 37 s. 4000 spectra × 10 epochs is ~36 k training samples.
+ * Training inputs get σ = 0.01 Gaussian noise so the network sees SNR-100-like inputs.
+ */
+export const DEMO_DEFAULTS = { datasetSize: 4000, epochs: 10, phantomSize: 64, snr: 100, seed: 1, trainNoise: 0.01 } as const;
+
+/** Result of {@link runDemo}. */
+export interface DemoResult {
+  compare: CompareResult;
+  /** Masked MAE vs the Ts = 5 s reference of the network and of the analytic baseline. */
+  networkMae: number;
+  analyticMae: number;
+  reportDir: string;
+  seconds: Record<string, number>;
+}
+
+/**
+ * Simulates a paired training dataset (Ts 1.5 s → Ts 5 s, the phantom's parameter space)
+ * and writes it as safetensors in the dataset format of DESIGN.md.
+ */
+async function _makeDataset(path: string, n: number, seed: number, b1UT: number, simulate: PairSimulator, log: StageLog): Promise<void> {
+  // the datasets' parameter space and seeded sampler (sample i from Rng(seed, i))
+  const space = defaultParamSpace();
+  const params = new Float64Array(n * N_PARAMS);
+  for (let i = 0; i < n; i++) params.set(sampleParams(space, seed, i), i * N_PARAMS);
+  const models = Array.from({ length: n }, (_, i) => modelFromParams(params.subarray(i * N_PARAMS, (i + 1) * N_PARAMS), space));
+  const inP = paperInputProtocol(b1UT), tgP = paperTargetProtocol(b1UT);
+  let last = 0;
+  const res = await simulate(models, inP, tgP, {
+    onProgress: (d, t) => {
+      if (d - last >= t / 10 || d === t) (last = d, log(`  dataset: ${Math.round((d / t) * n)}/${n} spectrum pairs`));
+    },
+  });
+  const T = inP.offsetsPpm.length;
+  const split = new Uint8Array(n);
+  const { valIdx } = defaultSplit(n, 0.1, seed);
+  for (const i of valIdx) split[i] = 1;
+  await writeSafetensors(path, {
+    tensors: {
+      input: { data: res.input, shape: [n, T] },
+      target: { data: res.target, shape: [n, T] },
+      params: { data: Float32Array.from(params), shape: [n, N_PARAMS] },
+      offsets_ppm: { data: Float32Array.from(inP.offsetsPpm), shape: [T] },
+      split: { data: split, shape: [n] },
+    },
+    metadata: {
+      format: "quass-dataset-demo",
+      protocol: JSON.stringify({ input: inP, target: tgP }),
+      param_names: JSON.stringify(PHANTOM_PARAM_NAMES),
+      param_bounds: JSON.stringify(PARAM_BOUNDS),
+      mt_form: "z-only Lorentzian mt_pool at -2.4 ppm",
+      seed: String(seed),
+      sampling: "uniform",
+    },
+  });
+}
+
+/** Trains with nn/train.ts on the GPU (the default {@link DemoTrainer}). */
+export const gpuTrainer: DemoTrainer = async (a) => {
+  const { getGpu } = await import("./gpu/device.ts");
+  const { readTrainingData, train } = await import("./nn/train.ts");
+  const { resolveConfig } = await import("./nn/presets.ts");
+  const data = await readTrainingData(a.dataPath);
+  const cfg = resolveConfig("lstm-attention", a.preset, data.T, { epochs: a.epochs, noise: a.noise, seed: a.seed });
+  const { device } = await getGpu();
+  await train(device, data, cfg, {
+    out: a.runDir,
+    resume: a.resume,
+    onEpoch: (e) =>
+      a.log(`  epoch ${e.epoch}/${a.epochs}: train ${e.train_loss?.toExponential(3) ?? "-"} val ${e.val_loss.toExponential(3)} (${e.samples_per_s.toFixed(0)} spectra/s, ${e.time.toFixed(0)} s)`),
+  });
+};
+
+/**
+ * The demo: dataset → train the LSTM-Attention → phantom → predict → analytic QUASS →
+ * evaluate against Ts = 5 s and steady state → table. Every stage records its settings in
+ * `DIR/stages.json` when it finishes and is skipped on a re-run with the same settings;
+ * an interrupted training resumes from its last epoch.
+ * @param o sizes, work directory and plumbing
+ * @returns the comparison and the two MAEs of the acceptance check
+ * @example
+ * const r = await runDemo({ loader: loadRunPredictor });
+ * console.log(r.networkMae < r.analyticMae);
+ */
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const dir = (o.dir ?? "demo").replace(/\/+$/, "");
+  const log = o.log ?? (() => {});
+  const seed = o.seed ?? DEMO_DEFAULTS.seed;
+  const cfg = {
+    datasetSize: o.datasetSize ?? DEMO_DEFAULTS.datasetSize,
+    epochs: o.epochs ?? DEMO_DEFAULTS.epochs,
+    preset: o.preset ?? "default",
+    trainNoise: o.trainNoise ?? DEMO_DEFAULTS.trainNoise,
+    phantomSize: o.phantomSize ?? DEMO_DEFAULTS.phantomSize,
+    snr: o.snr ?? DEMO_DEFAULTS.snr,
+    seed,
+  };
+  if (o.fresh) await Deno.remove(dir, { recursive: true }).catch((e) => { if (!(e instanceof Deno.errors.NotFound)) throw e; });
+  await Deno.mkdir(dir, { recursive: true });
+  const stagesPath = `${dir}/stages.json`;
+  const stages: Record<string, unknown> = await Deno.readTextFile(stagesPath).then((t) => JSON.parse(t), () => ({}));
+  const seconds: Record<string, number> = {};
+  const simulate = o.simulate ?? simulatePairsGpu;
+  const stage = async (name: string, settings: unknown, outputs: string[], fn: () => Promise<void>) => {
+    const key = JSON.stringify(settings);
+    const ok = JSON.stringify(stages[name]) === key && (await Promise.all(outputs.map(exists))).every(Boolean);
+    if (ok) {
+      log(`[${name}] up to date, reusing ${outputs.join(", ")}`);
+      return false;
+    }
+    log(`[${name}] ...`);
+    const t0 = performance.now();
+    await fn();
+    seconds[name] = (performance.now() - t0) / 1000;
+    stages[name] = settings;
+    // (train's settings include the dataset's, so a new dataset retrains)
+    await writeFileAtomic(stagesPath, JSON.stringify(stages, null, 2) + "\n");
+    log(`[${name}] done in ${seconds[name]!.toFixed(1)} s`);
+    return true;
+  };
+
+  const dataPath = `${dir}/data/train.safetensors`;
+  await stage("dataset", { n: cfg.datasetSize, seed, b1UT: 1 }, [dataPath], () => _makeDataset(dataPath, cfg.datasetSize, seed, 1, simulate, log));
+
+  const runDir = `${dir}/runs/lstm-attention`;
+  const trainer = o.trainer ?? gpuTrainer;
+  await stage(
+    "train",
+    { preset: cfg.preset, epochs: cfg.epochs, noise: cfg.trainNoise, seed, data: stages["dataset"] },
+    [`${runDir}/model.safetensors`],
+    async () => {
+      // an interrupted run (optimizer state but no finished stage) resumes; anything else restarts
+      const resume = await exists(`${runDir}/optimizer.safetensors`) && await exists(`${runDir}/config.json`);
+      if (!resume) await Deno.remove(runDir, { recursive: true }).catch(() => {});
+      if (resume) log(`  resuming ${runDir}`);
+      await trainer({ dataPath, runDir, preset: cfg.preset, epochs: cfg.epochs, noise: cfg.trainNoise, seed, resume, log });
+    },
+  );
+
+  const phantomDir = `${dir}/phantom`;
+  await stage("phantom", { size: cfg.phantomSize, snr: cfg.snr, seed, b1UT: 1 }, [`${phantomDir}/${PHANTOM_FILES.manifest}`], async () => {
+    let last = 0;
+    const ph = await makePhantom({
+      size: cfg.phantomSize,
+      seed,
+      snr: cfg.snr,
+      b1UT: 1,
+      simulate,
+      onProgress: (_s, d, t) => {
+        if (d - last >= t / 4 || d === t) (last = d, log(`  phantom: ${Math.round(d)}/${t} spectra`));
+      },
+    });
+    await writePhantom(phantomDir, ph);
+  });
+
+  log("[evaluate] predict, analytic QUASS, metrics and report ...");
+  const t0 = performance.now();
+  const reportDir = `${dir}/report`;
+  const compare = await comparePhantom({ phantom: phantomDir, runs: `${dir}/runs`, out: reportDir, loader: o.loader, log });
+  seconds["evaluate"] = (performance.now() - t0) / 1000;
+  const netName = Object.keys(compare.maeTs5).find((k) => k.startsWith("lstm-attention"));
+  return {
+    compare,
+    networkMae: netName ? compare.maeTs5[netName]! : NaN,
+    analyticMae: compare.maeTs5["analytic QUASS"] ?? NaN,
+    reportDir,
+    seconds,
+  };
+}

@@ -38,21 +38,33 @@ export function predictSpectraCommand() {
       }
       const off = st.tensors["offsets_ppm"];
       if (!off) throw new InputError(`${o.data}: tensor "offsets_ppm" is missing`);
-      checkOffsets(loaded.meta.offsetsPpm, [...off.data].map(Number), runPaths(o.run).model, o.data);
+      checkOffsets(
+        loaded.meta.offsetsPpm,
+        [...off.data].map(Number),
+        runPaths(o.run).model,
+        o.data,
+      );
       const [n, T] = inp.shape as [number, number];
       const t0 = performance.now();
-      const pred = await predictSpectra(loaded, inp.data, n, { chunk: parseInteger("--chunk", o.chunk, 1) });
+      const pred = await predictSpectra(loaded, inp.data, n, {
+        chunk: parseInteger("--chunk", o.chunk, 1),
+      });
       const s = (performance.now() - t0) / 1000;
       const out = o.out ?? `${o.run.replace(/\/+$/, "")}/prediction.safetensors`;
       await writeSafetensors(out, {
-        tensors: { prediction: { data: pred, shape: [n, T] }, offsets_ppm: { data: Float32Array.from(loaded.meta.offsetsPpm), shape: [T] } },
+        tensors: {
+          prediction: { data: pred, shape: [n, T] },
+          offsets_ppm: { data: Float32Array.from(loaded.meta.offsetsPpm), shape: [T] },
+        },
         metadata: { run: o.run, data: o.data, architecture: loaded.config.model.arch },
       });
-      let msg = `quass predict-spectra: ${n} spectra in ${s.toFixed(2)} s (${(n / s).toFixed(0)} spectra/s) → ${out}`;
+      let msg = `quass predict-spectra: ${n} spectra in ${s.toFixed(2)} s (${
+        (n / s).toFixed(0)
+      } spectra/s) → ${out}`;
       const tgt = st.tensors["target"];
       if (tgt && tgt.data.length === pred.length) {
         let e = 0;
-        for (let i = 0; i < pred.length; i++) e += (pred[i]! - Number(tgt.data[i]))**2;
+        for (let i = 0; i < pred.length; i++) e += (pred[i]! - Number(tgt.data[i])) ** 2;
         msg += `; MSE vs target ${(e / pred.length).toExponential(4)}`;
       }
       console.error(msg);

@@ -24,9 +24,16 @@ export function trainCommand() {
     .exitOverride()
     .description("Train a network mapping short-saturation Z-spectra to QUASS spectra")
     .addOption(new Option("--arch <name>", "architecture").choices(ARCHS).makeOptionMandatory())
-    .requiredOption("--data <file>", "training dataset (.safetensors with input, target, offsets_ppm)")
+    .requiredOption(
+      "--data <file>",
+      "training dataset (.safetensors with input, target, offsets_ppm)",
+    )
     .requiredOption("--out <dir>", "run directory (checkpoints, config.json, log.jsonl)")
-    .addOption(new Option("--preset <name>", "size and hyper-parameter preset").choices(PRESETS).default("default"))
+    .addOption(
+      new Option("--preset <name>", "size and hyper-parameter preset").choices(PRESETS).default(
+        "default",
+      ),
+    )
     .option("--epochs <n>", "epochs")
     .option("--batch <n>", "spectra per mini-batch")
     .option("--lr <x>", "Adam learning rate")
@@ -36,15 +43,21 @@ export function trainCommand() {
     .option("--seed <n>", "random seed (init, shuffling, noise)", "0")
     .option("--patience <n>", "early stopping: epochs without improvement (0 = off)")
     .option("--noise <sigma>", "σ of Gaussian noise added to training inputs (0 = off)")
-    .option("--clip <norm>", "clip the global gradient norm (\"inf\" = off)")
+    .option("--clip <norm>", 'clip the global gradient norm ("inf" = off)')
     .option("--steps-per-submit <n>", "training steps per GPU submission")
     .option("--residual", "predict target − input (default)")
     .option("--direct", "predict the target directly")
     .option("--resume", "continue the run in --out from its last completed epoch")
     .action(async (o) => {
       if (!isArch(o.arch)) throw new InputError(`--arch: unknown architecture "${o.arch}"`);
-      if (o.residual && o.direct) throw new InputError("--residual and --direct: give only one of them");
-      const int = (flag: string, v: string | undefined, min = 1) => (v === undefined ? undefined : parseInteger(flag, v, min));
+      if (o.residual && o.direct) {
+        throw new InputError("--residual and --direct: give only one of them");
+      }
+      const int = (
+        flag: string,
+        v: string | undefined,
+        min = 1,
+      ) => (v === undefined ? undefined : parseInteger(flag, v, min));
       const ov: ConfigOverrides = {
         epochs: int("--epochs", o.epochs),
         batch: int("--batch", o.batch),
@@ -55,7 +68,11 @@ export function trainCommand() {
         seed: int("--seed", o.seed, 0),
         patience: int("--patience", o.patience, 0),
         noise: o.noise === undefined ? undefined : parseNonNegative("--noise", o.noise),
-        clip: o.clip === undefined ? undefined : /^inf/i.test(o.clip) ? Infinity : parsePositive("--clip", o.clip),
+        clip: o.clip === undefined
+          ? undefined
+          : /^inf/i.test(o.clip)
+          ? Infinity
+          : parsePositive("--clip", o.clip),
         stepsPerSubmit: int("--steps-per-submit", o.stepsPerSubmit),
         residual: o.residual ? true : o.direct ? false : undefined,
       };
@@ -73,19 +90,29 @@ export function trainCommand() {
         try {
           saved = configFromJson(await Deno.readTextFile(p));
         } catch {
-          throw new InputError(`${p}: cannot read the run's config; nothing to resume (drop --resume)`);
+          throw new InputError(
+            `${p}: cannot read the run's config; nothing to resume (drop --resume)`,
+          );
         }
         if (saved.model.arch !== o.arch) {
-          throw new InputError(`${p}: the run in ${o.out} trains "${saved.model.arch}", not "${o.arch}"; use --arch ${saved.model.arch}`);
+          throw new InputError(
+            `${p}: the run in ${o.out} trains "${saved.model.arch}", not "${o.arch}"; use --arch ${saved.model.arch}`,
+          );
         }
-        cfg = { model: saved.model, train: { ...saved.train, epochs: ov.epochs ?? saved.train.epochs } };
+        cfg = {
+          model: saved.model,
+          train: { ...saved.train, epochs: ov.epochs ?? saved.train.epochs },
+        };
       }
       const { device, info } = await getGpu();
       console.error(
-        `quass train: ${cfg.model.arch} H=${cfg.model.hidden} on ${data.trainIdx.length} train / ${data.valIdx.length} val spectra; ${describeGpu(info)}`,
+        `quass train: ${cfg.model.arch} H=${cfg.model.hidden} on ${data.trainIdx.length} train / ${data.valIdx.length} val spectra; ${
+          describeGpu(info)
+        }`,
       );
       const bar = new cliProgress.SingleBar({
-        format: "epoch {ep} |{bar}| {percentage}% {value}/{total} | {sps} samples/s | loss {loss} | ETA {eta_formatted}",
+        format:
+          "epoch {ep} |{bar}| {percentage}% {value}/{total} | {sps} samples/s | loss {loss} | ETA {eta_formatted}",
         noTTYOutput: true,
         notTTYSchedule: 5000,
         stream: process.stderr,
@@ -95,7 +122,11 @@ export function trainCommand() {
         out: o.out,
         resume: !!o.resume,
         onProgress: (p) => {
-          const payload = { ep: `${p.epoch}/${p.epochs}`, sps: p.samplesPerS.toFixed(0), loss: p.loss.toExponential(3) };
+          const payload = {
+            ep: `${p.epoch}/${p.epochs}`,
+            sps: p.samplesPerS.toFixed(0),
+            loss: p.loss.toExponential(3),
+          };
           if (!started) {
             bar.start(p.total, p.done, payload);
             started = true;
@@ -107,7 +138,9 @@ export function trainCommand() {
             started = false;
           }
           console.error(
-            `epoch ${e.epoch}: train ${e.train_loss?.toExponential(4) ?? "-"}  val ${e.val_loss.toExponential(4)}  ` +
+            `epoch ${e.epoch}: train ${e.train_loss?.toExponential(4) ?? "-"}  val ${
+              e.val_loss.toExponential(4)
+            }  ` +
               `${e.samples_per_s.toFixed(0)} samples/s  ${e.time.toFixed(1)} s`,
           );
         },

@@ -12,7 +12,12 @@
  * commit point of an epoch.
  * @module
  */
-import { decodeSafetensors, encodeSafetensors, type SafeTensors, type Tensor } from "../data/safetensors.ts";
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  type SafeTensors,
+  type Tensor,
+} from "../data/safetensors.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { InputError } from "../util/errors.ts";
 import type { ParamStore } from "./params.ts";
@@ -26,7 +31,9 @@ export const MODEL_FORMAT = "quass-model-1";
 export const OPTIMIZER_FORMAT = "quass-optimizer-1";
 
 /** Paths of the files of a run directory. */
-export function runPaths(dir: string): { model: string; optimizer: string; config: string; log: string } {
+export function runPaths(
+  dir: string,
+): { model: string; optimizer: string; config: string; log: string } {
   const d = dir.replace(/\/+$/, "");
   return {
     model: `${d}/model.safetensors`,
@@ -56,9 +63,16 @@ export function configFromJson(text: string): RunConfig {
 }
 
 /** Serialises the weights (flat, store layout) and metadata of a model. */
-export function encodeModel(store: ParamStore, flat: Float32Array, cfg: RunConfig, meta: ModelMeta): Uint8Array {
+export function encodeModel(
+  store: ParamStore,
+  flat: Float32Array,
+  cfg: RunConfig,
+  meta: ModelMeta,
+): Uint8Array {
   const tensors: Record<string, Tensor> = {};
-  for (const s of store.specs) tensors[s.name] = { data: store.view(flat, s.name).slice(), shape: s.shape };
+  for (const s of store.specs) {
+    tensors[s.name] = { data: store.view(flat, s.name).slice(), shape: s.shape };
+  }
   return encodeSafetensors({
     tensors,
     metadata: {
@@ -97,7 +111,9 @@ async function _readBytes(path: string, what: string): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new InputError(`${path}: file not found (${what})`);
+    if (e instanceof Deno.errors.NotFound) {
+      throw new InputError(`${path}: file not found (${what})`);
+    }
     throw e;
   }
 }
@@ -106,16 +122,22 @@ function _decode(bytes: Uint8Array, path: string): SafeTensors {
   try {
     return decodeSafetensors(bytes, path);
   } catch (e) {
-    throw new InputError(`${(e as Error).message}; the checkpoint is corrupt: retrain or restore it`);
+    throw new InputError(
+      `${(e as Error).message}; the checkpoint is corrupt: retrain or restore it`,
+    );
   }
 }
 
 function _parseJson<T>(text: string | undefined, path: string, field: string): T {
-  if (text === undefined) throw new InputError(`${path}: metadata field "${field}" is missing; not a quass checkpoint`);
+  if (text === undefined) {
+    throw new InputError(`${path}: metadata field "${field}" is missing; not a quass checkpoint`);
+  }
   try {
     return JSON.parse(text) as T;
   } catch {
-    throw new InputError(`${path}: metadata field "${field}" is not valid JSON; the checkpoint is corrupt`);
+    throw new InputError(
+      `${path}: metadata field "${field}" is not valid JSON; the checkpoint is corrupt`,
+    );
   }
 }
 
@@ -130,10 +152,16 @@ export function decodeModel(bytes: Uint8Array, path: string, expectArch?: string
   const st = _decode(bytes, path);
   const md = st.metadata;
   if (md.format !== MODEL_FORMAT) {
-    throw new InputError(`${path}: metadata "format" is ${JSON.stringify(md.format)}, expected "${MODEL_FORMAT}"; not a quass model checkpoint`);
+    throw new InputError(
+      `${path}: metadata "format" is ${
+        JSON.stringify(md.format)
+      }, expected "${MODEL_FORMAT}"; not a quass model checkpoint`,
+    );
   }
   const arch = md.architecture ?? "";
-  if (!isArch(arch)) throw new InputError(`${path}: unknown architecture "${arch}" in metadata "architecture"`);
+  if (!isArch(arch)) {
+    throw new InputError(`${path}: unknown architecture "${arch}" in metadata "architecture"`);
+  }
   if (expectArch !== undefined && expectArch !== arch) {
     throw new InputError(
       `${path}: the checkpoint holds a "${arch}" model but "${expectArch}" was asked for; use --arch ${arch} or another --out directory`,
@@ -144,10 +172,14 @@ export function decodeModel(bytes: Uint8Array, path: string, expectArch?: string
   try {
     config = configFromJson(md.config);
   } catch {
-    throw new InputError(`${path}: metadata field "config" is not valid JSON; the checkpoint is corrupt`);
+    throw new InputError(
+      `${path}: metadata field "config" is not valid JSON; the checkpoint is corrupt`,
+    );
   }
   if (config?.model?.arch !== arch) {
-    throw new InputError(`${path}: metadata "config" names architecture "${config?.model?.arch}" but "architecture" is "${arch}"`);
+    throw new InputError(
+      `${path}: metadata "config" names architecture "${config?.model?.arch}" but "architecture" is "${arch}"`,
+    );
   }
   let spec: ModelSpec;
   try {
@@ -162,15 +194,23 @@ export function decodeModel(bytes: Uint8Array, path: string, expectArch?: string
   const flat = new Float32Array(spec.store.totalFloats);
   for (const s of spec.store.specs) {
     const t = st.tensors[s.name];
-    if (!t) throw new InputError(`${path}: tensor "${s.name}" is missing for architecture ${arch}; the checkpoint is incomplete`);
-    if (!(t.data instanceof Float32Array)) throw new InputError(`${path}: tensor "${s.name}" must be F32`);
+    if (!t) {
+      throw new InputError(
+        `${path}: tensor "${s.name}" is missing for architecture ${arch}; the checkpoint is incomplete`,
+      );
+    }
+    if (!(t.data instanceof Float32Array)) {
+      throw new InputError(`${path}: tensor "${s.name}" must be F32`);
+    }
     if (t.shape.join(",") !== s.shape.join(",")) {
       throw new InputError(
         `${path}: tensor "${s.name}" has shape [${t.shape}] but ${arch} with hidden ${config.model.hidden} needs [${s.shape}]`,
       );
     }
     for (let i = 0; i < t.data.length; i++) {
-      if (!Number.isFinite(t.data[i]!)) throw new InputError(`${path}: tensor "${s.name}" holds a non-finite value`);
+      if (!Number.isFinite(t.data[i]!)) {
+        throw new InputError(`${path}: tensor "${s.name}" holds a non-finite value`);
+      }
     }
     flat.set(t.data, s.offset);
   }
@@ -201,7 +241,12 @@ export async function loadModel(runDirOrFile: string, expectArch?: string): Prom
  * Checks that data offsets match the model's.
  * @throws InputError naming both sources when they differ
  */
-export function checkOffsets(modelOffsets: ArrayLike<number>, dataOffsets: ArrayLike<number>, model: string, data: string): void {
+export function checkOffsets(
+  modelOffsets: ArrayLike<number>,
+  dataOffsets: ArrayLike<number>,
+  model: string,
+  data: string,
+): void {
   const fmt = (o: ArrayLike<number>) =>
     `${o.length} offsets${o.length ? ` from ${o[0]} to ${o[o.length - 1]} ppm` : ""}`;
   let same = modelOffsets.length === dataOffsets.length;
@@ -210,7 +255,9 @@ export function checkOffsets(modelOffsets: ArrayLike<number>, dataOffsets: Array
   }
   if (!same) {
     throw new InputError(
-      `${data}: offsets_ppm (${fmt(dataOffsets)}) differ from those the model in ${model} was trained on (${fmt(modelOffsets)}); ` +
+      `${data}: offsets_ppm (${
+        fmt(dataOffsets)
+      }) differ from those the model in ${model} was trained on (${fmt(modelOffsets)}); ` +
         `resample the spectra to the model's offsets or train a model on this protocol`,
     );
   }
@@ -234,7 +281,11 @@ export interface OptimizerState {
 }
 
 /** Writes optimizer.safetensors atomically. */
-export async function saveOptimizer(path: string, cfg: RunConfig, s: OptimizerState): Promise<void> {
+export async function saveOptimizer(
+  path: string,
+  cfg: RunConfig,
+  s: OptimizerState,
+): Promise<void> {
   await writeFileAtomic(
     path,
     encodeSafetensors({
@@ -262,25 +313,40 @@ export async function saveOptimizer(path: string, cfg: RunConfig, s: OptimizerSt
  * Reads optimizer.safetensors for a model whose flat layout has `totalFloats` values.
  * @throws InputError for a missing or corrupt file, or one written for another model
  */
-export async function loadOptimizer(path: string, arch: string, totalFloats: number): Promise<OptimizerState> {
-  const st = _decode(await _readBytes(path, "nothing to resume; drop --resume to start afresh"), path);
+export async function loadOptimizer(
+  path: string,
+  arch: string,
+  totalFloats: number,
+): Promise<OptimizerState> {
+  const st = _decode(
+    await _readBytes(path, "nothing to resume; drop --resume to start afresh"),
+    path,
+  );
   const md = st.metadata;
   if (md.format !== OPTIMIZER_FORMAT) {
-    throw new InputError(`${path}: metadata "format" is ${JSON.stringify(md.format)}, expected "${OPTIMIZER_FORMAT}"`);
+    throw new InputError(
+      `${path}: metadata "format" is ${JSON.stringify(md.format)}, expected "${OPTIMIZER_FORMAT}"`,
+    );
   }
   if (md.architecture !== arch) {
-    throw new InputError(`${path}: optimizer state is for architecture "${md.architecture}", not "${arch}"; use --arch ${md.architecture}`);
+    throw new InputError(
+      `${path}: optimizer state is for architecture "${md.architecture}", not "${arch}"; use --arch ${md.architecture}`,
+    );
   }
   const get = (name: string, n: number, ctor: typeof Float32Array | typeof Uint32Array) => {
     const t = st.tensors[name];
     if (!t || !(t.data instanceof ctor) || t.data.length !== n) {
-      throw new InputError(`${path}: tensor "${name}" is missing or has the wrong size (expected ${n}); the state does not fit this model`);
+      throw new InputError(
+        `${path}: tensor "${name}" is missing or has the wrong size (expected ${n}); the state does not fit this model`,
+      );
     }
     return t.data;
   };
   const num = (k: string) => {
     const v = Number(md[k]);
-    if (md[k] === undefined || Number.isNaN(v) && md[k] !== "NaN") throw new InputError(`${path}: metadata "${k}" is missing or not a number`);
+    if (md[k] === undefined || Number.isNaN(v) && md[k] !== "NaN") {
+      throw new InputError(`${path}: metadata "${k}" is missing or not a number`);
+    }
     return v;
   };
   return {

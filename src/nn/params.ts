@@ -102,7 +102,11 @@ export class ParamStore {
    */
   spec(name: string): ParamSpec {
     const s = this.#byName.get(name);
-    if (!s) throw new Error(`Unknown parameter "${name}" (known: ${[...this.#byName.keys()].join(", ")})`);
+    if (!s) {
+      throw new Error(
+        `Unknown parameter "${name}" (known: ${[...this.#byName.keys()].join(", ")})`,
+      );
+    }
     return s;
   }
 
@@ -149,7 +153,9 @@ export class ParamStore {
   /** Widens a flat f32 array into per-tensor float64 arrays (for the CPU reference model). */
   toF64(flat: Float32Array | Float64Array): Map<string, Float64Array> {
     const out = new Map<string, Float64Array>();
-    for (const s of this.specs) out.set(s.name, Float64Array.from(flat.subarray(s.offset, s.offset + s.size)));
+    for (const s of this.specs) {
+      out.set(s.name, Float64Array.from(flat.subarray(s.offset, s.offset + s.size)));
+    }
     return out;
   }
 
@@ -159,7 +165,9 @@ export class ParamStore {
     for (const s of this.specs) {
       const t = tensors.get(s.name);
       if (!t) throw new Error(`Parameter "${s.name}" is missing`);
-      if (t.length !== s.size) throw new TypeError(`Parameter "${s.name}" has ${t.length} values, expected ${s.size}`);
+      if (t.length !== s.size) {
+        throw new TypeError(`Parameter "${s.name}" has ${t.length} values, expected ${s.size}`);
+      }
       flat.set(t, s.offset);
     }
     return flat;
@@ -169,7 +177,11 @@ export class ParamStore {
    * Allocates the four flat buffers; params hold `initial` (else zeros), the rest zeros.
    * With `inference`, grads/m/v are minimal placeholders (prediction needs only params).
    */
-  createBuffers(device: GPUDevice, initial?: Float32Array, opts: { inference?: boolean } = {}): ParamBuffers {
+  createBuffers(
+    device: GPUDevice,
+    initial?: Float32Array,
+    opts: { inference?: boolean } = {},
+  ): ParamBuffers {
     const bytes = this.totalFloats * 4;
     const aux = opts.inference ? ALIGN_FLOATS * 4 : bytes;
     const bufs = {
@@ -184,7 +196,9 @@ export class ParamStore {
 
   #checked(flat: Float32Array): Float32Array {
     if (flat.length !== this.totalFloats) {
-      throw new TypeError(`Expected ${this.totalFloats} flat parameter values but found ${flat.length}`);
+      throw new TypeError(
+        `Expected ${this.totalFloats} flat parameter values but found ${flat.length}`,
+      );
     }
     return flat;
   }

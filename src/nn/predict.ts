@@ -51,7 +51,9 @@ export class Predictor {
   async predict(input: Float32Array, n: number, opts: PredictOptions = {}): Promise<Float32Array> {
     const dev = this.#device;
     const T = this.loaded.config.model.T;
-    if (input.length < n * T) throw new RangeError(`Expected ${n}×${T} = ${n * T} input values but found ${input.length}`);
+    if (input.length < n * T) {
+      throw new RangeError(`Expected ${n}×${T} = ${n * T} input values but found ${input.length}`);
+    }
     const out = new Float32Array(n * T);
     if (n === 0) return out;
     const chunk = Math.max(1, Math.min(opts.chunk ?? 1024, this.maxChunk(), n));
@@ -62,13 +64,20 @@ export class Predictor {
     for (let g0 = 0; g0 < n; g0 += G * chunk) {
       const enc = dev.createCommandEncoder();
       const groupN = Math.min(G * chunk, n - g0);
-      const staging = dev.createBuffer({ size: groupN * T * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const staging = dev.createBuffer({
+        size: groupN * T * 4,
+        usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      });
       for (let k = 0; k * chunk < groupN; k++) {
         const c = Math.min(chunk, groupN - k * chunk);
         const from = (g0 + k * chunk) * T;
         dev.queue.writeBuffer(xBuf, k * slot * 4, input, from, c * T);
         const pass = enc.beginComputePass();
-        const y = this.#model.forward(pass, { buffer: xBuf, offset: k * slot * 4, size: c * T * 4 }, c);
+        const y = this.#model.forward(
+          pass,
+          { buffer: xBuf, offset: k * slot * 4, size: c * T * 4 },
+          c,
+        );
         pass.end();
         const yb = "buffer" in y ? y.buffer : y;
         const yo = "buffer" in y ? (y.offset ?? 0) : 0;

@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 /** Chained ops that are exactly `op(this, ...args)`. */
+// deno-fmt-ignore
 const SAME_AS_OP = [
   "abs", "acos", "acosh", "add", "all", "any", "argMax", "argMin", "asin", "asinh", "atan",
   "atan2", "atanh", "batchToSpaceND", "batchNorm", "broadcastTo", "cast", "ceil",

@@ -16,7 +16,8 @@
  * @module
  */
 import { readF32, storageBuffer } from "../gpu/buffers.ts";
-import { f32Tensor, readSafetensors, type SafeTensors } from "../data/safetensors.ts";
+import { f32Tensor, type SafeTensors } from "../data/safetensors.ts";
+import { type Dataset, readDataset } from "../data/dataset.ts";
 import { exists, writeFileAtomic } from "../util/atomic.ts";
 import { InputError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
@@ -64,14 +65,23 @@ export interface TrainingData {
  * Splits indices 0..n−1 into train/validation when a dataset carries no split:
  * a seeded shuffle, the last `valFraction` for validation.
  */
-export function defaultSplit(n: number, valFraction = 0.1, seed = 0): { trainIdx: Uint32Array; valIdx: Uint32Array } {
+export function defaultSplit(
+  n: number,
+  valFraction = 0.1,
+  seed = 0,
+): { trainIdx: Uint32Array; valIdx: Uint32Array } {
   const idx = new Uint32Array(n).map((_, i) => i);
   new Rng(seed, 0x5917).shuffle(idx);
   const nVal = Math.max(1, Math.round(n * valFraction));
   return { trainIdx: idx.slice(0, n - nVal), valIdx: idx.slice(n - nVal) };
 }
 
-function _indices(st: SafeTensors, name: string, n: number, source: string): Uint32Array | undefined {
+function _indices(
+  st: SafeTensors,
+  name: string,
+  n: number,
+  source: string,
+): Uint32Array | undefined {
   const t = st.tensors[name];
   if (!t) return undefined;
   const out = new Uint32Array(t.data.length);
@@ -97,10 +107,16 @@ export function trainingDataFrom(st: SafeTensors, source: string): TrainingData 
     input = f32Tensor(st, "input", source);
     target = f32Tensor(st, "target", source);
   } catch (e) {
-    throw new InputError(`${(e as Error).message}; a training dataset needs F32 tensors "input" and "target" [N, offsets]`);
+    throw new InputError(
+      `${
+        (e as Error).message
+      }; a training dataset needs F32 tensors "input" and "target" [N, offsets]`,
+    );
   }
   if (input.shape.length !== 2 || target.shape.join() !== input.shape.join()) {
-    throw new InputError(`${source}: "input" [${input.shape}] and "target" [${target.shape}] must both be [N, offsets]`);
+    throw new InputError(
+      `${source}: "input" [${input.shape}] and "target" [${target.shape}] must both be [N, offsets]`,
+    );
   }
   const [n, T] = input.shape as [number, number];
   let offsetsPpm: number[];
@@ -109,13 +125,17 @@ export function trainingDataFrom(st: SafeTensors, source: string): TrainingData 
   else if (st.metadata.offsets_ppm) offsetsPpm = JSON.parse(st.metadata.offsets_ppm);
   else throw new InputError(`${source}: tensor "offsets_ppm" [${T}] is missing`);
   if (offsetsPpm.length !== T) {
-    throw new InputError(`${source}: "offsets_ppm" has ${offsetsPpm.length} entries but the spectra have ${T}`);
+    throw new InputError(
+      `${source}: "offsets_ppm" has ${offsetsPpm.length} entries but the spectra have ${T}`,
+    );
   }
   let trainIdx = _indices(st, "train_idx", n, source);
   let valIdx = _indices(st, "val_idx", n, source);
   const split = st.tensors["split"];
   if ((!trainIdx || !valIdx) && split) {
-    if (split.data.length !== n) throw new InputError(`${source}: tensor "split" must have ${n} entries`);
+    if (split.data.length !== n) {
+      throw new InputError(`${source}: tensor "split" must have ${n} entries`);
+    }
     const tr: number[] = [], va: number[] = [];
     split.data.forEach((v, i) => (Number(v) === 0 ? tr : Number(v) === 1 ? va : []).push(i));
     trainIdx = Uint32Array.from(tr);
@@ -142,15 +162,31 @@ export function trainingDataFrom(st: SafeTensors, source: string): TrainingData 
   };
 }
 
-/** Reads a training dataset file (see {@link trainingDataFrom}). */
+/**
+ * Training data from a quass dataset ({@link readDataset}'s format: `split` 0 train,
+ * 1 validation, 2 test — the test rows are never seen here).
+ * @throws InputError when a split is empty or a value is not finite
+ */
+export function trainingDataFromDataset(ds: Dataset, source: string): TrainingData {
+  return trainingDataFrom({
+    tensors: {
+      input: { data: ds.input, shape: [ds.count, ds.T] },
+      target: { data: ds.target, shape: [ds.count, ds.T] },
+      offsets_ppm: { data: ds.offsetsPpm, shape: [ds.T] },
+      split: { data: ds.split, shape: [ds.count] },
+    },
+    metadata: ds.metadata,
+  }, source);
+}
+
+/**
+ * Reads a training dataset written by `quass simulate dataset` (see src/data/dataset.ts).
+ * @throws InputError naming the file and the tensor or field that is wrong
+ * @example
+ * const data = await readTrainingData("data/train.safetensors");
+ */
 export async function readTrainingData(path: string): Promise<TrainingData> {
-  let st: SafeTensors;
-  try {
-    st = await readSafetensors(path);
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
-  return trainingDataFrom(st, path);
+  return trainingDataFromDataset(await readDataset(path), path);
 }
 
 /** One line of log.jsonl. */
@@ -236,7 +272,11 @@ export async function train(
 ): Promise<TrainResult> {
   const tc = cfg.train;
   const T = data.T;
-  if (cfg.model.T !== T) throw new InputError(`${data.source}: spectra have ${T} offsets but the model expects ${cfg.model.T}`);
+  if (cfg.model.T !== T) {
+    throw new InputError(
+      `${data.source}: spectra have ${T} offsets but the model expects ${cfg.model.T}`,
+    );
+  }
   const spec = buildModel(cfg.model);
   const store = spec.store;
   const total = store.totalFloats;
@@ -250,27 +290,42 @@ export async function train(
     try {
       saved = configFromJson(await Deno.readTextFile(paths.config));
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) throw new InputError(`${paths.config}: file not found; nothing to resume`);
+      if (e instanceof Deno.errors.NotFound) {
+        throw new InputError(`${paths.config}: file not found; nothing to resume`);
+      }
       throw new InputError(`${paths.config}: not valid JSON (${(e as Error).message})`);
     }
     const a = JSON.stringify({ ...saved.model }), b = JSON.stringify({ ...cfg.model });
-    if (a !== b) throw new InputError(`${paths.config}: the run was started with model ${a}, not ${b}; resume with the same flags`);
+    if (a !== b) {
+      throw new InputError(
+        `${paths.config}: the run was started with model ${a}, not ${b}; resume with the same flags`,
+      );
+    }
     const { epochs: _e1, ...savedTrain } = saved.train;
     const { epochs: _e2, ...curTrain } = cfg.train;
-    if (configToJson({ model: cfg.model, train: savedTrain as never }) !== configToJson({ model: cfg.model, train: curTrain as never })) {
-      throw new InputError(`${paths.config}: training settings differ from the run's (only --epochs may change on --resume)`);
+    if (
+      configToJson({ model: cfg.model, train: savedTrain as never }) !==
+        configToJson({ model: cfg.model, train: curTrain as never })
+    ) {
+      throw new InputError(
+        `${paths.config}: training settings differ from the run's (only --epochs may change on --resume)`,
+      );
     }
     state = await loadOptimizer(paths.optimizer, cfg.model.arch, total);
     try {
       const text = await Deno.readTextFile(paths.log);
-      log = text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as EpochLog).filter((e) => e.epoch <= state!.epoch);
+      log = text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as EpochLog).filter((
+        e,
+      ) => e.epoch <= state!.epoch);
     } catch {
       log = [];
     }
   }
 
   if (paths && !opts.resume && await exists(paths.optimizer)) {
-    throw new InputError(`${opts.out} already holds a training run; pass --resume to continue it or choose another --out`);
+    throw new InputError(
+      `${opts.out} already holds a training run; pass --resume to continue it or choose another --out`,
+    );
   }
   const bufs = store.createBuffers(device, state ? state.params : store.initialValues(tc.seed));
   if (state) {
@@ -294,12 +349,18 @@ export async function train(
   const hostX = new Float32Array(K * slot), hostT = new Float32Array(K * slot);
 
   /** Writes spectra `idx` into slot k of the host staging arrays, with optional noise. */
-  const fill = (k: number, idx: ArrayLike<number>, from: number, count: number, noise: Rng | null) => {
+  const fill = (
+    k: number,
+    idx: ArrayLike<number>,
+    from: number,
+    count: number,
+    noise: Rng | null,
+  ) => {
     for (let j = 0; j < count; j++) {
       const s = idx[from + j]! * T, d = k * slot + j * T;
       hostX.set(data.input.subarray(s, s + T), d);
       hostT.set(data.target.subarray(s, s + T), d);
-      if (noise) for (let i = 0; i < T; i++) hostX[d + i]! += tc.noise * noise.normal();
+      if (noise) { for (let i = 0; i < T; i++) hostX[d + i]! += tc.noise * noise.normal(); }
     }
   };
   const slice = (buf: GPUBuffer, k: number, count: number): GPUBufferBinding => ({
@@ -325,7 +386,14 @@ export async function train(
       device.queue.writeBuffer(tBuf, 0, hostT, 0, counts.length * slot);
       counts.forEach((c, k) => {
         const y = model.forward(pass, slice(xBuf, k, c), c);
-        mseForward(device, pass, { buffer: lossBuf, offset: k * 256, size: 4 }, y, slice(tBuf, k, c), c * T);
+        mseForward(
+          device,
+          pass,
+          { buffer: lossBuf, offset: k * 256, size: 4 },
+          y,
+          slice(tBuf, k, c),
+          c * T,
+        );
       });
       pass.end();
       const staging = device.createBuffer({ size: K * 256, usage: _STAGING });
@@ -351,7 +419,13 @@ export async function train(
 
   if (!state) {
     initialVal = await validate();
-    const e0: EpochLog = { epoch: 0, train_loss: null, val_loss: initialVal, samples_per_s: 0, time: 0 };
+    const e0: EpochLog = {
+      epoch: 0,
+      train_loss: null,
+      val_loss: initialVal,
+      samples_per_s: 0,
+      time: 0,
+    };
     log.push(e0);
     opts.onEpoch?.(e0);
   }
@@ -363,7 +437,9 @@ export async function train(
   while (epoch < tc.epochs && !stoppedEarly) {
     if (opts.stopAfterEpochs !== undefined && epochsThisCall >= opts.stopAfterEpochs) break;
     const te = performance.now();
-    const order = new Rng(tc.seed, SHUFFLE_STREAM, epoch).shuffle(Uint32Array.from(data.trainIdx)) as Uint32Array;
+    const order = new Rng(tc.seed, SHUFFLE_STREAM, epoch).shuffle(
+      Uint32Array.from(data.trainIdx),
+    ) as Uint32Array;
     const noise = tc.noise > 0 ? new Rng(tc.seed, NOISE_STREAM, epoch) : null;
     const losses: number[] = [];
     let pending: Promise<void> | undefined;
@@ -430,7 +506,9 @@ export async function train(
     const val = await validate();
     const trainLoss = losses.reduce((a, b) => a + b, 0) / losses.length;
     if (!Number.isFinite(trainLoss) || !Number.isFinite(val)) {
-      throw new Error(`training diverged at epoch ${epoch} (train loss ${trainLoss}, val loss ${val}); lower --lr or set --clip`);
+      throw new Error(
+        `training diverged at epoch ${epoch} (train loss ${trainLoss}, val loss ${val}); lower --lr or set --clip`,
+      );
     }
     const params = await readF32(device, bufs.params, total);
     if (val < bestVal) {
@@ -480,10 +558,22 @@ export async function train(
   if (!bestParams) {
     // Resumed with no new best in this call: the best weights are on disk (or, with no
     // run directory, no epoch ran at all and the current weights are all we have).
-    bestParams = paths && await exists(paths.model) ? (await loadModel(paths.model)).flat : finalParams;
+    bestParams = paths && await exists(paths.model)
+      ? (await loadModel(paths.model)).flat
+      : finalParams;
   }
   for (const b of [xBuf, tBuf, dyBuf, lossBuf, scaleBuf]) b.destroy();
   model.releaseWorkspaces();
   for (const b of Object.values(bufs)) b.destroy();
-  return { log, stepLosses, finalParams, bestParams, bestVal, bestEpoch, initialVal, stoppedEarly, step };
+  return {
+    log,
+    stepLosses,
+    finalParams,
+    bestParams,
+    bestVal,
+    bestEpoch,
+    initialVal,
+    stoppedEarly,
+    step,
+  };
 }

@@ -26,7 +26,7 @@ export const BM_PREP = defineKernel({
   name: "bm_prep",
   file: "bm_prep.wgsl",
   includes: ["bm_linalg.wgsl", "bm_system.wgsl"],
-  bindings: ["read", "storage", "uniform"],
+  bindings: ["read", "storage", "storage", "uniform"],
   workgroupSize: 64,
   doc: "Bloch–McConnell z-block start states and post-delay propagators, a thread per group",
 });
@@ -36,7 +36,7 @@ export const BM_SAT = defineKernel({
   name: "bm_sat",
   file: "bm_sat.wgsl",
   includes: ["bm_linalg.wgsl", "bm_system.wgsl"],
-  bindings: ["read", "read", "read", "read", "storage", "uniform"],
+  bindings: ["read", "read", "read", "read", "storage", "storage", "uniform"],
   workgroupSize: 64,
   doc: "Bloch–McConnell CW saturation (f32, F = e^{At} − I form), a thread per group × offset",
 });
@@ -194,6 +194,16 @@ async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): 
   const sat = getKernel(device, BM_SAT, consts);
   const out = new Float32Array(groups.length * NSLOT * noff);
 
+  // Per-thread matrices live in one scratch buffer (bm_linalg.wgsl); a dispatch covers at
+  // most `span` threads, a chunk as many dispatches as it needs, all in one submission.
+  const cap = consts.N;
+  const scrPerThread = 4 * cap * cap + 8 * cap;
+  const wg = BM_SAT.workgroupSize;
+  const most = Math.min(chunkGroups, groups.length) * Math.max(noff, 1);
+  const byBind = Math.floor(Math.min(maxBind / (4 * scrPerThread), 1 << 20) / wg) * wg;
+  const span = Math.max(wg, Math.min(byBind, Math.ceil(most / wg) * wg));
+  const scratch = storageBuffer(device, 4 * scrPerThread * span, "bm scratch");
+
   const submit = (first: number): _Chunk => {
     const count = Math.min(chunkGroups, groups.length - first);
     const rec = new Float32Array(count * lay.GR);
@@ -220,15 +230,27 @@ async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): 
     const mtgB = uploadBuffer(device, mtg, "bm mt table");
     const zpB = storageBuffer(device, 4 * count * NSLOT * (lay.NZ + lay.NZ * lay.NZ), "bm zprep");
     const outB = storageBuffer(device, 4 * count * NSLOT * noff, "bm out");
-    const p1 = uniformBuffer(device, [{ u32: count }, { u32: lay.P }, { u32: lay.MT }]);
-    const p2 = uniformBuffer(device, [{ u32: count }, { u32: noff }, { u32: lay.P }, { u32: lay.MT }]);
+    const bufs = [recB, offB, mtgB, zpB, outB];
     const enc = device.createCommandEncoder({ label: "bm sim" });
     const pass = enc.beginComputePass();
-    dispatch(device, pass, prep, [recB, zpB, p1], count);
-    dispatch(device, pass, sat, [recB, offB, mtgB, zpB, outB, p2], count * noff);
+    for (let t0 = 0; t0 < count; t0 += span) {
+      const n = Math.min(span, count - t0);
+      const u = uniformBuffer(device, [{ u32: count }, { u32: lay.P }, { u32: lay.MT }, { u32: t0 }, { u32: n }]);
+      bufs.push(u);
+      dispatch(device, pass, prep, [recB, zpB, scratch, u], n);
+    }
+    const threads = count * noff;
+    for (let t0 = 0; t0 < threads; t0 += span) {
+      const n = Math.min(span, threads - t0);
+      const u = uniformBuffer(device, [
+        { u32: count }, { u32: noff }, { u32: lay.P }, { u32: lay.MT }, { u32: t0 }, { u32: n },
+      ]);
+      bufs.push(u);
+      dispatch(device, pass, sat, [recB, offB, mtgB, zpB, outB, scratch, u], n);
+    }
     pass.end();
     device.queue.submit([enc.finish()]);
-    return { out: outB, bufs: [recB, offB, mtgB, zpB, outB, p1, p2], first, count };
+    return { out: outB, bufs, first, count };
   };
 
   // Two chunks in flight: the next one is packed and queued before we wait on the previous.
@@ -244,6 +266,7 @@ async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): 
     }
     pending = next;
   }
+  scratch.destroy();
   return { out, noff };
 }
 

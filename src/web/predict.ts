@@ -11,30 +11,12 @@ import { checkDims, encodeNifti, gzip, type NiftiVolume, parseNifti, readNifti }
 import { parseOffsetsFlag, readSidecar, type Sidecar, validateSidecar } from "../data/sidecar.ts";
 import { PHANTOM_FILES } from "../data/phantom.ts";
 import { describeSkipped, predictVolumeData, type RunLoader } from "../eval/predict_volume.ts";
-import { loadModel } from "../nn/checkpoint.ts";
-import { Predictor } from "../nn/predict.ts";
-import { getGpu } from "../gpu/device.ts";
+import { loadRunPredictor } from "../eval/run_predictor.ts";
 import type { ProgressFn } from "./job_queue.ts";
 import type { AppConfig } from "./define.ts";
 
-/** Loads a run directory as a predictor on the shared GPU device (the checkpoint is validated by loadModel). */
-export const loadRunOnGpu: RunLoader = async (runDir) => {
-  const loaded = await loadModel(runDir);
-  const { device } = await getGpu();
-  const p = new Predictor(device, loaded);
-  return {
-    name: runDir.split("/").filter(Boolean).at(-1) ?? runDir,
-    arch: loaded.config.model.arch,
-    offsetsPpm: loaded.meta.offsetsPpm,
-    predict: async (x, n) => {
-      try {
-        return await p.predict(x, n);
-      } finally {
-        p.release();
-      }
-    },
-  };
-};
+/** The default run loader: the engine's checkpoint → GPU predictor. */
+export const loadRunOnGpu: RunLoader = loadRunPredictor;
 
 /** A validated prediction request: everything read, nothing predicted yet. */
 export interface PredictPlan {
@@ -117,7 +99,7 @@ export async function planPhantom(config: AppConfig, runName: string | null, pha
   return { runName: runName!, runDir, sourceLabel: `phantom ${phantom}`, scan, offsetsPpm: side.offsetsPpm, mask, reference, notes: [] };
 }
 
-async function _file(form: FormData, field: string): Promise<File | undefined> {
+function _file(form: FormData, field: string): File | undefined {
   const v = form.get(field);
   if (v === null || v === "") return undefined;
   if (typeof v === "string") throw new InputError(`Field "${field}" must be a file upload`);
@@ -134,11 +116,11 @@ export async function planUpload(config: AppConfig, req: Request): Promise<Predi
   const form = await readLimitedForm(req, config.uploadLimitBytes);
   const runName = typeof form.get("run") === "string" ? form.get("run") as string : null;
   const runDir = await resolveRun(config.runsDir, runName);
-  const scanFile = await _file(form, "scan");
+  const scanFile = _file(form, "scan");
   if (!scanFile) throw new InputError(`No scan uploaded: choose a NIfTI series (.nii or .nii.gz) in the field "scan"`);
   const files: [string, File][] = [["scan", scanFile]];
   for (const f of ["m0", "mask", "reference"]) {
-    const file = await _file(form, f);
+    const file = _file(form, f);
     if (file) files.push([f, file]);
   }
   const bytes = new Map<string, Uint8Array<ArrayBuffer>>();
@@ -160,7 +142,7 @@ export async function planUpload(config: AppConfig, req: Request): Promise<Predi
     const notes: string[] = [];
     let offsetsPpm: number[] | undefined;
     const offsetsText = form.get("offsets");
-    const sideFile = await _file(form, "sidecar");
+    const sideFile = _file(form, "sidecar");
     if (typeof offsetsText === "string" && offsetsText.trim()) offsetsPpm = parseOffsetsFlag(offsetsText);
     else if (sideFile) {
       let obj: unknown;

@@ -5,13 +5,27 @@
  * @module
  */
 import { Command, InvalidArgumentError } from "@commander-js/extra-typings";
-import { createApp } from "./app.ts";
+import { createApp, type QuassApp } from "./app.ts";
+import { simulateForPage } from "./simulate.ts";
 import { buildIslands, bundleIsFresh } from "./build.ts";
 
 function _int(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got ${v}`);
   return n;
+}
+
+/**
+ * Runs one small simulation through the queue in the background so that the GPU kernels
+ * are compiled before the first visitor moves a slider (on a software adapter the first
+ * compilation can take a minute; requests keep being served meanwhile).
+ */
+function _warmUp(app: QuassApp): void {
+  const t0 = performance.now();
+  simulateForPage(app.config.modelsDir, { model: "normal" }, app.services.simulate).then(
+    () => console.log(`quass dashboard: simulator ready (GPU kernels compiled in ${((performance.now() - t0) / 1000).toFixed(1)} s)`),
+    (e) => console.error(`quass dashboard: simulator warm-up failed: ${(e as Error).message}`),
+  );
 }
 
 /** The `serve` command (also usable as a quass subcommand). */
@@ -26,6 +40,7 @@ export function serveCommand() {
     .option("--bench <dir>", "benchmark results directory", "bench/results")
     .option("--upload-limit-mb <n>", "largest accepted upload, MiB", _int, 256)
     .option("--no-build", "do not (re)build the island bundle on start")
+    .option("--no-warm-up", "do not compile the simulator's GPU kernels at start")
     .action(async (o) => {
       if (o.build && !(await bundleIsFresh())) await buildIslands();
       const app = await createApp({
@@ -45,6 +60,7 @@ export function serveCommand() {
           console.log(`quass dashboard: http://${host}:${port}/`);
         },
       }, app.fetch);
+      if (o.warmUp) _warmUp(app);
       const stop = () => ac.abort();
       Deno.addSignalListener("SIGINT", stop);
       Deno.addSignalListener("SIGTERM", stop);

@@ -41,47 +41,95 @@ Deno.test("encodeModel()/decodeModel() round-trip weights, config and metadata",
 
 Deno.test("decodeModel() names the file and the fix for a wrong architecture", () => {
   const bytes = encodeModel(spec.store, flat, cfg, meta);
-  isInputError(assertThrows(() => decodeModel(bytes, "runs/x/model.safetensors", "gru")), /runs\/x.*"lstm-attention".*--arch lstm-attention/);
+  isInputError(
+    assertThrows(() => decodeModel(bytes, "runs/x/model.safetensors", "gru")),
+    /runs\/x.*"lstm-attention".*--arch lstm-attention/,
+  );
 });
 
 Deno.test("decodeModel() rejects corrupt, truncated and foreign files with an InputError", () => {
   const bytes = encodeModel(spec.store, flat, cfg, meta);
-  isInputError(assertThrows(() => decodeModel(bytes.slice(0, bytes.length - 17), "a.safetensors")), /a\.safetensors.*corrupt/);
-  isInputError(assertThrows(() => decodeModel(new TextEncoder().encode("hello"), "b.safetensors")), /b\.safetensors/);
+  isInputError(
+    assertThrows(() => decodeModel(bytes.slice(0, bytes.length - 17), "a.safetensors")),
+    /a\.safetensors.*corrupt/,
+  );
+  isInputError(
+    assertThrows(() => decodeModel(new TextEncoder().encode("hello"), "b.safetensors")),
+    /b\.safetensors/,
+  );
   const junk = bytes.slice();
   junk.fill(0x7b, 8, 40); // clobber the JSON header
-  isInputError(assertThrows(() => decodeModel(junk, "c.safetensors")), /c\.safetensors.*(JSON|corrupt)/);
-  const foreign = encodeSafetensors({ tensors: { w: { data: new Float32Array(4), shape: [4] } }, metadata: {} });
-  isInputError(assertThrows(() => decodeModel(foreign, "d.safetensors")), /d\.safetensors.*format.*not a quass model/);
+  isInputError(
+    assertThrows(() => decodeModel(junk, "c.safetensors")),
+    /c\.safetensors.*(JSON|corrupt)/,
+  );
+  const foreign = encodeSafetensors({
+    tensors: { w: { data: new Float32Array(4), shape: [4] } },
+    metadata: {},
+  });
+  isInputError(
+    assertThrows(() => decodeModel(foreign, "d.safetensors")),
+    /d\.safetensors.*format.*not a quass model/,
+  );
 });
 
 Deno.test("decodeModel() rejects tensors that do not fit the stored config", () => {
   const st = decodeSafetensors(encodeModel(spec.store, flat, cfg, meta));
   const wrongShape = structuredClone(st);
   wrongShape.tensors["attn.wo"] = { data: new Float32Array(12), shape: [3, 4] };
-  isInputError(assertThrows(() => decodeModel(encodeSafetensors(wrongShape), "e.safetensors")), /"attn\.wo" has shape \[3,4\]/);
+  isInputError(
+    assertThrows(() => decodeModel(encodeSafetensors(wrongShape), "e.safetensors")),
+    /"attn\.wo" has shape \[3,4\]/,
+  );
   const missing = structuredClone(st);
   delete missing.tensors["ln.gamma"];
-  isInputError(assertThrows(() => decodeModel(encodeSafetensors(missing), "f.safetensors")), /"ln\.gamma" is missing/);
+  isInputError(
+    assertThrows(() => decodeModel(encodeSafetensors(missing), "f.safetensors")),
+    /"ln\.gamma" is missing/,
+  );
   const nan = structuredClone(st);
   (nan.tensors["head.b"]!.data as Float32Array)[0] = NaN;
-  isInputError(assertThrows(() => decodeModel(encodeSafetensors(nan), "g.safetensors")), /non-finite/);
+  isInputError(
+    assertThrows(() => decodeModel(encodeSafetensors(nan), "g.safetensors")),
+    /non-finite/,
+  );
   const badArch = structuredClone(st);
   badArch.metadata.architecture = "transformer";
-  isInputError(assertThrows(() => decodeModel(encodeSafetensors(badArch), "h.safetensors")), /unknown architecture "transformer"/);
+  isInputError(
+    assertThrows(() => decodeModel(encodeSafetensors(badArch), "h.safetensors")),
+    /unknown architecture "transformer"/,
+  );
 });
 
 Deno.test("checkOffsets() accepts equal offsets and names both files when they differ", () => {
-  checkOffsets(offsets, Float32Array.from(offsets), "runs/a/model.safetensors", "data/x.safetensors");
-  const e = assertThrows(() => checkOffsets(offsets, linspaceOffsets(-5, 5, T), "runs/a/model.safetensors", "data/x.safetensors"));
+  checkOffsets(
+    offsets,
+    Float32Array.from(offsets),
+    "runs/a/model.safetensors",
+    "data/x.safetensors",
+  );
+  const e = assertThrows(() =>
+    checkOffsets(
+      offsets,
+      linspaceOffsets(-5, 5, T),
+      "runs/a/model.safetensors",
+      "data/x.safetensors",
+    )
+  );
   isInputError(e, /data\/x\.safetensors.*-5 to 5 ppm.*runs\/a\/model\.safetensors.*-6 to 6 ppm/);
-  isInputError(assertThrows(() => checkOffsets(offsets, offsets.slice(1), "m", "d")), /100 offsets/);
+  isInputError(
+    assertThrows(() => checkOffsets(offsets, offsets.slice(1), "m", "d")),
+    /100 offsets/,
+  );
 });
 
 Deno.test("loadModel() and loadOptimizer() give InputErrors for missing and mismatched files", async () => {
   const dir = await Deno.makeTempDir({ prefix: "quass_ckpt_" });
   try {
-    isInputError(await assertRejects(() => loadModel(`${dir}/nothing`)), /file not found.*quass train/);
+    isInputError(
+      await assertRejects(() => loadModel(`${dir}/nothing`)),
+      /file not found.*quass train/,
+    );
     await saveModel(`${dir}/model.safetensors`, spec.store, flat, cfg, meta);
     assertEquals((await loadModel(dir)).flat, flat);
     const n = spec.store.totalFloats;
@@ -98,10 +146,21 @@ Deno.test("loadModel() and loadOptimizer() give InputErrors for missing and mism
     };
     await saveOptimizer(`${dir}/optimizer.safetensors`, cfg, state);
     assertEquals(await loadOptimizer(`${dir}/optimizer.safetensors`, "lstm-attention", n), state);
-    isInputError(await assertRejects(() => loadOptimizer(`${dir}/optimizer.safetensors`, "mlp", n)), /"lstm-attention", not "mlp"/);
-    isInputError(await assertRejects(() => loadOptimizer(`${dir}/optimizer.safetensors`, "lstm-attention", n + 64)), /"params".*wrong size/);
+    isInputError(
+      await assertRejects(() => loadOptimizer(`${dir}/optimizer.safetensors`, "mlp", n)),
+      /"lstm-attention", not "mlp"/,
+    );
+    isInputError(
+      await assertRejects(() =>
+        loadOptimizer(`${dir}/optimizer.safetensors`, "lstm-attention", n + 64)
+      ),
+      /"params".*wrong size/,
+    );
     await Deno.writeFile(`${dir}/optimizer.safetensors`, new Uint8Array([1, 2, 3]));
-    isInputError(await assertRejects(() => loadOptimizer(`${dir}/optimizer.safetensors`, "lstm-attention", n)), /not a valid safetensors/);
+    isInputError(
+      await assertRejects(() => loadOptimizer(`${dir}/optimizer.safetensors`, "lstm-attention", n)),
+      /not a valid safetensors/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

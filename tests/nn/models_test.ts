@@ -7,7 +7,15 @@ import { assertClose, gpuTest } from "../_util.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { readF32, uploadBuffer } from "../../src/gpu/buffers.ts";
 import { ALIGN_FLOATS, ParamStore } from "../../src/nn/params.ts";
-import { ARCHS, buildModel, GpuModel, type ModelConfig, type ModelSpec, refBackward, refForward } from "../../src/nn/models/mod.ts";
+import {
+  ARCHS,
+  buildModel,
+  GpuModel,
+  type ModelConfig,
+  type ModelSpec,
+  refBackward,
+  refForward,
+} from "../../src/nn/models/mod.ts";
 import { zeroFill } from "../../src/nn/fill.ts";
 import type { BufRef } from "../../src/nn/types.ts";
 
@@ -20,13 +28,17 @@ function randomParams(spec: ModelSpec): Map<string, Float64Array> {
   const m = new Map<string, Float64Array>();
   for (const s of spec.store.specs) {
     const v = rand(s.size, 0.6);
-    if (s.name.endsWith("gamma")) for (let i = 0; i < v.length; i++) v[i]! += 1;
+    if (s.name.endsWith("gamma")) { for (let i = 0; i < v.length; i++) v[i]! += 1; }
     m.set(s.name, v);
   }
   return m;
 }
 
-function cfgOf(arch: typeof ARCHS[number], T: number, over: Partial<ModelConfig> = {}): ModelConfig {
+function cfgOf(
+  arch: typeof ARCHS[number],
+  T: number,
+  over: Partial<ModelConfig> = {},
+): ModelConfig {
   return { arch, T, hidden: 4, embed: 3, heads: 2, residual: true, ...over };
 }
 
@@ -41,7 +53,10 @@ Deno.test("ParamStore lays tensors out on 256-byte boundaries and initialises U(
   const v1 = s.initialValues(7), v2 = s.initialValues(7), v3 = s.initialValues(8);
   assertEquals(v1, v2);
   assert(v1.some((x, i) => x !== v3[i]), "a different seed gives different weights");
-  assert([...s.view(v1, "a")].every((x) => Math.abs(x) <= 0.5) && [...s.view(v1, "b")].every((x) => Math.abs(x) <= 2));
+  assert(
+    [...s.view(v1, "a")].every((x) => Math.abs(x) <= 0.5) &&
+      [...s.view(v1, "b")].every((x) => Math.abs(x) <= 2),
+  );
   assert(s.view(v1, "a").some((x) => Math.abs(x) > 0.25), "values spread over the range");
   assertEquals([...s.view(v1, "g")], [1, 1, 1, 1]);
   assertEquals(v1.subarray(15, 64).every((x) => x === 0), true);
@@ -50,8 +65,14 @@ Deno.test("ParamStore lays tensors out on 256-byte boundaries and initialises U(
 });
 
 Deno.test("buildModel() rejects heads that do not divide hidden and unknown architectures", () => {
-  assertThrows(() => buildModel(cfgOf("lstm-attention", 5, { hidden: 6, heads: 4 })), /multiple of heads/);
-  assertThrows(() => buildModel({ ...cfgOf("mlp", 5), arch: "cnn" as never }), /Unknown architecture/);
+  assertThrows(
+    () => buildModel(cfgOf("lstm-attention", 5, { hidden: 6, heads: 4 })),
+    /multiple of heads/,
+  );
+  assertThrows(
+    () => buildModel({ ...cfgOf("mlp", 5), arch: "cnn" as never }),
+    /Unknown architecture/,
+  );
 });
 
 for (const arch of ARCHS) {
@@ -97,41 +118,75 @@ async function readRef(device: GPUDevice, r: BufRef, n: number): Promise<Float32
 }
 
 for (const arch of ARCHS) {
-  gpuTest(`GpuModel ${arch} forward and backward match the float64 reference model`, async (device) => {
-    const B = 3, T = 101;
-    const spec = buildModel(cfgOf(arch, T, { hidden: 8, embed: 4, heads: 2 }));
-    const params = randomParams(spec);
-    const flat = spec.store.flatten(params);
-    const p64 = spec.store.toF64(flat); // the exact f32 weights the GPU sees
-    const bufs = spec.store.createBuffers(device, flat);
-    const model = new GpuModel(device, spec, bufs);
-    const x32 = Float32Array.from(rand(B * T, 1).map((v) => 0.5 + 0.5 * v));
-    const dy32 = Float32Array.from(rand(B * T));
-    const xb = uploadBuffer(device, x32), dyb = uploadBuffer(device, dy32);
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    const y = model.forward(pass, xb, B);
-    zeroFill(device, pass, bufs.grads, spec.store.totalFloats);
-    model.backward(pass, dyb, B);
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    const yGpu = await readRef(device, y, B * T);
-    const gGpu = await readF32(device, bufs.grads, spec.store.totalFloats);
-    const ref = refForward(spec, p64, Float64Array.from(x32), B);
-    const gRef = refBackward(spec, p64, ref.cache, Float64Array.from(dy32));
-    // f32 over a 101-step recurrence (and a 101-wide softmax) against float64.
-    const yr = assertClose(yGpu, ref.y, { atol: 2e-5, rtol: 2e-5, label: `${arch} y` });
-    let maxG = 0;
-    for (const g of gRef.values()) for (const v of g) maxG = Math.max(maxG, Math.abs(v));
-    for (const s of spec.store.specs) {
-      assertClose(spec.store.view(gGpu, s.name), gRef.get(s.name)!, {
-        atol: 1e-4 * Math.max(1, maxG),
-        rtol: 1e-3,
-        label: `${arch} grad ${s.name}`,
-      });
-    }
-    console.log(`${arch}: y max abs err ${yr.maxAbs.toExponential(2)}; max |grad| ${maxG.toExponential(2)}`);
-    model.releaseWorkspaces();
-    for (const b of [xb, dyb, ...Object.values(bufs)]) b.destroy();
-  });
+  gpuTest(
+    `GpuModel ${arch} forward and backward match the float64 reference model`,
+    async (device) => {
+      const B = 3, T = 101;
+      const spec = buildModel(cfgOf(arch, T, { hidden: 8, embed: 4, heads: 2 }));
+      const params = randomParams(spec);
+      const flat = spec.store.flatten(params);
+      const p64 = spec.store.toF64(flat); // the exact f32 weights the GPU sees
+      const bufs = spec.store.createBuffers(device, flat);
+      const model = new GpuModel(device, spec, bufs);
+      const x32 = Float32Array.from(rand(B * T, 1).map((v) => 0.5 + 0.5 * v));
+      const dy32 = Float32Array.from(rand(B * T));
+      const xb = uploadBuffer(device, x32), dyb = uploadBuffer(device, dy32);
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      const y = model.forward(pass, xb, B);
+      zeroFill(device, pass, bufs.grads, spec.store.totalFloats);
+      model.backward(pass, dyb, B);
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      const yGpu = await readRef(device, y, B * T);
+      const gGpu = await readF32(device, bufs.grads, spec.store.totalFloats);
+      const ref = refForward(spec, p64, Float64Array.from(x32), B);
+      const gRef = refBackward(spec, p64, ref.cache, Float64Array.from(dy32));
+      // f32 over a 101-step recurrence (and a 101-wide softmax) against float64.
+      const yr = assertClose(yGpu, ref.y, { atol: 2e-5, rtol: 2e-5, label: `${arch} y` });
+      let maxG = 0;
+      for (const g of gRef.values()) for (const v of g) maxG = Math.max(maxG, Math.abs(v));
+      let gErr = 0;
+      for (const s of spec.store.specs) {
+        gErr = Math.max(
+          gErr,
+          assertClose(spec.store.view(gGpu, s.name), gRef.get(s.name)!, {
+            atol: 1e-4 * Math.max(1, maxG),
+            rtol: 1e-3,
+            label: `${arch} grad ${s.name}`,
+          }).maxAbs,
+        );
+      }
+      console.log(
+        `${arch}: y max abs err ${yr.maxAbs.toExponential(2)}; grad max abs err ${
+          gErr.toExponential(2)
+        } (max |grad| ${maxG.toExponential(2)})`,
+      );
+      model.releaseWorkspaces();
+      for (const b of [xb, dyb, ...Object.values(bufs)]) b.destroy();
+    },
+  );
 }
+
+Deno.test("resolveConfig() applies preset, then flags, and names the flag that is out of range", async () => {
+  const { resolveConfig } = await import("../../src/nn/presets.ts");
+  const p = resolveConfig("lstm-attention", "paper", 101);
+  assertEquals([p.model.hidden, p.model.heads, p.train.lr, p.train.batch, p.train.epochs], [
+    1024,
+    4,
+    1e-4,
+    256,
+    100,
+  ]);
+  const d = resolveConfig("gru", "default", 101, { hidden: 12, epochs: 3, residual: false });
+  assertEquals([d.model.hidden, d.train.epochs, d.model.residual], [12, 3, false]);
+  assertThrows(
+    () => resolveConfig("lstm-attention", "tiny", 101, { hidden: 10, heads: 4 }),
+    /--heads must be a divisor of --hidden 10/,
+  );
+  assertThrows(
+    () => resolveConfig("mlp", "tiny", 101, { lr: -1 }),
+    /--lr must be a positive number/,
+  );
+  assertThrows(() => resolveConfig("mlp", "tiny", 101, { batch: 0 }), /--batch/);
+});

@@ -9,8 +9,13 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { assertClose, gpuTest, randomArray } from "../_util.ts";
 import { assert, assertThrows } from "../_assert.ts";
 import { f32, runPass, up } from "./_layer_util.ts";
-import { allocRecurrentActs, gruForward, lstmForward } from "../../src/nn/recurrent.ts";
-import { gruForwardRef, lstmForwardRef, type RecurrentParamsRef } from "../../src/nn/reference/recurrent.ts";
+import { allocRecurrentActs, gruForward, lstmForward, rnnForward } from "../../src/nn/recurrent.ts";
+import {
+  gruForwardRef,
+  lstmForwardRef,
+  type RecurrentParamsRef,
+  rnnForwardRef,
+} from "../../src/nn/reference/recurrent.ts";
 import { registerChainedOps } from "../../src/nn/tfjs_shim.ts";
 
 await tf.setBackend("cpu");
@@ -22,7 +27,9 @@ type GruArgs = Parameters<typeof tfl.layers.gru>[0] & { resetAfter?: boolean };
 function reverseTime(a: Float32Array, B: number, T: number, H: number): Float32Array {
   const out = new Float32Array(a.length);
   for (let b = 0; b < B; b++) {
-    for (let t = 0; t < T; t++) out.set(a.subarray((b * T + t) * H, (b * T + t + 1) * H), (b * T + T - 1 - t) * H);
+    for (let t = 0; t < T; t++) {
+      out.set(a.subarray((b * T + t) * H, (b * T + t + 1) * H), (b * T + T - 1 - t) * H);
+    }
   }
   return out;
 }
@@ -48,11 +55,25 @@ function tfjsRun(
   return reverse ? reverseTime(out, B, T, H) : Float32Array.from(out);
 }
 
-async function ourForward(device: GPUDevice, cell: "lstm" | "gru", x: Float64Array, p: RecurrentParamsRef, B: number, T: number, C: number, H: number, reverse: boolean) {
+async function ourForward(
+  device: GPUDevice,
+  cell: "rnn" | "lstm" | "gru",
+  x: Float64Array,
+  p: RecurrentParamsRef,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse: boolean,
+) {
   const acts = allocRecurrentActs(device, cell, B, T, H);
   const P = { wx: up(device, p.wx), wh: up(device, p.wh), b: up(device, p.b) };
-  const fwd = cell === "lstm" ? lstmForward : gruForward;
-  const [h] = await runPass(device, (pass) => fwd(device, pass, acts, up(device, x), P, B, T, C, H, reverse), [{ buf: acts.h, n: B * T * H }]);
+  const fwd = cell === "rnn" ? rnnForward : cell === "lstm" ? lstmForward : gruForward;
+  const [h] = await runPass(
+    device,
+    (pass) => fwd(device, pass, acts, up(device, x), P, B, T, C, H, reverse),
+    [{ buf: acts.h, n: B * T * H }],
+  );
   return h!;
 }
 
@@ -69,59 +90,126 @@ Deno.test("registerChainedOps() has put the chained ops tfjs-layers uses on Tens
 const B = 4, T = 101, C = 2, H = 16;
 
 for (const reverse of [false, true]) {
-  gpuTest(`lstmForward() agrees with tfjs-layers LSTM given the same weights${reverse ? " (goBackwards)" : ""}`, async (device) => {
-    const s = 1 / Math.sqrt(H);
-    const x = f32(randomArray(B * T * C));
-    const p = { wx: f32(randomArray(C * 4 * H, -s, s)), wh: f32(randomArray(H * 4 * H, -s, s)), b: f32(randomArray(4 * H, -s, s)) };
-    const layer = tfl.layers.lstm({
-      units: H,
-      returnSequences: true,
-      goBackwards: reverse,
-      recurrentActivation: "sigmoid", // tfjs defaults to hardSigmoid; Keras 2+ and we use sigmoid
-      recurrentInitializer: "glorotUniform",
-    });
-    // Keras and tfjs store the gates as we do (i, f, c, o), so the weights copy across unchanged.
-    const want = tfjsRun(layer, [p.wx, p.wh, p.b], [[C, 4 * H], [H, 4 * H], [4 * H]], x, B, T, C, H, reverse);
-    const got = await ourForward(device, "lstm", x, p, B, T, C, H, reverse);
-    const ref = lstmForwardRef(x, p, B, T, C, H, reverse).h;
-    const rg = assertClose(got, want, { atol: 1e-5, label: "lstm GPU vs tfjs" });
-    const rr = assertClose(ref, want, { atol: 1e-5, label: "lstm float64 reference vs tfjs" });
-    console.log(`LSTM B=${B} T=${T} C=${C} H=${H}: max |ours − tfjs| GPU ${rg.maxAbs.toExponential(2)}, reference ${rr.maxAbs.toExponential(2)}`);
-  });
+  gpuTest(
+    `lstmForward() agrees with tfjs-layers LSTM given the same weights${
+      reverse ? " (goBackwards)" : ""
+    }`,
+    async (device) => {
+      const s = 1 / Math.sqrt(H);
+      const x = f32(randomArray(B * T * C));
+      const p = {
+        wx: f32(randomArray(C * 4 * H, -s, s)),
+        wh: f32(randomArray(H * 4 * H, -s, s)),
+        b: f32(randomArray(4 * H, -s, s)),
+      };
+      const layer = tfl.layers.lstm({
+        units: H,
+        returnSequences: true,
+        goBackwards: reverse,
+        recurrentActivation: "sigmoid", // tfjs defaults to hardSigmoid; Keras 2+ and we use sigmoid
+        recurrentInitializer: "glorotUniform",
+      });
+      // Keras and tfjs store the gates as we do (i, f, c, o), so the weights copy across unchanged.
+      const want = tfjsRun(
+        layer,
+        [p.wx, p.wh, p.b],
+        [[C, 4 * H], [H, 4 * H], [4 * H]],
+        x,
+        B,
+        T,
+        C,
+        H,
+        reverse,
+      );
+      const got = await ourForward(device, "lstm", x, p, B, T, C, H, reverse);
+      const ref = lstmForwardRef(x, p, B, T, C, H, reverse).h;
+      const rg = assertClose(got, want, { atol: 1e-5, label: "lstm GPU vs tfjs" });
+      const rr = assertClose(ref, want, { atol: 1e-5, label: "lstm float64 reference vs tfjs" });
+      console.log(
+        `LSTM B=${B} T=${T} C=${C} H=${H}: max |ours − tfjs| GPU ${
+          rg.maxAbs.toExponential(2)
+        }, reference ${rr.maxAbs.toExponential(2)}`,
+      );
+    },
+  );
 
-  gpuTest(`gruForward() agrees with tfjs-layers GRU given the same weights${reverse ? " (goBackwards)" : ""}`, async (device) => {
-    // tfjs-layers 4.22 implements only reset_after=false (see the next test); ours is Keras
-    // reset_after=true. The two coincide when the candidate's recurrent block Un is diagonal
-    // and its recurrent bias is 0, since then (r⊙h)·Un = r⊙(h·Un). Every other weight is
-    // random and full, and tfjs' single bias is our input bias plus recurrent bias.
-    const s = 1 / Math.sqrt(H);
-    const x = f32(randomArray(B * T * C));
-    const wh = f32(randomArray(H * 3 * H, -s, s));
-    for (let k = 0; k < H; k++) {
-      for (let j = 0; j < H; j++) if (k !== j) wh[k * 3 * H + 2 * H + j] = 0;
-    }
-    const b = f32(randomArray(6 * H, -s, s));
-    b.fill(0, 5 * H, 6 * H);
-    const p = { wx: f32(randomArray(C * 3 * H, -s, s)), wh, b };
-    const tfBias = new Float64Array(3 * H);
-    for (let q = 0; q < 3 * H; q++) tfBias[q] = b[q]! + b[3 * H + q]!;
-    const args: GruArgs = {
-      units: H,
-      returnSequences: true,
-      goBackwards: reverse,
-      recurrentActivation: "sigmoid",
-      recurrentInitializer: "glorotUniform",
-      resetAfter: false,
-    };
-    const layer = tfl.layers.gru(args);
-    const want = tfjsRun(layer, [p.wx, p.wh, tfBias], [[C, 3 * H], [H, 3 * H], [3 * H]], x, B, T, C, H, reverse);
-    const got = await ourForward(device, "gru", x, p, B, T, C, H, reverse);
-    const ref = gruForwardRef(x, p, B, T, C, H, reverse).h;
-    const rg = assertClose(got, want, { atol: 1e-5, label: "gru GPU vs tfjs" });
-    const rr = assertClose(ref, want, { atol: 1e-5, label: "gru float64 reference vs tfjs" });
-    console.log(`GRU B=${B} T=${T} C=${C} H=${H}: max |ours − tfjs| GPU ${rg.maxAbs.toExponential(2)}, reference ${rr.maxAbs.toExponential(2)}`);
-  });
+  gpuTest(
+    `gruForward() agrees with tfjs-layers GRU given the same weights${
+      reverse ? " (goBackwards)" : ""
+    }`,
+    async (device) => {
+      // tfjs-layers 4.22 implements only reset_after=false (see the next test); ours is Keras
+      // reset_after=true. The two coincide when the candidate's recurrent block Un is diagonal
+      // and its recurrent bias is 0, since then (r⊙h)·Un = r⊙(h·Un). Every other weight is
+      // random and full, and tfjs' single bias is our input bias plus recurrent bias.
+      const s = 1 / Math.sqrt(H);
+      const x = f32(randomArray(B * T * C));
+      const wh = f32(randomArray(H * 3 * H, -s, s));
+      for (let k = 0; k < H; k++) {
+        for (let j = 0; j < H; j++) if (k !== j) wh[k * 3 * H + 2 * H + j] = 0;
+      }
+      const b = f32(randomArray(6 * H, -s, s));
+      b.fill(0, 5 * H, 6 * H);
+      const p = { wx: f32(randomArray(C * 3 * H, -s, s)), wh, b };
+      const tfBias = new Float64Array(3 * H);
+      for (let q = 0; q < 3 * H; q++) tfBias[q] = b[q]! + b[3 * H + q]!;
+      const args: GruArgs = {
+        units: H,
+        returnSequences: true,
+        goBackwards: reverse,
+        recurrentActivation: "sigmoid",
+        recurrentInitializer: "glorotUniform",
+        resetAfter: false,
+      };
+      const layer = tfl.layers.gru(args);
+      const want = tfjsRun(
+        layer,
+        [p.wx, p.wh, tfBias],
+        [[C, 3 * H], [H, 3 * H], [3 * H]],
+        x,
+        B,
+        T,
+        C,
+        H,
+        reverse,
+      );
+      const got = await ourForward(device, "gru", x, p, B, T, C, H, reverse);
+      const ref = gruForwardRef(x, p, B, T, C, H, reverse).h;
+      const rg = assertClose(got, want, { atol: 1e-5, label: "gru GPU vs tfjs" });
+      const rr = assertClose(ref, want, { atol: 1e-5, label: "gru float64 reference vs tfjs" });
+      console.log(
+        `GRU B=${B} T=${T} C=${C} H=${H}: max |ours − tfjs| GPU ${
+          rg.maxAbs.toExponential(2)
+        }, reference ${rr.maxAbs.toExponential(2)}`,
+      );
+    },
+  );
 }
+
+gpuTest("rnnForward() agrees with tfjs-layers SimpleRNN given the same weights", async (device) => {
+  const s = 1 / Math.sqrt(H);
+  const x = f32(randomArray(B * T * C));
+  const p = {
+    wx: f32(randomArray(C * H, -s, s)),
+    wh: f32(randomArray(H * H, -s, s)),
+    b: f32(randomArray(H, -s, s)),
+  };
+  const layer = tfl.layers.simpleRNN({
+    units: H,
+    returnSequences: true,
+    recurrentInitializer: "glorotUniform",
+  });
+  const want = tfjsRun(layer, [p.wx, p.wh, p.b], [[C, H], [H, H], [H]], x, B, T, C, H, false);
+  const got = await ourForward(device, "rnn", x, p, B, T, C, H, false);
+  const ref = rnnForwardRef(x, p, B, T, C, H, false).h;
+  const rg = assertClose(got, want, { atol: 1e-5, label: "rnn GPU vs tfjs" });
+  const rr = assertClose(ref, want, { atol: 1e-5, label: "rnn float64 reference vs tfjs" });
+  console.log(
+    `SimpleRNN B=${B} T=${T} C=${C} H=${H}: max |ours − tfjs| GPU ${
+      rg.maxAbs.toExponential(2)
+    }, reference ${rr.maxAbs.toExponential(2)}`,
+  );
+});
 
 Deno.test("tfjs-layers GRU rejects resetAfter: true (why the GRU oracle uses a diagonal candidate kernel)", () => {
   const args: GruArgs = { units: 4, resetAfter: true };

@@ -13,27 +13,41 @@ import { refForward } from "../../src/nn/models/mod.ts";
 import { decodeSafetensors } from "../../src/data/safetensors.ts";
 import { syntheticDataset } from "./_synthetic.ts";
 
-gpuTest("train() of a tiny LSTM-Attention cuts validation MSE ≥ 10× in a few hundred steps", async (device) => {
-  const T = 41;
-  const data = trainingDataFrom(syntheticDataset(464, T, 1, 64), "synthetic");
-  const cfg = resolveConfig("lstm-attention", "tiny", T, { epochs: 12, batch: 16, lr: 1e-2, seed: 3 });
-  const t0 = performance.now();
-  const res = await train(device, data, cfg);
-  const s = (performance.now() - t0) / 1000;
-  const ratio = res.initialVal / res.bestVal;
-  console.log(
-    `${res.step} steps in ${s.toFixed(1)} s; val MSE ${res.initialVal.toExponential(3)} → ` +
-      `${res.bestVal.toExponential(3)} (${ratio.toFixed(1)}×)`,
-  );
-  assertEquals(res.step, 12 * 25);
-  assertEquals(res.log.length, 13);
-  assert(ratio >= 10, `validation MSE fell only ${ratio.toFixed(2)}×`);
-});
+gpuTest(
+  "train() of a tiny LSTM-Attention cuts validation MSE ≥ 10× in a few hundred steps",
+  async (device) => {
+    const T = 41;
+    const data = trainingDataFrom(syntheticDataset(464, T, 1, 64), "synthetic");
+    const cfg = resolveConfig("lstm-attention", "tiny", T, {
+      epochs: 12,
+      batch: 16,
+      lr: 1e-2,
+      seed: 3,
+    });
+    const t0 = performance.now();
+    const res = await train(device, data, cfg);
+    const s = (performance.now() - t0) / 1000;
+    const ratio = res.initialVal / res.bestVal;
+    console.log(
+      `${res.step} steps in ${s.toFixed(1)} s; val MSE ${res.initialVal.toExponential(3)} → ` +
+        `${res.bestVal.toExponential(3)} (${ratio.toFixed(1)}×)`,
+    );
+    assertEquals(res.step, 12 * 25);
+    assertEquals(res.log.length, 13);
+    assert(ratio >= 10, `validation MSE fell only ${ratio.toFixed(2)}×`);
+  },
+);
 
 const SMALL_T = 21;
 const small = () => trainingDataFrom(syntheticDataset(120, SMALL_T, 5, 24), "synthetic-small");
 const smallCfg = (epochs: number) =>
-  resolveConfig("lstm-attention", "tiny", SMALL_T, { epochs, batch: 16, seed: 11, noise: 0.01, stepsPerSubmit: 4 });
+  resolveConfig("lstm-attention", "tiny", SMALL_T, {
+    epochs,
+    batch: 16,
+    seed: 11,
+    noise: 0.01,
+    stepsPerSubmit: 4,
+  });
 
 gpuTest("train() with the same seed twice gives the same loss curve", async (device) => {
   const data = small();
@@ -43,56 +57,104 @@ gpuTest("train() with the same seed twice gives the same loss curve", async (dev
   assertEquals(a.stepLosses, b.stepLosses);
   assertEquals(a.log.map((e) => e.val_loss), b.log.map((e) => e.val_loss));
   assertEquals(a.finalParams, b.finalParams);
-  const c = await train(device, data, resolveConfig("lstm-attention", "tiny", SMALL_T, { ...smallCfg(2).train, seed: 12 }));
+  const c = await train(
+    device,
+    data,
+    resolveConfig("lstm-attention", "tiny", SMALL_T, { ...smallCfg(2).train, seed: 12 }),
+  );
   assert(c.stepLosses.some((l, i) => l !== a.stepLosses[i]), "another seed gives another curve");
 });
 
-gpuTest("train() resumed after an interruption reproduces the uninterrupted final weights", async (device) => {
-  const data = small();
-  const dir = await Deno.makeTempDir({ prefix: "quass_resume_" });
-  try {
-    const full = await train(device, data, smallCfg(3), { out: `${dir}/full` });
-    await assertRejects(() => train(device, data, smallCfg(3), { out: `${dir}/full` }), /already holds a training run/);
-    const part = await train(device, data, smallCfg(3), { out: `${dir}/part`, stopAfterEpochs: 1 });
-    assertEquals(part.log.length, 2);
-    assert(part.finalParams.some((v, i) => v !== full.finalParams[i]), "the interrupted run is not yet done");
-    const rest = await train(device, data, smallCfg(3), { out: `${dir}/part`, resume: true });
-    assertEquals(rest.step, full.step);
-    assertEquals(new Uint8Array(rest.finalParams.buffer), new Uint8Array(full.finalParams.buffer));
-    const opt = (d: string) => decodeSafetensors(Deno.readFileSync(runPaths(d).optimizer));
-    const [o1, o2] = [opt(`${dir}/full`), opt(`${dir}/part`)];
-    for (const k of ["params", "m", "v", "rng_state"]) assertEquals(o1.tensors[k]!.data, o2.tensors[k]!.data, k);
-    assertEquals(Deno.readFileSync(runPaths(`${dir}/full`).model), Deno.readFileSync(runPaths(`${dir}/part`).model));
-    const log = Deno.readTextFileSync(runPaths(`${dir}/part`).log).trim().split("\n").map((l) => JSON.parse(l));
-    assertEquals(log.map((e) => e.epoch), [0, 1, 2, 3]);
-    assertEquals(log.map((e) => e.val_loss), full.log.map((e) => e.val_loss));
-    // Resuming with another architecture or model size is refused with a clear message.
-    const other = resolveConfig("lstm-attention", "tiny", SMALL_T, { ...smallCfg(4).train, hidden: 12 });
-    await assertRejects(() => train(device, data, other, { out: `${dir}/part`, resume: true }), /started with model/);
-    await assertRejects(() => train(device, data, smallCfg(4), { out: `${dir}/none`, resume: true }), /nothing to resume/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+gpuTest(
+  "train() resumed after an interruption reproduces the uninterrupted final weights",
+  async (device) => {
+    const data = small();
+    const dir = await Deno.makeTempDir({ prefix: "quass_resume_" });
+    try {
+      const full = await train(device, data, smallCfg(3), { out: `${dir}/full` });
+      await assertRejects(
+        () => train(device, data, smallCfg(3), { out: `${dir}/full` }),
+        /already holds a training run/,
+      );
+      const part = await train(device, data, smallCfg(3), {
+        out: `${dir}/part`,
+        stopAfterEpochs: 1,
+      });
+      assertEquals(part.log.length, 2);
+      assert(
+        part.finalParams.some((v, i) => v !== full.finalParams[i]),
+        "the interrupted run is not yet done",
+      );
+      const rest = await train(device, data, smallCfg(3), { out: `${dir}/part`, resume: true });
+      assertEquals(rest.step, full.step);
+      assertEquals(
+        new Uint8Array(rest.finalParams.buffer),
+        new Uint8Array(full.finalParams.buffer),
+      );
+      const opt = (d: string) => decodeSafetensors(Deno.readFileSync(runPaths(d).optimizer));
+      const [o1, o2] = [opt(`${dir}/full`), opt(`${dir}/part`)];
+      for (const k of ["params", "m", "v", "rng_state"]) {
+        assertEquals(
+          o1.tensors[k]!.data,
+          o2.tensors[k]!.data,
+          k,
+        );
+      }
+      assertEquals(
+        Deno.readFileSync(runPaths(`${dir}/full`).model),
+        Deno.readFileSync(runPaths(`${dir}/part`).model),
+      );
+      const log = Deno.readTextFileSync(runPaths(`${dir}/part`).log).trim().split("\n").map((l) =>
+        JSON.parse(l)
+      );
+      assertEquals(log.map((e) => e.epoch), [0, 1, 2, 3]);
+      assertEquals(log.map((e) => e.val_loss), full.log.map((e) => e.val_loss));
+      // Resuming with another architecture or model size is refused with a clear message.
+      const other = resolveConfig("lstm-attention", "tiny", SMALL_T, {
+        ...smallCfg(4).train,
+        hidden: 12,
+      });
+      await assertRejects(
+        () => train(device, data, other, { out: `${dir}/part`, resume: true }),
+        /started with model/,
+      );
+      await assertRejects(
+        () => train(device, data, smallCfg(4), { out: `${dir}/none`, resume: true }),
+        /nothing to resume/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
 
-gpuTest("predictSpectra() in small chunks matches the float64 reference model of the best checkpoint", async (device) => {
-  const data = small();
-  const dir = await Deno.makeTempDir({ prefix: "quass_predict_" });
-  try {
-    const res = await train(device, data, resolveConfig("gru", "tiny", SMALL_T, { epochs: 2, batch: 16, seed: 2 }), {
-      out: dir,
-    });
-    const loaded = await loadModel(dir, "gru");
-    assertEquals(loaded.flat, res.bestParams);
-    const n = 37;
-    const x = data.input.slice(0, n * SMALL_T);
-    const got = await predictSpectra(dir, x, n, { chunk: 7, chunksPerSubmit: 2, device });
-    const whole = await predictSpectra(loaded, x, n, { device });
-    const want = refForward(loaded.spec, loaded.spec.store.toF64(loaded.flat), Float64Array.from(x), n).y;
-    const r = assertClose(got, want, { atol: 1e-5, rtol: 1e-5, label: "prediction" });
-    assertEquals(got, whole);
-    console.log(`prediction vs float64 reference: max abs err ${r.maxAbs.toExponential(2)}`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+gpuTest(
+  "predictSpectra() in small chunks matches the float64 reference model of the best checkpoint",
+  async (device) => {
+    const data = small();
+    const dir = await Deno.makeTempDir({ prefix: "quass_predict_" });
+    try {
+      const res = await train(
+        device,
+        data,
+        resolveConfig("gru", "tiny", SMALL_T, { epochs: 2, batch: 16, seed: 2 }),
+        {
+          out: dir,
+        },
+      );
+      const loaded = await loadModel(dir, "gru");
+      assertEquals(loaded.flat, res.bestParams);
+      const n = 37;
+      const x = data.input.slice(0, n * SMALL_T);
+      const got = await predictSpectra(dir, x, n, { chunk: 7, chunksPerSubmit: 2, device });
+      const whole = await predictSpectra(loaded, x, n, { device });
+      const want =
+        refForward(loaded.spec, loaded.spec.store.toF64(loaded.flat), Float64Array.from(x), n).y;
+      const r = assertClose(got, want, { atol: 1e-5, rtol: 1e-5, label: "prediction" });
+      assertEquals(got, whole);
+      console.log(`prediction vs float64 reference: max abs err ${r.maxAbs.toExponential(2)}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -13,7 +13,10 @@ import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { createApp, type QuassApp } from "../../src/web/app.ts";
 import { buildIslands } from "../../src/web/build.ts";
 import { assert, assertEquals } from "../_assert.ts";
+import { assertClose } from "../_util.ts";
 import { cpuSimulator, fakeLoader, makeWorkspace, type Workspace } from "./_fixtures.ts";
+import { makeRealRunAndPhantom } from "./_e2e.ts";
+import { predictSpectra } from "../../src/nn/predict.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
@@ -165,6 +168,53 @@ Deno.test({ name: "browser: a prediction on the phantom shows progress, the slic
     await page.waitForFunction((k) => document.querySelector("#offset-label")?.textContent !== k, k0);
     assertEquals((await page.textContent("#offset-label"))?.trim(), "-3.50 ppm");
     await page.screenshot({ path: `${SHOTS}predict_fixture.png`, fullPage: true });
+    assertEquals(c.errors, []);
+  } finally {
+    await teardown(c);
+  }
+} });
+
+Deno.test({ name: "browser: end to end with the real engine — a tiny trained LSTM-Attention predicts the phantom", ...opts, fn: async () => {
+  await buildIslands({ quiet: true });
+  const root = await Deno.makeTempDir({ prefix: "quass-e2e-" });
+  const ws: Workspace = {
+    root,
+    runsDir: `${root}/runs`,
+    reportsDir: `${root}/report`,
+    dataDir: `${root}/data`,
+    benchDir: `${root}/bench`,
+    tmpDir: `${root}/tmp`,
+    secret: "",
+    scan: new Float32Array(0),
+    mask: new Float32Array(0),
+    reference: new Float32Array(0),
+    remove: () => Deno.remove(root, { recursive: true }),
+  };
+  for (const d of [ws.runsDir, ws.dataDir]) await Deno.mkdir(d, { recursive: true });
+  const made = await makeRealRunAndPhantom(ws.runsDir, ws.dataDir);
+  console.log(`  phantom ${made.phantomS.toFixed(1)} s, training ${made.trainS.toFixed(1)} s`);
+  const app = await createApp({ runsDir: ws.runsDir, reportsDir: ws.reportsDir, dataDir: ws.dataDir, benchDir: ws.benchDir, tmpDir: ws.tmpDir });
+  const c = await _launch(app, ws);
+  try {
+    const page = await open(c, "/predict?run=tiny");
+    await page.click("#predict-button");
+    await page.waitForSelector("#img-prediction", { timeout: 60_000 });
+    await page.waitForFunction(() => !!document.querySelector("#predict-summary"));
+    const box = (await page.locator("#img-prediction").boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.55, box.y + box.height * 0.55); // inside the brain
+    await chartDrawn(page, "voxel-chart");
+    const jobId = new URL(page.url()).searchParams.get("job");
+    assert(jobId, page.url());
+    const title = (await page.textContent("#voxel-chart figcaption"))!;
+    const m = /x (\d+), y (\d+), z (\d+)/.exec(title)!;
+    const vox = await (await app.request(`/api/predict/${jobId}/voxel?x=${m[1]}&y=${m[2]}&z=${m[3]}`)).json();
+    assert(vox.inMask, `clicked voxel ${title} is outside the brain`);
+    // the dashboard's prediction equals the library's predictSpectra on the same spectrum
+    const direct = await predictSpectra(`${ws.runsDir}/tiny`, Float32Array.from(vox.input), 1);
+    assertClose(vox.prediction, direct, { atol: 1e-5, label: "dashboard vs predictSpectra" });
+    await page.screenshot({ path: `${SHOTS}predict_phantom.png`, fullPage: true });
+    const dl = await page.request.get(`${c.base}/api/predict/${jobId}/result`);
+    assertEquals(dl.status(), 200);
     assertEquals(c.errors, []);
   } finally {
     await teardown(c);

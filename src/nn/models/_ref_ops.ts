@@ -29,8 +29,13 @@ export const add = addForwardRef;
 export const addBroadcast = addBroadcastForwardRef;
 
 /** Layer norm forward: out, mean, rstd. */
-export const layernorm = (inp: Float64Array, gamma: Float64Array, beta: Float64Array, M: number, C: number) =>
-  layernormForwardRef(inp, gamma, beta, M, C);
+export const layernorm = (
+  inp: Float64Array,
+  gamma: Float64Array,
+  beta: Float64Array,
+  M: number,
+  C: number,
+) => layernormForwardRef(inp, gamma, beta, M, C);
 /** Layer norm backward (accumulates). */
 export const layernormBack = layernormBackwardRef;
 

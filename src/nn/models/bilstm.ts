@@ -4,7 +4,7 @@
  * (the concatenation's weight split in halves), so no concat kernel is needed.
  * @module
  */
-import { ParamStore, fanInBound } from "../params.ts";
+import { fanInBound, ParamStore } from "../params.ts";
 import type { ModelSpec, Op } from "./graph.ts";
 import { finish, type ModelConfig } from "./config.ts";
 import { addRecurrentParams } from "./recurrent_models.ts";
@@ -20,12 +20,38 @@ export function buildBilstm(cfg: ModelConfig): ModelSpec {
   store.add("head.wb", [H, 1], { uniform: fanInBound(2 * H) });
   store.add("head.b", [1], { uniform: fanInBound(2 * H) });
   const ops = (B: number): Op[] =>
-    finish([
-      { kind: "recurrent", cell: "lstm", out: "hf", inp: "x", prefix: "lstm_f", B, T, C: 1, H, reverse: false },
-      { kind: "recurrent", cell: "lstm", out: "hb", inp: "x", prefix: "lstm_b", B, T, C: 1, H, reverse: true },
-      { kind: "dense", out: "of", inp: "hf", w: "head.wf", b: "head.b", M: B * T, K: H, N: 1 },
-      { kind: "dense", out: "ob", inp: "hb", w: "head.wb", b: null, M: B * T, K: H, N: 1 },
-      { kind: "add", out: "z", a: "of", b: "ob", n: B * T },
-    ], cfg.residual, B * T);
+    finish(
+      [
+        {
+          kind: "recurrent",
+          cell: "lstm",
+          out: "hf",
+          inp: "x",
+          prefix: "lstm_f",
+          B,
+          T,
+          C: 1,
+          H,
+          reverse: false,
+        },
+        {
+          kind: "recurrent",
+          cell: "lstm",
+          out: "hb",
+          inp: "x",
+          prefix: "lstm_b",
+          B,
+          T,
+          C: 1,
+          H,
+          reverse: true,
+        },
+        { kind: "dense", out: "of", inp: "hf", w: "head.wf", b: "head.b", M: B * T, K: H, N: 1 },
+        { kind: "dense", out: "ob", inp: "hb", w: "head.wb", b: null, M: B * T, K: H, N: 1 },
+        { kind: "add", out: "z", a: "of", b: "ob", n: B * T },
+      ],
+      cfg.residual,
+      B * T,
+    );
   return { arch: "bilstm", T, store, consts: new Map(), ops };
 }

@@ -35,7 +35,16 @@ export type Cell = "rnn" | "lstm" | "gru";
 
 /** One layer application; `out`/`inp`/... are tensor names, `w`/`b`/... parameter names. */
 export type Op =
-  | { kind: "dense"; out: string; inp: string; w: string; b: string | null; M: number; K: number; N: number }
+  | {
+    kind: "dense";
+    out: string;
+    inp: string;
+    w: string;
+    b: string | null;
+    M: number;
+    K: number;
+    N: number;
+  }
   | { kind: "act"; out: string; inp: string; n: number; act: Act }
   | { kind: "add"; out: string; a: string; b: string; n: number }
   | { kind: "addBroadcast"; out: string; inp: string; table: string; B: number; n: number }
@@ -50,7 +59,16 @@ export type Op =
     M: number;
     C: number;
   }
-  | { kind: "attention"; out: string; att: string; qkv: string; B: number; T: number; D: number; NH: number }
+  | {
+    kind: "attention";
+    out: string;
+    att: string;
+    qkv: string;
+    B: number;
+    T: number;
+    D: number;
+    NH: number;
+  }
   | {
     kind: "recurrent";
     cell: Cell;
@@ -199,7 +217,17 @@ export class GpuModel {
     for (const op of ws.ops) {
       switch (op.kind) {
         case "dense":
-          denseForward(dev, pass, T(op.out), T(op.inp), this.#p(op.w), op.b ? this.#p(op.b) : null, op.M, op.K, op.N);
+          denseForward(
+            dev,
+            pass,
+            T(op.out),
+            T(op.inp),
+            this.#p(op.w),
+            op.b ? this.#p(op.b) : null,
+            op.M,
+            op.K,
+            op.N,
+          );
           break;
         case "act":
           actForward(dev, pass, T(op.out), T(op.inp), op.n, op.act);
@@ -212,15 +240,39 @@ export class GpuModel {
           break;
         case "layernorm":
           layernormForward(
-            dev, pass, T(op.out), T(op.mean), T(op.rstd), T(op.inp), this.#p(op.gamma), this.#p(op.beta), op.M, op.C,
+            dev,
+            pass,
+            T(op.out),
+            T(op.mean),
+            T(op.rstd),
+            T(op.inp),
+            this.#p(op.gamma),
+            this.#p(op.beta),
+            op.M,
+            op.C,
           );
           break;
         case "attention":
           attentionForward(dev, pass, T(op.out), T(op.att), T(op.qkv), op.B, op.T, op.D, op.NH);
           break;
         case "recurrent": {
-          const p = { wx: this.#p(`${op.prefix}.wx`), wh: this.#p(`${op.prefix}.wh`), b: this.#p(`${op.prefix}.b`) };
-          _FWD[op.cell](dev, pass, ws.acts.get(op.out), T(op.inp), p, op.B, op.T, op.C, op.H, op.reverse);
+          const p = {
+            wx: this.#p(`${op.prefix}.wx`),
+            wh: this.#p(`${op.prefix}.wh`),
+            b: this.#p(`${op.prefix}.b`),
+          };
+          _FWD[op.cell](
+            dev,
+            pass,
+            ws.acts.get(op.out),
+            T(op.inp),
+            p,
+            op.B,
+            op.T,
+            op.C,
+            op.H,
+            op.reverse,
+          );
           break;
         }
       }
@@ -248,8 +300,17 @@ export class GpuModel {
       switch (op.kind) {
         case "dense":
           denseBackward(
-            dev, pass, Dn(op.inp), this.#g(op.w), op.b ? this.#g(op.b) : null, D(op.out), T(op.inp), this.#p(op.w),
-            op.M, op.K, op.N,
+            dev,
+            pass,
+            Dn(op.inp),
+            this.#g(op.w),
+            op.b ? this.#g(op.b) : null,
+            D(op.out),
+            T(op.inp),
+            this.#p(op.w),
+            op.M,
+            op.K,
+            op.N,
           );
           break;
         case "act":
@@ -264,18 +325,59 @@ export class GpuModel {
           break;
         case "layernorm":
           layernormBackward(
-            dev, pass, D(op.inp), this.#g(op.gamma), this.#g(op.beta), D(op.out), T(op.inp), this.#p(op.gamma),
-            T(op.mean), T(op.rstd), op.M, op.C,
+            dev,
+            pass,
+            D(op.inp),
+            this.#g(op.gamma),
+            this.#g(op.beta),
+            D(op.out),
+            T(op.inp),
+            this.#p(op.gamma),
+            T(op.mean),
+            T(op.rstd),
+            op.M,
+            op.C,
           );
           break;
         case "attention":
-          attentionBackward(dev, pass, D(op.qkv), D(op.out), T(op.qkv), T(op.att), op.B, op.T, op.D, op.NH);
+          attentionBackward(
+            dev,
+            pass,
+            D(op.qkv),
+            D(op.out),
+            T(op.qkv),
+            T(op.att),
+            op.B,
+            op.T,
+            op.D,
+            op.NH,
+          );
           break;
         case "recurrent": {
-          const p = { wx: this.#p(`${op.prefix}.wx`), wh: this.#p(`${op.prefix}.wh`), b: this.#p(`${op.prefix}.b`) };
-          const dp = { wx: this.#g(`${op.prefix}.wx`), wh: this.#g(`${op.prefix}.wh`), b: this.#g(`${op.prefix}.b`) };
+          const p = {
+            wx: this.#p(`${op.prefix}.wx`),
+            wh: this.#p(`${op.prefix}.wh`),
+            b: this.#p(`${op.prefix}.b`),
+          };
+          const dp = {
+            wx: this.#g(`${op.prefix}.wx`),
+            wh: this.#g(`${op.prefix}.wh`),
+            b: this.#g(`${op.prefix}.b`),
+          };
           _BWD[op.cell](
-            dev, pass, Dn(op.inp), dp, D(op.out), ws.acts.get(op.out), T(op.inp), p, op.B, op.T, op.C, op.H, op.reverse,
+            dev,
+            pass,
+            Dn(op.inp),
+            dp,
+            D(op.out),
+            ws.acts.get(op.out),
+            T(op.inp),
+            p,
+            op.B,
+            op.T,
+            op.C,
+            op.H,
+            op.reverse,
           );
           break;
         }
@@ -383,7 +485,17 @@ export function refBackward(
     const op = cache.ops[i]!;
     switch (op.kind) {
       case "dense":
-        R.denseBack(Dn(op.inp), G(op.w), op.b ? G(op.b) : null, D(op.out), T(op.inp), P(op.w), op.M, op.K, op.N);
+        R.denseBack(
+          Dn(op.inp),
+          G(op.w),
+          op.b ? G(op.b) : null,
+          D(op.out),
+          T(op.inp),
+          P(op.w),
+          op.M,
+          op.K,
+          op.N,
+        );
         break;
       case "act":
         if (op.inp !== "x") R.actBack(D(op.inp), D(op.out), T(op.out), op.act);
@@ -397,7 +509,16 @@ export function refBackward(
         break;
       case "layernorm":
         R.layernormBack(
-          D(op.inp), G(op.gamma), G(op.beta), D(op.out), T(op.inp), P(op.gamma), T(op.mean), T(op.rstd), op.M, op.C,
+          D(op.inp),
+          G(op.gamma),
+          G(op.beta),
+          D(op.out),
+          T(op.inp),
+          P(op.gamma),
+          T(op.mean),
+          T(op.rstd),
+          op.M,
+          op.C,
         );
         break;
       case "attention":
@@ -406,10 +527,19 @@ export function refBackward(
       case "recurrent": {
         const p = { wx: P(`${op.prefix}.wx`), wh: P(`${op.prefix}.wh`), b: P(`${op.prefix}.b`) };
         const r = R.recurrentBackward(
-          op.cell, D(op.out), cache.rec.get(op.out), T(op.inp), p, op.B, op.T, op.C, op.H, op.reverse,
+          op.cell,
+          D(op.out),
+          cache.rec.get(op.out),
+          T(op.inp),
+          p,
+          op.B,
+          op.T,
+          op.C,
+          op.H,
+          op.reverse,
         );
         const add = (dst: Float64Array | null, src: Float64Array) => {
-          if (dst) for (let j = 0; j < dst.length; j++) dst[j]! += src[j]!;
+          if (dst) { for (let j = 0; j < dst.length; j++) dst[j]! += src[j]!; }
         };
         add(Dn(op.inp), r.dx);
         add(G(`${op.prefix}.wx`), r.dwx);

@@ -5,7 +5,7 @@
  * connection and post-layer-norm, LN(h + attn(h)) → per-step dense H → 1.
  * @module
  */
-import { ParamStore, fanInBound } from "../params.ts";
+import { fanInBound, ParamStore } from "../params.ts";
 import { sinusoidalEncoding } from "../posenc.ts";
 import type { ModelSpec, Op } from "./graph.ts";
 import { finish, type ModelConfig } from "./config.ts";
@@ -33,27 +33,42 @@ export function buildLstmAttention(cfg: ModelConfig): ModelSpec {
   const consts = new Map([["posenc", sinusoidalEncoding(T, E)]]);
   const ops = (B: number): Op[] => {
     const M = B * T;
-    return finish([
-      { kind: "dense", out: "emb", inp: "x", w: "embed.w", b: "embed.b", M, K: 1, N: E },
-      { kind: "addBroadcast", out: "emb_pe", inp: "emb", table: "posenc", B, n: T * E },
-      { kind: "recurrent", cell: "lstm", out: "h", inp: "emb_pe", prefix: "lstm", B, T, C: E, H, reverse: false },
-      { kind: "dense", out: "qkv", inp: "h", w: "attn.wqkv", b: "attn.bqkv", M, K: H, N: 3 * H },
-      { kind: "attention", out: "a", att: "att", qkv: "qkv", B, T, D: H, NH },
-      { kind: "dense", out: "o", inp: "a", w: "attn.wo", b: "attn.bo", M, K: H, N: H },
-      { kind: "add", out: "r", a: "h", b: "o", n: M * H },
-      {
-        kind: "layernorm",
-        out: "ln",
-        mean: "ln_mean",
-        rstd: "ln_rstd",
-        inp: "r",
-        gamma: "ln.gamma",
-        beta: "ln.beta",
-        M,
-        C: H,
-      },
-      { kind: "dense", out: "z", inp: "ln", w: "head.w", b: "head.b", M, K: H, N: 1 },
-    ], cfg.residual, M);
+    return finish(
+      [
+        { kind: "dense", out: "emb", inp: "x", w: "embed.w", b: "embed.b", M, K: 1, N: E },
+        { kind: "addBroadcast", out: "emb_pe", inp: "emb", table: "posenc", B, n: T * E },
+        {
+          kind: "recurrent",
+          cell: "lstm",
+          out: "h",
+          inp: "emb_pe",
+          prefix: "lstm",
+          B,
+          T,
+          C: E,
+          H,
+          reverse: false,
+        },
+        { kind: "dense", out: "qkv", inp: "h", w: "attn.wqkv", b: "attn.bqkv", M, K: H, N: 3 * H },
+        { kind: "attention", out: "a", att: "att", qkv: "qkv", B, T, D: H, NH },
+        { kind: "dense", out: "o", inp: "a", w: "attn.wo", b: "attn.bo", M, K: H, N: H },
+        { kind: "add", out: "r", a: "h", b: "o", n: M * H },
+        {
+          kind: "layernorm",
+          out: "ln",
+          mean: "ln_mean",
+          rstd: "ln_rstd",
+          inp: "r",
+          gamma: "ln.gamma",
+          beta: "ln.beta",
+          M,
+          C: H,
+        },
+        { kind: "dense", out: "z", inp: "ln", w: "head.w", b: "head.b", M, K: H, N: 1 },
+      ],
+      cfg.residual,
+      M,
+    );
   };
   return { arch: "lstm-attention", T, store, consts, ops };
 }

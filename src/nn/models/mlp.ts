@@ -1,5 +1,5 @@
 /** MLP: T → H → H → T with ReLU (the spectrum as one vector). @module */
-import { ParamStore, fanInBound } from "../params.ts";
+import { fanInBound, ParamStore } from "../params.ts";
 import type { ModelSpec, Op } from "./graph.ts";
 import { finish, type ModelConfig } from "./config.ts";
 
@@ -18,12 +18,16 @@ export function buildMlp(cfg: ModelConfig): ModelSpec {
   dense("fc2", H, H);
   dense("fc3", H, T);
   const ops = (B: number): Op[] =>
-    finish([
-      { kind: "dense", out: "z1", inp: "x", w: "fc1.w", b: "fc1.b", M: B, K: T, N: H },
-      { kind: "act", out: "a1", inp: "z1", n: B * H, act: "relu" },
-      { kind: "dense", out: "z2", inp: "a1", w: "fc2.w", b: "fc2.b", M: B, K: H, N: H },
-      { kind: "act", out: "a2", inp: "z2", n: B * H, act: "relu" },
-      { kind: "dense", out: "z3", inp: "a2", w: "fc3.w", b: "fc3.b", M: B, K: H, N: T },
-    ], cfg.residual, B * T);
+    finish(
+      [
+        { kind: "dense", out: "z1", inp: "x", w: "fc1.w", b: "fc1.b", M: B, K: T, N: H },
+        { kind: "act", out: "a1", inp: "z1", n: B * H, act: "relu" },
+        { kind: "dense", out: "z2", inp: "a1", w: "fc2.w", b: "fc2.b", M: B, K: H, N: H },
+        { kind: "act", out: "a2", inp: "z2", n: B * H, act: "relu" },
+        { kind: "dense", out: "z3", inp: "a2", w: "fc3.w", b: "fc3.b", M: B, K: H, N: T },
+      ],
+      cfg.residual,
+      B * T,
+    );
   return { arch: "mlp", T, store, consts: new Map(), ops };
 }

@@ -3,7 +3,7 @@
  * @module
  */
 import type { ModelSpec } from "./graph.ts";
-import { ARCHS, type ArchName, type ModelConfig } from "./config.ts";
+import { type ArchName, ARCHS, type ModelConfig } from "./config.ts";
 import { buildMlp } from "./mlp.ts";
 import { buildRnn } from "./rnn.ts";
 import { buildLstm } from "./lstm.ts";
@@ -11,8 +11,8 @@ import { buildGru } from "./gru.ts";
 import { buildBilstm } from "./bilstm.ts";
 import { buildLstmAttention } from "./lstm_attention.ts";
 
-export { ARCHS, type ArchName, type ModelConfig };
-export { GpuModel, refBackward, refForward, type ModelSpec, type Op } from "./graph.ts";
+export { type ArchName, ARCHS, type ModelConfig };
+export { GpuModel, type ModelSpec, type Op, refBackward, refForward } from "./graph.ts";
 
 /** Builders by architecture name. */
 export const MODELS: Record<ArchName, (cfg: ModelConfig) => ModelSpec> = {
@@ -36,9 +36,13 @@ export function isArch(s: string): s is ArchName {
  * const spec = buildModel({ arch: "lstm", T: 101, hidden: 32, embed: 8, heads: 4, residual: true });
  */
 export function buildModel(cfg: ModelConfig): ModelSpec {
-  if (!isArch(cfg.arch)) throw new RangeError(`Unknown architecture "${cfg.arch}"; expected one of ${ARCHS.join(", ")}`);
+  if (!isArch(cfg.arch)) {
+    throw new RangeError(`Unknown architecture "${cfg.arch}"; expected one of ${ARCHS.join(", ")}`);
+  }
   for (const k of ["T", "hidden", "embed", "heads"] as const) {
-    if (!Number.isInteger(cfg[k]) || cfg[k] < 1) throw new RangeError(`${k} must be a positive integer (got ${cfg[k]})`);
+    if (!Number.isInteger(cfg[k]) || cfg[k] < 1) {
+      throw new RangeError(`${k} must be a positive integer (got ${cfg[k]})`);
+    }
   }
   return MODELS[cfg.arch](cfg);
 }

@@ -49,7 +49,11 @@ export function gateCount(cell: Cell): number {
  * @example
  * recurrentParamShapes("lstm", 1, 32); // { wx: [1, 128], wh: [32, 128], b: [128] }
  */
-export function recurrentParamShapes(cell: Cell, C: number, H: number): { wx: number[]; wh: number[]; b: number[] } {
+export function recurrentParamShapes(
+  cell: Cell,
+  C: number,
+  H: number,
+): { wx: number[]; wh: number[]; b: number[] } {
   const gh = gateCount(cell) * H;
   return { wx: [C, gh], wh: [H, gh], b: cell === "gru" ? [2, gh] : [gh] };
 }
@@ -63,7 +67,14 @@ function _order(s: number, T: number, reverse: boolean): [number, number] {
 }
 
 /** pre[b,t,:] = x[b,t,:]·Wx + bias (first G·H entries of b). */
-function _inputProjection(x: Float64Array, p: RecurrentParamsRef, B: number, T: number, C: number, gh: number) {
+function _inputProjection(
+  x: Float64Array,
+  p: RecurrentParamsRef,
+  B: number,
+  T: number,
+  C: number,
+  gh: number,
+) {
   const pre = new Float64Array(B * T * gh);
   for (let m = 0; m < B * T; m++) {
     for (let n = 0; n < gh; n++) {
@@ -162,7 +173,10 @@ export function lstmForwardRef(
       a.set(pre.subarray(m * gh, (m + 1) * gh));
       _recurrentProduct(a, h, p.wh, b, tp, T, H, gh);
       for (let j = 0; j < H; j++) {
-        const i = sigmoid(a[j]!), f = sigmoid(a[H + j]!), g = Math.tanh(a[2 * H + j]!), o = sigmoid(a[3 * H + j]!);
+        const i = sigmoid(a[j]!),
+          f = sigmoid(a[H + j]!),
+          g = Math.tanh(a[2 * H + j]!),
+          o = sigmoid(a[3 * H + j]!);
         const cp = tp < 0 ? 0 : c[(b * T + tp) * H + j]!;
         const ct = f * cp + i * g;
         c[m * H + j] = ct;
@@ -260,7 +274,9 @@ function _accumulateGrads(
           out.dx[m * C + k] = out.dx[m * C + k]! + gxq * p.wx[k * n + q]!;
         }
         if (tp >= 0 && tp < T) {
-          for (let k = 0; k < H; k++) out.dwh[k * n + q] = out.dwh[k * n + q]! + h[(b * T + tp) * H + k]! * ghq;
+          for (let k = 0; k < H; k++) {
+            out.dwh[k * n + q] = out.dwh[k * n + q]! + h[(b * T + tp) * H + k]! * ghq;
+          }
         }
       }
     }
@@ -277,7 +293,14 @@ function _newGrads(p: RecurrentParamsRef, B: number, T: number, C: number): Recu
 }
 
 /** dh_prev[b,k] = Σ_q g[b,t,q]·Wh[k,q]: the gradient reaching the previous step's output. */
-function _backRecurrent(dst: Float64Array, g: Float64Array, wh: Float64Array, m: number, H: number, n: number) {
+function _backRecurrent(
+  dst: Float64Array,
+  g: Float64Array,
+  wh: Float64Array,
+  m: number,
+  H: number,
+  n: number,
+) {
   for (let k = 0; k < H; k++) {
     let s = 0;
     for (let q = 0; q < n; q++) s += g[m * n + q]! * wh[k * n + q]!;
@@ -395,7 +418,9 @@ export function gruBackwardRef(
       const [t, tp] = _order(s, T, reverse);
       const m = b * T + t;
       for (let j = 0; j < H; j++) {
-        const z = cache.gates[m * n + j]!, r = cache.gates[m * n + H + j]!, nn = cache.gates[m * n + 2 * H + j]!;
+        const z = cache.gates[m * n + j]!,
+          r = cache.gates[m * n + H + j]!,
+          nn = cache.gates[m * n + 2 * H + j]!;
         const hp = tp < 0 ? 0 : cache.h[(b * T + tp) * H + j]!;
         const dht = dh[m * H + j]! + dhCarry[j]!;
         const dan = dht * (1 - z) * (1 - nn * nn);

@@ -1,0 +1,257 @@
+/**
+ * The paper's 20 sampled tissue parameters (water T1, T2; fraction, exchange rate and T2 of
+ * each of the six solute pools), uniform in the ranges of reference/pool_parameters.md §2,
+ * the fixed values around them, and a seeded sampler: sample i is drawn from
+ * `new Rng(seed, i)` alone, so a dataset made in shards equals one made at once.
+ *
+ * A space can be changed from a JSON or YAML file:
+ * ```yaml
+ * ranges: { water_t1_s: [1.2, 2.5], amide_k_per_s: [20, 300] }   # any subset of the 20
+ * solute_t1_s: 1.0
+ * b0_t: 7
+ * mt_form: zonly                   # or xyz (the MT pool as a full x,y,z pool)
+ * mt_lineshape: Lorentzian         # or SuperLorentzian (z-only form)
+ * ```
+ * @module
+ */
+import { parse } from "yaml";
+import { InputError } from "../util/errors.ts";
+import { Rng } from "../util/rng.ts";
+import { DEFAULT_B0_T, GAMMA_RAD_PER_S_UT } from "./constants.ts";
+import type { CestPool, MtLineshape, TissueModel } from "./model.ts";
+
+/** One sampled parameter: uniform in [lo, hi]. */
+export interface ParamRange {
+  /** snake_case with unit, e.g. "amide_k_per_s". */
+  name: string;
+  lo: number;
+  hi: number;
+}
+
+/** How the semisolid (MT) pool is simulated; the two are different physics. */
+export type MtForm = "zonly" | "xyz";
+
+/** Number of sampled parameters of the paper's space. */
+export const N_PARAMS = 20;
+
+/** A solute pool of the model family: its name and fixed chemical shift. */
+export interface SolutePool {
+  name: string;
+  dwPpm: number;
+}
+
+/** The sampled ranges and the fixed values of the model family. */
+export interface ParamSpace {
+  /** The 20 parameters in dataset column order. */
+  ranges: ParamRange[];
+  /** Solute pools in parameter order (f, k, T2 each); the one named "mt" is the MT pool. */
+  pools: SolutePool[];
+  /** T1 of every solute pool, s. */
+  soluteT1S: number;
+  b0T: number;
+  /** z-only `mt_pool` (pulseq-cest) or a full x,y,z pool. */
+  mtForm: MtForm;
+  /** Lineshape of the z-only MT pool. */
+  mtLineshape: MtLineshape;
+}
+
+/** The six solute pools of the paper (pool_parameters.md), in parameter order. */
+export const PAPER_POOLS: readonly SolutePool[] = [
+  { name: "amide", dwPpm: 3.5 },
+  { name: "guanidyl", dwPpm: 2.0 },
+  { name: "hydroxyl", dwPpm: 1.3 },
+  { name: "NOE_m1p6", dwPpm: -1.6 },
+  { name: "MT", dwPpm: -2.4 },
+  { name: "NOE_m3p5", dwPpm: -3.5 },
+];
+
+// pool_parameters.md §2, rows 3–20: [f, k (1/s), T2 (s)] ranges per pool
+const _POOL_RANGES: Record<string, [[number, number], [number, number], [number, number]]> = {
+  amide: [[5e-4, 3e-3], [20, 300], [1e-3, 100e-3]],
+  guanidyl: [[1e-4, 2e-3], [200, 1500], [1e-3, 170e-3]],
+  hydroxyl: [[1e-4, 3e-3], [1000, 5000], [5e-3, 200e-3]],
+  NOE_m1p6: [[5e-4, 1e-2], [5, 50], [0.3e-3, 5e-3]],
+  MT: [[0.02, 0.15], [10, 70], [5e-6, 50e-6]],
+  NOE_m3p5: [[1e-3, 2.5e-2], [5, 60], [0.3e-3, 5e-3]],
+};
+
+/** The default space: pool_parameters.md §2, solute T1 1.0 s, 7 T, z-only Lorentzian MT. */
+export function defaultParamSpace(): ParamSpace {
+  const ranges: ParamRange[] = [
+    { name: "water_t1_s", lo: 1.2, hi: 2.5 },
+    { name: "water_t2_s", lo: 30e-3, hi: 100e-3 },
+  ];
+  for (const p of PAPER_POOLS) {
+    const [f, k, t2] = _POOL_RANGES[p.name]!;
+    ranges.push({ name: `${p.name}_f`, lo: f[0], hi: f[1] });
+    ranges.push({ name: `${p.name}_k_per_s`, lo: k[0], hi: k[1] });
+    ranges.push({ name: `${p.name}_t2_s`, lo: t2[0], hi: t2[1] });
+  }
+  return {
+    ranges,
+    pools: PAPER_POOLS.map((p) => ({ ...p })),
+    soluteT1S: 1.0,
+    b0T: DEFAULT_B0_T,
+    mtForm: "zonly",
+    mtLineshape: "Lorentzian",
+  };
+}
+
+/** The parameter names (dataset column order), e.g. "water_t1_s", "amide_f", "MT_k_per_s". */
+export function paramNames(space: ParamSpace = defaultParamSpace()): string[] {
+  return space.ranges.map((r) => r.name);
+}
+
+/** Number of sampled parameters (20 for the paper's space). */
+export function paramCount(space: ParamSpace): number {
+  return space.ranges.length;
+}
+
+/**
+ * The tissue model for one parameter vector.
+ * @param params values in `space.ranges` order (s, 1/s, fractions)
+ * @param space the parameter space (default: the paper's)
+ * @param b0ShiftPpm B0 inhomogeneity of this voxel, ppm (default 0)
+ * @returns water + five CEST pools + the MT pool (z-only, or a sixth CEST pool with
+ *   `mtForm: "xyz"`)
+ * @example
+ * const model = modelFromParams(sampleParams(defaultParamSpace(), 1, 0));
+ */
+export function modelFromParams(
+  params: ArrayLike<number>,
+  space: ParamSpace = defaultParamSpace(),
+  b0ShiftPpm = 0,
+): TissueModel {
+  if (params.length !== space.ranges.length) {
+    throw new TypeError(`Expected ${space.ranges.length} parameters but found ${params.length}`);
+  }
+  const cest: CestPool[] = [];
+  let mt: TissueModel["mt"];
+  space.pools.forEach((p, j) => {
+    const f = params[2 + 3 * j]!, kPerS = params[3 + 3 * j]!, t2S = params[4 + 3 * j]!;
+    if (p.name === "MT" && space.mtForm === "zonly") {
+      mt = { f, kPerS, t2S, t1S: space.soluteT1S, dwPpm: p.dwPpm, lineshape: space.mtLineshape };
+    } else {
+      cest.push({ name: p.name, f, kPerS, t2S, t1S: space.soluteT1S, dwPpm: p.dwPpm });
+    }
+  });
+  return {
+    water: { t1S: params[0]!, t2S: params[1]!, f: 1 },
+    cest,
+    mt,
+    b0T: space.b0T,
+    gammaRadPerSUT: GAMMA_RAD_PER_S_UT,
+    b0InhomPpm: b0ShiftPpm,
+    relB1: 1,
+  };
+}
+
+/**
+ * Sample i of the seeded stream: each parameter uniform in its range, drawn from
+ * `new Rng(seed, i)` only, so any subset of samples can be made independently.
+ * @param space the parameter space
+ * @param seed dataset seed
+ * @param i sample index
+ * @returns the parameter vector (float64)
+ */
+export function sampleParams(space: ParamSpace, seed: number, i: number): Float64Array {
+  const rng = new Rng(seed, i);
+  return Float64Array.from(space.ranges, (r) => r.lo + (r.hi - r.lo) * rng.uniform());
+}
+
+/** Samples [start, end) as a row-major [end − start, 20] float64 array. */
+export function sampleParamRows(space: ParamSpace, seed: number, start: number, end: number): Float64Array {
+  const k = space.ranges.length;
+  const out = new Float64Array((end - start) * k);
+  for (let i = start; i < end; i++) out.set(sampleParams(space, seed, i), (i - start) * k);
+  return out;
+}
+
+const _TOP_KEYS = ["ranges", "solute_t1_s", "b0_t", "mt_form", "mt_lineshape"];
+
+/**
+ * A parameter space from a parsed JSON/YAML object: overrides on top of the default space.
+ * @param doc the parsed file
+ * @param source file name for error messages
+ * @throws InputError naming the file and the field
+ * @example
+ * paramSpaceFrom({ ranges: { amide_f: [1e-3, 2e-3] } }, "space.yaml");
+ */
+export function paramSpaceFrom(doc: unknown, source: string): ParamSpace {
+  const fail = (msg: string): never => {
+    throw new InputError(`${source}: ${msg}`);
+  };
+  const space = defaultParamSpace();
+  if (doc === null || doc === undefined) return space;
+  if (typeof doc !== "object" || Array.isArray(doc)) fail("expected a mapping of settings at the top level");
+  const o = doc as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!_TOP_KEYS.includes(key)) fail(`unknown field "${key}" (allowed: ${_TOP_KEYS.join(", ")})`);
+  }
+  const num = (v: unknown, field: string): number => {
+    if (typeof v !== "number" || !Number.isFinite(v) || !(v > 0)) {
+      fail(`${field} must be a number > 0 but is ${JSON.stringify(v)}`);
+    }
+    return v as number;
+  };
+  if ("solute_t1_s" in o) space.soluteT1S = num(o.solute_t1_s, "solute_t1_s");
+  if ("b0_t" in o) space.b0T = num(o.b0_t, "b0_t");
+  if ("mt_form" in o) {
+    if (o.mt_form !== "zonly" && o.mt_form !== "xyz") {
+      fail(`mt_form must be "zonly" or "xyz" but is ${JSON.stringify(o.mt_form)}`);
+    }
+    space.mtForm = o.mt_form as MtForm;
+  }
+  if ("mt_lineshape" in o) {
+    if (o.mt_lineshape !== "Lorentzian" && o.mt_lineshape !== "SuperLorentzian") {
+      fail(`mt_lineshape must be "Lorentzian" or "SuperLorentzian" but is ${JSON.stringify(o.mt_lineshape)}`);
+    }
+    space.mtLineshape = o.mt_lineshape as MtLineshape;
+  }
+  if ("ranges" in o) {
+    const r = o.ranges;
+    if (typeof r !== "object" || r === null || Array.isArray(r)) fail("ranges must be a mapping name: [lo, hi]");
+    for (const [name, v] of Object.entries(r as Record<string, unknown>)) {
+      const target = space.ranges.find((x) => x.name === name);
+      if (!target) fail(`ranges.${name} is not a parameter (known: ${paramNames(space).join(", ")})`);
+      if (!Array.isArray(v) || v.length !== 2) fail(`ranges.${name} must be [lo, hi] but is ${JSON.stringify(v)}`);
+      const [lo, hi] = v as unknown[];
+      if (typeof lo !== "number" || typeof hi !== "number" || !(lo > 0) || !(lo <= hi) || !Number.isFinite(hi)) {
+        fail(`ranges.${name}: ${name} needs 0 < lo ≤ hi but is ${JSON.stringify(v)}`);
+      }
+      if (name.endsWith("_f") && (hi as number) >= 1) fail(`ranges.${name}: pool fractions must be < 1 but hi is ${hi}`);
+      target!.lo = lo as number;
+      target!.hi = hi as number;
+    }
+  }
+  return space;
+}
+
+/**
+ * Parses a parameter-space file's text (JSON or YAML).
+ * @throws InputError naming the file and the field
+ */
+export function parseParamSpace(text: string, source: string): ParamSpace {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (e) {
+    throw new InputError(`${source}: not valid YAML/JSON (${(e as Error).message.split("\n")[0]})`);
+  }
+  return paramSpaceFrom(doc, source);
+}
+
+/**
+ * Reads a parameter-space file (JSON or YAML).
+ * @throws InputError when the file is missing or a field is wrong
+ */
+export async function loadParamSpace(path: string): Promise<ParamSpace> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new InputError(`${path}: file not found (--space)`);
+    throw e;
+  }
+  return parseParamSpace(text, path);
+}

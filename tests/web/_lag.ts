@@ -1,0 +1,13 @@
+import { simulateSpectraGpu } from "../../src/physics/gpu_sim.ts";
+import { paperInputProtocol } from "../../src/physics/protocol.ts";
+import { loadModel } from "../../src/physics/model_yaml.ts";
+const model = await loadModel("static/models/rat_brain_7T_7pool_normal_example.yaml");
+let last = performance.now(), maxGap = 0;
+const iv = setInterval(() => { const t = performance.now(); maxGap = Math.max(maxGap, t - last); last = t; }, 10);
+const t0 = performance.now();
+await simulateSpectraGpu([{ model, protocol: { ...paperInputProtocol(1), b1UT: 1 + Math.random() } }]);
+console.log("first sim ms", (performance.now() - t0).toFixed(0), "max event-loop gap ms", maxGap.toFixed(0));
+maxGap = 0; const t1 = performance.now();
+await simulateSpectraGpu(Array.from({ length: 200 }, () => ({ model, protocol: paperInputProtocol(1 + Math.random()) })));
+console.log("200 spectra ms", (performance.now() - t1).toFixed(0), "max gap ms", maxGap.toFixed(0));
+clearInterval(iv);
