@@ -60,7 +60,7 @@ export async function runBench(what: "sim" | "nn" | "all", o: BenchOptions): Pro
     const { tfjsInfo } = await import("./tfjs.ts");
     const tfi = await tfjsInfo();
     console.error(`bench: tfjs ${tfi.version}, flags ${JSON.stringify(tfi.flags)}`);
-    const groups = NN_GROUPS.filter((g) => !o.only || o.only.includes(g));
+    const groups = o.only ? NN_GROUPS.filter((g) => o.only!.includes(g)).sort((a, b) => o.only!.indexOf(a) - o.only!.indexOf(b)) : NN_GROUPS;
     for (const g of groups) {
       const run = g === "layers"
         ? (await import("./nn_layers.ts")).benchLayers

@@ -9,18 +9,18 @@ import { readNifti, type NiftiVolume } from "./data/nifti.ts";
 import { makePhantom, PHANTOM_FILES, phantomExists, writePhantom } from "./data/phantom.ts";
 import { predictVolumeFile, type RunLoader } from "./eval/predict_volume.ts";
 import { quassFitFile } from "./eval/quass_image.ts";
-import { evaluateVolumes, evaluationSummary, type EvaluationResult, voxelsFromLabels } from "./eval/evaluate.ts";
+import { evaluateVolumes, evaluationSummary, voxelsFromLabels } from "./eval/evaluate.ts";
 import { compareReports, type CompareEntry, writeReport } from "./eval/report.ts";
 import { exists, writeFileAtomic } from "./util/atomic.ts";
 import { InputError } from "./util/errors.ts";
 import { resolveOffsets } from "./data/sidecar.ts";
 import type { PairSimulator } from "./data/phantom.ts";
 import { defaultParamSpace, modelFromParams, sampleParams } from "./physics/param_space.ts";
-import { N_PARAMS, PARAM_BOUNDS, PHANTOM_PARAM_NAMES } from "./data/phantom_maps.ts";
+import { N_PARAMS, PHANTOM_PARAM_NAMES } from "./data/phantom_maps.ts";
 import { simulatePairsGpu } from "./physics/gpu_sim.ts";
 import { paperInputProtocol, paperTargetProtocol } from "./physics/protocol.ts";
-import { writeSafetensors } from "./data/safetensors.ts";
-import { defaultSplit } from "./nn/train.ts";
+import { DATASET_FORMAT, splitOf, writeDataset } from "./data/dataset.ts";
+import type { Protocol } from "./physics/protocol.ts";
 
 /** Progress reporting of the pipeline: one line per stage event. */
 export type StageLog = (line: string) => void;
@@ -169,8 +169,6 @@ async function readArch(runDir: string): Promise<string | undefined> {
   }
 }
 
-export type { EvaluationResult };
-
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
   /** Work directory (default `demo`). */
@@ -232,7 +230,8 @@ export interface DemoResult {
 
 /**
  * Simulates a paired training dataset (Ts 1.5 s → Ts 5 s, the phantom's parameter space)
- * and writes it as safetensors in the dataset format of DESIGN.md.
+ * and writes it in dataset.ts's format (same sampler, split and metadata as
+ * `quass simulate dataset`, with a pluggable simulator so tests can run it fast).
  */
 async function _makeDataset(path: string, n: number, seed: number, b1UT: number, simulate: PairSimulator, log: StageLog): Promise<void> {
   // the datasets' parameter space and seeded sampler (sample i from Rng(seed, i))
@@ -248,25 +247,27 @@ async function _makeDataset(path: string, n: number, seed: number, b1UT: number,
     },
   });
   const T = inP.offsetsPpm.length;
-  const split = new Uint8Array(n);
-  const { valIdx } = defaultSplit(n, 0.1, seed);
-  for (const i of valIdx) split[i] = 1;
-  await writeSafetensors(path, {
-    tensors: {
-      input: { data: res.input, shape: [n, T] },
-      target: { data: res.target, shape: [n, T] },
-      params: { data: Float32Array.from(params), shape: [n, N_PARAMS] },
-      offsets_ppm: { data: Float32Array.from(inP.offsetsPpm), shape: [T] },
-      split: { data: split, shape: [n] },
-    },
+  const proto = (p: Protocol) => ({ ...p, tsS: Number.isFinite(p.tsS) ? p.tsS : "inf" });
+  await writeDataset(path, {
+    input: res.input,
+    target: res.target,
+    params: Float32Array.from(params),
+    offsetsPpm: Float64Array.from(inP.offsetsPpm),
+    split: Uint8Array.from({ length: n }, (_, i) => splitOf(seed, i)),
+    count: n,
+    T,
     metadata: {
-      format: "quass-dataset-demo",
-      protocol: JSON.stringify({ input: inP, target: tgP }),
-      param_names: JSON.stringify(PHANTOM_PARAM_NAMES),
-      param_bounds: JSON.stringify(PARAM_BOUNDS),
-      mt_form: "z-only Lorentzian mt_pool at -2.4 ppm",
+      format: DATASET_FORMAT,
       seed: String(seed),
-      sampling: "uniform",
+      n_total: String(n),
+      row_start: "0",
+      row_count: String(n),
+      protocol: JSON.stringify({ input: proto(inP), target: proto(tgP) }),
+      param_space: JSON.stringify(space),
+      param_names: JSON.stringify(PHANTOM_PARAM_NAMES),
+      mt_form: "z-only mt_pool (Lorentzian lineshape)",
+      split: "0 train, 1 validation, 2 test (per sample from the seed)",
+      source: "quass demo",
     },
   });
 }

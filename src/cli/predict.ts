@@ -19,7 +19,7 @@ export function predictCommand() {
     .requiredOption("--input <path>", "Z-spectral volume (.nii/.nii.gz, 4-D [x,y,z,offset]); offsets from its .json sidecar")
     .option("--mask <path>", "predict only where the mask is nonzero (3-D, same x, y, z)")
     .option("--m0 <path>", "M0 volume: the input is raw signal and is divided by it")
-    .option("--offsets <list>", "offsets, ppm (comma list or start:step:stop) instead of the sidecar's")
+    .option("--offsets <list>", "offsets, ppm (lo:hi:n or a comma list) instead of the sidecar's")
     .option("--interpolate", "resample the input onto the network's offsets (linear) when they differ")
     .requiredOption("--out <path>", "output volume (.nii/.nii.gz); a .json sidecar is written beside it")
     .action(async (o) => {

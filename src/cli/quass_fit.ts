@@ -18,7 +18,7 @@ export function quassFitCommand() {
     .option("--ts <s>", "saturation time of the scan, s (default: the sidecar's tsS, else 1.5)")
     .option("--td <s>", "relaxation delay of the scan, s (default: the sidecar's tdS, else 4.5)")
     .option("--b0 <T>", "main field, T (default: the sidecar's b0T, else 7)")
-    .option("--offsets <list>", "offsets, ppm (comma list or start:step:stop) instead of the sidecar's")
+    .option("--offsets <list>", "offsets, ppm (lo:hi:n or a comma list) instead of the sidecar's")
     .option("--mask <path>", "fit only voxels where the mask is nonzero")
     .option("--b0-shift <path>", "B0 shift map, ppm")
     .option("--control", "Z was normalised by a control scan with the same Ts and Td (not by M0)")

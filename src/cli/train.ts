@@ -8,9 +8,8 @@
  * @module
  */
 import { Command, Option } from "@commander-js/extra-typings";
-import cliProgress from "cli-progress";
-import process from "node:process";
 import { InputError } from "../util/errors.ts";
+import { type Progress, startProgress } from "../util/progress.ts";
 import { describeGpu, getGpu } from "../gpu/device.ts";
 import { ARCHS, isArch } from "../nn/models/mod.ts";
 import { type ConfigOverrides, type PresetName, PRESETS, resolveConfig } from "../nn/presets.ts";
@@ -48,6 +47,7 @@ export function trainCommand() {
     .option("--residual", "predict target − input (default)")
     .option("--direct", "predict the target directly")
     .option("--resume", "continue the run in --out from its last completed epoch")
+    .option("--quiet", "no progress bar (epoch lines only)")
     .action(async (o) => {
       if (!isArch(o.arch)) throw new InputError(`--arch: unknown architecture "${o.arch}"`);
       if (o.residual && o.direct) {
@@ -110,33 +110,17 @@ export function trainCommand() {
           describeGpu(info)
         }`,
       );
-      const bar = new cliProgress.SingleBar({
-        format:
-          "epoch {ep} |{bar}| {percentage}% {value}/{total} | {sps} samples/s | loss {loss} | ETA {eta_formatted}",
-        noTTYOutput: true,
-        notTTYSchedule: 5000,
-        stream: process.stderr,
-      }, cliProgress.Presets.shades_classic);
-      let started = false;
+      let bar: Progress | undefined;
       const res = await train(device, data, cfg, {
         out: o.out,
         resume: !!o.resume,
         onProgress: (p) => {
-          const payload = {
-            ep: `${p.epoch}/${p.epochs}`,
-            sps: p.samplesPerS.toFixed(0),
-            loss: p.loss.toExponential(3),
-          };
-          if (!started) {
-            bar.start(p.total, p.done, payload);
-            started = true;
-          } else bar.update(p.done, payload);
+          bar ??= startProgress(`epoch ${p.epoch}/${p.epochs}`, p.total, "samples", !!o.quiet);
+          bar.update(p.done, `| loss ${p.loss.toExponential(3)}`);
         },
         onEpoch: (e) => {
-          if (started) {
-            bar.stop();
-            started = false;
-          }
+          bar?.stop();
+          bar = undefined;
           console.error(
             `epoch ${e.epoch}: train ${e.train_loss?.toExponential(4) ?? "-"}  val ${
               e.val_loss.toExponential(4)

@@ -113,7 +113,7 @@ export async function createApp(opts: AppOptions = {}): Promise<QuassApp> {
     config,
     services,
     async close() {
-      await services.queue.close();
+      await services.close();
       await Deno.remove(config.tmpDir, { recursive: true }).catch(() => {});
     },
   });

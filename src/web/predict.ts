@@ -11,12 +11,8 @@ import { checkDims, encodeNifti, gzip, type NiftiVolume, parseNifti, readNifti }
 import { parseOffsetsFlag, readSidecar, type Sidecar, validateSidecar } from "../data/sidecar.ts";
 import { PHANTOM_FILES } from "../data/phantom.ts";
 import { describeSkipped, predictVolumeData, type RunLoader } from "../eval/predict_volume.ts";
-import { loadRunPredictor } from "../eval/run_predictor.ts";
 import type { ProgressFn } from "./job_queue.ts";
 import type { AppConfig } from "./define.ts";
-
-/** The default run loader: the engine's checkpoint → GPU predictor. */
-export const loadRunOnGpu: RunLoader = loadRunPredictor;
 
 /** A validated prediction request: everything read, nothing predicted yet. */
 export interface PredictPlan {
@@ -204,7 +200,7 @@ export async function runPrediction(plan: PredictPlan, loader: RunLoader, progre
       batch: 1024,
       onProgress: (d, t) => progress(0.05 + 0.9 * d / Math.max(1, t), `predicted ${d} / ${t} voxels`),
       source: plan.sourceLabel,
-    }, run.predict);
+    }, run.predict).finally(() => (run as { release?: () => void }).release?.());
     const input = new Float32Array(nvox * nt);
     for (let k = 0; k < nt; k++) {
       for (let v = 0; v < nvox; v++) {

@@ -84,7 +84,8 @@ gpuTest("simulatePairsGpu() matches simulateCpu() on 200 random draws of the par
   const r1 = assertClose(a.input, want.in, { atol: ATOL, label: `input Ts 1.5 s (seed ${seed})` });
   const r2 = assertClose(a.target, want.tg, { atol: ATOL, label: `target Ts 5 s (seed ${seed})` });
   const r3 = assertClose(b.target, want.ss, { atol: ATOL, label: `steady state (seed ${seed})` });
-  assertEquals(Array.from(b.input), Array.from(a.input), "the input does not depend on the slot it shares");
+  // With a steady target the ladder step is 1.5 s instead of 0.5 s: same Z within f32 rounding.
+  assertClose(b.input, want.in, { atol: ATOL, label: `input Ts 1.5 s beside a steady target (seed ${seed})` });
   console.log(
     `  GPU f32 vs CPU f64, ${n} draws × ${k} offsets, B1 ${b1.toFixed(2)} µT: max |ΔZ| input ${r1.maxAbs.toExponential(2)}, ` +
       `target ${r2.maxAbs.toExponential(2)}, steady ${r3.maxAbs.toExponential(2)}`,
