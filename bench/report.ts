@@ -142,7 +142,8 @@ export function groupTable(g: GroupResults): string {
 }
 
 /**
- * Regenerates the Markdown report from every group file in `out`.
+ * Regenerates the Markdown report from every group file in `out`, then `<out>/NOTES.md`
+ * (the hand-written analysis of the latest full run) when present.
  * @param preamble text placed after the title (how to run, what limits each number)
  */
 export async function writeResultsMd(out: string, mdPath: string, preamble = ""): Promise<string> {
@@ -168,6 +169,10 @@ export async function writeResultsMd(out: string, mdPath: string, preamble = "")
       "iteration of runs that repeat the operation until they last ≥ 300 ms (≥ 30 ms with --quick).\n" +
       "- The development machine is shared: the load average above says how busy it was; min–max shows the spread.\n",
   );
+  // The hand-written analysis of the latest full run (what limits each number), if any.
+  try {
+    parts.push("\n" + (await Deno.readTextFile(`${out}/NOTES.md`)).trim() + "\n");
+  } catch { /* none */ }
   const text = parts.join("\n");
   await writeFileAtomic(mdPath, text);
   return mdPath;

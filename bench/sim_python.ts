@@ -174,8 +174,9 @@ export async function simCase(ctx: BenchContext, N = ctx.quick ? 4 : 32): Promis
     cpu.oneCallMs = cpuFirst;
     cpu.skipped = `one call took ${(cpuFirst / 1e3).toFixed(1)} s; 5 timed runs would exceed the budget`;
   } else {
-    cpu.timing = await timeRuns(async (iters) => {
+    cpu.timing = await timeRuns((iters) => {
       for (let i = 0; i < iters; i++) for (const m of models) simulateCpu(m, protocol);
+      return Promise.resolve();
     }, { targetMs: 0, maxIters: 1, warm: { firstMs: cpuFirst, oneMs: cpuFirst } });
   }
   c.results.push(cpu);

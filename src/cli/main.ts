@@ -29,7 +29,15 @@ export function buildProgram(): Command {
   program.addCommand(quassFitCommand());
   program.addCommand(compareCommand());
   program.addCommand(demoCommand());
+  _applyErrorPolicy(program);
   return program;
+}
+
+/** Subcommands do not inherit exitOverride: apply it everywhere so bad flags exit 2. */
+// deno-lint-ignore no-explicit-any
+function _applyErrorPolicy(cmd: Command<any, any, any>): void {
+  cmd.exitOverride().showSuggestionAfterError(true);
+  for (const sub of cmd.commands) _applyErrorPolicy(sub);
 }
 
 if (import.meta.main) {

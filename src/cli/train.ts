@@ -116,7 +116,7 @@ export function trainCommand() {
         resume: !!o.resume,
         onProgress: (p) => {
           bar ??= startProgress(`epoch ${p.epoch}/${p.epochs}`, p.total, "samples", !!o.quiet);
-          bar.update(p.done, `| loss ${p.loss.toExponential(3)}`);
+          bar.update(p.done, Number.isNaN(p.loss) ? "" : `| loss ${p.loss.toExponential(3)}`);
         },
         onEpoch: (e) => {
           bar?.stop();

@@ -208,7 +208,7 @@ export interface TrainProgress {
   done: number;
   total: number;
   samplesPerS: number;
-  /** Latest known training loss. */
+  /** Latest known training loss (NaN at the start of an epoch). */
   loss: number;
 }
 
@@ -444,6 +444,14 @@ export async function train(
     const losses: number[] = [];
     let pending: Promise<void> | undefined;
     let done = 0;
+    opts.onProgress?.({
+      epoch: epoch + 1,
+      epochs: tc.epochs,
+      done,
+      total: nTrain,
+      samplesPerS: 0,
+      loss: NaN,
+    });
     for (let s0 = 0; s0 < stepsPerEpoch; s0 += K) {
       const counts: number[] = [];
       for (let k = 0; k < K && s0 + k < stepsPerEpoch; k++) {

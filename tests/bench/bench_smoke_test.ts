@@ -72,8 +72,14 @@ gpuTest("deno task bench all --quick: every group runs, baselines agree with our
       }
       assert(compared >= cases.length, `${g}: baselines compared with ours (${compared} comparisons)`);
     }
+    const sim = done.sim?.[0];
+    assert(sim, "the simulation group ran");
+    assert(sim.results.some((r) => r.impl === "ours (CPU f64)" && r.timing), "the f64 reference was timed");
+    for (const r of sim.results.filter((r) => r.impl.includes("scipy") || r.impl.includes("numpy"))) {
+      assert(r.skipped || r.maxAbsDiff! <= 1e-7, `${r.impl} agrees with the f64 reference`);
+    }
     const groups = await readGroups(out);
-    assert(groups.length >= 3, "group JSON files written");
+    assert(groups.length >= 4, "group JSON files written");
     const md = await Deno.readTextFile(`${out}/RESULTS.md`);
     assert(md.includes("ours vs tfjs-webgpu") && md.includes("llvmpipe uses all cores"), "RESULTS.md has ratios and caveats");
   } finally {
