@@ -115,7 +115,10 @@ const _median = (a: number[]) => {
  * @example
  * const t = await timeRuns(async (n) => { encodeNTimes(n); await device.queue.onSubmittedWorkDone(); });
  */
-export async function timeRuns(run: (iters: number) => Promise<void>, opts: TimeOptions = {}): Promise<Timing> {
+export async function timeRuns(
+  run: (iters: number) => Promise<void>,
+  opts: TimeOptions = {},
+): Promise<Timing> {
   const runs = Math.max(5, opts.runs ?? 5);
   const targetMs = opts.targetMs ?? 200;
   let t0: number, firstMs: number, compileMs: number | undefined;
@@ -197,7 +200,9 @@ export function checkAgree(
   tol: Tolerance,
 ): number {
   if (ours.length !== other.length) {
-    throw new DisagreementError(`${label}: ours has ${ours.length} values, the baseline ${other.length}`);
+    throw new DisagreementError(
+      `${label}: ours has ${ours.length} values, the baseline ${other.length}`,
+    );
   }
   let maxAbs = 0, bad = -1, nBad = 0;
   for (let i = 0; i < ours.length; i++) {
@@ -211,7 +216,9 @@ export function checkAgree(
   if (nBad > 0) {
     throw new DisagreementError(
       `${label}: outputs disagree at ${nBad} of ${ours.length} values (atol ${tol.atol}, rtol ${tol.rtol}); ` +
-        `first at [${bad}]: ours ${ours[bad]} vs baseline ${other[bad]}; max |diff| ${maxAbs.toExponential(3)}`,
+        `first at [${bad}]: ours ${ours[bad]} vs baseline ${other[bad]}; max |diff| ${
+          maxAbs.toExponential(3)
+        }`,
     );
   }
   return maxAbs;
@@ -227,9 +234,12 @@ export async function measurePeak(device: GPUDevice, quick = false): Promise<Pea
   const rand = (n: number) => Float32Array.from({ length: n }, () => Math.random() * 2 - 1);
   const a = uploadBuffer(device, rand(S * S)), b = uploadBuffer(device, rand(S * S));
   const c = storageBuffer(device, S * S * 4);
-  const mm = await timeRuns(gpuRunner(device, (pass) => matmul(device, pass, c, a, b, null, S, S, S)), {
-    targetMs: quick ? 100 : 400,
-  });
+  const mm = await timeRuns(
+    gpuRunner(device, (pass) => matmul(device, pass, c, a, b, null, S, S, S)),
+    {
+      targetMs: quick ? 100 : 400,
+    },
+  );
   const copyBytes = (quick ? 16 : 64) * 1024 * 1024;
   const src = storageBuffer(device, copyBytes), dst = storageBuffer(device, copyBytes);
   const copy = await timeRuns(async (iters) => {
@@ -250,8 +260,13 @@ export async function measurePeak(device: GPUDevice, quick = false): Promise<Pea
     flopsPerS: (2 * S ** 3) / (mm.minMs / 1e3),
     bytesPerS: (2 * copyBytes) / (copy.minMs / 1e3),
     syncMs: sync.medianMs,
-    note: `matmul ${S}^3 (our default variant) best ${mm.minMs.toFixed(1)} ms (median ${mm.medianMs.toFixed(1)}); ` +
-      `copy ${copyBytes / 2 ** 20} MiB best ${copy.minMs.toFixed(2)} ms; empty submit+wait ${sync.medianMs.toFixed(1)} ms`,
+    note:
+      `matmul ${S}^3 (our default variant) best ${mm.minMs.toFixed(1)} ms (median ${
+        mm.medianMs.toFixed(1)
+      }); ` +
+      `copy ${copyBytes / 2 ** 20} MiB best ${copy.minMs.toFixed(2)} ms; empty submit+wait ${
+        sync.medianMs.toFixed(1)
+      } ms`,
   };
 }
 
@@ -296,9 +311,13 @@ export function logResult(c: BenchCase, r: ImplResult): void {
   }
   const t = r.timing!;
   const comp = t.compileMs !== undefined ? `, compile ${fmtMs(t.compileMs)}` : "";
-  const agree = r.maxAbsDiff !== undefined ? `, max|Δ| vs ours ${r.maxAbsDiff.toExponential(1)}` : "";
+  const agree = r.maxAbsDiff !== undefined
+    ? `, max|Δ| vs ours ${r.maxAbsDiff.toExponential(1)}`
+    : "";
   console.error(
-    `${head} median ${fmtMs(t.medianMs)} (min ${fmtMs(t.minMs)}, max ${fmtMs(t.maxMs)}; ${t.runsMs.length} runs × ${t.iters}), ` +
+    `${head} median ${fmtMs(t.medianMs)} (min ${fmtMs(t.minMs)}, max ${
+      fmtMs(t.maxMs)
+    }; ${t.runsMs.length} runs × ${t.iters}), ` +
       `first call ${fmtMs(t.firstMs)}${comp}${agree}`,
   );
 }
@@ -313,4 +332,8 @@ export interface BenchContext {
   budgetMs: number;
   /** Layer sizes to run (default: all; --quick: tiny). */
   sizes?: string[];
+  /** Architectures of the train and infer groups (default: all six; --quick: a subset). */
+  archs?: string[];
+  /** Implementations to run (default: all); the others are recorded as not run. */
+  impls?: string[];
 }

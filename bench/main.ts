@@ -1,6 +1,7 @@
 /**
  * The benchmark dispatcher: `deno task bench [sim|nn|all] [--quick] [--out DIR] [--md FILE]
- * [--budget SECONDS] [--only layers,train,infer] [--sizes tiny,default,paper]`.
+ * [--budget SECONDS] [--only layers,train,infer] [--sizes tiny,default,paper]
+ * [--archs mlp,lstm-attention] [--impls ours,tfjs-webgpu,tfjs-cpu]`.
  *
  * - `nn`: layer, training-step and inference benchmarks (ours vs tfjs-webgpu vs tfjs-cpu);
  * - `sim`: the simulation benchmark of bench/sim.ts (`benchSim(ctx)`) when it exports one,
@@ -31,6 +32,10 @@ export interface BenchOptions {
   only?: string[];
   /** Layer sizes (tiny, default, paper). */
   sizes?: string[];
+  /** Architectures of the train and infer groups. */
+  archs?: string[];
+  /** Implementations to run (ours, tfjs-webgpu, tfjs-cpu). */
+  impls?: string[];
 }
 
 /**
@@ -38,13 +43,28 @@ export interface BenchOptions {
  * @returns the cases of every group run
  * @throws DisagreementError when outputs disagree
  */
-export async function runBench(what: "sim" | "nn" | "all", o: BenchOptions): Promise<Record<string, BenchCase[]>> {
+export async function runBench(
+  what: "sim" | "nn" | "all",
+  o: BenchOptions,
+): Promise<Record<string, BenchCase[]>> {
   const { device, info: gpu } = await getGpu();
   const adapter = describeGpu(gpu);
   console.error(`bench: ${what}${o.quick ? " --quick" : ""} on ${adapter}`);
   const peak = await measurePeak(device, o.quick);
-  console.error(`bench: measured peak ${(peak.flopsPerS / 1e9).toFixed(2)} GFLOP/s, ${(peak.bytesPerS / 1e9).toFixed(2)} GB/s (${peak.note})`);
-  const ctx: BenchContext = { device, peak, quick: o.quick, budgetMs: o.budgetS * 1e3, sizes: o.sizes };
+  console.error(
+    `bench: measured peak ${(peak.flopsPerS / 1e9).toFixed(2)} GFLOP/s, ${
+      (peak.bytesPerS / 1e9).toFixed(2)
+    } GB/s (${peak.note})`,
+  );
+  const ctx: BenchContext = {
+    device,
+    peak,
+    quick: o.quick,
+    budgetMs: o.budgetS * 1e3,
+    sizes: o.sizes,
+    archs: o.archs,
+    impls: o.impls,
+  };
   const { machine, loadavg } = machineInfo();
   const info = (): RunInfo => ({
     date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC",
@@ -60,7 +80,11 @@ export async function runBench(what: "sim" | "nn" | "all", o: BenchOptions): Pro
     const { tfjsInfo } = await import("./tfjs.ts");
     const tfi = await tfjsInfo();
     console.error(`bench: tfjs ${tfi.version}, flags ${JSON.stringify(tfi.flags)}`);
-    const groups = o.only ? NN_GROUPS.filter((g) => o.only!.includes(g)).sort((a, b) => o.only!.indexOf(a) - o.only!.indexOf(b)) : NN_GROUPS;
+    const groups = o.only
+      ? NN_GROUPS.filter((g) => o.only!.includes(g)).sort((a, b) =>
+        o.only!.indexOf(a) - o.only!.indexOf(b)
+      )
+      : NN_GROUPS;
     for (const g of groups) {
       const run = g === "layers"
         ? (await import("./nn_layers.ts")).benchLayers
@@ -69,7 +93,12 @@ export async function runBench(what: "sim" | "nn" | "all", o: BenchOptions): Pro
         : (await import("./nn_infer.ts")).benchInfer;
       const cases = await run(ctx);
       done[g] = cases;
-      const path = await writeGroup(o.out, { group: g, info: { ...info(), tfjs: tfi }, cases });
+      const partial = o.archs !== undefined || o.sizes !== undefined || o.impls !== undefined;
+      const path = await writeGroup(
+        o.out,
+        { group: g, info: { ...info(), tfjs: tfi }, cases },
+        partial,
+      );
       console.error(`bench: wrote ${path}`);
     }
   }
@@ -80,17 +109,23 @@ export async function runBench(what: "sim" | "nn" | "all", o: BenchOptions): Pro
       src = await Deno.readTextFile(simUrl);
     } catch { /* absent */ }
     if (/export\s+(async\s+)?function\s+benchSim\b/.test(src)) {
-      const mod = await import(simUrl.href) as { benchSim: (ctx: BenchContext) => Promise<BenchCase[]> };
+      const mod = await import(simUrl.href) as {
+        benchSim: (ctx: BenchContext) => Promise<BenchCase[]>;
+      };
       const cases = await mod.benchSim(ctx);
       done.sim = cases;
-      console.error(`bench: wrote ${await writeGroup(o.out, { group: "sim", info: info(), cases })}`);
+      console.error(
+        `bench: wrote ${await writeGroup(o.out, { group: "sim", info: info(), cases })}`,
+      );
     } else {
       // Until bench/sim.ts provides benchSim(ctx): the GPU kernel vs our f64 reference vs
       // SciPy / NumPy on one workload (bench/sim_python.ts).
       const { simCase } = await import("./sim_python.ts");
       const cases = [await simCase(ctx)];
       done.sim = cases;
-      console.error(`bench: wrote ${await writeGroup(o.out, { group: "sim", info: info(), cases })}`);
+      console.error(
+        `bench: wrote ${await writeGroup(o.out, { group: "sim", info: info(), cases })}`,
+      );
     }
   }
   console.error(`bench: wrote ${await writeResultsMd(o.out, o.md)}`);
@@ -99,14 +134,36 @@ export async function runBench(what: "sim" | "nn" | "all", o: BenchOptions): Pro
 
 if (import.meta.main) {
   const cmd = new Command("bench")
-    .description("Benchmarks: our WGSL kernels vs tfjs-webgpu / tfjs-cpu (nn) and the simulation baselines (sim)")
-    .addArgument(new Command().createArgument("[suite]", "sim, nn or all").choices(["sim", "nn", "all"]).default("all"))
+    .description(
+      "Benchmarks: our WGSL kernels vs tfjs-webgpu / tfjs-cpu (nn) and the simulation baselines (sim)",
+    )
+    .addArgument(
+      new Command().createArgument("[suite]", "sim, nn or all").choices(["sim", "nn", "all"])
+        .default("all"),
+    )
     .option("--quick", "smoke-test sizes (tiny, small batches), a few minutes", false)
-    .option("--out <dir>", "results directory (default bench/results, or bench/results/quick with --quick)")
-    .option("--md <file>", "Markdown report to regenerate (default bench/RESULTS.md, or <out>/RESULTS.md with --quick)")
-    .addOption(new Option("--budget <seconds>", "time one implementation of one benchmark may take").argParser(Number))
+    .option(
+      "--out <dir>",
+      "results directory (default bench/results, or bench/results/quick with --quick)",
+    )
+    .option(
+      "--md <file>",
+      "Markdown report to regenerate (default bench/RESULTS.md, or <out>/RESULTS.md with --quick)",
+    )
+    .addOption(
+      new Option("--budget <seconds>", "time one implementation of one benchmark may take")
+        .argParser(Number),
+    )
     .option("--only <groups>", "comma-separated subset of layers,train,infer")
-    .option("--sizes <sizes>", "layer sizes, comma-separated subset of tiny,default,paper");
+    .option("--sizes <sizes>", "layer sizes, comma-separated subset of tiny,default,paper")
+    .option(
+      "--archs <archs>",
+      "architectures of train/infer, comma-separated (mlp,rnn,lstm,gru,bilstm,lstm-attention)",
+    )
+    .option(
+      "--impls <impls>",
+      "implementations of the nn groups, comma-separated (ours,tfjs-webgpu,tfjs-cpu)",
+    );
   cmd.parse();
   const opts = cmd.opts();
   const suite = (cmd.processedArgs[0] ?? "all") as "sim" | "nn" | "all";
@@ -120,6 +177,8 @@ if (import.meta.main) {
       budgetS: opts.budget ?? (opts.quick ? 15 : 60),
       only: opts.only?.split(",").map((s) => s.trim()),
       sizes: opts.sizes?.split(",").map((s) => s.trim()),
+      archs: opts.archs?.split(",").map((s) => s.trim()),
+      impls: opts.impls?.split(",").map((s) => s.trim()),
     });
   } catch (e) {
     if (e instanceof DisagreementError) {

@@ -8,12 +8,17 @@
  */
 import { Predictor } from "../src/nn/predict.ts";
 import type { LoadedModel } from "../src/nn/checkpoint.ts";
-import { ARCHS, type ArchName } from "../src/nn/models/config.ts";
+import { type ArchName, ARCHS } from "../src/nn/models/config.ts";
 import { type PresetName, resolveConfig } from "../src/nn/presets.ts";
 import { PAPER_OFFSETS_PPM } from "../src/physics/protocol.ts";
 import type { BenchCase, BenchContext } from "./harness.ts";
 import { randomF32 } from "./harness.ts";
-import { activationFloatsPerSample, buildTfModel, forwardFlopsPerSample, ourModel } from "./nn_models.ts";
+import {
+  activationFloatsPerSample,
+  buildTfModel,
+  forwardFlopsPerSample,
+  ourModel,
+} from "./nn_models.ts";
 import { type CaseSpec, runCase } from "./nn_layers.ts";
 import { tf } from "./tfjs.ts";
 
@@ -23,7 +28,12 @@ export const VOLUME_SPECTRA = 64 * 64;
 export const INFER_CHUNK = 1024;
 
 /** The inference case of one architecture: n spectra at a preset size. */
-export function inferCase(ctx: BenchContext, arch: ArchName, preset: PresetName, n: number): CaseSpec {
+export function inferCase(
+  ctx: BenchContext,
+  arch: ArchName,
+  preset: PresetName,
+  n: number,
+): CaseSpec {
   const cfg = resolveConfig(arch, preset, 101);
   const T = cfg.model.T;
   const { spec, flat } = ourModel(cfg.model);
@@ -35,7 +45,8 @@ export function inferCase(ctx: BenchContext, arch: ArchName, preset: PresetName,
       group: "infer",
       name: `${arch} inference`,
       size: preset,
-      shape: `${side}×${side}×${T} volume = ${n} spectra, chunks of ${chunk}, H=${cfg.model.hidden}`,
+      shape:
+        `${side}×${side}×${T} volume = ${n} spectra, chunks of ${chunk}, H=${cfg.model.hidden}`,
       flops: forwardFlopsPerSample(spec) * n,
       // spectra in and out, weights once; activations written once (reads fused away)
       bytes: 4 * (2 * n * T + spec.store.count + activationFloatsPerSample(spec) * n),
@@ -66,7 +77,9 @@ export function inferCase(ctx: BenchContext, arch: ArchName, preset: PresetName,
         const out = new Float32Array(n * T);
         for (let s = 0; s < n; s += chunk) {
           const c = Math.min(chunk, n - s);
-          const y = tf.tidy(() => model.forward(tf.tensor2d(x.subarray(s * T, (s + c) * T), [c, T])));
+          const y = tf.tidy(() =>
+            model.forward(tf.tensor2d(x.subarray(s * T, (s + c) * T), [c, T]))
+          );
           out.set(await y.data() as Float32Array, s * T);
           y.dispose();
         }
@@ -91,8 +104,11 @@ export function inferCase(ctx: BenchContext, arch: ArchName, preset: PresetName,
  * LSTM-Attention only).
  * @returns one case per architecture
  */
-export async function benchInfer(ctx: BenchContext, archs?: readonly ArchName[]): Promise<BenchCase[]> {
-  archs ??= ctx.quick ? ["lstm-attention"] : ARCHS;
+export async function benchInfer(
+  ctx: BenchContext,
+  archs?: readonly ArchName[],
+): Promise<BenchCase[]> {
+  archs ??= (ctx.archs as ArchName[] | undefined) ?? (ctx.quick ? ["lstm-attention"] : ARCHS);
   const preset: PresetName = ctx.quick ? "tiny" : "default";
   const n = ctx.quick ? 256 : VOLUME_SPECTRA;
   const out: BenchCase[] = [];

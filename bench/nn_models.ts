@@ -29,9 +29,16 @@ export interface TfModel {
  * Zeroes the off-diagonal of the GRU candidate's recurrent block and its recurrent bias in
  * a flat parameter array (in place), so that Keras `reset_after` true and false agree.
  */
-export function gruCompatible(spec: ModelSpec, flat: Float32Array, prefix: string, H: number): void {
+export function gruCompatible(
+  spec: ModelSpec,
+  flat: Float32Array,
+  prefix: string,
+  H: number,
+): void {
   const wh = spec.store.view(flat, `${prefix}.wh`), b = spec.store.view(flat, `${prefix}.b`);
-  for (let k = 0; k < H; k++) for (let j = 0; j < H; j++) if (k !== j) wh[k * 3 * H + 2 * H + j] = 0;
+  for (let k = 0; k < H; k++) {
+    for (let j = 0; j < H; j++) if (k !== j) wh[k * 3 * H + 2 * H + j] = 0;
+  }
   b.fill(0, 5 * H, 6 * H);
 }
 
@@ -67,7 +74,10 @@ export function buildTfModel(spec: ModelSpec, cfg: ModelConfig, flat: Float32Arr
   };
   const dense = (prefix: string, inDim: number, units: number, act?: "relu") =>
     reg(
-      _init(tfl.layers.dense({ units, activation: act ?? "linear" }), [1, inDim], [P(`${prefix}.w`), P(`${prefix}.b`)]),
+      _init(tfl.layers.dense({ units, activation: act ?? "linear" }), [1, inDim], [
+        P(`${prefix}.w`),
+        P(`${prefix}.b`),
+      ]),
       [[`${prefix}.w`], [`${prefix}.b`]],
     );
   const rec = { units: H, returnSequences: true, recurrentInitializer: "glorotUniform" as const };
@@ -80,7 +90,9 @@ export function buildTfModel(spec: ModelSpec, cfg: ModelConfig, flat: Float32Arr
   let body: (x: tf.Tensor2D) => tf.Tensor;
   switch (cfg.arch) {
     case "mlp": {
-      const l1 = dense("fc1", T, H, "relu"), l2 = dense("fc2", H, H, "relu"), l3 = dense("fc3", H, T);
+      const l1 = dense("fc1", T, H, "relu"),
+        l2 = dense("fc2", H, H, "relu"),
+        l3 = dense("fc3", H, T);
       body = (x) => l3.apply(l2.apply(l1.apply(x))) as tf.Tensor;
       break;
     }
@@ -92,9 +104,21 @@ export function buildTfModel(spec: ModelSpec, cfg: ModelConfig, flat: Float32Arr
       if (cell === "rnn") layer = tfl.layers.simpleRNN({ ...rec, activation: "tanh" });
       else if (cell === "lstm") layer = tfl.layers.lstm({ ...rec, recurrentActivation: "sigmoid" });
       else {
-        layer = tfl.layers.gru({ ...rec, recurrentActivation: "sigmoid", resetAfter: false } as Parameters<typeof tfl.layers.gru>[0]);
+        layer = tfl.layers.gru(
+          { ...rec, recurrentActivation: "sigmoid", resetAfter: false } as Parameters<
+            typeof tfl.layers.gru
+          >[0],
+        );
         const b = w[2]!;
-        w = [w[0]!, w[1]!, tf.tidy(() => tf.reshape(tf.add(tf.slice(b, [0, 0], [1, 3 * H]), tf.slice(b, [1, 0], [1, 3 * H])), [3 * H]))];
+        w = [
+          w[0]!,
+          w[1]!,
+          tf.tidy(() =>
+            tf.reshape(tf.add(tf.slice(b, [0, 0], [1, 3 * H]), tf.slice(b, [1, 0], [1, 3 * H])), [
+              3 * H,
+            ])
+          ),
+        ];
         b.dispose();
       }
       const r = reg(_init(layer, [1, T, 1], w), recNames(cell), cell !== "gru");
@@ -125,16 +149,29 @@ export function buildTfModel(spec: ModelSpec, cfg: ModelConfig, flat: Float32Arr
       const pe = tf.tensor2d(sinusoidalEncoding(T, E), [T, E]);
       consts.push(pe);
       const lstm = reg(
-        _init(tfl.layers.lstm({ ...rec, recurrentActivation: "sigmoid" }), [1, T, E], recWeights("lstm")),
+        _init(
+          tfl.layers.lstm({ ...rec, recurrentActivation: "sigmoid" }),
+          [1, T, E],
+          recWeights("lstm"),
+        ),
         recNames("lstm"),
       );
-      const qkvL = reg(_init(tfl.layers.dense({ units: 3 * H }), [1, H], [P("attn.wqkv"), P("attn.bqkv")]), [
-        ["attn.wqkv"],
-        ["attn.bqkv"],
-      ]);
-      const outL = reg(_init(tfl.layers.dense({ units: H }), [1, H], [P("attn.wo"), P("attn.bo")]), [["attn.wo"], ["attn.bo"]]);
+      const qkvL = reg(
+        _init(tfl.layers.dense({ units: 3 * H }), [1, H], [P("attn.wqkv"), P("attn.bqkv")]),
+        [
+          ["attn.wqkv"],
+          ["attn.bqkv"],
+        ],
+      );
+      const outL = reg(
+        _init(tfl.layers.dense({ units: H }), [1, H], [P("attn.wo"), P("attn.bo")]),
+        [["attn.wo"], ["attn.bo"]],
+      );
       const ln = reg(
-        _init(tfl.layers.layerNormalization({ axis: -1, epsilon: LAYERNORM_EPS }), [1, T, H], [P("ln.gamma"), P("ln.beta")]),
+        _init(tfl.layers.layerNormalization({ axis: -1, epsilon: LAYERNORM_EPS }), [1, T, H], [
+          P("ln.gamma"),
+          P("ln.beta"),
+        ]),
         [["ln.gamma"], ["ln.beta"]],
       );
       const head = dense("head", H, 1);
@@ -161,9 +198,16 @@ export function buildTfModel(spec: ModelSpec, cfg: ModelConfig, flat: Float32Arr
 }
 
 /** Multi-head self-attention (no mask) of qkv [B,T,3D] with tf ops, as ours: out [B,T,D]. */
-export function tfAttention(qkv: tf.Tensor, B: number, T: number, D: number, NH: number): tf.Tensor {
+export function tfAttention(
+  qkv: tf.Tensor,
+  B: number,
+  T: number,
+  D: number,
+  NH: number,
+): tf.Tensor {
   const hs = D / NH;
-  const part = (i: number) => tf.transpose(tf.reshape(tf.slice(qkv, [0, 0, i * D], [B, T, D]), [B, T, NH, hs]), [0, 2, 1, 3]);
+  const part = (i: number) =>
+    tf.transpose(tf.reshape(tf.slice(qkv, [0, 0, i * D], [B, T, D]), [B, T, NH, hs]), [0, 2, 1, 3]);
   const q = part(0), k = part(1), v = part(2);
   const att = tf.softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)));
   return tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B, T, D]);
@@ -176,7 +220,11 @@ export function ourModel(cfg: ModelConfig, seed = 1): { spec: ModelSpec; flat: F
   if (cfg.arch === "lstm-attention") {
     // Non-trivial layer-norm parameters (γ = 1, β = 0 at initialisation) so that the
     // comparison with tfjs exercises them.
-    spec.store.view(flat, "ln.gamma").forEach((_, i, a) => (a[i] = 1 + 0.4 * (Math.random() - 0.5)));
+    spec.store.view(flat, "ln.gamma").forEach((
+      _,
+      i,
+      a,
+    ) => (a[i] = 1 + 0.4 * (Math.random() - 0.5)));
     spec.store.view(flat, "ln.beta").forEach((_, i, a) => (a[i] = 0.4 * (Math.random() - 0.5)));
   }
   if (cfg.arch === "gru") gruCompatible(spec, flat, "gru", cfg.hidden);
@@ -221,8 +269,9 @@ export function activationFloatsPerSample(spec: ModelSpec): number {
   let n = 0;
   for (const op of spec.ops(1)) {
     if (op.kind === "dense") n += op.M * op.N;
-    else if (op.kind === "recurrent") n += op.T * op.H * (op.cell === "rnn" ? 1 : op.cell === "lstm" ? 6 : 5);
-    else if (op.kind === "attention") n += op.T * op.D + op.NH * op.T * op.T;
+    else if (op.kind === "recurrent") {
+      n += op.T * op.H * (op.cell === "rnn" ? 1 : op.cell === "lstm" ? 6 : 5);
+    } else if (op.kind === "attention") n += op.T * op.D + op.NH * op.T * op.T;
     else if (op.kind === "layernorm") n += op.M * op.C;
     else if (op.kind === "act" || op.kind === "add") n += op.n;
     else if (op.kind === "addBroadcast") n += op.B * op.n;

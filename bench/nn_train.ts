@@ -12,14 +12,19 @@
  */
 import { readF32, storageBuffer, uploadBuffer } from "../src/gpu/buffers.ts";
 import { GpuModel, tensorSizes } from "../src/nn/models/graph.ts";
-import { ARCHS, type ArchName } from "../src/nn/models/config.ts";
+import { type ArchName, ARCHS } from "../src/nn/models/config.ts";
 import { mseBackward, mseForward } from "../src/nn/loss.ts";
 import { adamUpdate, gradNormClip } from "../src/nn/adam.ts";
 import { zeroFill } from "../src/nn/fill.ts";
 import { type PresetName, resolveConfig } from "../src/nn/presets.ts";
 import type { BenchCase, BenchContext } from "./harness.ts";
 import { randomF32 } from "./harness.ts";
-import { activationFloatsPerSample, buildTfModel, forwardFlopsPerSample, ourModel } from "./nn_models.ts";
+import {
+  activationFloatsPerSample,
+  buildTfModel,
+  forwardFlopsPerSample,
+  ourModel,
+} from "./nn_models.ts";
 import { type CaseSpec, runCase } from "./nn_layers.ts";
 import { tf } from "./tfjs.ts";
 
@@ -32,7 +37,12 @@ export const TRAIN_BATCH_QUICK = 16;
 export const QUICK_ARCHS: readonly ArchName[] = ["mlp", "lstm-attention"];
 
 /** The training-step case of one architecture at one preset size. */
-export function trainCase(ctx: BenchContext, arch: ArchName, preset: PresetName, B: number): CaseSpec {
+export function trainCase(
+  ctx: BenchContext,
+  arch: ArchName,
+  preset: PresetName,
+  B: number,
+): CaseSpec {
   const dev = ctx.device;
   const cfg = resolveConfig(arch, preset, 101, { batch: B });
   const T = cfg.model.T, tc = cfg.train;
@@ -47,7 +57,9 @@ export function trainCase(ctx: BenchContext, arch: ArchName, preset: PresetName,
       group: "train",
       name: `${arch} train step`,
       size: preset,
-      shape: `B=${B} T=${T} H=${m.hidden}${arch === "lstm-attention" ? ` E=${m.embed} heads=${m.heads}` : ""} (${nParams} params)`,
+      shape: `B=${B} T=${T} H=${m.hidden}${
+        arch === "lstm-attention" ? ` E=${m.embed} heads=${m.heads}` : ""
+      } (${nParams} params)`,
       // backward ≈ 2× forward; Adam + clip ≈ 15 FLOPs per parameter
       flops: 3 * fwd + 15 * nParams,
       // x, target; activations written then read back; params, grads, m, v: 4 reads + 3 writes
@@ -62,7 +74,9 @@ export function trainCase(ctx: BenchContext, arch: ArchName, preset: PresetName,
       const model = new GpuModel(dev, spec, bufs);
       const total = spec.store.totalFloats;
       const xb = uploadBuffer(dev, x), tb = uploadBuffer(dev, target);
-      const dy = storageBuffer(dev, B * T * 4), loss = storageBuffer(dev, 4), scale = storageBuffer(dev, 4);
+      const dy = storageBuffer(dev, B * T * 4),
+        loss = storageBuffer(dev, 4),
+        scale = storageBuffer(dev, 4);
       let step = 0;
       let y: GPUBuffer | GPUBufferBinding | undefined;
       const record = (pass: GPUComputePassEncoder) => {
@@ -114,7 +128,9 @@ export function trainCase(ctx: BenchContext, arch: ArchName, preset: PresetName,
           const { value, grads } = tf.variableGrads(lossFn, vars);
           const names = Object.keys(grads);
           const sq = tf.addN(names.map((n) => tf.sum(tf.square(grads[n]!))));
-          const s = Number.isFinite(tc.clip) ? tf.minimum(1, tf.div(tc.clip, tf.sqrt(sq))) : tf.scalar(1);
+          const s = Number.isFinite(tc.clip)
+            ? tf.minimum(1, tf.div(tc.clip, tf.sqrt(sq)))
+            : tf.scalar(1);
           opt.applyGradients(names.map((n) => ({ name: n, tensor: tf.mul(grads[n]!, s) })));
           value.dispose();
         });
@@ -157,8 +173,11 @@ export function trainCase(ctx: BenchContext, arch: ArchName, preset: PresetName,
  * {@link QUICK_ARCHS}).
  * @returns one case per architecture
  */
-export async function benchTrain(ctx: BenchContext, archs?: readonly ArchName[]): Promise<BenchCase[]> {
-  archs ??= ctx.quick ? QUICK_ARCHS : ARCHS;
+export async function benchTrain(
+  ctx: BenchContext,
+  archs?: readonly ArchName[],
+): Promise<BenchCase[]> {
+  archs ??= (ctx.archs as ArchName[] | undefined) ?? (ctx.quick ? QUICK_ARCHS : ARCHS);
   const preset: PresetName = ctx.quick ? "tiny" : "default";
   const B = ctx.quick ? TRAIN_BATCH_QUICK : TRAIN_BATCH;
   const out: BenchCase[] = [];

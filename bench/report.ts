@@ -21,6 +21,8 @@ export interface RunInfo {
   loadavg: string;
   tfjs?: { version: string; flags: Record<string, unknown> };
   peak: Peak;
+  /** Set when rows of an earlier run were kept (partial re-run). */
+  merged?: string;
 }
 
 /** The content of one `<group>.json`. */
@@ -41,10 +43,32 @@ export function machineInfo(): { machine: string; loadavg: string } {
   return { machine: `${model}, ${navigator.hardwareConcurrency} logical cores`, loadavg };
 }
 
-/** Writes `<out>/<group>.json` atomically. */
-export async function writeGroup(out: string, r: GroupResults): Promise<string> {
+/**
+ * Writes `<out>/<group>.json` atomically. With `merge`, cases of an existing file that this
+ * run did not repeat (other name or size) are kept (partial re-runs: --archs, --sizes).
+ */
+export async function writeGroup(out: string, r: GroupResults, merge = false): Promise<string> {
   await Deno.mkdir(out, { recursive: true });
   const path = `${out}/${r.group}.json`;
+  if (merge) {
+    try {
+      const old = JSON.parse(await Deno.readTextFile(path)) as GroupResults;
+      const key = (c: BenchCase) => `${c.name}|${c.size}`;
+      const fresh = new Map(r.cases.map((c) => [key(c), c]));
+      const kept = old.cases.filter((c) => !fresh.has(key(c)));
+      // Keep the old order, with re-run cases in place of the old ones.
+      const cases = old.cases.map((c) => fresh.get(key(c)) ?? c);
+      for (const c of r.cases) if (!old.cases.some((o) => key(o) === key(c))) cases.push(c);
+      r = {
+        ...r,
+        cases,
+        info: {
+          ...r.info,
+          merged: kept.length > 0 ? `${kept.length} rows from ${old.info.date}` : undefined,
+        },
+      };
+    } catch { /* nothing to merge */ }
+  }
   await writeFileAtomic(path, JSON.stringify(r, null, 1) + "\n");
   return path;
 }
@@ -81,27 +105,45 @@ function _cell(r: ImplResult | undefined): string {
   if (!r) return "—";
   const one = _oneCall(r);
   if (r.skipped && one !== undefined) return `≈${fmtMs(one)} (1 call)¹`;
+  const first = _firstCall(r);
+  if (first !== undefined) return `≤${fmtMs(first)} (first call)¹`;
   if (r.skipped) return "skipped¹";
   const t = r.timing!;
   return `${fmtMs(t.medianMs)} (${fmtMs(t.minMs)}–${fmtMs(t.maxMs)})`;
 }
 
+/** Upper bound from a "the first call took X s" skip (compile and readback included). */
+function _firstCall(r: ImplResult): number | undefined {
+  const m = r.skipped?.match(/^the first call took ([\d.]+) s/);
+  return m ? Number(m[1]) * 1e3 : undefined;
+}
+
 function _ratio(ours: ImplResult | undefined, other: ImplResult | undefined): string {
-  if (!ours?.timing || !other) return "—";
-  const one = other.timing ? undefined : _oneCall(other);
-  const t = other.timing?.medianMs ?? one;
-  if (t === undefined) return "—";
-  const x = t / ours.timing.medianMs;
-  return `${one !== undefined ? "≈" : ""}${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`;
+  if (!ours || !other) return "—";
+  const bound = !ours.timing && _oneCall(ours) === undefined ? _firstCall(ours) : undefined;
+  const a = ours.timing?.medianMs ?? _oneCall(ours) ?? bound,
+    b = other.timing?.medianMs ?? _oneCall(other);
+  if (a === undefined || b === undefined) return "—";
+  const x = b / a;
+  const approx = bound !== undefined ? "≥" : !ours.timing || !other.timing ? "≈" : "";
+  return `${approx}${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`;
 }
 
 const _pct = (f: number | undefined) =>
-  f === undefined ? "—" : f >= 0.1 ? `${(f * 100).toFixed(0)} %` : f >= 0.001 ? `${(f * 100).toFixed(1)} %` : `${(f * 100).toExponential(0)} %`;
+  f === undefined
+    ? "—"
+    : f >= 0.1
+    ? `${(f * 100).toFixed(0)} %`
+    : f >= 0.001
+    ? `${(f * 100).toFixed(1)} %`
+    : `${(f * 100).toExponential(0)} %`;
 
 /** The Markdown table of one group. */
 export function groupTable(g: GroupResults): string {
   const impls: string[] = [];
-  for (const c of g.cases) for (const r of c.results) if (!impls.includes(r.impl)) impls.push(r.impl);
+  for (const c of g.cases) {
+    for (const r of c.results) if (!impls.includes(r.impl)) impls.push(r.impl);
+  }
   const base = impls[0] ?? "ours";
   const others = impls.slice(1);
   const head = [
@@ -120,20 +162,26 @@ export function groupTable(g: GroupResults): string {
   for (const c of g.cases) {
     const by = new Map(c.results.map((r) => [r.impl, r]));
     const o = by.get(base);
-    for (const r of c.results) if (r.skipped) notes.push(`${c.name} (${c.size}) ${r.impl}: ${r.skipped}`);
-    const diffs = c.results.filter((r) => r.maxAbsDiff !== undefined).map((r) => `${r.impl} ${r.maxAbsDiff!.toExponential(0)}`);
+    for (const r of c.results) {
+      if (r.skipped) notes.push(`${c.name} (${c.size}) ${r.impl}: ${r.skipped}`);
+    }
+    const diffs = c.results.filter((r) => r.maxAbsDiff !== undefined).map((r) =>
+      `${r.impl} ${r.maxAbsDiff!.toExponential(0)}`
+    );
     lines.push(
-      `| ${[
-        `${c.name}<br><sub>${c.shape}</sub>`,
-        c.size,
-        ...impls.map((i) => _cell(by.get(i))),
-        ...others.map((x) => _ratio(o, by.get(x))),
-        c.floorMs !== undefined ? fmtMs(c.floorMs) : "—",
-        _pct(o?.fractionOfPeak),
-        o?.flopsPerS !== undefined ? (o.flopsPerS / 1e9).toFixed(2) : "—",
-        o?.timing?.compileMs !== undefined ? fmtMs(o.timing.compileMs) : "—",
-        diffs.join(", ") || "—",
-      ].join(" | ")} |`,
+      `| ${
+        [
+          `${c.name}<br><sub>${c.shape}</sub>`,
+          c.size,
+          ...impls.map((i) => _cell(by.get(i))),
+          ...others.map((x) => _ratio(o, by.get(x))),
+          c.floorMs !== undefined ? fmtMs(c.floorMs) : "—",
+          _pct(o?.fractionOfPeak),
+          o?.flopsPerS !== undefined ? (o.flopsPerS / 1e9).toFixed(2) : "—",
+          o?.timing?.compileMs !== undefined ? fmtMs(o.timing.compileMs) : "—",
+          diffs.join(", ") || "—",
+        ].join(" | ")
+      } |`,
     );
   }
   let out = lines.join("\n") + "\n";
@@ -148,22 +196,31 @@ export function groupTable(g: GroupResults): string {
  */
 export async function writeResultsMd(out: string, mdPath: string, preamble = ""): Promise<string> {
   const groups = await readGroups(out);
-  const parts = [`# quass benchmark results\n`, "_Generated by `deno task bench` (bench/report.ts) — do not edit by hand; see bench/README.md._\n"];
+  const parts = [
+    `# quass benchmark results\n`,
+    "_Generated by `deno task bench` (bench/report.ts) — do not edit by hand; see bench/README.md._\n",
+  ];
   if (preamble) parts.push(preamble + "\n");
   for (const g of groups) {
     const i = g.info;
-    parts.push(`## ${_TITLES[g.group] ?? g.group}${i.quick ? " — quick (smoke-test sizes)" : ""}\n`);
+    parts.push(
+      `## ${_TITLES[g.group] ?? g.group}${i.quick ? " — quick (smoke-test sizes)" : ""}\n`,
+    );
     parts.push(
       `Measured ${i.date} on **${i.adapter}**; machine: ${i.machine}; Deno ${i.deno}; load average at start ${i.loadavg}.` +
         (i.tfjs ? ` tfjs ${i.tfjs.version}, flags ${JSON.stringify(i.tfjs.flags)}.` : "") +
-        ` Peak (measured): ${(i.peak.flopsPerS / 1e9).toFixed(2)} GFLOP/s, ${(i.peak.bytesPerS / 1e9).toFixed(2)} GB/s ` +
-        `(${i.peak.note}).\n`,
+        ` Peak (measured): ${(i.peak.flopsPerS / 1e9).toFixed(2)} GFLOP/s, ${
+          (i.peak.bytesPerS / 1e9).toFixed(2)
+        } GB/s ` +
+        `(${i.peak.note}).` +
+        (i.merged ? ` Partial re-run: ${i.merged} kept (their floor used that run's peak).` : "") +
+        "\n",
     );
     parts.push(groupTable(g));
   }
   parts.push(
     "\n## Caveats\n" +
-      "- On a software adapter (Mesa llvmpipe/lavapipe) \"GPU\" kernels run on the CPU: llvmpipe uses all cores, " +
+      '- On a software adapter (Mesa llvmpipe/lavapipe) "GPU" kernels run on the CPU: llvmpipe uses all cores, ' +
       "tfjs-cpu uses one. Ratios measured here say nothing about a real GPU.\n" +
       "- Every timed run ends with one GPU wait (≥ 10 ms on llvmpipe, see `sync` in the peak note); times are per " +
       "iteration of runs that repeat the operation until they last ≥ 300 ms (≥ 30 ms with --quick).\n" +

@@ -63,13 +63,14 @@ export async function datasetCase(ctx: BenchContext, n = ctx.quick ? 32 : 256): 
   logResult(c, gpu);
   const cpu: ImplResult = { impl: "ours (CPU f64)" };
   const perPairMs = cpuMs / nCpu;
-  cpu.timing = await timeRuns(async (iters) => {
+  cpu.timing = await timeRuns((iters) => {
     for (let k = 0; k < iters; k++) {
       for (let i = 0; i < nCpu; i++) {
         simulateCpu(models[i]!, input);
         simulateCpu(models[i]!, target);
       }
     }
+    return Promise.resolve();
   }, { targetMs: 0, maxIters: 1, runs: 5, warm: { firstMs: cpuMs } });
   // Scale the CPU subset to the case's N so the two columns compare like for like.
   const scale = n / nCpu;

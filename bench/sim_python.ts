@@ -24,15 +24,19 @@ import {
   finishCase,
   type ImplResult,
   logResult,
-  type Timing,
   timeRuns,
+  type Timing,
 } from "./harness.ts";
 
 /** A python3 that imports numpy and scipy, or null. */
 export async function findPython(): Promise<string | null> {
   for (const exe of ["/usr/bin/python3", "python3"]) {
     try {
-      const r = await new Deno.Command(exe, { args: ["-c", "import numpy, scipy"], stdout: "null", stderr: "null" }).output();
+      const r = await new Deno.Command(exe, {
+        args: ["-c", "import numpy, scipy"],
+        stdout: "null",
+        stderr: "null",
+      }).output();
       if (r.success) return exe;
     } catch { /* not installed */ }
   }
@@ -50,11 +54,17 @@ export interface PythonSim {
  * @returns the timings and spectra, or null without python3 + NumPy + SciPy
  * @throws Error when Python fails
  */
-export async function pythonSimBaselines(models: TissueModel[], protocol: Protocol, runs = 5): Promise<PythonSim | null> {
+export async function pythonSimBaselines(
+  models: TissueModel[],
+  protocol: Protocol,
+  runs = 5,
+): Promise<PythonSim | null> {
   const py = await findPython();
   if (!py) return null;
   const n = stateLayout(models[0]!).n, K = protocol.offsetsPpm.length, N = models.length;
-  if (models.some((m) => stateLayout(m).n !== n)) throw new RangeError("pythonSimBaselines needs models of one state size");
+  if (models.some((m) => stateLayout(m).n !== n)) {
+    throw new RangeError("pythonSimBaselines needs models of one state size");
+  }
   const A = new Float64Array(N * K * n * n), C = new Float64Array(N * K * n);
   const m0 = new Float64Array(N * n), norm = new Float64Array(N);
   models.forEach((model, i) => {
@@ -77,16 +87,27 @@ export async function pythonSimBaselines(models: TissueModel[], protocol: Protoc
           m0: { data: m0, shape: [N, n] },
           norm: { data: norm, shape: [N] },
         },
-        metadata: { tsS: String(protocol.tsS), waterZ: String(stateLayout(models[0]!).waterZ), offsets: String(K) },
+        metadata: {
+          tsS: String(protocol.tsS),
+          waterZ: String(stateLayout(models[0]!).waterZ),
+          offsets: String(K),
+        },
       }),
     );
     const script = new URL("./sim_python.py", import.meta.url).pathname;
     // One BLAS thread: for 19×19 matrices threading only adds overhead (measured here: the
     // SciPy loop was ~30× slower with OpenBLAS' default threads on the loaded 2-core box).
     const env = { OPENBLAS_NUM_THREADS: "1", OMP_NUM_THREADS: "1", MKL_NUM_THREADS: "1" };
-    const r = await new Deno.Command(py, { args: [script, file, "--runs", String(runs)], env, stdout: "piped", stderr: "piped" })
+    const r = await new Deno.Command(py, {
+      args: [script, file, "--runs", String(runs)],
+      env,
+      stdout: "piped",
+      stderr: "piped",
+    })
       .output();
-    if (!r.success) throw new Error(`bench/sim_python.py failed: ${new TextDecoder().decode(r.stderr)}`);
+    if (!r.success) {
+      throw new Error(`bench/sim_python.py failed: ${new TextDecoder().decode(r.stderr)}`);
+    }
     const j = JSON.parse(new TextDecoder().decode(r.stdout));
     const results = ["scipy-expm-loop", "numpy-batched"].map((impl) => {
       const t = j[impl].timing;
@@ -119,7 +140,14 @@ export function benchModel(pools = 5): TissueModel {
       kPerS: 10 ** _u(1, 3.5),
       dwPpm: _u(-4, 4),
     })),
-    mt: { f: _u(0.02, 0.15), t1S: 1, t2S: _u(1e-5, 4e-5), kPerS: _u(10, 60), dwPpm: _u(-3, 0), lineshape: "Lorentzian" },
+    mt: {
+      f: _u(0.02, 0.15),
+      t1S: 1,
+      t2S: _u(1e-5, 4e-5),
+      kPerS: _u(10, 60),
+      dwPpm: _u(-3, 0),
+      lineshape: "Lorentzian",
+    },
     b0T: 7,
     gammaRadPerSUT: GAMMA_RAD_PER_S_UT,
     b0InhomPpm: 0,
@@ -159,20 +187,32 @@ export async function simCase(ctx: BenchContext, N = ctx.quick ? 4 : 32): Promis
     return out;
   };
   if (ctx.quick) {
-    gpu.skipped = "--quick: compiling the BM kernels takes ~1–2 min on llvmpipe (measured on the loaded 2-core machine)";
+    gpu.skipped =
+      "--quick: compiling the BM kernels takes ~1–2 min on llvmpipe (measured on the loaded 2-core machine)";
   } else {
     const first = performance.now();
-    gpu.maxAbsDiff = checkAgree("GPU sim vs f64 reference", flat(await simulateSpectraGpu(jobs)), refZ, { atol: 1e-4, rtol: 0 });
+    gpu.maxAbsDiff = checkAgree(
+      "GPU sim vs f64 reference",
+      flat(await simulateSpectraGpu(jobs)),
+      refZ,
+      { atol: 1e-4, rtol: 0 },
+    );
     gpu.timing = await timeRuns(async (iters) => {
       for (let i = 0; i < iters; i++) await simulateSpectraGpu(jobs);
-    }, { targetMs: 300, maxIters: 8, warm: { firstMs: performance.now() - first, compileMs: undefined } });
+    }, {
+      targetMs: 300,
+      maxIters: 8,
+      warm: { firstMs: performance.now() - first, compileMs: undefined },
+    });
   }
   c.results.push(gpu);
   logResult(c, gpu);
   const cpu: ImplResult = { impl: "ours (CPU f64)" };
   if (cpuFirst * 6 > ctx.budgetMs) {
     cpu.oneCallMs = cpuFirst;
-    cpu.skipped = `one call took ${(cpuFirst / 1e3).toFixed(1)} s; 5 timed runs would exceed the budget`;
+    cpu.skipped = `one call took ${
+      (cpuFirst / 1e3).toFixed(1)
+    } s; 5 timed runs would exceed the budget`;
   } else {
     cpu.timing = await timeRuns((iters) => {
       for (let i = 0; i < iters; i++) for (const m of models) simulateCpu(m, protocol);

@@ -84,7 +84,8 @@ export async function tfjsInfo(): Promise<TfjsInfo> {
   return {
     version: tf.version_core,
     flags,
-    webgpuAdapter: [ai.vendor, ai.architecture, ai.description].filter((s) => s).join(" / ") || "unknown",
+    webgpuAdapter: [ai.vendor, ai.architecture, ai.description].filter((s) => s).join(" / ") ||
+      "unknown",
   };
 }
 

@@ -11,7 +11,13 @@
  * - `bm_sat` (a thread per group × offset): A, −A⁻¹C, F(h) = e^{Ah} − I by Padé [5/5] in F
  *   form, the ladder, the post-delay and the readout of water Mz.
  *
- * Matches the float64 reference (cpu_sim.ts) to ~1e-6 in Z (tests/physics/gpu_sim_test.ts).
+ * Per-thread matrices live in a storage-buffer scratch, not in private arrays, and every
+ * innermost loop runs over the compiled capacity (20 or 32) so the compiler unrolls it:
+ * lavapipe turns indexed private arrays into if-ladders (minutes of compile) and aborts an
+ * invocation after 65,535 loop iterations in total (see shaders/bm_linalg.wgsl).
+ *
+ * Measured on lavapipe against float64 (tests/physics/gpu_sim_test.ts): max |ΔZ| 4.8e-6 on
+ * the 70 reference spectra, 5.5e-6 on 200 parameter-space draws (Ts 1.5 s, 5 s, ∞).
  * @module
  */
 import { getGpu } from "../gpu/device.ts";
@@ -200,7 +206,9 @@ async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): 
   const scrPerThread = 4 * cap * cap + 8 * cap;
   const wg = BM_SAT.workgroupSize;
   const most = Math.min(chunkGroups, groups.length) * Math.max(noff, 1);
-  const byBind = Math.floor(Math.min(maxBind / (4 * scrPerThread), 1 << 20) / wg) * wg;
+  // 2^18 threads (~1.8 GB of scratch at capacity 20) already fill an H100 (132 SMs × 2048).
+  const scrBytes = Math.min(maxBind, info.limits.maxBufferSize);
+  const byBind = Math.floor(Math.min(scrBytes / (4 * scrPerThread), 1 << 18) / wg) * wg;
   const span = Math.max(wg, Math.min(byBind, Math.ceil(most / wg) * wg));
   const scratch = storageBuffer(device, 4 * scrPerThread * span, "bm scratch");
 
