@@ -209,14 +209,15 @@ export type DemoTrainer = (a: {
 }) => Promise<void>;
 
 /**
- * Sizes of `deno task demo`, chosen for ~15 minutes on a 2-core machine with the software
- * adapter. Measured there while the machine was shared (load average ~8, so a quarter of
- * it): the BM engine simulated ~25 (Ts 1.5 s, Ts 5 s) pairs/s after ~2 min of shader
- * compilation, the default LSTM-Attention trained at 37 spectra/s, evaluation of three
- * methods with figures took 37 s. 4000 spectra × 10 epochs is ~36 k training samples.
- * Training inputs get σ = 0.01 Gaussian noise so the network sees SNR-100-like inputs.
+ * Sizes of `deno task demo`, aimed at ~15 minutes on a 2-core machine with the software
+ * adapter. Measured with exactly these sizes on the shared 2-core development machine
+ * (load average 7–9, i.e. roughly a quarter of it; lavapipe): dataset 880 s (4000 pairs),
+ * training 234 s (4 epochs of 3200 spectra, val MSE 1.7e-4), phantom 264 s (1332 voxels),
+ * prediction + analytic QUASS + evaluation ~25 s; 23 min in all. On an idle machine
+ * expect a few times less (not measured). Training inputs get σ = 0.01 Gaussian noise so
+ * the network sees SNR-100-like inputs.
  */
-export const DEMO_DEFAULTS = { datasetSize: 4000, epochs: 10, phantomSize: 64, snr: 100, seed: 1, trainNoise: 0.01 } as const;
+export const DEMO_DEFAULTS = { datasetSize: 4000, epochs: 4, phantomSize: 64, snr: 100, seed: 1, trainNoise: 0.01 } as const;
 
 /** Result of {@link runDemo}. */
 export interface DemoResult {

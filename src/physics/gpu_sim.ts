@@ -268,6 +268,15 @@ async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): 
     const next = first < groups.length ? submit(first) : undefined;
     if (pending) {
       const got = await readF32(device, pending.out, pending.count * NSLOT * noff);
+      const bad = got.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) {
+        const g = groups[pending.first + Math.floor(bad / (NSLOT * noff))]!;
+        throw new Error(
+          `GPU Bloch–McConnell simulation gave a non-finite Z (model with ${g.model.cest.length} CEST pools, ` +
+            `B1 ${g.b1UT} µT): on Mesa's software adapter this means the shader ran past lavapipe's ` +
+            `65,535 loop iterations per invocation (very long Ts or a large model); use --device cpu`,
+        );
+      }
       out.set(got, pending.first * NSLOT * noff);
       for (const b of pending.bufs) b.destroy();
       opts.onProgress?.(pending.first + pending.count, groups.length);

@@ -169,3 +169,19 @@ gpuTest("simulateSpectraGpu() rejects models larger than the kernel capacity and
   const m = randomModel({ pools: 1 });
   await assertRejects(() => simulateSpectraGpu([{ model: m, protocol: paperInputProtocol(1) }], { signal: ctl.signal }), /stopped by test/);
 });
+
+gpuTest("simulateSpectraGpu() never returns silently wrong spectra past lavapipe's loop limit", async () => {
+  // Ts = 1e15 s needs ~70 squarings of a 31-state matrix: beyond the 65,535 loop iterations
+  // Mesa's software adapter allows per invocation. There it must fail loudly; on a GPU
+  // without the limit it must give the steady state.
+  const model = randomModel({ pools: 9, mt: true });
+  const protocol: Protocol = { ...paperInputProtocol(1), tsS: 1e15, offsetsPpm: [-3, 0.5, 2] };
+  let z: Float32Array | undefined;
+  try {
+    [z] = await simulateSpectraGpu([{ model, protocol }]);
+  } catch (e) {
+    assert(/65,535 loop iterations/.test((e as Error).message), (e as Error).message);
+    return;
+  }
+  assertClose(z!, simulateCpu(model, { ...protocol, tsS: Infinity }), { atol: ATOL, label: "Ts 1e15 s vs steady state" });
+});
