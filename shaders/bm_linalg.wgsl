@@ -52,17 +52,6 @@ const PADE_THETA: f32 = 0.5;
 // ~40 n×n products fit for n = 31. This needs the padding (rows/columns ≥ n) to be zero:
 // `mat_zero_all` at thread start, and every helper keeps it zero.
 
-// Guard against the budget: a loop with a runtime bound of 2 whose second iteration never
-// runs once the budget is spent. Returns false then (the caller writes NaN, and the host
-// turns NaN into an error instead of returning silently wrong spectra).
-fn loop_budget_ok(two: u32) -> bool {
-  var last = 0u;
-  for (var q = 0u; q < two; q++) { last = q; }
-  return last == 1u;
-}
-
-const F32_NAN_BITS: u32 = 0x7fc00000u;
-
 fn mat_zero(m: u32, n: u32) {
   for (var i = 0u; i < n; i++) {
     for (var j = 0u; j < N; j++) { mset(m, i, j, 0.0); }

@@ -53,8 +53,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       for (var i = 0u; i < RNZ; i++) { vset(V_Z, i, vget(V_T, i)); }
     }
     let o = g * ZP + s * ZP_SLOT;
-    let ok = loop_budget_ok(min(RP + 1u, 2u));
-    for (var i = 0u; i < RNZ; i++) { zprep[o + i] = select(bitcast<f32>(F32_NAN_BITS), vget(V_Z, i), ok); }
+    for (var i = 0u; i < RNZ; i++) { zprep[o + i] = vget(V_Z, i); }
     if (post > 0.0) {
       build_free_z(g);
       expm1_pade(RNZ, post);

@@ -175,6 +175,40 @@ function _packGroup(g: _Group, lay: _Layout, dst: Float32Array, base: number): v
   if (i !== base + lay.GR) throw new Error(`bm group record: packed ${i - base} floats, layout says ${lay.GR}`);
 }
 
+/** Mesa lavapipe (gallivm) ends every invocation after this many loop iterations in total. */
+const LAVAPIPE_LOOP_LIMIT = 65535;
+
+/**
+ * Rejects a group whose kernel run would pass lavapipe's loop limit (loops then end early
+ * and the numbers are silently wrong). Upper bound of the iterations of `bm_sat`: each
+ * n×n product or squaring counts n + n² (the innermost loop is unrolled), the ladder and
+ * the two LU solves a few n² more; the number of squarings follows from a bound on ‖A‖∞.
+ */
+function _checkLoopBudget(g: _Group, lay: _Layout): void {
+  const m = g.model;
+  const w0 = omega0PerPpm(m, g.b0T);
+  const w1 = m.gammaRadPerSUT * g.b1UT * m.relB1;
+  const maxOff = Math.max(0, ...Array.from(g.offsetsPpm, Math.abs)) + Math.abs(m.b0InhomPpm);
+  let norm = 1 / m.water.t2S + 1 / m.water.t1S + w1 + maxOff * w0;
+  for (const p of m.cest) {
+    norm += p.f * p.kPerS;
+    norm = Math.max(norm, 1 / p.t2S + p.kPerS + p.f * p.kPerS + w1 + (maxOff + Math.abs(p.dwPpm)) * w0);
+  }
+  if (m.mt) norm += m.mt.f * m.mt.kPerS + m.mt.kPerS + w1 * w1 * m.mt.t2S;
+  const maxMode = Math.max(0, ...g.slots.map((s) => s.mode));
+  if (maxMode < 1) return;
+  const squarings = Math.max(0, Math.ceil(Math.log2((norm * g.hS) / 0.5))) + Math.ceil(Math.log2(maxMode + 1));
+  const n = lay.N;
+  const iters = (squarings + 8) * (n + n * n) + 6 * n * n;
+  if (iters > 0.9 * LAVAPIPE_LOOP_LIMIT) { // 10 % margin: the count is an estimate
+    throw new RangeError(
+      `This simulation (${lay.P - 1} CEST pools${m.mt ? " + MT" : ""}, Ts ${maxMode * g.hS} s) needs ~${squarings} ` +
+        `squarings per offset, beyond the 65,535 loop iterations per invocation that Mesa's software ` +
+        `adapter (lavapipe) allows; use --device cpu, a shorter Ts, or a hardware GPU`,
+    );
+  }
+}
+
 interface _Chunk {
   out: GPUBuffer;
   bufs: GPUBuffer[];
@@ -194,6 +228,9 @@ async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): 
   const byLimit = Math.floor(maxBind / perGroupBytes);
   if (byLimit < 1) throw new RangeError(`One group needs ${perGroupBytes} bytes, above the ${maxBind}-byte binding limit`);
   const chunkGroups = Math.max(1, Math.min(opts.maxGroupsPerChunk ?? 8192, byLimit));
+  if (info.isSoftware) {
+    for (const g of groups) _checkLoopBudget(g, lay);
+  }
   // One pipeline per matrix capacity, not per pool count (see bm_system.wgsl).
   const consts = { N: _capacity(lay.N) };
   const prep = getKernel(device, BM_PREP, consts);
@@ -273,8 +310,7 @@ async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): 
         const g = groups[pending.first + Math.floor(bad / (NSLOT * noff))]!;
         throw new Error(
           `GPU Bloch–McConnell simulation gave a non-finite Z (model with ${g.model.cest.length} CEST pools, ` +
-            `B1 ${g.b1UT} µT): on Mesa's software adapter this means the shader ran past lavapipe's ` +
-            `65,535 loop iterations per invocation (very long Ts or a large model); use --device cpu`,
+            `B1 ${g.b1UT} µT); check the model's parameters or use --device cpu`,
         );
       }
       out.set(got, pending.first * NSLOT * noff);
