@@ -20,15 +20,7 @@ import { compileTimeMs } from "../src/gpu/kernel.ts";
 import { denseBackward, denseForward } from "../src/nn/dense.ts";
 import { attentionBackward, attentionForward } from "../src/nn/attention.ts";
 import { zeroFill } from "../src/nn/fill.ts";
-import {
-  allocRecurrentActs,
-  gruBackward,
-  gruForward,
-  lstmBackward,
-  lstmForward,
-  rnnBackward,
-  rnnForward,
-} from "../src/nn/recurrent.ts";
+import { allocRecurrentActs, RECURRENT_BACKWARD, RECURRENT_FORWARD } from "../src/nn/recurrent.ts";
 import { PRESET_VALUES } from "../src/nn/presets.ts";
 import {
   type BenchCase,
@@ -42,6 +34,7 @@ import {
   timeRuns,
 } from "./harness.ts";
 import { syncBackend, tf, tfl, useBackend, values } from "./tfjs.ts";
+import { tfAttention } from "./nn_models.ts";
 
 /** Sequence length (offsets) and batch of every layer benchmark. */
 export const T_STEPS = 101;
@@ -385,8 +378,8 @@ function _denseCases(ctx: BenchContext, sz: LayerSize): CaseSpec[] {
 
 type Cell = "rnn" | "lstm" | "gru";
 const _G = { rnn: 1, lstm: 4, gru: 3 } as const;
-const _FWD = { rnn: rnnForward, lstm: lstmForward, gru: gruForward } as const;
-const _BWD = { rnn: rnnBackward, lstm: lstmBackward, gru: gruBackward } as const;
+const _FWD = RECURRENT_FORWARD;
+const _BWD = RECURRENT_BACKWARD;
 
 /** Weights for cell with C inputs and H units (GRU: diagonal candidate Un, zero b'n; see module doc). */
 function _recWeights(cell: Cell, C: number, H: number) {
@@ -558,15 +551,6 @@ function _recurrentCases(ctx: BenchContext, sz: LayerSize): CaseSpec[] {
 
 // ---------------------------------------------------------------- attention
 
-function _tfAttention(qkv: tf.Tensor, B: number, T: number, D: number, NH: number): tf.Tensor {
-  const hs = D / NH;
-  const part = (i: number) =>
-    tf.transpose(tf.reshape(tf.slice(qkv, [0, 0, i * D], [B, T, D]), [B, T, NH, hs]), [0, 2, 1, 3]);
-  const q = part(0), k = part(1), v = part(2);
-  const att = tf.softmax(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(hs)));
-  return tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B, T, D]);
-}
-
 function _attentionCases(ctx: BenchContext, sz: LayerSize): CaseSpec[] {
   const dev = ctx.device;
   const B = _batch(ctx), T = T_STEPS, D = sz.H, NH = sz.NH, hs = D / NH;
@@ -611,7 +595,7 @@ function _attentionCases(ctx: BenchContext, sz: LayerSize): CaseSpec[] {
     tfjs: () => {
       const { qkv, dout } = d();
       const qt = tf.tensor3d(qkv, [B, T, 3 * D]), dt = tf.tensor3d(dout, [B, T, D]);
-      const f = (q: tf.Tensor) => _tfAttention(q, B, T, D, NH);
+      const f = (q: tf.Tensor) => tfAttention(q, B, T, D, NH);
       const g = tf.grad(f);
       const run = () => (backward ? g(qt, dt) : f(qt));
       return {

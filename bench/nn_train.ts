@@ -13,9 +13,7 @@
 import { readF32, storageBuffer, uploadBuffer } from "../src/gpu/buffers.ts";
 import { GpuModel, tensorSizes } from "../src/nn/models/graph.ts";
 import { type ArchName, ARCHS } from "../src/nn/models/config.ts";
-import { mseBackward, mseForward } from "../src/nn/loss.ts";
-import { adamUpdate, gradNormClip } from "../src/nn/adam.ts";
-import { zeroFill } from "../src/nn/fill.ts";
+import { recordTrainStep } from "../src/nn/train.ts";
 import { type PresetName, resolveConfig } from "../src/nn/presets.ts";
 import type { BenchCase, BenchContext } from "./harness.ts";
 import { randomF32 } from "./harness.ts";
@@ -79,22 +77,9 @@ export function trainCase(
         scale = storageBuffer(dev, 4);
       let step = 0;
       let y: GPUBuffer | GPUBufferBinding | undefined;
+      const io = { x: xb, target: tb, dy, loss, scale };
       const record = (pass: GPUComputePassEncoder) => {
-        y = model.forward(pass, xb, B);
-        mseForward(dev, pass, loss, y, tb, B * T);
-        mseBackward(dev, pass, dy, y, tb, B * T);
-        zeroFill(dev, pass, bufs.grads, total);
-        model.backward(pass, dy, B);
-        gradNormClip(dev, pass, scale, bufs.grads, total, tc.clip);
-        step++;
-        adamUpdate(dev, pass, bufs.params, bufs.grads, bufs.m, bufs.v, scale, total, {
-          lr: tc.lr,
-          beta1: tc.beta1,
-          beta2: tc.beta2,
-          eps: tc.eps,
-          weightDecay: tc.weightDecay,
-          step,
-        });
+        y = recordTrainStep(dev, pass, model, bufs, io, B, T, tc, ++step);
       };
       return {
         record,

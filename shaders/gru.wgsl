@@ -4,22 +4,9 @@
 // place with its gate activations. `hn` saves h_prev*Un + b'n, the candidate's recurrent
 // term before the reset gate, which backward needs. H (hidden size) is a compile-time
 // constant. Each thread computes 4 batch rows x 4 units (register blocking, see lstm.wgsl).
-struct Step {
-  B: u32,
-  T: u32,
-  t: u32,
-  tp: u32,
-  has_prev: u32,
-  tn: u32,
-  has_next: u32,
-  p0: u32,
-}
-
-const NJ: u32 = (H + 3u) / 4u;
-const NJ8: u32 = (H + 7u) / 8u;
+// Step, sigm, ld4, units4, prev_row and the backward block step_bwd come from rec_step.wgsl,
+// which the kernel descriptors insert before this file.
 const GH: u32 = 3u * H;
-
-fn sigm(a: f32) -> f32 { return 1.0 / (1.0 + exp(-a)); }
 
 @group(0) @binding(0) var<storage, read> fwh: array<f32>;
 @group(0) @binding(1) var<storage, read> fb: array<f32>;
@@ -44,10 +31,6 @@ fn gru_cell(b: u32, j: u32, az: f32, ar: f32, an: f32) {
   fgates[gb + 2u * H] = n;
 }
 
-fn ld4(base: u32, jc: vec4<u32>) -> vec4<f32> {
-  return vec4<f32>(fwh[base + jc.x], fwh[base + jc.y], fwh[base + jc.z], fwh[base + jc.w]);
-}
-
 fn emit(b: u32, j0: u32, z: vec4<f32>, r: vec4<f32>, n: vec4<f32>) {
   if (b >= fs.B) { return; }
   for (var q = 0u; q < 4u; q++) {
@@ -66,11 +49,11 @@ fn gru_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   var z2 = vec4<f32>(0.0); var r2 = vec4<f32>(0.0); var n2 = vec4<f32>(0.0);
   var z3 = vec4<f32>(0.0); var r3 = vec4<f32>(0.0); var n3 = vec4<f32>(0.0);
   if (fs.has_prev != 0u) {
-    let jc = vec4<u32>(min(j0, H - 1u), min(j0 + 1u, H - 1u), min(j0 + 2u, H - 1u), min(j0 + 3u, H - 1u));
-    let hr0 = (min(b0, fs.B - 1u) * fs.T + fs.tp) * H;
-    let hr1 = (min(b0 + 1u, fs.B - 1u) * fs.T + fs.tp) * H;
-    let hr2 = (min(b0 + 2u, fs.B - 1u) * fs.T + fs.tp) * H;
-    let hr3 = (min(b0 + 3u, fs.B - 1u) * fs.T + fs.tp) * H;
+    let jc = units4(j0);
+    let hr0 = prev_row(b0);
+    let hr1 = prev_row(b0 + 1u);
+    let hr2 = prev_row(b0 + 2u);
+    let hr3 = prev_row(b0 + 3u);
     for (var k = 0u; k < H; k++) {
       let w = k * GH;
       let wz = ld4(w, jc); let wr = ld4(w + 1u * H, jc); let wn = ld4(w + 2u * H, jc);
@@ -87,23 +70,21 @@ fn gru_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
   emit(b0 + 3u, j0, z3, r3, n3);
 }
 
-// Backward through one step. dgx holds the input-side pre-activation gradients and dgh
-// the recurrent-side ones (they differ in the candidate: dgh = r * dgx there). The direct
+// Backward through one step. dgx holds the input-side pre-activation gradients and dg
+// the recurrent-side ones (they differ in the candidate: dg = r * dgx there). The direct
 // path dh_prev += dh * z flows through `carry`, which only the thread owning (b, j) reads
 // and writes.
-// bwht is Wh transposed ([G*H, H], made by rec_transpose): the 4 units of a thread are
-// then adjacent, so neighbouring threads read neighbouring addresses (coalesced on GPUs).
 @group(0) @binding(0) var<storage, read> bwht: array<f32>;
 @group(0) @binding(1) var<storage, read> bdh: array<f32>;
 @group(0) @binding(2) var<storage, read> bh: array<f32>;
 @group(0) @binding(3) var<storage, read> bgates: array<f32>;
 @group(0) @binding(4) var<storage, read> bhn: array<f32>;
 @group(0) @binding(5) var<storage, read_write> bdgx: array<f32>;
-@group(0) @binding(6) var<storage, read_write> bdgh: array<f32>;
+@group(0) @binding(6) var<storage, read_write> bdg: array<f32>;
 @group(0) @binding(7) var<storage, read_write> bcarry: array<f32>;
 @group(0) @binding(8) var<uniform> bs: Step;
 
-fn gru_cell_bwd(b: u32, j: u32, dhrec: f32) {
+fn cell_bwd(b: u32, j: u32, dhrec: f32) {
   let row = b * bs.T + bs.t;
   var dht = bdh[row * H + j] + dhrec;
   if (bs.has_next != 0u) { dht += bcarry[b * H + j]; }
@@ -119,51 +100,13 @@ fn gru_cell_bwd(b: u32, j: u32, dhrec: f32) {
   bdgx[gb] = daz;
   bdgx[gb + H] = dar;
   bdgx[gb + 2u * H] = dan;
-  bdgh[gb] = daz;
-  bdgh[gb + H] = dar;
-  bdgh[gb + 2u * H] = dan * r;
+  bdg[gb] = daz;
+  bdg[gb + H] = dar;
+  bdg[gb + 2u * H] = dan * r;
   bcarry[b * H + j] = dht * z;
 }
 
-fn emit_bwd(b: u32, j0: u32, dhrec: vec4<f32>) {
-  if (b >= bs.B) { return; }
-  for (var q = 0u; q < 4u; q++) {
-    if (j0 + q < H) { gru_cell_bwd(b, j0 + q, dhrec[q]); }
-  }
-}
-
-// One thread per 4 batch rows x 8 units (twice the forward's units: each step of the
-// inner loop then loads 8 + 4 values for 32 multiply-adds).
 @compute @workgroup_size(WG)
 fn gru_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let id = flat_id(gid, nwg);
-  if (id >= ((bs.B + 3u) / 4u) * NJ8) { return; }
-  let j0 = (id % NJ8) * 8u;
-  let b0 = (id / NJ8) * 4u;
-  var u0 = vec4<f32>(0.0); var u1 = vec4<f32>(0.0); var u2 = vec4<f32>(0.0); var u3 = vec4<f32>(0.0);
-  var v0 = vec4<f32>(0.0); var v1 = vec4<f32>(0.0); var v2 = vec4<f32>(0.0); var v3 = vec4<f32>(0.0);
-  if (bs.has_next != 0u) {
-    let jc = min(vec4<u32>(j0, j0 + 1u, j0 + 2u, j0 + 3u), vec4<u32>(H - 1u));
-    let jd = min(vec4<u32>(j0 + 4u, j0 + 5u, j0 + 6u, j0 + 7u), vec4<u32>(H - 1u));
-    let g0 = (min(b0, bs.B - 1u) * bs.T + bs.tn) * GH;
-    let g1 = (min(b0 + 1u, bs.B - 1u) * bs.T + bs.tn) * GH;
-    let g2 = (min(b0 + 2u, bs.B - 1u) * bs.T + bs.tn) * GH;
-    let g3 = (min(b0 + 3u, bs.B - 1u) * bs.T + bs.tn) * GH;
-    for (var q = 0u; q < GH; q++) {
-      let wq = q * H;
-      let w = vec4<f32>(bwht[wq + jc.x], bwht[wq + jc.y], bwht[wq + jc.z], bwht[wq + jc.w]);
-      let x = vec4<f32>(bwht[wq + jd.x], bwht[wq + jd.y], bwht[wq + jd.z], bwht[wq + jd.w]);
-      let d0 = bdgh[g0 + q]; let d1 = bdgh[g1 + q]; let d2 = bdgh[g2 + q]; let d3 = bdgh[g3 + q];
-      u0 += d0 * w; u1 += d1 * w; u2 += d2 * w; u3 += d3 * w;
-      v0 += d0 * x; v1 += d1 * x; v2 += d2 * x; v3 += d3 * x;
-    }
-  }
-  emit_bwd(b0, j0, u0);
-  emit_bwd(b0 + 1u, j0, u1);
-  emit_bwd(b0 + 2u, j0, u2);
-  emit_bwd(b0 + 3u, j0, u3);
-  emit_bwd(b0, j0 + 4u, v0);
-  emit_bwd(b0 + 1u, j0 + 4u, v1);
-  emit_bwd(b0 + 2u, j0 + 4u, v2);
-  emit_bwd(b0 + 3u, j0 + 4u, v3);
+  step_bwd(flat_id(gid, nwg));
 }

@@ -61,7 +61,17 @@ const _kernel = (
   file: string,
   bindings: ("read" | "storage" | "uniform")[],
   doc: string,
-) => defineKernel({ name, file, entryPoint: name, bindings, workgroupSize: 64, doc });
+) =>
+  defineKernel({
+    name,
+    file,
+    entryPoint: name,
+    bindings,
+    workgroupSize: 64,
+    doc,
+    // The per-step kernels share Step, the load helpers and the backward block.
+    ...(file === "recurrent.wgsl" ? {} : { includes: ["rec_step.wgsl"] }),
+  });
 
 /** out = a·W + bias over all rows (input projection of every time step). */
 export const REC_PROJ = _kernel("rec_proj", "recurrent.wgsl", [
@@ -145,6 +155,12 @@ export const GRU_BWD = _kernel(
   ["read", "read", "read", "read", "read", "storage", "storage", "storage", "uniform"],
   "GRU step backward",
 );
+
+const _STEP_KERNELS = {
+  rnn: { fwd: RNN_FWD, bwd: RNN_BWD },
+  lstm: { fwd: LSTM_FWD, bwd: LSTM_BWD },
+  gru: { fwd: GRU_FWD, bwd: GRU_BWD },
+} as const;
 
 function _check(device: GPUDevice, what: string, floats: number): void {
   const bytes = floats * 4;
@@ -358,9 +374,7 @@ function _forward(
     projOut,
     _dims(device, M, C, N, T, 0, 0),
   ], M * Math.ceil(N / 4));
-  const k = getKernel(device, cell === "rnn" ? RNN_FWD : cell === "lstm" ? LSTM_FWD : GRU_FWD, {
-    H,
-  });
+  const k = getKernel(device, _STEP_KERNELS[cell].fwd, { H });
   for (let s = 0; s < T; s++) {
     const st = _step(device, B, T, s, reverse);
     const bufs: BufRef[] = cell === "rnn"
@@ -392,9 +406,7 @@ function _backward(
   const N = gateCount(cell) * H;
   const M = B * T;
   const sc = _bwdScratch(device, acts);
-  const k = getKernel(device, cell === "rnn" ? RNN_BWD : cell === "lstm" ? LSTM_BWD : GRU_BWD, {
-    H,
-  });
+  const k = getKernel(device, _STEP_KERNELS[cell].bwd, { H });
   dispatch(device, pass, getKernel(device, REC_TRANSPOSE), [
     p.wh,
     sc.whT,
@@ -438,148 +450,117 @@ function _backward(
 }
 
 /**
- * RNN (tanh) forward over a whole sequence, recorded into `pass`.
- * @param acts from {@link allocRecurrentActs}(device, "rnn", B, T, H); receives h [B,T,H]
+ * Signature of {@link rnnForward}, {@link lstmForward} and {@link gruForward}: records the
+ * forward of one layer over a whole sequence into `pass`.
+ * @param acts from {@link allocRecurrentActs}(device, cell, B, T, H)
  * @param x inputs [B,T,C]
- * @param p wx [C,H], wh [H,H], b [H]
  * @param reverse process t = T−1 … 0 (outputs stay at their positions)
+ */
+export type RecurrentForward = (
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  acts: RecurrentActs,
+  x: BufRef,
+  p: RecurrentParams,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse?: boolean,
+) => void;
+
+/**
+ * Signature of {@link rnnBackward}, {@link lstmBackward} and {@link gruBackward}: backward
+ * through time, accumulating (+=) into dx (unless null) and dp.
+ * @param dh gradient w.r.t. the outputs [B,T,H] (read only)
+ * @param acts filled by the cell's forward with the same x, p and direction
+ */
+export type RecurrentBackward = (
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  dx: BufRef | null,
+  dp: RecurrentParams,
+  dh: BufRef,
+  acts: RecurrentActs,
+  x: BufRef,
+  p: RecurrentParams,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse?: boolean,
+) => void;
+
+const _forwardOf =
+  (cell: Cell): RecurrentForward => (device, pass, acts, x, p, B, T, C, H, reverse = false) =>
+    _forward(device, pass, cell, acts, x, p, B, T, C, H, reverse);
+
+const _backwardOf =
+  (cell: Cell): RecurrentBackward =>
+  (device, pass, dx, dp, dh, acts, x, p, B, T, C, H, reverse = false) =>
+    _backward(device, pass, cell, dx, dp, dh, acts, x, p, B, T, C, H, reverse);
+
+/**
+ * RNN (tanh) forward over a whole sequence, recorded into `pass` ({@link RecurrentForward}).
+ * acts from allocRecurrentActs(device, "rnn", B, T, H) receive h [B,T,H]; p: wx [C,H],
+ * wh [H,H], b [H].
  * @example
  * rnnForward(device, pass, acts, x, p, 256, 101, 1, 32);
  */
-export function rnnForward(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  acts: RecurrentActs,
-  x: BufRef,
-  p: RecurrentParams,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse = false,
-): void {
-  _forward(device, pass, "rnn", acts, x, p, B, T, C, H, reverse);
-}
+export const rnnForward: RecurrentForward = _forwardOf("rnn");
 
 /**
- * LSTM forward over a whole sequence (gate order i, f, g, o), recorded into `pass`.
- * @param acts from {@link allocRecurrentActs}(device, "lstm", B, T, H); receives h, c, gates
- * @param x inputs [B,T,C]
- * @param p wx [C,4H], wh [H,4H], b [4H]
- * @param reverse process t = T−1 … 0 (outputs stay at their positions)
+ * LSTM forward over a whole sequence (gate order i, f, g, o), recorded into `pass`
+ * ({@link RecurrentForward}). acts from allocRecurrentActs(device, "lstm", B, T, H) receive
+ * h, c, gates; p: wx [C,4H], wh [H,4H], b [4H].
  * @example
  * lstmForward(device, pass, acts, x, p, 256, 101, 1, 32);
  */
-export function lstmForward(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  acts: RecurrentActs,
-  x: BufRef,
-  p: RecurrentParams,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse = false,
-): void {
-  _forward(device, pass, "lstm", acts, x, p, B, T, C, H, reverse);
-}
+export const lstmForward: RecurrentForward = _forwardOf("lstm");
 
 /**
- * GRU forward (Keras `reset_after=true`, gate order z, r, h) over a whole sequence.
- * @param acts from {@link allocRecurrentActs}(device, "gru", B, T, H); receives h, gates, hn
- * @param x inputs [B,T,C]
- * @param p wx [C,3H], wh [H,3H], b [2,3H] (input bias, recurrent bias)
- * @param reverse process t = T−1 … 0 (outputs stay at their positions)
+ * GRU forward (Keras `reset_after=true`, gate order z, r, h) over a whole sequence
+ * ({@link RecurrentForward}). acts from allocRecurrentActs(device, "gru", B, T, H) receive
+ * h, gates, hn; p: wx [C,3H], wh [H,3H], b [2,3H] (input bias, recurrent bias).
  * @example
  * gruForward(device, pass, acts, x, p, 256, 101, 1, 32);
  */
-export function gruForward(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  acts: RecurrentActs,
-  x: BufRef,
-  p: RecurrentParams,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse = false,
-): void {
-  _forward(device, pass, "gru", acts, x, p, B, T, C, H, reverse);
-}
+export const gruForward: RecurrentForward = _forwardOf("gru");
 
 /**
- * RNN backward through time: accumulates (+=) into dx (unless null) and dp.
- * @param dh gradient w.r.t. the outputs [B,T,H] (read only)
- * @param acts filled by {@link rnnForward} with the same x, p and direction
+ * RNN backward through time ({@link RecurrentBackward}); acts filled by
+ * {@link rnnForward} with the same x, p and direction.
  * @example
  * rnnBackward(device, pass, dx, grads, dh, acts, x, p, 256, 101, 1, 32);
  */
-export function rnnBackward(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  dx: BufRef | null,
-  dp: RecurrentParams,
-  dh: BufRef,
-  acts: RecurrentActs,
-  x: BufRef,
-  p: RecurrentParams,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse = false,
-): void {
-  _backward(device, pass, "rnn", dx, dp, dh, acts, x, p, B, T, C, H, reverse);
-}
+export const rnnBackward: RecurrentBackward = _backwardOf("rnn");
 
 /**
- * LSTM backward through time: accumulates (+=) into dx (unless null) and dp.
- * @param dh gradient w.r.t. the outputs [B,T,H] (read only)
- * @param acts filled by {@link lstmForward} with the same x, p and direction
+ * LSTM backward through time ({@link RecurrentBackward}); acts filled by
+ * {@link lstmForward} with the same x, p and direction.
  * @example
  * lstmBackward(device, pass, dx, grads, dh, acts, x, p, 256, 101, 1, 32);
  */
-export function lstmBackward(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  dx: BufRef | null,
-  dp: RecurrentParams,
-  dh: BufRef,
-  acts: RecurrentActs,
-  x: BufRef,
-  p: RecurrentParams,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse = false,
-): void {
-  _backward(device, pass, "lstm", dx, dp, dh, acts, x, p, B, T, C, H, reverse);
-}
+export const lstmBackward: RecurrentBackward = _backwardOf("lstm");
 
 /**
- * GRU backward through time: accumulates (+=) into dx (unless null) and dp (db [2,3H]).
- * @param dh gradient w.r.t. the outputs [B,T,H] (read only)
- * @param acts filled by {@link gruForward} with the same x, p and direction
+ * GRU backward through time ({@link RecurrentBackward}; dp.b is [2,3H]); acts filled by
+ * {@link gruForward} with the same x, p and direction.
  * @example
  * gruBackward(device, pass, dx, grads, dh, acts, x, p, 256, 101, 1, 32);
  */
-export function gruBackward(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  dx: BufRef | null,
-  dp: RecurrentParams,
-  dh: BufRef,
-  acts: RecurrentActs,
-  x: BufRef,
-  p: RecurrentParams,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse = false,
-): void {
-  _backward(device, pass, "gru", dx, dp, dh, acts, x, p, B, T, C, H, reverse);
-}
+export const gruBackward: RecurrentBackward = _backwardOf("gru");
+
+/** The forward of each cell, by cell. */
+export const RECURRENT_FORWARD: Readonly<Record<Cell, RecurrentForward>> = {
+  rnn: rnnForward,
+  lstm: lstmForward,
+  gru: gruForward,
+};
+
+/** The backward of each cell, by cell. */
+export const RECURRENT_BACKWARD: Readonly<Record<Cell, RecurrentBackward>> = {
+  rnn: rnnBackward,
+  lstm: lstmBackward,
+  gru: gruBackward,
+};

@@ -21,13 +21,14 @@ import { type Dataset, readDataset } from "../data/dataset.ts";
 import { exists, writeFileAtomic } from "../util/atomic.ts";
 import { InputError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
-import { alignFloats } from "./params.ts";
+import { alignFloats, type ParamBuffers } from "./params.ts";
 import { buildModel } from "./models/mod.ts";
 import { GpuModel } from "./models/graph.ts";
 import { mseBackward, mseForward } from "./loss.ts";
 import { adamUpdate, gradNormClip } from "./adam.ts";
 import { zeroFill } from "./fill.ts";
-import type { RunConfig } from "./presets.ts";
+import type { RunConfig, TrainConfig } from "./presets.ts";
+import type { BufRef } from "./types.ts";
 import {
   configFromJson,
   configToJson,
@@ -252,6 +253,55 @@ async function _drain(buf: GPUBuffer, n: number): Promise<Float32Array> {
   return out;
 }
 
+/** Buffers a training step reads and writes besides the model's own. */
+export interface TrainStepBuffers {
+  /** Inputs [B, T]. */
+  x: BufRef;
+  /** Targets [B, T]. */
+  target: BufRef;
+  /** Scratch for the loss gradient [B, T]. */
+  dy: BufRef;
+  /** Receives the batch's MSE (1 float). */
+  loss: BufRef;
+  /** Scratch for the clip scale (1 float). */
+  scale: BufRef;
+}
+
+/**
+ * Records one training step into `pass`: forward, the MSE and its gradient, backward into
+ * zeroed gradients, global-norm clipping and an Adam update.
+ * @param step the Adam step number (1 for the first update)
+ * @returns the model output y [B, T]
+ */
+export function recordTrainStep(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  model: GpuModel,
+  bufs: ParamBuffers,
+  io: TrainStepBuffers,
+  B: number,
+  T: number,
+  tc: TrainConfig,
+  step: number,
+): BufRef {
+  const n = B * T, total = model.spec.store.totalFloats;
+  const y = model.forward(pass, io.x, B);
+  mseForward(device, pass, io.loss, y, io.target, n);
+  mseBackward(device, pass, io.dy, y, io.target, n);
+  zeroFill(device, pass, bufs.grads, total);
+  model.backward(pass, io.dy, B);
+  gradNormClip(device, pass, io.scale, bufs.grads, total, tc.clip);
+  adamUpdate(device, pass, bufs.params, bufs.grads, bufs.m, bufs.v, io.scale, total, {
+    lr: tc.lr,
+    beta1: tc.beta1,
+    beta2: tc.beta2,
+    eps: tc.eps,
+    weightDecay: tc.weightDecay,
+    step,
+  });
+  return y;
+}
+
 /**
  * Trains a model.
  * @param device the GPU device
@@ -465,24 +515,23 @@ export async function train(
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
       counts.forEach((c, k) => {
-        const n = c * T;
-        const tgt = slice(tBuf, k, c);
-        const dy = { buffer: dyBuf, offset: 0, size: n * 4 };
-        const y = model.forward(pass, slice(xBuf, k, c), c);
-        mseForward(device, pass, { buffer: lossBuf, offset: k * 256, size: 4 }, y, tgt, n);
-        mseBackward(device, pass, dy, y, tgt, n);
-        zeroFill(device, pass, bufs.grads, total);
-        model.backward(pass, dy, c);
-        gradNormClip(device, pass, scaleBuf, bufs.grads, total, tc.clip);
-        step++;
-        adamUpdate(device, pass, bufs.params, bufs.grads, bufs.m, bufs.v, scaleBuf, total, {
-          lr: tc.lr,
-          beta1: tc.beta1,
-          beta2: tc.beta2,
-          eps: tc.eps,
-          weightDecay: tc.weightDecay,
-          step,
-        });
+        recordTrainStep(
+          device,
+          pass,
+          model,
+          bufs,
+          {
+            x: slice(xBuf, k, c),
+            target: slice(tBuf, k, c),
+            dy: { buffer: dyBuf, offset: 0, size: c * T * 4 },
+            loss: { buffer: lossBuf, offset: k * 256, size: 4 },
+            scale: scaleBuf,
+          },
+          c,
+          T,
+          tc,
+          ++step,
+        );
       });
       pass.end();
       const staging = device.createBuffer({ size: K * 256, usage: _STAGING });

@@ -3,26 +3,20 @@ import { f32, runPass, up } from "./_layer_util.ts";
 import { storageBuffer, writeBuffer } from "../../src/gpu/buffers.ts";
 import {
   allocRecurrentActs,
-  gruBackward,
-  gruForward,
   lstmBackward,
   lstmForward,
+  RECURRENT_BACKWARD,
+  RECURRENT_FORWARD,
   type RecurrentParams,
-  rnnBackward,
-  rnnForward,
 } from "../../src/nn/recurrent.ts";
 import { assertEquals } from "../_assert.ts";
 import {
   type Cell,
-  gruBackwardRef,
-  gruForwardRef,
-  lstmBackwardRef,
-  lstmForwardRef,
+  recurrentBackwardRef,
+  recurrentForwardRef,
   type RecurrentGradsRef,
   recurrentParamShapes,
   type RecurrentParamsRef,
-  rnnBackwardRef,
-  rnnForwardRef,
 } from "../../src/nn/reference/recurrent.ts";
 
 const CELLS: Cell[] = ["rnn", "lstm", "gru"];
@@ -37,23 +31,9 @@ function randomParams(cell: Cell, C: number, H: number, scale = 0.6): RecurrentP
   };
 }
 
-function forwardRef(
-  cell: Cell,
-  x: Float64Array,
-  p: RecurrentParamsRef,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  rev: boolean,
-) {
-  return cell === "rnn"
-    ? rnnForwardRef(x, p, B, T, C, H, rev)
-    : cell === "lstm"
-    ? lstmForwardRef(x, p, B, T, C, H, rev)
-    : gruForwardRef(x, p, B, T, C, H, rev);
-}
+const forwardRef = recurrentForwardRef;
 
+/** Forward then backward of the float64 reference. */
 function backwardRef(
   cell: Cell,
   dh: Float64Array,
@@ -65,13 +45,8 @@ function backwardRef(
   H: number,
   rev: boolean,
 ): RecurrentGradsRef {
-  if (cell === "rnn") {
-    return rnnBackwardRef(dh, rnnForwardRef(x, p, B, T, C, H, rev), x, p, B, T, C, H, rev);
-  }
-  if (cell === "lstm") {
-    return lstmBackwardRef(dh, lstmForwardRef(x, p, B, T, C, H, rev), x, p, B, T, C, H, rev);
-  }
-  return gruBackwardRef(dh, gruForwardRef(x, p, B, T, C, H, rev), x, p, B, T, C, H, rev);
+  const cache = recurrentForwardRef(cell, x, p, B, T, C, H, rev);
+  return recurrentBackwardRef(cell, dh, cache, x, p, B, T, C, H, rev);
 }
 
 for (const cell of CELLS) {
@@ -142,14 +117,6 @@ async function readSlice(device: GPUDevice, r: GPUBufferBinding, n: number): Pro
   return all!.subarray((r.offset ?? 0) / 4);
 }
 
-type Fwd = typeof lstmForward;
-type Bwd = typeof lstmBackward;
-const GPU_FNS: Record<Cell, [Fwd, Bwd]> = {
-  rnn: [rnnForward, rnnBackward],
-  lstm: [lstmForward, lstmBackward],
-  gru: [gruForward, gruBackward],
-};
-
 /**
  * Runs forward then backward on the GPU (one pass) with parameters and gradients as slices
  * of flat buffers and gradients pre-filled with random values (backward must add to them),
@@ -179,7 +146,7 @@ async function checkGpu(
   const dP: RecurrentParams = { wx: grads.refs[0]!, wh: grads.refs[1]!, b: grads.refs[2]! };
   const xb = up(device, x), dhb = up(device, dh), dxb = up(device, g0.dx);
   const acts = allocRecurrentActs(device, cell, B, T, H);
-  const [fwd, bwd] = GPU_FNS[cell];
+  const fwd = RECURRENT_FORWARD[cell], bwd = RECURRENT_BACKWARD[cell];
   const [h, dx] = await runPass(device, (pass) => {
     fwd(device, pass, acts, xb, P, B, T, C, H, rev);
     bwd(device, pass, dxb, dP, dhb, acts, xb, P, B, T, C, H, rev);

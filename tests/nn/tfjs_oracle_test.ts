@@ -9,7 +9,7 @@ import * as tfl from "@tensorflow/tfjs-layers";
 import { assertClose, gpuTest, randomArray } from "../_util.ts";
 import { assert, assertThrows } from "../_assert.ts";
 import { f32, runPass, up } from "./_layer_util.ts";
-import { allocRecurrentActs, gruForward, lstmForward, rnnForward } from "../../src/nn/recurrent.ts";
+import { allocRecurrentActs, RECURRENT_FORWARD } from "../../src/nn/recurrent.ts";
 import {
   gruForwardRef,
   lstmForwardRef,
@@ -68,7 +68,7 @@ async function ourForward(
 ) {
   const acts = allocRecurrentActs(device, cell, B, T, H);
   const P = { wx: up(device, p.wx), wh: up(device, p.wh), b: up(device, p.b) };
-  const fwd = cell === "rnn" ? rnnForward : cell === "lstm" ? lstmForward : gruForward;
+  const fwd = RECURRENT_FORWARD[cell];
   const [h] = await runPass(
     device,
     (pass) => fwd(device, pass, acts, up(device, x), P, B, T, C, H, reverse),

@@ -198,7 +198,8 @@ Deno.test({ name: "browser: end to end with the real engine — a tiny trained L
   try {
     const page = await open(c, "/predict?run=tiny");
     await page.click("#predict-button");
-    await page.waitForSelector("#img-prediction", { timeout: 60_000 });
+    // generous: the GPU worker compiles its pipelines on first use (slow on a loaded 2-core machine)
+    await page.waitForSelector("#img-prediction", { timeout: 240_000 });
     await page.waitForFunction(() => !!document.querySelector("#predict-summary"));
     const box = (await page.locator("#img-prediction").boundingBox())!;
     await page.mouse.click(box.x + box.width * 0.55, box.y + box.height * 0.55); // inside the brain

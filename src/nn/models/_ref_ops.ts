@@ -8,18 +8,12 @@ import { denseBackwardRef, denseForwardRef } from "../reference/dense.ts";
 import { actBackwardRef, actForwardRef } from "../reference/activation.ts";
 import { addBroadcastForwardRef, addForwardRef } from "../reference/add.ts";
 import {
-  gruBackwardRef,
-  gruForwardRef,
-  lstmBackwardRef,
-  lstmForwardRef,
-  type RecurrentGradsRef,
-  type RecurrentParamsRef,
-  rnnBackwardRef,
-  rnnForwardRef,
+  recurrentBackwardRef,
+  type RecurrentCacheRef,
+  recurrentForwardRef,
 } from "../reference/recurrent.ts";
 import { layernormBackwardRef, layernormForwardRef } from "../reference/layernorm.ts";
 import { attentionBackwardRef, attentionForwardRef } from "../reference/attention.ts";
-import type { Cell } from "./graph.ts";
 
 export const dense = denseForwardRef;
 export const denseBack = denseBackwardRef;
@@ -46,36 +40,11 @@ export const attentionBack = attentionBackwardRef;
 
 /** Recurrent forward of any cell: h [B,T,H] and the cell's cache. */
 export function recurrentForward(
-  cell: Cell,
-  x: Float64Array,
-  p: RecurrentParamsRef,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse: boolean,
-  // deno-lint-ignore no-explicit-any
-): { h: Float64Array; cache: any } {
-  const f = cell === "rnn" ? rnnForwardRef : cell === "lstm" ? lstmForwardRef : gruForwardRef;
-  const cache = f(x, p, B, T, C, H, reverse);
+  ...args: Parameters<typeof recurrentForwardRef>
+): { h: Float64Array; cache: RecurrentCacheRef } {
+  const cache = recurrentForwardRef(...args);
   return { h: cache.h, cache };
 }
 
 /** Recurrent backward of any cell (returns new gradient arrays). */
-export function recurrentBackward(
-  cell: Cell,
-  dh: Float64Array,
-  // deno-lint-ignore no-explicit-any
-  cache: any,
-  x: Float64Array,
-  p: RecurrentParamsRef,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse: boolean,
-): RecurrentGradsRef {
-  if (cell === "rnn") return rnnBackwardRef(dh, cache, x, p, B, T, C, H, reverse);
-  if (cell === "lstm") return lstmBackwardRef(dh, cache, x, p, B, T, C, H, reverse);
-  return gruBackwardRef(dh, cache, x, p, B, T, C, H, reverse);
-}
+export const recurrentBackward = recurrentBackwardRef;

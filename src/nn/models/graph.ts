@@ -19,15 +19,7 @@ import { accumulate, addBroadcastForward, addForward } from "../add.ts";
 import { layernormBackward, layernormForward } from "../layernorm.ts";
 import { attentionBackward, attentionForward } from "../attention.ts";
 import { zeroFill } from "../fill.ts";
-import {
-  allocRecurrentActs,
-  gruBackward,
-  gruForward,
-  lstmBackward,
-  lstmForward,
-  rnnBackward,
-  rnnForward,
-} from "../recurrent.ts";
+import { allocRecurrentActs, RECURRENT_BACKWARD, RECURRENT_FORWARD } from "../recurrent.ts";
 import * as R from "./_ref_ops.ts";
 
 /** The recurrent cells. */
@@ -125,8 +117,13 @@ export function tensorSizes(ops: Op[]): Map<string, number> {
   return s;
 }
 
-const _FWD = { rnn: rnnForward, lstm: lstmForward, gru: gruForward } as const;
-const _BWD = { rnn: rnnBackward, lstm: lstmBackward, gru: gruBackward } as const;
+/** The wx, wh and b tensors (or gradients) of recurrent layer `prefix`, looked up with `get`. */
+function _recParams<V>(prefix: string, get: (name: string) => V): { wx: V; wh: V; b: V } {
+  return { wx: get(`${prefix}.wx`), wh: get(`${prefix}.wh`), b: get(`${prefix}.b`) };
+}
+
+const _FWD = RECURRENT_FORWARD;
+const _BWD = RECURRENT_BACKWARD;
 
 /** Buffers of one batch size: activations, their gradients, recurrent state. */
 interface Workspace {
@@ -256,11 +253,7 @@ export class GpuModel {
           attentionForward(dev, pass, T(op.out), T(op.att), T(op.qkv), op.B, op.T, op.D, op.NH);
           break;
         case "recurrent": {
-          const p = {
-            wx: this.#p(`${op.prefix}.wx`),
-            wh: this.#p(`${op.prefix}.wh`),
-            b: this.#p(`${op.prefix}.b`),
-          };
+          const p = _recParams(op.prefix, (n) => this.#p(n));
           _FWD[op.cell](
             dev,
             pass,
@@ -354,16 +347,8 @@ export class GpuModel {
           );
           break;
         case "recurrent": {
-          const p = {
-            wx: this.#p(`${op.prefix}.wx`),
-            wh: this.#p(`${op.prefix}.wh`),
-            b: this.#p(`${op.prefix}.b`),
-          };
-          const dp = {
-            wx: this.#g(`${op.prefix}.wx`),
-            wh: this.#g(`${op.prefix}.wh`),
-            b: this.#g(`${op.prefix}.b`),
-          };
+          const p = _recParams(op.prefix, (n) => this.#p(n));
+          const dp = _recParams(op.prefix, (n) => this.#g(n));
           _BWD[op.cell](
             dev,
             pass,
@@ -445,7 +430,7 @@ export function refForward(
         break;
       }
       case "recurrent": {
-        const p = { wx: P(`${op.prefix}.wx`), wh: P(`${op.prefix}.wh`), b: P(`${op.prefix}.b`) };
+        const p = _recParams(op.prefix, P);
         const r = R.recurrentForward(op.cell, T(op.inp), p, op.B, op.T, op.C, op.H, op.reverse);
         rec.set(op.out, r.cache);
         t.set(op.out, r.h);
@@ -525,7 +510,7 @@ export function refBackward(
         R.attentionBack(D(op.qkv), D(op.out), T(op.qkv), T(op.att), op.B, op.T, op.D, op.NH);
         break;
       case "recurrent": {
-        const p = { wx: P(`${op.prefix}.wx`), wh: P(`${op.prefix}.wh`), b: P(`${op.prefix}.b`) };
+        const p = _recParams(op.prefix, P);
         const r = R.recurrentBackward(
           op.cell,
           D(op.out),

@@ -105,6 +105,37 @@ function _recurrentProduct(
   }
 }
 
+/**
+ * The time loop shared by the forward of every cell: for each batch row and step in
+ * processing order, a = start(m) + h₋·Wh (the step's G·H pre-activations; row m = b·T + t),
+ * then unit(m, j, tp, a) for every hidden unit j (tp: the previous step's time index, −1:
+ * none).
+ */
+function _forwardThroughTime(
+  { h, wh, B, T, H, gh, reverse }: {
+    h: Float64Array;
+    wh: Float64Array;
+    B: number;
+    T: number;
+    H: number;
+    gh: number;
+    reverse: boolean;
+  },
+  start: (m: number, a: Float64Array) => void,
+  unit: (m: number, j: number, b: number, tp: number, a: Float64Array) => void,
+): void {
+  const a = new Float64Array(gh);
+  for (let b = 0; b < B; b++) {
+    for (let s = 0; s < T; s++) {
+      const [t, tp] = _order(s, T, reverse);
+      const m = b * T + t;
+      start(m, a);
+      _recurrentProduct(a, h, wh, b, tp, T, H, gh);
+      for (let j = 0; j < H; j++) unit(m, j, b, tp, a);
+    }
+  }
+}
+
 /** Saved forward state of {@link rnnForwardRef}. */
 export interface RnnCacheRef {
   /** Outputs [B,T,H]. */
@@ -126,15 +157,13 @@ export function rnnForwardRef(
 ): RnnCacheRef {
   const pre = _inputProjection(x, p, B, T, C, H);
   const h = new Float64Array(B * T * H);
-  const a = new Float64Array(H);
-  for (let b = 0; b < B; b++) {
-    for (let s = 0; s < T; s++) {
-      const [t, tp] = _order(s, T, reverse);
-      a.set(pre.subarray((b * T + t) * H, (b * T + t + 1) * H));
-      _recurrentProduct(a, h, p.wh, b, tp, T, H, H);
-      for (let j = 0; j < H; j++) h[(b * T + t) * H + j] = Math.tanh(a[j]!);
-    }
-  }
+  _forwardThroughTime(
+    { h, wh: p.wh, B, T, H, gh: H, reverse },
+    (m, a) => a.set(pre.subarray(m * H, (m + 1) * H)),
+    (m, j, _b, _tp, a) => {
+      h[m * H + j] = Math.tanh(a[j]!);
+    },
+  );
   return { h };
 }
 
@@ -165,29 +194,24 @@ export function lstmForwardRef(
   const pre = _inputProjection(x, p, B, T, C, gh);
   const h = new Float64Array(B * T * H), c = new Float64Array(B * T * H);
   const gates = new Float64Array(B * T * gh);
-  const a = new Float64Array(gh);
-  for (let b = 0; b < B; b++) {
-    for (let s = 0; s < T; s++) {
-      const [t, tp] = _order(s, T, reverse);
-      const m = b * T + t;
-      a.set(pre.subarray(m * gh, (m + 1) * gh));
-      _recurrentProduct(a, h, p.wh, b, tp, T, H, gh);
-      for (let j = 0; j < H; j++) {
-        const i = sigmoid(a[j]!),
-          f = sigmoid(a[H + j]!),
-          g = Math.tanh(a[2 * H + j]!),
-          o = sigmoid(a[3 * H + j]!);
-        const cp = tp < 0 ? 0 : c[(b * T + tp) * H + j]!;
-        const ct = f * cp + i * g;
-        c[m * H + j] = ct;
-        h[m * H + j] = o * Math.tanh(ct);
-        gates[m * gh + j] = i;
-        gates[m * gh + H + j] = f;
-        gates[m * gh + 2 * H + j] = g;
-        gates[m * gh + 3 * H + j] = o;
-      }
-    }
-  }
+  _forwardThroughTime(
+    { h, wh: p.wh, B, T, H, gh, reverse },
+    (m, a) => a.set(pre.subarray(m * gh, (m + 1) * gh)),
+    (m, j, b, tp, a) => {
+      const i = sigmoid(a[j]!),
+        f = sigmoid(a[H + j]!),
+        g = Math.tanh(a[2 * H + j]!),
+        o = sigmoid(a[3 * H + j]!);
+      const cp = tp < 0 ? 0 : c[(b * T + tp) * H + j]!;
+      const ct = f * cp + i * g;
+      c[m * H + j] = ct;
+      h[m * H + j] = o * Math.tanh(ct);
+      gates[m * gh + j] = i;
+      gates[m * gh + H + j] = f;
+      gates[m * gh + 2 * H + j] = g;
+      gates[m * gh + 3 * H + j] = o;
+    },
+  );
   return { h, c, gates };
 }
 
@@ -219,26 +243,21 @@ export function gruForwardRef(
   const pre = _inputProjection(x, p, B, T, C, gh);
   const h = new Float64Array(B * T * H), hn = new Float64Array(B * T * H);
   const gates = new Float64Array(B * T * gh);
-  const a = new Float64Array(gh);
-  for (let b = 0; b < B; b++) {
-    for (let s = 0; s < T; s++) {
-      const [t, tp] = _order(s, T, reverse);
-      const m = b * T + t;
-      a.set(p.b.subarray(gh, 2 * gh));
-      _recurrentProduct(a, h, p.wh, b, tp, T, H, gh);
-      for (let j = 0; j < H; j++) {
-        const z = sigmoid(pre[m * gh + j]! + a[j]!);
-        const r = sigmoid(pre[m * gh + H + j]! + a[H + j]!);
-        const n = Math.tanh(pre[m * gh + 2 * H + j]! + r * a[2 * H + j]!);
-        const hp = tp < 0 ? 0 : h[(b * T + tp) * H + j]!;
-        h[m * H + j] = z * hp + (1 - z) * n;
-        hn[m * H + j] = a[2 * H + j]!;
-        gates[m * gh + j] = z;
-        gates[m * gh + H + j] = r;
-        gates[m * gh + 2 * H + j] = n;
-      }
-    }
-  }
+  _forwardThroughTime(
+    { h, wh: p.wh, B, T, H, gh, reverse },
+    (_m, a) => a.set(p.b.subarray(gh, 2 * gh)),
+    (m, j, b, tp, a) => {
+      const z = sigmoid(pre[m * gh + j]! + a[j]!);
+      const r = sigmoid(pre[m * gh + H + j]! + a[H + j]!);
+      const n = Math.tanh(pre[m * gh + 2 * H + j]! + r * a[2 * H + j]!);
+      const hp = tp < 0 ? 0 : h[(b * T + tp) * H + j]!;
+      h[m * H + j] = z * hp + (1 - z) * n;
+      hn[m * H + j] = a[2 * H + j]!;
+      gates[m * gh + j] = z;
+      gates[m * gh + H + j] = r;
+      gates[m * gh + 2 * H + j] = n;
+    },
+  );
   return { h, gates, hn };
 }
 
@@ -309,6 +328,51 @@ function _backRecurrent(
 }
 
 /**
+ * The time loop shared by the backward of every cell. For each batch row, steps run in
+ * reverse processing order; unit(m, j, b, tp, dht, carry) writes the pre-activation
+ * gradients of unit j at row m = b·T + t into gx and gh (the same array except for GRU),
+ * where dht is the output gradient plus what reached it from the step processed next, and
+ * `carry` [H] is per-unit state zeroed per batch row. The gradient reaching the previous
+ * step's output is then gh·Whᵀ, plus `carry` when `carryToDh` (GRU's direct path z⊙dh).
+ * @returns new arrays dx, dwx, dwh, db
+ */
+function _backwardThroughTime(
+  { dh, h, x, p, B, T, C, H, G, reverse, gx, gh, carryToDh }: {
+    dh: Float64Array;
+    h: Float64Array;
+    x: Float64Array;
+    p: RecurrentParamsRef;
+    B: number;
+    T: number;
+    C: number;
+    H: number;
+    G: number;
+    reverse: boolean;
+    gx: Float64Array;
+    gh: Float64Array;
+    carryToDh: boolean;
+  },
+  unit: (m: number, j: number, b: number, tp: number, dht: number, carry: Float64Array) => void,
+): RecurrentGradsRef {
+  const n = G * H;
+  const dhCarry = new Float64Array(H), carry = new Float64Array(H);
+  for (let b = 0; b < B; b++) {
+    dhCarry.fill(0);
+    carry.fill(0);
+    for (let s = T - 1; s >= 0; s--) {
+      const [t, tp] = _order(s, T, reverse);
+      const m = b * T + t;
+      for (let j = 0; j < H; j++) unit(m, j, b, tp, dh[m * H + j]! + dhCarry[j]!, carry);
+      _backRecurrent(dhCarry, gh, p.wh, m, H, n);
+      if (carryToDh) { for (let j = 0; j < H; j++) dhCarry[j] = dhCarry[j]! + carry[j]!; }
+    }
+  }
+  const out = _newGrads(p, B, T, C);
+  _accumulateGrads(out, gx, gh, x, h, p, B, T, C, H, G, reverse);
+  return out;
+}
+
+/**
  * RNN backward through time.
  * @param dh gradient of the loss w.r.t. the outputs h [B,T,H]
  * @param cache what {@link rnnForwardRef} returned
@@ -326,22 +390,13 @@ export function rnnBackwardRef(
   reverse = false,
 ): RecurrentGradsRef {
   const g = new Float64Array(B * T * H);
-  const carry = new Float64Array(H);
-  for (let b = 0; b < B; b++) {
-    carry.fill(0);
-    for (let s = T - 1; s >= 0; s--) {
-      const [t] = _order(s, T, reverse);
-      const m = b * T + t;
-      for (let j = 0; j < H; j++) {
-        const ht = cache.h[m * H + j]!;
-        g[m * H + j] = (dh[m * H + j]! + carry[j]!) * (1 - ht * ht);
-      }
-      _backRecurrent(carry, g, p.wh, m, H, H);
-    }
-  }
-  const out = _newGrads(p, B, T, C);
-  _accumulateGrads(out, g, g, x, cache.h, p, B, T, C, H, 1, reverse);
-  return out;
+  return _backwardThroughTime(
+    { dh, h: cache.h, x, p, B, T, C, H, G: 1, reverse, gx: g, gh: g, carryToDh: false },
+    (m, j, _b, _tp, dht) => {
+      const ht = cache.h[m * H + j]!;
+      g[m * H + j] = dht * (1 - ht * ht);
+    },
+  );
 }
 
 /**
@@ -363,32 +418,22 @@ export function lstmBackwardRef(
 ): RecurrentGradsRef {
   const n = 4 * H;
   const g = new Float64Array(B * T * n);
-  const dhCarry = new Float64Array(H), dcCarry = new Float64Array(H);
-  for (let b = 0; b < B; b++) {
-    dhCarry.fill(0);
-    dcCarry.fill(0);
-    for (let s = T - 1; s >= 0; s--) {
-      const [t, tp] = _order(s, T, reverse);
-      const m = b * T + t;
-      for (let j = 0; j < H; j++) {
-        const i = cache.gates[m * n + j]!, f = cache.gates[m * n + H + j]!;
-        const gg = cache.gates[m * n + 2 * H + j]!, o = cache.gates[m * n + 3 * H + j]!;
-        const tc = Math.tanh(cache.c[m * H + j]!);
-        const cp = tp < 0 ? 0 : cache.c[(b * T + tp) * H + j]!;
-        const dht = dh[m * H + j]! + dhCarry[j]!;
-        const dc = dcCarry[j]! + dht * o * (1 - tc * tc);
-        g[m * n + j] = dc * gg * i * (1 - i);
-        g[m * n + H + j] = dc * cp * f * (1 - f);
-        g[m * n + 2 * H + j] = dc * i * (1 - gg * gg);
-        g[m * n + 3 * H + j] = dht * tc * o * (1 - o);
-        dcCarry[j] = dc * f;
-      }
-      _backRecurrent(dhCarry, g, p.wh, m, H, n);
-    }
-  }
-  const out = _newGrads(p, B, T, C);
-  _accumulateGrads(out, g, g, x, cache.h, p, B, T, C, H, 4, reverse);
-  return out;
+  // carry: the cell-state gradient dc flowing to the previous step.
+  return _backwardThroughTime(
+    { dh, h: cache.h, x, p, B, T, C, H, G: 4, reverse, gx: g, gh: g, carryToDh: false },
+    (m, j, b, tp, dht, dcCarry) => {
+      const i = cache.gates[m * n + j]!, f = cache.gates[m * n + H + j]!;
+      const gg = cache.gates[m * n + 2 * H + j]!, o = cache.gates[m * n + 3 * H + j]!;
+      const tc = Math.tanh(cache.c[m * H + j]!);
+      const cp = tp < 0 ? 0 : cache.c[(b * T + tp) * H + j]!;
+      const dc = dcCarry[j]! + dht * o * (1 - tc * tc);
+      g[m * n + j] = dc * gg * i * (1 - i);
+      g[m * n + H + j] = dc * cp * f * (1 - f);
+      g[m * n + 2 * H + j] = dc * i * (1 - gg * gg);
+      g[m * n + 3 * H + j] = dht * tc * o * (1 - o);
+      dcCarry[j] = dc * f;
+    },
+  );
 }
 
 /**
@@ -410,33 +455,62 @@ export function gruBackwardRef(
 ): RecurrentGradsRef {
   const n = 3 * H;
   const gx = new Float64Array(B * T * n), gh = new Float64Array(B * T * n);
-  const dhCarry = new Float64Array(H);
-  const direct = new Float64Array(H);
-  for (let b = 0; b < B; b++) {
-    dhCarry.fill(0);
-    for (let s = T - 1; s >= 0; s--) {
-      const [t, tp] = _order(s, T, reverse);
-      const m = b * T + t;
-      for (let j = 0; j < H; j++) {
-        const z = cache.gates[m * n + j]!,
-          r = cache.gates[m * n + H + j]!,
-          nn = cache.gates[m * n + 2 * H + j]!;
-        const hp = tp < 0 ? 0 : cache.h[(b * T + tp) * H + j]!;
-        const dht = dh[m * H + j]! + dhCarry[j]!;
-        const dan = dht * (1 - z) * (1 - nn * nn);
-        const daz = dht * (hp - nn) * z * (1 - z);
-        const dar = dan * cache.hn[m * H + j]! * r * (1 - r);
-        gx[m * n + j] = gh[m * n + j] = daz;
-        gx[m * n + H + j] = gh[m * n + H + j] = dar;
-        gx[m * n + 2 * H + j] = dan;
-        gh[m * n + 2 * H + j] = dan * r;
-        direct[j] = dht * z;
-      }
-      _backRecurrent(dhCarry, gh, p.wh, m, H, n);
-      for (let j = 0; j < H; j++) dhCarry[j] = dhCarry[j]! + direct[j]!;
-    }
-  }
-  const out = _newGrads(p, B, T, C);
-  _accumulateGrads(out, gx, gh, x, cache.h, p, B, T, C, H, 3, reverse);
-  return out;
+  // carry: the direct path z⊙dh to the previous output.
+  return _backwardThroughTime(
+    { dh, h: cache.h, x, p, B, T, C, H, G: 3, reverse, gx, gh, carryToDh: true },
+    (m, j, b, tp, dht, direct) => {
+      const z = cache.gates[m * n + j]!,
+        r = cache.gates[m * n + H + j]!,
+        nn = cache.gates[m * n + 2 * H + j]!;
+      const hp = tp < 0 ? 0 : cache.h[(b * T + tp) * H + j]!;
+      const dan = dht * (1 - z) * (1 - nn * nn);
+      const daz = dht * (hp - nn) * z * (1 - z);
+      const dar = dan * cache.hn[m * H + j]! * r * (1 - r);
+      gx[m * n + j] = gh[m * n + j] = daz;
+      gx[m * n + H + j] = gh[m * n + H + j] = dar;
+      gx[m * n + 2 * H + j] = dan;
+      gh[m * n + 2 * H + j] = dan * r;
+      direct[j] = dht * z;
+    },
+  );
+}
+
+/** Saved forward state of any cell. */
+export type RecurrentCacheRef = RnnCacheRef | LstmCacheRef | GruCacheRef;
+
+/** Forward of any cell ({@link rnnForwardRef}, {@link lstmForwardRef}, {@link gruForwardRef}). */
+export function recurrentForwardRef(
+  cell: Cell,
+  x: Float64Array,
+  p: RecurrentParamsRef,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse = false,
+): RecurrentCacheRef {
+  if (cell === "rnn") return rnnForwardRef(x, p, B, T, C, H, reverse);
+  if (cell === "lstm") return lstmForwardRef(x, p, B, T, C, H, reverse);
+  return gruForwardRef(x, p, B, T, C, H, reverse);
+}
+
+/**
+ * Backward of any cell, given what {@link recurrentForwardRef} returned for the same cell.
+ * @returns new arrays dx [B,T,C], dwx, dwh, db
+ */
+export function recurrentBackwardRef(
+  cell: Cell,
+  dh: Float64Array,
+  cache: RecurrentCacheRef,
+  x: Float64Array,
+  p: RecurrentParamsRef,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse = false,
+): RecurrentGradsRef {
+  if (cell === "rnn") return rnnBackwardRef(dh, cache, x, p, B, T, C, H, reverse);
+  if (cell === "lstm") return lstmBackwardRef(dh, cache as LstmCacheRef, x, p, B, T, C, H, reverse);
+  return gruBackwardRef(dh, cache as GruCacheRef, x, p, B, T, C, H, reverse);
 }
