@@ -113,7 +113,8 @@ export function regressionSvg(
 ): string {
   const n = ev.regressions.length, cols = Math.min(3, n), rows = Math.ceil(n / cols);
   const cw = 330, ch = 330, W = 40 + cols * cw, H = 50 + rows * ch;
-  const parts: string[] = [text(W / 2, 26, title, { anchor: "middle", size: 16, weight: "bold" })];
+  // Left-aligned: the legends sit at the top right, where a long centred title would run into them.
+  const parts: string[] = [text(40, 26, title, { anchor: "start", size: 16, weight: "bold" })];
   ev.regressions.forEach((reg, k) => {
     const r: Rect = {
       x: 40 + (k % cols) * cw + 70,
