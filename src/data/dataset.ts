@@ -1,0 +1,238 @@
+/**
+ * Paired training datasets: Z-spectra of sampled tissue under the input protocol (Ts 1.5 s)
+ * and the target protocol (Ts 5 s, or the exact steady state), in one `.safetensors` file:
+ * `input` [N, T] F32, `target` [N, T] F32, `params` [N, 20] F32, `offsets_ppm` [T] F64,
+ * `split` [N] U8 (0 train, 1 validation, 2 test); `__metadata__` holds the protocols, the
+ * parameter space, the MT form, the seed and the row range. Row i is sample i of the seed
+ * whatever the sharding, so shards joined in order equal a single run byte for byte.
+ * @module
+ */
+import type { Protocol } from "../physics/protocol.ts";
+import { paperInputProtocol, paperTargetProtocol } from "../physics/protocol.ts";
+import { defaultParamSpace, modelFromParams, N_PARAMS, paramNames, type ParamSpace, sampleParams } from "../physics/param_space.ts";
+import { simulatePairsGpu } from "../physics/gpu_sim.ts";
+import { readSafetensors, type SafeTensors, writeSafetensors } from "./safetensors.ts";
+import { InputError } from "../util/errors.ts";
+import { Rng } from "../util/rng.ts";
+
+/** Format tag written into every dataset. */
+export const DATASET_FORMAT = "quass-dataset/1";
+
+/** Fractions of the train / validation / test split (the rest is test). */
+export const SPLIT_FRACTIONS = { train: 0.8, validation: 0.1 } as const;
+
+const _SPLIT_STREAM = 0x5917;
+
+/** What to generate. */
+export interface DatasetSpec {
+  /** Total samples of the full dataset. */
+  n: number;
+  seed: number;
+  space?: ParamSpace;
+  input?: Protocol;
+  target?: Protocol;
+  /** Generate only rows [start, end) of the full dataset. */
+  rows?: { start: number; end: number };
+  /** Samples per GPU call (default 8192). */
+  chunk?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** A dataset (or one shard of it) in memory. */
+export interface Dataset {
+  input: Float32Array;
+  target: Float32Array;
+  params: Float32Array;
+  offsetsPpm: Float64Array;
+  split: Uint8Array;
+  /** Rows held. */
+  count: number;
+  /** Offsets per spectrum. */
+  T: number;
+  metadata: Record<string, string>;
+}
+
+/** The split of sample i (0 train, 1 validation, 2 test): a pure function of (seed, i). */
+export function splitOf(seed: number, i: number): number {
+  const u = new Rng(seed, i, _SPLIT_STREAM).uniform();
+  return u < SPLIT_FRACTIONS.train ? 0 : u < SPLIT_FRACTIONS.train + SPLIT_FRACTIONS.validation ? 1 : 2;
+}
+
+/** Rows [start, end) of shard `index` of `count` for n samples. */
+export function shardRows(n: number, index: number, count: number): { start: number; end: number } {
+  if (!(Number.isInteger(index) && Number.isInteger(count) && count >= 1 && index >= 0 && index < count)) {
+    throw new InputError(`--shard must be i/N with 0 ≤ i < N, found ${index}/${count}`);
+  }
+  return { start: Math.floor((index * n) / count), end: Math.floor(((index + 1) * n) / count) };
+}
+
+function _metadata(spec: Required<Pick<DatasetSpec, "n" | "seed">> & { space: ParamSpace; input: Protocol; target: Protocol }, start: number, count: number) {
+  const proto = (p: Protocol) => ({ ...p, tsS: Number.isFinite(p.tsS) ? p.tsS : "inf" });
+  return {
+    format: DATASET_FORMAT,
+    seed: String(spec.seed),
+    n_total: String(spec.n),
+    row_start: String(start),
+    row_count: String(count),
+    protocol: JSON.stringify({ input: proto(spec.input), target: proto(spec.target) }),
+    param_space: JSON.stringify(spec.space),
+    param_names: JSON.stringify(paramNames(spec.space)),
+    mt_form: `z-only mt_pool (${spec.space.mtLineshape} lineshape)`,
+    split: "0 train, 1 validation, 2 test (per sample from the seed)",
+  };
+}
+
+/**
+ * Simulates a dataset (or rows of it) on the GPU.
+ * @example
+ * const ds = await generateDataset({ n: 1000, seed: 1 });
+ * await writeDataset("data/train.safetensors", ds);
+ */
+export async function generateDataset(spec: DatasetSpec): Promise<Dataset> {
+  const space = spec.space ?? defaultParamSpace();
+  const input = spec.input ?? paperInputProtocol(1);
+  const target = spec.target ?? paperTargetProtocol(1);
+  if (!(Number.isInteger(spec.n) && spec.n >= 1)) throw new InputError(`--n must be a positive integer, found ${spec.n}`);
+  if (!Number.isInteger(spec.seed) || spec.seed < 0) throw new InputError(`--seed must be an integer ≥ 0, found ${spec.seed}`);
+  const { start, end } = spec.rows ?? { start: 0, end: spec.n };
+  const count = end - start;
+  const T = input.offsetsPpm.length;
+  const ds: Dataset = {
+    input: new Float32Array(count * T),
+    target: new Float32Array(count * T),
+    params: new Float32Array(count * N_PARAMS),
+    offsetsPpm: Float64Array.from(input.offsetsPpm),
+    split: new Uint8Array(count),
+    count,
+    T,
+    metadata: _metadata({ n: spec.n, seed: spec.seed, space, input, target }, start, count),
+  };
+  const chunk = spec.chunk ?? 8192;
+  for (let c0 = 0; c0 < count; c0 += chunk) {
+    spec.signal?.throwIfAborted();
+    const c1 = Math.min(count, c0 + chunk);
+    const models = [];
+    for (let r = c0; r < c1; r++) {
+      const p = sampleParams(space, spec.seed, start + r);
+      ds.params.set(p, r * N_PARAMS);
+      ds.split[r] = splitOf(spec.seed, start + r);
+      models.push(modelFromParams(p, space));
+    }
+    const z = await simulatePairsGpu(models, input, target, {
+      signal: spec.signal,
+      onProgress: (done, total) => spec.onProgress?.(c0 + Math.round((done / total) * (c1 - c0)), count),
+    });
+    ds.input.set(z.input, c0 * T);
+    ds.target.set(z.target, c0 * T);
+    spec.onProgress?.(c1, count);
+  }
+  return ds;
+}
+
+function _toFile(ds: Dataset): SafeTensors {
+  return {
+    tensors: {
+      input: { data: ds.input, shape: [ds.count, ds.T] },
+      target: { data: ds.target, shape: [ds.count, ds.T] },
+      params: { data: ds.params, shape: [ds.count, N_PARAMS] },
+      offsets_ppm: { data: ds.offsetsPpm, shape: [ds.T] },
+      split: { data: ds.split, shape: [ds.count] },
+    },
+    metadata: ds.metadata,
+  };
+}
+
+/** Writes a dataset atomically. */
+export async function writeDataset(path: string, ds: Dataset): Promise<void> {
+  await writeSafetensors(path, _toFile(ds));
+}
+
+/**
+ * Reads a dataset written by {@link writeDataset}.
+ * @throws InputError naming the file and the tensor or field that is wrong
+ */
+export async function readDataset(path: string): Promise<Dataset> {
+  let st: SafeTensors;
+  try {
+    st = await readSafetensors(path);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+  const need = (name: string, ctor: Function) => {
+    const t = st.tensors[name];
+    if (!t) throw new InputError(`${path}: tensor "${name}" is missing; is this a quass dataset?`);
+    if (!(t.data instanceof ctor)) throw new InputError(`${path}: tensor "${name}" has the wrong dtype`);
+    return t;
+  };
+  const input = need("input", Float32Array), target = need("target", Float32Array);
+  const params = need("params", Float32Array), offsets = need("offsets_ppm", Float64Array);
+  const split = need("split", Uint8Array);
+  const [count, T] = input.shape as [number, number];
+  if (input.shape.length !== 2 || target.shape.join() !== input.shape.join()) {
+    throw new InputError(`${path}: "input" [${input.shape}] and "target" [${target.shape}] must both be [N, offsets]`);
+  }
+  if (offsets.shape[0] !== T || split.shape[0] !== count || params.shape[0] !== count) {
+    throw new InputError(`${path}: tensor shapes disagree (offsets_ppm, split and params must match input [${input.shape}])`);
+  }
+  if (st.metadata.format !== DATASET_FORMAT) {
+    throw new InputError(`${path}: metadata "format" is ${st.metadata.format ?? "missing"}, expected ${DATASET_FORMAT}`);
+  }
+  return {
+    input: input.data as Float32Array,
+    target: target.data as Float32Array,
+    params: params.data as Float32Array,
+    offsetsPpm: offsets.data as Float64Array,
+    split: split.data as Uint8Array,
+    count,
+    T,
+    metadata: st.metadata,
+  };
+}
+
+/**
+ * Joins shards (any order) into the full dataset; they must come from the same seed,
+ * size and protocols and cover every row exactly once.
+ * @throws InputError naming the shard that does not fit
+ */
+export async function joinShards(paths: string[]): Promise<Dataset> {
+  if (paths.length === 0) throw new InputError("--join needs at least one shard file");
+  const shards = await Promise.all(paths.map(async (p) => ({ path: p, ds: await readDataset(p) })));
+  shards.sort((a, b) => Number(a.ds.metadata.row_start) - Number(b.ds.metadata.row_start));
+  const first = shards[0]!.ds;
+  const keys = ["seed", "n_total", "protocol", "param_space"];
+  let next = 0;
+  for (const { path, ds } of shards) {
+    for (const k of keys) {
+      if (ds.metadata[k] !== first.metadata[k]) {
+        throw new InputError(`${path}: metadata "${k}" differs from ${shards[0]!.path}; shards must come from one run`);
+      }
+    }
+    if (Number(ds.metadata.row_start) !== next) {
+      throw new InputError(`${path}: starts at row ${ds.metadata.row_start} but row ${next} was expected (missing or overlapping shard)`);
+    }
+    next += ds.count;
+  }
+  const n = Number(first.metadata.n_total);
+  if (next !== n) throw new InputError(`the shards cover ${next} of ${n} rows; a shard is missing`);
+  const T = first.T;
+  const out: Dataset = {
+    input: new Float32Array(n * T),
+    target: new Float32Array(n * T),
+    params: new Float32Array(n * N_PARAMS),
+    offsetsPpm: first.offsetsPpm,
+    split: new Uint8Array(n),
+    count: n,
+    T,
+    metadata: { ...first.metadata, row_start: "0", row_count: String(n) },
+  };
+  let row = 0;
+  for (const { ds } of shards) {
+    out.input.set(ds.input, row * T);
+    out.target.set(ds.target, row * T);
+    out.params.set(ds.params, row * N_PARAMS);
+    out.split.set(ds.split, row);
+    row += ds.count;
+  }
+  return out;
+}

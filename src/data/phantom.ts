@@ -1,0 +1,254 @@
+/**
+ * The digital rat-brain phantom: the maps of phantom_maps.ts simulated with the
+ * Bloch–McConnell engine at the input protocol (Ts 1.5 s, Td 4.5 s), the target protocol
+ * (Ts 5 s, Td 1 s) and the exact steady state (Ts = ∞), plus an M0 image, with Rician noise
+ * on the acquired images, written as NIfTI-1 volumes with JSON sidecars.
+ *
+ * Files in the phantom directory (4-D volumes are [x, y, 1, offset]):
+ * - `input.nii.gz`   noisy Z at Ts 1.5 s (noisy signal / noisy M0; 0 outside the brain)
+ * - `input_raw.nii.gz` + `m0.nii.gz` the same acquisition as raw signal and its M0 scan
+ * - `input_clean.nii.gz` noiseless Z at Ts 1.5 s
+ * - `reference_ts5.nii.gz` noiseless Z at Ts 5 s, Td 1 s (the networks' target)
+ * - `steady_state.nii.gz` noiseless exact steady state (the true QUASS)
+ * - `mask.nii.gz`, `labels.nii.gz` (1 GM, 2 WM, 3 tumour, 4 rim), `t1.nii.gz` (water T1, s),
+ *   `b0_shift.nii.gz` (ppm), `params.nii.gz` ([x, y, 1, 20], names in its sidecar)
+ * - `phantom.json`   manifest: seed, size, SNR, B1, label names, voxel counts
+ * @module
+ */
+import { phantomMaps, type PhantomMaps, PHANTOM_PARAM_NAMES, N_PARAMS } from "./phantom_maps.ts";
+import { writeNifti } from "./nifti.ts";
+import { writeSidecar, type Sidecar } from "./sidecar.ts";
+import { writeFileAtomic, exists } from "../util/atomic.ts";
+import { Rng } from "../util/rng.ts";
+import { InputError } from "../util/errors.ts";
+import type { TissueModel } from "../physics/model.ts";
+import { paperInputProtocol, paperTargetProtocol, type Protocol } from "../physics/protocol.ts";
+import { simulatePairsGpu } from "../physics/gpu_sim.ts";
+import { DEFAULT_B0_T } from "../physics/constants.ts";
+import { defaultParamSpace, modelFromParams } from "../physics/param_space.ts";
+
+const _SPACE = defaultParamSpace();
+
+/**
+ * Simulates every model under two protocols; returns Z as [N, offsets] for each (the
+ * signature of gpu_sim.ts's simulatePairsGpu, which shares one propagator ladder between
+ * Ts 1.5 s and 5 s).
+ */
+export type PairSimulator = (
+  models: TissueModel[],
+  input: Protocol,
+  target: Protocol,
+  opts?: { onProgress?: (done: number, total: number) => void },
+) => Promise<{ input: Float32Array; target: Float32Array }>;
+
+/** Options of {@link makePhantom}. */
+export interface PhantomOptions {
+  /** Matrix size (square), 1 mm voxels. Default 64. */
+  size?: number;
+  /** Seed of geometry, parameter fields and noise. Default 1. */
+  seed?: number;
+  /** Signal-to-noise ratio relative to the mean brain M0 (Infinity = noiseless). Default 100. */
+  snr?: number;
+  /** Saturation B1, µT. Default 1. */
+  b1UT?: number;
+  /** Peak |B0 shift| of the smooth B0 map, ppm (0 = none, the default). */
+  b0ShiftPpm?: number;
+  /** The simulator (default: the GPU engine). */
+  simulate?: PairSimulator;
+  /** Called with (stage, done, total). */
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+/** A simulated phantom (volumes in NIfTI order, [offset][voxel]). */
+export interface Phantom {
+  maps: PhantomMaps;
+  offsetsPpm: number[];
+  b1UT: number;
+  b0T: number;
+  snr: number;
+  seed: number;
+  /** Noisy Z at the input protocol (0 outside the brain). */
+  input: Float32Array;
+  /** Noisy raw signal (M0·Z + Rician noise, everywhere). */
+  inputRaw: Float32Array;
+  /** Noisy M0 image. */
+  m0: Float32Array;
+  /** Noiseless Z at the input protocol. */
+  inputClean: Float32Array;
+  /** Noiseless Z at Ts 5 s, Td 1 s. */
+  reference: Float32Array;
+  /** Noiseless exact steady-state Z. */
+  steady: Float32Array;
+}
+
+/** Number of tissue voxels simulated per simulator call (keeps GPU buffers modest). */
+const _CHUNK = 4096;
+
+/**
+ * The TissueModel of voxel `v`: the datasets' parameter space (param_space.ts, so networks
+ * see in-distribution tissue) plus the voxel's B0 shift.
+ */
+export function voxelModel(maps: PhantomMaps, v: number): TissueModel {
+  const model = modelFromParams(maps.params.subarray(v * N_PARAMS, (v + 1) * N_PARAMS), _SPACE);
+  return { ...model, b0InhomPpm: maps.b0ShiftPpm[v]! };
+}
+
+/**
+ * Builds and simulates the phantom.
+ * @param opts size, seed, SNR, B1, B0 shift, simulator, progress callback
+ * @returns every volume of the phantom (see {@link Phantom})
+ * @example
+ * const ph = await makePhantom({ size: 64, seed: 1, snr: 100 });
+ * await writePhantom("phantom/", ph);
+ */
+export async function makePhantom(opts: PhantomOptions = {}): Promise<Phantom> {
+  const seed = opts.seed ?? 1;
+  const snr = opts.snr ?? 100;
+  const b1UT = opts.b1UT ?? 1;
+  if (!(snr > 0)) throw new InputError(`--snr must be positive (or Infinity for no noise), found ${snr}`);
+  if (!(b1UT > 0 && Number.isFinite(b1UT))) throw new InputError(`--b1 must be a positive number of µT, found ${b1UT}`);
+  const maps = phantomMaps({ size: opts.size ?? 64, seed, b0ShiftPpm: opts.b0ShiftPpm ?? 0 });
+  const simulate = opts.simulate ?? simulatePairsGpu;
+  const protocols = {
+    input: paperInputProtocol(b1UT),
+    reference: paperTargetProtocol(b1UT, false),
+    steady: paperTargetProtocol(b1UT, true),
+  };
+  const offsetsPpm = [...protocols.input.offsetsPpm];
+  const nOff = offsetsPpm.length;
+  const nvox = maps.size * maps.size;
+  const brain: number[] = [];
+  for (let v = 0; v < nvox; v++) if (maps.mask[v]) brain.push(v);
+  const models = brain.map((v) => voxelModel(maps, v));
+  const b0T = models[0]?.b0T ?? DEFAULT_B0_T;
+
+  const out = {
+    inputClean: new Float32Array(nvox * nOff),
+    reference: new Float32Array(nvox * nOff),
+    steady: new Float32Array(nvox * nOff),
+  };
+  const scatter = (dst: Float32Array, src: Float32Array, idx: number[]) =>
+    idx.forEach((v, j) => {
+      for (let k = 0; k < nOff; k++) dst[k * nvox + v] = src[j * nOff + k]!;
+    });
+  const total = brain.length * 2;
+  let done = 0;
+  for (let c = 0; c < brain.length; c += _CHUNK) {
+    const idx = brain.slice(c, c + _CHUNK);
+    const ms = models.slice(c, c + _CHUNK);
+    const tick = (d: number) => opts.onProgress?.("simulate", done + d, total);
+    // Ts 1.5 s and 5 s share one ladder; the steady state (−A⁻¹C) is cheap on its own.
+    const pair = await simulate(ms, protocols.input, protocols.reference, { onProgress: (d, t) => tick((d / t) * idx.length) });
+    scatter(out.inputClean, pair.input, idx);
+    scatter(out.reference, pair.target, idx);
+    done += idx.length;
+    const ss = await simulate(ms, protocols.steady, protocols.steady);
+    scatter(out.steady, ss.input, idx);
+    done += idx.length;
+    tick(0);
+  }
+
+  // Rician noise: |S + σ(n1 + i·n2)|, σ = mean brain M0 / SNR, on the raw series and on M0.
+  let m0Mean = 0;
+  for (const v of brain) m0Mean += maps.m0[v]!;
+  m0Mean /= Math.max(1, brain.length);
+  const sigma = Number.isFinite(snr) ? m0Mean / snr : 0;
+  const rng = new Rng(seed, 5);
+  const rician = (s: number) => (sigma ? Math.hypot(s + sigma * rng.normal(), sigma * rng.normal()) : s);
+  const m0 = new Float32Array(nvox);
+  for (let v = 0; v < nvox; v++) m0[v] = rician(maps.m0[v]!);
+  const inputRaw = new Float32Array(nvox * nOff);
+  const input = new Float32Array(nvox * nOff);
+  for (let k = 0; k < nOff; k++) {
+    for (let v = 0; v < nvox; v++) {
+      const i = k * nvox + v;
+      inputRaw[i] = rician(maps.m0[v]! * out.inputClean[i]!);
+      if (maps.mask[v]) input[i] = inputRaw[i]! / m0[v]!;
+    }
+  }
+  return { maps, offsetsPpm, b1UT, b0T, snr, seed, input, inputRaw, m0, ...out };
+}
+
+/** File names of a phantom directory. */
+export const PHANTOM_FILES = {
+  input: "input.nii.gz",
+  inputRaw: "input_raw.nii.gz",
+  m0: "m0.nii.gz",
+  inputClean: "input_clean.nii.gz",
+  reference: "reference_ts5.nii.gz",
+  steady: "steady_state.nii.gz",
+  mask: "mask.nii.gz",
+  labels: "labels.nii.gz",
+  t1: "t1.nii.gz",
+  b0Shift: "b0_shift.nii.gz",
+  params: "params.nii.gz",
+  manifest: "phantom.json",
+} as const;
+
+/**
+ * Writes a phantom as NIfTI-1 volumes with JSON sidecars; the manifest `phantom.json` is
+ * written last, so a directory with a manifest is complete.
+ * @param dir output directory (created)
+ * @param ph the phantom from {@link makePhantom}
+ */
+export async function writePhantom(dir: string, ph: Phantom): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  const { size } = ph.maps;
+  const nvox = size * size;
+  const nOff = ph.offsetsPpm.length;
+  const p = (f: string) => `${dir.replace(/\/$/, "")}/${f}`;
+  const vol4 = (data: Float32Array, nt: number) => ({ dims: [size, size, 1, nt] as [number, number, number, number], data, ndim: 4 });
+  const vol3 = (data: ArrayLike<number>) => ({ dims: [size, size, 1, 1] as [number, number, number, number], data: Float32Array.from(data), ndim: 3 });
+  const pixdim: [number, number, number, number] = [1, 1, 1, 1];
+  const base = { b1UT: ph.b1UT, b0T: ph.b0T, offsetsPpm: ph.offsetsPpm };
+  const series: [keyof typeof PHANTOM_FILES, Float32Array, Sidecar][] = [
+    ["input", ph.input, { ...base, tsS: 1.5, tdS: 4.5, normalisation: "m0", snr: _snrJson(ph.snr), source: "quass phantom" }],
+    ["inputRaw", ph.inputRaw, { ...base, tsS: 1.5, tdS: 4.5, normalisation: "none", m0: PHANTOM_FILES.m0, snr: _snrJson(ph.snr), source: "quass phantom" }],
+    ["inputClean", ph.inputClean, { ...base, tsS: 1.5, tdS: 4.5, normalisation: "m0", snr: null, source: "quass phantom" }],
+    ["reference", ph.reference, { ...base, tsS: 5, tdS: 1, normalisation: "m0", snr: null, source: "quass phantom" }],
+    ["steady", ph.steady, { ...base, tsS: Infinity, tdS: 1, normalisation: "m0", snr: null, source: "quass phantom" }],
+  ];
+  for (const [key, data, side] of series) {
+    await writeNifti(p(PHANTOM_FILES[key]), vol4(data, nOff), { pixdim, description: `quass phantom ${key}` });
+    await writeSidecar(p(PHANTOM_FILES[key]), side);
+  }
+  await writeNifti(p(PHANTOM_FILES.m0), vol3(ph.m0), { pixdim, description: "quass phantom M0" });
+  await writeNifti(p(PHANTOM_FILES.mask), vol3(ph.maps.mask), { pixdim, description: "brain mask" });
+  await writeNifti(p(PHANTOM_FILES.labels), vol3(ph.maps.labels), { pixdim, description: "1 GM 2 WM 3 tumour 4 rim" });
+  const t1 = new Float32Array(nvox);
+  for (let v = 0; v < nvox; v++) t1[v] = ph.maps.params[v * N_PARAMS]!;
+  await writeNifti(p(PHANTOM_FILES.t1), vol3(t1), { pixdim, description: "water T1 (s)" });
+  await writeNifti(p(PHANTOM_FILES.b0Shift), vol3(ph.maps.b0ShiftPpm), { pixdim, description: "B0 shift (ppm)" });
+  const params = new Float32Array(nvox * N_PARAMS);
+  for (let v = 0; v < nvox; v++) for (let j = 0; j < N_PARAMS; j++) params[j * nvox + v] = ph.maps.params[v * N_PARAMS + j]!;
+  await writeNifti(p(PHANTOM_FILES.params), vol4(params, N_PARAMS), { pixdim, description: "tissue parameters" });
+  await writeSidecar(p(PHANTOM_FILES.params), { names: [...PHANTOM_PARAM_NAMES], units: "s, 1/s, fraction of water" });
+  const counts: Record<string, number> = { gm: 0, wm: 0, tumour: 0, rim: 0 };
+  const names = ["", "gm", "wm", "tumour", "rim"];
+  for (const l of ph.maps.labels) if (l) counts[names[l]!]!++;
+  const manifest = {
+    format: "quass-phantom-1",
+    seed: ph.seed,
+    size,
+    voxelMm: 1,
+    snr: _snrJson(ph.snr),
+    b1UT: ph.b1UT,
+    b0T: ph.b0T,
+    maxB0ShiftPpm: Math.max(0, ...Array.from(ph.maps.b0ShiftPpm, Math.abs)),
+    labels: { "1": "grey matter", "2": "white matter", "3": "tumour", "4": "tumour rim" },
+    counts,
+    files: PHANTOM_FILES,
+    input: { tsS: 1.5, tdS: 4.5 },
+    reference: { tsS: 5, tdS: 1 },
+  };
+  await writeFileAtomic(p(PHANTOM_FILES.manifest), JSON.stringify(manifest, null, 2) + "\n");
+}
+
+/** True when `dir` holds a complete phantom (its manifest is written last). */
+export function phantomExists(dir: string): Promise<boolean> {
+  return exists(`${dir.replace(/\/$/, "")}/${PHANTOM_FILES.manifest}`);
+}
+
+function _snrJson(snr: number): number | null {
+  return Number.isFinite(snr) ? snr : null;
+}

@@ -1,0 +1,148 @@
+import { assert, assertEquals } from "../_assert.ts";
+import { assertClose, gpuTest } from "../_util.ts";
+import { classMean, LABELS, N_PARAMS, PARAM_BOUNDS, phantomMaps, TISSUE_MEANS } from "../../src/data/phantom_maps.ts";
+import { makePhantom, type PairSimulator, PHANTOM_FILES, voxelModel, writePhantom } from "../../src/data/phantom.ts";
+import { readNifti } from "../../src/data/nifti.ts";
+import { readSidecar } from "../../src/data/sidecar.ts";
+import { simulateCpu } from "../../src/physics/cpu_sim.ts";
+
+const P = { t1w: 0, t2w: 1, fAmide: 2, fMt: 14, fNoe35: 17 } as const;
+
+Deno.test("phantomMaps() is reproducible for a seed and differs between seeds", () => {
+  const seed = Math.floor(Math.random() * 1e9);
+  const a = phantomMaps({ size: 32, seed }), b = phantomMaps({ size: 32, seed }), c = phantomMaps({ size: 32, seed: seed + 1 });
+  assertEquals(Array.from(a.labels), Array.from(b.labels));
+  assertEquals(Array.from(a.params), Array.from(b.params));
+  assertEquals(Array.from(a.m0), Array.from(b.m0));
+  let diff = 0;
+  for (let i = 0; i < a.params.length; i++) diff = Math.max(diff, Math.abs(a.params[i]! - c.params[i]!));
+  assert(diff > 0, "another seed must give other parameter maps");
+});
+
+Deno.test("phantomMaps() tissue classes have the intended parameter contrasts and stay in the sampled box", () => {
+  const maps = phantomMaps({ size: 64, seed: Math.floor(Math.random() * 1e9) });
+  const counts = [0, 0, 0, 0, 0];
+  for (const l of maps.labels) counts[l]!++;
+  // a 64×64 1-mm slice: ~1000 brain voxels, each class present with a sensible size
+  assert(counts[LABELS.gm]! > 600 && counts[LABELS.wm]! > 60 && counts[LABELS.tumour]! > 40 && counts[LABELS.rim]! > 40, `class sizes ${counts}`);
+  const m = (label: number, p: number) => classMean(maps, label, p);
+  const { gm, wm, tumour: tu, rim } = LABELS;
+  assert(m(tu, P.t1w) > 1.15 * m(gm, P.t1w) && m(gm, P.t1w) > m(wm, P.t1w), "water T1: tumour > GM > WM");
+  assert(m(tu, P.t2w) > 1.3 * m(gm, P.t2w) && m(gm, P.t2w) > m(wm, P.t2w), "water T2: tumour > GM > WM");
+  assert(m(tu, P.fAmide) > 1.6 * m(gm, P.fAmide), "amide: tumour ≈ 2× GM");
+  assert(m(rim, P.fAmide) > m(gm, P.fAmide), "amide: rim > GM");
+  assert(m(tu, P.fMt) < 0.6 * m(gm, P.fMt) && m(wm, P.fMt) > m(gm, P.fMt), "MT: tumour < GM < WM");
+  assert(m(tu, P.fNoe35) < m(gm, P.fNoe35), "NOE −3.5: tumour < GM");
+  // smooth variation: every class varies, by a few per cent, and the rim is the most heterogeneous
+  const cv = (label: number, p: number) => {
+    const vals: number[] = [];
+    maps.labels.forEach((l, i) => l === label && vals.push(maps.params[i * N_PARAMS + p]!));
+    const mean = vals.reduce((s, x) => s + x, 0) / vals.length;
+    return Math.sqrt(vals.reduce((s, x) => s + (x - mean) ** 2, 0) / vals.length) / mean;
+  };
+  assert(cv(gm, P.t1w) > 0.01 && cv(gm, P.t1w) < 0.12, `GM T1 variation ${cv(gm, P.t1w)}`);
+  assert(cv(rim, P.fAmide) > cv(gm, P.fAmide), "the rim is more heterogeneous than GM");
+  for (let i = 0; i < maps.labels.length; i++) {
+    if (!maps.labels[i]) continue;
+    for (let p = 0; p < N_PARAMS; p++) {
+      const v = maps.params[i * N_PARAMS + p]!, [lo, hi] = PARAM_BOUNDS[p]!;
+      assert(v >= lo && v <= hi, `voxel ${i} parameter ${p} = ${v} outside [${lo}, ${hi}]`);
+    }
+  }
+  // the tumour core is enclosed: its 4-neighbours are tumour or rim
+  const s = maps.size;
+  for (let i = 0; i < maps.labels.length; i++) {
+    if (maps.labels[i] !== tu) continue;
+    for (const j of [i - 1, i + 1, i - s, i + s]) assert(maps.labels[j] === tu || maps.labels[j] === rim, "tumour touches non-tumour tissue");
+  }
+  assertEquals(TISSUE_MEANS.gm.length, N_PARAMS);
+});
+
+Deno.test("phantomMaps() B0 shift map peaks at the requested value inside the brain only", () => {
+  const peak = 0.05 + 0.2 * Math.random();
+  const maps = phantomMaps({ size: 32, b0ShiftPpm: peak });
+  let max = 0;
+  maps.b0ShiftPpm.forEach((v, i) => {
+    if (!maps.mask[i]) assertEquals(v, 0);
+    max = Math.max(max, Math.abs(v));
+  });
+  assertClose([max], [peak], { atol: 1e-12, label: "peak B0 shift" });
+  assert(phantomMaps({ size: 32 }).b0ShiftPpm.every((v) => v === 0), "no B0 shift by default");
+});
+
+/** A fast stand-in simulator: a smooth function of the model's water T1 and the offset. */
+const fakeSim: PairSimulator = (models, input, target) => {
+  const z = (p: typeof input) =>
+    Float32Array.from(models.flatMap((m) => p.offsetsPpm.map((o) => (0.9 - 0.6 * Math.exp(-o * o)) * (p.tsS === Infinity ? 0.8 : 1) * m.water.t1S / 2)));
+  return Promise.resolve({ input: z(input), target: z(target) });
+};
+
+Deno.test("makePhantom() adds seeded Rician noise at the requested SNR and none at SNR ∞", async () => {
+  const seed = Math.floor(Math.random() * 1e9);
+  const clean = await makePhantom({ size: 24, seed, snr: Infinity, simulate: fakeSim });
+  const want = Array.from(clean.inputClean, (v, i) => (clean.maps.mask[i % (24 * 24)] ? v : 0));
+  assertClose(clean.input, want, { atol: 1e-6, rtol: 1e-6, label: "noiseless input" });
+  const snr = 50 + 100 * Math.random();
+  const a = await makePhantom({ size: 24, seed, snr, simulate: fakeSim });
+  const b = await makePhantom({ size: 24, seed, snr, simulate: fakeSim });
+  assertEquals(Array.from(a.input), Array.from(b.input));
+  // raw-signal noise in the brain: std of (raw − M0·Z) ≈ σ = mean M0 / SNR (Rician ≈ Gaussian at high SNR)
+  const nvox = 24 * 24;
+  let ss = 0, n = 0, m0Mean = 0, nb = 0;
+  for (let v = 0; v < nvox; v++) if (a.maps.mask[v]) (m0Mean += a.maps.m0[v]!, nb++);
+  m0Mean /= nb;
+  for (let i = 0; i < a.inputRaw.length; i++) {
+    const v = i % nvox;
+    if (!a.maps.mask[v]) continue;
+    ss += (a.inputRaw[i]! - a.maps.m0[v]! * a.inputClean[i]!) ** 2;
+    n++;
+  }
+  const sigma = Math.sqrt(ss / n);
+  assertClose([sigma], [m0Mean / snr], { rtol: 0.05, label: "noise σ" });
+  // background is pure Rician noise (Rayleigh): mean σ√(π/2)
+  let bg = 0, nbg = 0;
+  for (let i = 0; i < a.inputRaw.length; i++) if (!a.maps.mask[i % nvox]) (bg += a.inputRaw[i]!, nbg++);
+  assertClose([bg / nbg], [(m0Mean / snr) * Math.sqrt(Math.PI / 2)], { rtol: 0.05, label: "background mean" });
+});
+
+Deno.test("writePhantom() writes every volume as NIfTI with sidecars and a manifest", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "quass_phantom_" });
+  try {
+    const ph = await makePhantom({ size: 16, seed: 3, snr: 100, simulate: fakeSim });
+    await writePhantom(dir, ph);
+    const input = await readNifti(`${dir}/${PHANTOM_FILES.input}`);
+    assertEquals(input.dims, [16, 16, 1, 101]);
+    assertClose(input.data, ph.input, { atol: 0, label: "input round trip" });
+    const side = await readSidecar(`${dir}/${PHANTOM_FILES.input}`, 101);
+    assertEquals(side?.tsS, 1.5);
+    assertEquals(side?.tdS, 4.5);
+    assertEquals(side?.offsetsPpm?.length, 101);
+    assertEquals((await readSidecar(`${dir}/${PHANTOM_FILES.steady}`, 101))?.tsS, Infinity);
+    assertEquals((await readSidecar(`${dir}/${PHANTOM_FILES.reference}`, 101))?.tsS, 5);
+    const mask = await readNifti(`${dir}/${PHANTOM_FILES.mask}`);
+    assertEquals(mask.dims, [16, 16, 1, 1]);
+    assertEquals(Array.from(mask.data), Array.from(ph.maps.mask));
+    const t1 = await readNifti(`${dir}/${PHANTOM_FILES.t1}`);
+    assertClose(t1.data, Array.from({ length: 256 }, (_, v) => ph.maps.params[v * N_PARAMS]!), { rtol: 1e-6, label: "T1 map" });
+    const manifest = JSON.parse(await Deno.readTextFile(`${dir}/${PHANTOM_FILES.manifest}`));
+    assertEquals(manifest.seed, 3);
+    assertEquals(manifest.counts.gm + manifest.counts.wm + manifest.counts.tumour + manifest.counts.rim, ph.maps.mask.reduce((s, x) => s + x, 0));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+gpuTest("makePhantom() on the GPU engine matches the float64 CPU simulator voxel by voxel", async () => {
+  const ph = await makePhantom({ size: 12, seed: Math.floor(Math.random() * 1e9), snr: Infinity });
+  const nvox = 144;
+  const brain = Array.from({ length: nvox }, (_, v) => v).filter((v) => ph.maps.mask[v]);
+  const pick = [brain[0]!, brain[Math.floor(brain.length / 2)]!, brain[brain.length - 1]!];
+  const { paperInputProtocol, paperTargetProtocol } = await import("../../src/physics/protocol.ts");
+  for (const v of pick) {
+    const model = voxelModel(ph.maps, v);
+    const col = (vol: Float32Array) => Array.from({ length: 101 }, (_, k) => vol[k * nvox + v]!);
+    assertClose(col(ph.inputClean), simulateCpu(model, paperInputProtocol(1)), { atol: 2e-4, label: `input voxel ${v}` });
+    assertClose(col(ph.reference), simulateCpu(model, paperTargetProtocol(1)), { atol: 2e-4, label: `Ts 5 s voxel ${v}` });
+    assertClose(col(ph.steady), simulateCpu(model, paperTargetProtocol(1, true)), { atol: 2e-4, label: `steady voxel ${v}` });
+  }
+});
