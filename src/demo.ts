@@ -284,6 +284,7 @@ export const gpuTrainer: DemoTrainer = async (a) => {
   await train(device, data, cfg, {
     out: a.runDir,
     resume: a.resume,
+    preset: a.preset,
     onEpoch: (e) =>
       a.log(`  epoch ${e.epoch}/${a.epochs}: train ${e.train_loss?.toExponential(3) ?? "-"} val ${e.val_loss.toExponential(3)} (${e.samples_per_s.toFixed(0)} spectra/s, ${e.time.toFixed(0)} s)`),
   });

@@ -114,6 +114,7 @@ export function trainCommand() {
       const res = await train(device, data, cfg, {
         out: o.out,
         resume: !!o.resume,
+        preset: o.preset,
         onProgress: (p) => {
           bar ??= startProgress(`epoch ${p.epoch}/${p.epochs}`, p.total, "samples", !!o.quiet);
           bar.update(p.done, Number.isNaN(p.loss) ? "" : `| loss ${p.loss.toExponential(3)}`);

@@ -223,6 +223,8 @@ export interface TrainOptions {
   onEpoch?: (e: EpochLog) => void;
   /** Stop after this many epochs of this call (simulates an interruption in tests). */
   stopAfterEpochs?: number;
+  /** Preset name recorded in config.json (for the dashboard; not used in training). */
+  preset?: string;
 }
 
 /** What {@link train} returns. */
@@ -384,7 +386,9 @@ export async function train(
   }
   const model = new GpuModel(device, spec, bufs);
   if (paths && !opts.resume) {
-    await writeFileAtomic(paths.config, configToJson(cfg) + "\n");
+    // `data` and `preset` only describe the run (dashboard); resume compares model/train.
+    const described = { ...JSON.parse(configToJson(cfg)), data: data.source, preset: opts.preset ?? "custom" };
+    await writeFileAtomic(paths.config, JSON.stringify(described, null, 2) + "\n");
     await Deno.remove(paths.log).catch(() => {});
   }
 
