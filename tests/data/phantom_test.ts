@@ -27,7 +27,9 @@ Deno.test("phantomMaps() tissue classes have the intended parameter contrasts an
   assert(counts[LABELS.gm]! > 600 && counts[LABELS.wm]! > 60 && counts[LABELS.tumour]! > 40 && counts[LABELS.rim]! > 40, `class sizes ${counts}`);
   const m = (label: number, p: number) => classMean(maps, label, p);
   const { gm, wm, tumour: tu, rim } = LABELS;
-  assert(m(tu, P.t1w) > 1.15 * m(gm, P.t1w) && m(gm, P.t1w) > m(wm, P.t1w), "water T1: tumour > GM > WM");
+  // Tumour T1 is designed 1.22× GM's, but the smooth field at the small tumour's location
+  // moves its mean: over 300 random seeds the ratio went down to 1.10 (1.15 failed 8 % of runs).
+  assert(m(tu, P.t1w) > 1.05 * m(gm, P.t1w) && m(gm, P.t1w) > m(wm, P.t1w), "water T1: tumour > GM > WM");
   assert(m(tu, P.t2w) > 1.3 * m(gm, P.t2w) && m(gm, P.t2w) > m(wm, P.t2w), "water T2: tumour > GM > WM");
   assert(m(tu, P.fAmide) > 1.6 * m(gm, P.fAmide), "amide: tumour ≈ 2× GM");
   assert(m(rim, P.fAmide) > m(gm, P.fAmide), "amide: rim > GM");
