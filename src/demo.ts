@@ -15,12 +15,9 @@ import { exists, writeFileAtomic } from "./util/atomic.ts";
 import { InputError } from "./util/errors.ts";
 import { resolveOffsets } from "./data/sidecar.ts";
 import type { PairSimulator } from "./data/phantom.ts";
-import { defaultParamSpace, modelFromParams, sampleParams } from "./physics/param_space.ts";
-import { N_PARAMS, PHANTOM_PARAM_NAMES } from "./data/phantom_maps.ts";
 import { simulatePairsGpu } from "./physics/gpu_sim.ts";
 import { paperInputProtocol, paperTargetProtocol } from "./physics/protocol.ts";
-import { DATASET_FORMAT, splitOf, writeDataset } from "./data/dataset.ts";
-import type { Protocol } from "./physics/protocol.ts";
+import { generateDataset, writeDataset } from "./data/dataset.ts";
 
 /** Progress reporting of the pipeline: one line per stage event. */
 export type StageLog = (line: string) => void;
@@ -230,47 +227,24 @@ export interface DemoResult {
 }
 
 /**
- * Simulates a paired training dataset (Ts 1.5 s → Ts 5 s, the phantom's parameter space)
- * and writes it in dataset.ts's format (same sampler, split and metadata as
- * `quass simulate dataset`, with a pluggable simulator so tests can run it fast).
+ * Simulates a paired training dataset (Ts 1.5 s → Ts 5 s) with dataset.ts's generator (same
+ * sampler, split and metadata as `quass simulate dataset`; the simulator is pluggable so
+ * tests can run it fast) and writes it.
  */
 async function _makeDataset(path: string, n: number, seed: number, b1UT: number, simulate: PairSimulator, log: StageLog): Promise<void> {
-  // the datasets' parameter space and seeded sampler (sample i from Rng(seed, i))
-  const space = defaultParamSpace();
-  const params = new Float64Array(n * N_PARAMS);
-  for (let i = 0; i < n; i++) params.set(sampleParams(space, seed, i), i * N_PARAMS);
-  const models = Array.from({ length: n }, (_, i) => modelFromParams(params.subarray(i * N_PARAMS, (i + 1) * N_PARAMS), space));
-  const inP = paperInputProtocol(b1UT), tgP = paperTargetProtocol(b1UT);
   let last = 0;
-  const res = await simulate(models, inP, tgP, {
+  const ds = await generateDataset({
+    n,
+    seed,
+    input: paperInputProtocol(b1UT),
+    target: paperTargetProtocol(b1UT),
+    chunk: n,
+    simulate,
     onProgress: (d, t) => {
-      if (d - last >= t / 10 || d === t) (last = d, log(`  dataset: ${Math.round((d / t) * n)}/${n} spectrum pairs`));
+      if (d - last >= t / 10 || d === t) (last = d, log(`  dataset: ${d}/${t} spectrum pairs`));
     },
   });
-  const T = inP.offsetsPpm.length;
-  const proto = (p: Protocol) => ({ ...p, tsS: Number.isFinite(p.tsS) ? p.tsS : "inf" });
-  await writeDataset(path, {
-    input: res.input,
-    target: res.target,
-    params: Float32Array.from(params),
-    offsetsPpm: Float64Array.from(inP.offsetsPpm),
-    split: Uint8Array.from({ length: n }, (_, i) => splitOf(seed, i)),
-    count: n,
-    T,
-    metadata: {
-      format: DATASET_FORMAT,
-      seed: String(seed),
-      n_total: String(n),
-      row_start: "0",
-      row_count: String(n),
-      protocol: JSON.stringify({ input: proto(inP), target: proto(tgP) }),
-      param_space: JSON.stringify(space),
-      param_names: JSON.stringify(PHANTOM_PARAM_NAMES),
-      mt_form: "z-only mt_pool (Lorentzian lineshape)",
-      split: "0 train, 1 validation, 2 test (per sample from the seed)",
-      source: "quass demo",
-    },
-  });
+  await writeDataset(path, ds);
 }
 
 /** Trains with nn/train.ts on the GPU (the default {@link DemoTrainer}). */

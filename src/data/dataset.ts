@@ -8,6 +8,7 @@
  * @module
  */
 import type { Protocol } from "../physics/protocol.ts";
+import type { TissueModel } from "../physics/model.ts";
 import { paperInputProtocol, paperTargetProtocol } from "../physics/protocol.ts";
 import { defaultParamSpace, modelFromParams, N_PARAMS, paramNames, type ParamSpace, sampleParams } from "../physics/param_space.ts";
 import { simulatePairsGpu } from "../physics/gpu_sim.ts";
@@ -37,6 +38,13 @@ export interface DatasetSpec {
   chunk?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** The pair simulator (default: the GPU engine, simulatePairsGpu); tests plug in a fast one. */
+  simulate?: (
+    models: TissueModel[],
+    input: Protocol,
+    target: Protocol,
+    opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  ) => Promise<{ input: Float32Array; target: Float32Array }>;
 }
 
 /** A dataset (or one shard of it) in memory. */
@@ -119,7 +127,7 @@ export async function generateDataset(spec: DatasetSpec): Promise<Dataset> {
       ds.split[r] = splitOf(spec.seed, start + r);
       models.push(modelFromParams(p, space));
     }
-    const z = await simulatePairsGpu(models, input, target, {
+    const z = await (spec.simulate ?? simulatePairsGpu)(models, input, target, {
       signal: spec.signal,
       onProgress: (done, total) => spec.onProgress?.(c0 + Math.round((done / total) * (c1 - c0)), count),
     });
@@ -159,7 +167,7 @@ export async function readDataset(path: string): Promise<Dataset> {
   } catch (e) {
     throw new InputError((e as Error).message);
   }
-  const need = (name: string, ctor: Function) => {
+  const need = (name: string, ctor: new (...a: never[]) => unknown) => {
     const t = st.tensors[name];
     if (!t) throw new InputError(`${path}: tensor "${name}" is missing; is this a quass dataset?`);
     if (!(t.data instanceof ctor)) throw new InputError(`${path}: tensor "${name}" has the wrong dtype`);
