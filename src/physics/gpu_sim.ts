@@ -5,16 +5,19 @@
  * up to two *slots* (timelines) that share the system matrix A at each offset, its steady
  * state and the propagator: slot s saturates for m_s·h, so the paper's input (Ts 1.5 s)
  * and target (Ts 5 s) are 3·0.5 s and 10·0.5 s of one ladder F(0.5), F(1), F(2), F(4).
- * Two kernels run per chunk in one submission:
+ * Per chunk, bm_prep and one saturation kernel run in one submission:
  * - `bm_prep` (a thread per group): the offset-independent z-block parts — saturation
  *   recovery for Td, the pre-delay, the post-delay propagator;
- * - `bm_sat` (a thread per group × offset): A, −A⁻¹C, F(h) = e^{Ah} − I by Padé [5/5] in F
- *   form, the ladder, the post-delay and the readout of water Mz.
- *
- * Per-thread matrices live in a storage-buffer scratch, not in private arrays, and every
- * innermost loop runs over the compiled capacity (20 or 32) so the compiler unrolls it:
- * lavapipe turns indexed private arrays into if-ladders (minutes of compile) and aborts an
- * invocation after 65,535 loop iterations in total (see shaders/bm_linalg.wgsl).
+ * - `bm_sat_reg` (a thread per group × offset), for up to 19 states (the paper's 7-pool
+ *   model) and finite Ts: the augmented system [[A, C], [0, 0]] in registers, F(h) by
+ *   Taylor + squaring in F form, the ladder, the post-delay and the readout of water Mz;
+ * - `bm_sat`, the general kernel (up to 31 states, Ts = ∞): A, −A⁻¹C, F(h) = e^{Ah} − I by
+ *   Padé [5/5] in F form, same ladder and readout. Its per-thread matrices live in a
+ *   storage-buffer scratch and every innermost loop runs over the compiled capacity (20 or
+ *   32) so the compiler unrolls it: lavapipe turns indexed private arrays into if-ladders
+ *   (minutes of compile) and aborts an invocation after 65,535 loop iterations in total
+ *   (see shaders/bm_linalg.wgsl). On lavapipe the register kernel is ~25× faster (matrices
+ *   held as constant-indexed mat4x4 blocks instead of per-lane storage loads).
  *
  * Measured on lavapipe against float64 (tests/physics/gpu_sim_test.ts): max |ΔZ| 4.8e-6 on
  * the 70 reference spectra, 5.5e-6 on 200 parameter-space draws (Ts 1.5 s, 5 s, ∞).
@@ -31,7 +34,7 @@ import { equilibrium, omega0PerPpm, superLorentzian } from "./bm_matrix.ts";
 export const BM_PREP = defineKernel({
   name: "bm_prep",
   file: "bm_prep.wgsl",
-  includes: ["bm_linalg.wgsl", "bm_system.wgsl"],
+  includes: ["bm_linalg.wgsl", "bm_record.wgsl", "bm_system.wgsl"],
   bindings: ["read", "storage", "storage", "uniform"],
   workgroupSize: 64,
   doc: "Bloch–McConnell z-block start states and post-delay propagators, a thread per group",
@@ -41,11 +44,27 @@ export const BM_PREP = defineKernel({
 export const BM_SAT = defineKernel({
   name: "bm_sat",
   file: "bm_sat.wgsl",
-  includes: ["bm_linalg.wgsl", "bm_system.wgsl"],
+  includes: ["bm_linalg.wgsl", "bm_record.wgsl", "bm_system.wgsl"],
   bindings: ["read", "read", "read", "read", "storage", "storage", "uniform"],
   workgroupSize: 64,
   doc: "Bloch–McConnell CW saturation (f32, F = e^{At} − I form), a thread per group × offset",
 });
+
+/**
+ * The fast path of `bm_sat` (shaders/bm_sat_reg.wgsl): matrices in registers, for up to
+ * {@link REG_MAX_STATES} states and finite saturation times.
+ */
+export const BM_SAT_REG = defineKernel({
+  name: "bm_sat_reg",
+  file: "bm_sat_reg.wgsl",
+  includes: ["bm_record.wgsl"],
+  bindings: ["read", "read", "read", "read", "storage", "uniform"],
+  workgroupSize: 64,
+  doc: "Bloch–McConnell CW saturation, matrices in registers (≤ 19 states, finite Ts), a thread per group × offset",
+});
+
+/** Largest state size of the register kernel: water + 5 CEST pools + a z-only MT pool. */
+export const REG_MAX_STATES = 19;
 
 /** Slots per group (compile-time NSLOT in bm_system.wgsl). */
 const NSLOT = 2;
@@ -77,6 +96,11 @@ export interface GpuSimOptions {
   maxGroupsPerChunk?: number;
   /** Overrides the device's maxStorageBufferBindingSize (tests use it to force chunking). */
   maxBindingBytes?: number;
+  /**
+   * Saturation kernel: "auto" (default) takes the register kernel where it applies
+   * (≤ 19 states, no Ts = ∞), "scratch" always the general one (tests and benchmarks).
+   */
+  satKernel?: "auto" | "scratch";
   /** Called after each chunk with the number of groups done and the total. */
   onProgress?: (done: number, total: number) => void;
   /** Stops between chunks (rejects with the signal's reason). */
@@ -220,10 +244,16 @@ interface _Chunk {
 }
 
 /**
- * Runs groups that share one layout (pool count, MT) in chunks; returns water Mz as
- * [groups, NSLOT, noff] where noff is the largest offset count (shorter rows are padded).
+ * Runs groups that share one layout (pool count, MT) and saturation kernel (`useReg`: the
+ * register kernel) in chunks; returns water Mz as [groups, NSLOT, noff] where noff is the
+ * largest offset count (shorter rows are padded).
  */
-async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): Promise<{ out: Float32Array; noff: number }> {
+async function _runLayout(
+  groups: _Group[],
+  lay: _Layout,
+  useReg: boolean,
+  opts: GpuSimOptions,
+): Promise<{ out: Float32Array; noff: number }> {
   const { device, info } = await getGpu();
   const noff = Math.max(1, ...groups.map((g) => g.offsetsPpm.length));
   const maxBind = opts.maxBindingBytes ?? info.limits.maxStorageBufferBindingSize;
@@ -231,21 +261,22 @@ async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): 
   const byLimit = Math.floor(maxBind / perGroupBytes);
   if (byLimit < 1) throw new RangeError(`One group needs ${perGroupBytes} bytes, above the ${maxBind}-byte binding limit`);
   const chunkGroups = Math.max(1, Math.min(opts.maxGroupsPerChunk ?? 8192, byLimit));
-  if (info.isSoftware) {
+  if (info.isSoftware && !useReg) {
     for (const g of groups) _checkLoopBudget(g, lay);
   }
   // One pipeline per matrix capacity, not per pool count (see bm_system.wgsl).
   const consts = { N: _capacity(lay.N) };
   const prep = getKernel(device, BM_PREP, consts);
-  const sat = getKernel(device, BM_SAT, consts);
+  const sat = useReg ? getKernel(device, BM_SAT_REG) : getKernel(device, BM_SAT, consts);
   const out = new Float32Array(groups.length * NSLOT * noff);
 
-  // Per-thread matrices live in one scratch buffer (bm_linalg.wgsl); a dispatch covers at
-  // most `span` threads, a chunk as many dispatches as it needs, all in one submission.
+  // Per-thread matrices of the scratch kernels live in one scratch buffer (bm_linalg.wgsl);
+  // a dispatch covers at most `span` threads, a chunk as many dispatches as it needs, all in
+  // one submission. The register kernel needs it only for bm_prep (a thread per group).
   const cap = consts.N;
   const scrPerThread = 4 * cap * cap + 8 * cap;
   const wg = BM_SAT.workgroupSize;
-  const most = Math.min(chunkGroups, groups.length) * Math.max(noff, 1);
+  const most = Math.min(chunkGroups, groups.length) * (useReg ? 1 : Math.max(noff, 1));
   // 2^18 threads (~1.8 GB of scratch at capacity 20) already fill an H100 (132 SMs × 2048).
   const scrBytes = Math.min(maxBind, info.limits.maxBufferSize);
   const byBind = Math.floor(Math.min(scrBytes / (4 * scrPerThread), 1 << 18) / wg) * wg;
@@ -288,13 +319,15 @@ async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): 
       dispatch(device, pass, prep, [recB, zpB, scratch, u], n);
     }
     const threads = count * noff;
-    for (let t0 = 0; t0 < threads; t0 += span) {
-      const n = Math.min(span, threads - t0);
+    const satSpan = useReg ? threads : span;
+    for (let t0 = 0; t0 < threads; t0 += satSpan) {
+      const n = Math.min(satSpan, threads - t0);
       const u = uniformBuffer(device, [
         { u32: count }, { u32: noff }, { u32: lay.P }, { u32: lay.MT }, { u32: t0 }, { u32: n },
       ]);
       bufs.push(u);
-      dispatch(device, pass, sat, [recB, offB, mtgB, zpB, outB, scratch, u], n);
+      const bound = useReg ? [recB, offB, mtgB, zpB, outB, u] : [recB, offB, mtgB, zpB, outB, scratch, u];
+      dispatch(device, pass, sat, bound, n);
     }
     pass.end();
     device.queue.submit([enc.finish()]);
@@ -326,12 +359,17 @@ async function _runLayout(groups: _Group[], lay: _Layout, opts: GpuSimOptions): 
   return { out, noff };
 }
 
+/** Whether a group runs on the register kernel (bm_sat_reg.wgsl): ≤ 19 states, no Ts = ∞. */
+function _useRegisterKernel(g: _Group, lay: _Layout, opts: GpuSimOptions): boolean {
+  return opts.satKernel !== "scratch" && lay.N <= REG_MAX_STATES && g.slots.every((sl) => sl.mode >= 0);
+}
+
 /** Runs groups of any layouts; returns for each group its [NSLOT, noff] block and noff. */
 async function _runGroups(groups: _Group[], opts: GpuSimOptions): Promise<{ data: Float32Array; noff: number }[]> {
   const buckets = new Map<string, number[]>();
   groups.forEach((g, i) => {
     const l = _layout(g.model);
-    const key = `${l.P}|${l.MT}`;
+    const key = `${l.P}|${l.MT}|${_useRegisterKernel(g, l, opts)}`;
     const b = buckets.get(key) ?? [];
     b.push(i);
     buckets.set(key, b);
@@ -339,9 +377,10 @@ async function _runGroups(groups: _Group[], opts: GpuSimOptions): Promise<{ data
   const res: { data: Float32Array; noff: number }[] = new Array(groups.length);
   let done = 0;
   for (const idx of buckets.values()) {
-    const lay = _layout(groups[idx[0]!]!.model);
+    const first = groups[idx[0]!]!;
+    const lay = _layout(first.model);
     const base = done;
-    const { out, noff } = await _runLayout(idx.map((i) => groups[i]!), lay, {
+    const { out, noff } = await _runLayout(idx.map((i) => groups[i]!), lay, _useRegisterKernel(first, lay, opts), {
       ...opts,
       onProgress: opts.onProgress && ((d) => opts.onProgress!(base + d, groups.length)),
     });
