@@ -206,13 +206,13 @@ export type DemoTrainer = (a: {
 }) => Promise<void>;
 
 /**
- * Sizes of `deno task demo`, aimed at ~15 minutes on a 2-core machine with the software
- * adapter. Measured with exactly these sizes on the shared 2-core development machine
- * (load average 7–9, i.e. roughly a quarter of it; lavapipe): dataset 880 s (4000 pairs),
- * training 234 s (4 epochs of 3200 spectra, val MSE 1.7e-4), phantom 264 s (1332 voxels),
- * prediction + analytic QUASS + evaluation ~25 s; 23 min in all. On an idle machine
- * expect a few times less (not measured). Training inputs get σ = 0.01 Gaussian noise so
- * the network sees SNR-100-like inputs.
+ * Sizes of `deno task demo`, aimed at a few minutes on a 2-core machine with the software
+ * adapter. Measured with exactly these sizes on an idle 2-core machine (lavapipe), warm
+ * shader cache: dataset 8.6 s (4000 pairs), training 80 s (4 epochs of 3200 spectra, val
+ * MSE 1.7e-4), phantom 8.9 s (1332 voxels), prediction + analytic QUASS + evaluation ~6 s;
+ * 104 s in all (225 s with an empty shader cache). 16,000 pairs (training 362 s) moved the
+ * phantom MAE only from 1.193e-2 to 1.187e-2, so the defaults stay small. Training inputs
+ * get σ = 0.01 Gaussian noise so the network sees SNR-100-like inputs.
  */
 export const DEMO_DEFAULTS = { datasetSize: 4000, epochs: 4, phantomSize: 64, snr: 100, seed: 1, trainNoise: 0.01 } as const;
 

@@ -270,7 +270,9 @@ async function _runLayout(
   }
   // One pipeline per matrix capacity, not per pool count (see bm_system.wgsl).
   const consts = { N: _capacity(lay.N) };
-  const prep = getKernel(device, BM_PREP, consts);
+  // bm_prep works on the z block only (≤ 11 entries): a small capacity compiles in seconds
+  // where capacity 20 took ~2 minutes on lavapipe (every innermost loop is unrolled).
+  const prep = getKernel(device, BM_PREP, { N: lay.NZ <= 8 ? 8 : 12 });
   const sat = useReg ? getKernel(device, BM_SAT_REG) : getKernel(device, BM_SAT, consts);
   const out = new Float32Array(groups.length * NSLOT * noff);
 
