@@ -27,13 +27,13 @@ export async function datasetCase(ctx: BenchContext, n = ctx.quick ? 32 : 256): 
   const input = paperInputProtocol(1), target = paperTargetProtocol(1);
   const K = input.offsetsPpm.length, s = 19;
   // Per (model, offset), register kernel (shaders/bm_sat_reg.wgsl, 20×20 augmented): Taylor
-  // (8 products), ≈ 14 squarings to F(0.5 s), 3 ladder squarings: ≈ 25·2·20³ FLOPs.
+  // (7 products), ≈ 14 squarings to F(0.5 s), 3 ladder squarings: ≈ 24·2·20³ FLOPs.
   const c: BenchCase = {
     group: "sim",
     name: "Dataset pairs (Ts 1.5 s + Ts 5 s, 7 pools, z-only MT)",
     size: `N=${n}`,
     shape: `${n} models × ${K} offsets × 2 protocols, n=${s}`,
-    flops: n * K * 25 * 2 * 20 ** 3,
+    flops: n * K * 24 * 2 * 20 ** 3,
     bytes: 4 * n * (2 * K + 63),
     results: [],
   };

@@ -20,10 +20,10 @@
  *   held as constant-indexed mat4x4 blocks instead of per-lane storage loads).
  *
  * Measured on lavapipe against float64 (tests/physics/gpu_sim_test.ts): register kernel max
- * |ΔZ| 9.5e-6 on the 70 reference spectra and ≤ 1.1e-5 on 200 parameter-space draws (Ts 1.5 s,
- * 5 s; rms 1.6e-6 over 400 draws × 26 offsets); scratch kernel 4.8e-6 and 5.5e-6 (rms 0.75e-6)
+ * |ΔZ| ≈ 1e-5 on the 70 reference spectra and on 200 parameter-space draws (Ts 1.5 s, 5 s),
+ * 1.3e-5 at most over 400 random models × protocols; scratch kernel 4.8e-6, 5.5e-6 and 1.2e-5
  * — it solves for the steady state (LU), the register kernel reaches it through the squarings.
- * Speed (bench/RESULTS.md, 2 cores, lavapipe): 550 dataset pairs/s on the register kernel,
+ * Speed (bench/RESULTS.md, 2 cores, lavapipe): ~600 dataset pairs/s on the register kernel,
  * 16–22 on the scratch kernel.
  * @module
  */
