@@ -11,7 +11,8 @@
  * - `bm_sat_reg` (a thread per group × offset), for up to 19 states (the paper's 7-pool
  *   model) and finite Ts: the augmented system [[A, C], [0, 0]] in registers, F(h) by
  *   Taylor + squaring in F form, the ladder, the post-delay and the readout of water Mz;
- * - `bm_sat`, the general kernel (up to 31 states, Ts = ∞): A, −A⁻¹C, F(h) = e^{Ah} − I by
+ * - `bm_sat`, the general kernel (up to 31 states, Ts = ∞; on a software adapter Ts = ∞ comes
+ *   from the float64 CPU reference instead, faster there and exact): A, −A⁻¹C, F(h) = e^{Ah} − I by
  *   Padé [5/5] in F form, same ladder and readout. Its per-thread matrices live in a
  *   storage-buffer scratch and every innermost loop runs over the compiled capacity (20 or
  *   32) so the compiler unrolls it: lavapipe turns indexed private arrays into if-ladders
@@ -32,7 +33,8 @@ import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
 import { readF32, storageBuffer, uniformBuffer, uploadBuffer } from "../gpu/buffers.ts";
 import type { TissueModel } from "./model.ts";
 import type { Protocol } from "./protocol.ts";
-import { equilibrium, omega0PerPpm, superLorentzian } from "./bm_matrix.ts";
+import { equilibrium, omega0PerPpm, stateLayout, superLorentzian } from "./bm_matrix.ts";
+import { simulateCpuStates } from "./cpu_sim.ts";
 
 /** Per-group z-block preparation: Td recovery, pre-delay, post-delay propagator. */
 export const BM_PREP = defineKernel({
@@ -102,7 +104,8 @@ export interface GpuSimOptions {
   maxBindingBytes?: number;
   /**
    * Saturation kernel: "auto" (default) takes the register kernel where it applies
-   * (≤ 19 states, no Ts = ∞), "scratch" always the general one (tests and benchmarks).
+   * (≤ 19 states, no Ts = ∞) and, on a software adapter, the float64 CPU steady state for
+   * Ts = ∞; "scratch" always the general kernel (tests and benchmarks).
    */
   satKernel?: "auto" | "scratch";
   /** Called after each chunk with the number of groups done and the total. */
@@ -372,6 +375,56 @@ function _useRegisterKernel(g: _Group, lay: _Layout, opts: GpuSimOptions): boole
 
 /** Runs groups of any layouts; returns for each group its [NSLOT, noff] block and noff. */
 async function _runGroups(groups: _Group[], opts: GpuSimOptions): Promise<{ data: Float32Array; noff: number }[]> {
+  const { info } = await getGpu();
+  const steady = info.isSoftware && opts.satKernel !== "scratch" ? await _steadySlotsOnCpu(groups, opts) : [];
+  if (steady.length) {
+    // Those slots are filled in below; on the GPU they only start the timeline (mode 0).
+    groups = groups.map((g) =>
+      g.slots.some((sl) => sl.mode < 0) ? { ...g, slots: g.slots.map((sl) => (sl.mode < 0 ? { ...sl, mode: 0 } : sl)) } : g
+    );
+  }
+  const res = await _runBuckets(groups, opts);
+  for (const { group, slot, waterZ } of steady) res[group]!.data.set(waterZ, slot * res[group]!.noff);
+  return res;
+}
+
+/**
+ * The Ts = ∞ slots of the groups, from the float64 CPU reference (simulateCpuStates): on a
+ * software adapter it makes ~550 steady spectra/s on one core (an LU solve per offset),
+ * the scratch kernel ~20, and it is exact. Yields to the event loop now and then (SIGINT,
+ * abort). Returns raw water Mz per slot, like the kernels.
+ */
+async function _steadySlotsOnCpu(
+  groups: _Group[],
+  opts: GpuSimOptions,
+): Promise<{ group: number; slot: number; waterZ: Float32Array }[]> {
+  const out: { group: number; slot: number; waterZ: Float32Array }[] = [];
+  for (let gi = 0; gi < groups.length; gi++) {
+    const g = groups[gi]!;
+    g.slots.forEach((sl, slot) => {
+      if (sl.mode >= 0) return;
+      const protocol: Protocol = {
+        b1UT: g.b1UT,
+        b0T: g.b0T,
+        tsS: Infinity,
+        start: sl.start === "satrec" ? { kind: "satrec", tdS: sl.tdS } : { kind: "relaxed" },
+        preDelayS: sl.preDelayS,
+        postDelayS: sl.postDelayS,
+        offsetsPpm: Array.from(g.offsetsPpm),
+      };
+      const wz = stateLayout(g.model).waterZ;
+      out.push({ group: gi, slot, waterZ: Float32Array.from(simulateCpuStates(g.model, protocol), (m) => m[wz]!) });
+    });
+    if (gi % 256 === 255) {
+      await new Promise((r) => setTimeout(r, 0));
+      opts.signal?.throwIfAborted();
+    }
+  }
+  return out;
+}
+
+/** Runs groups bucketed by layout and saturation kernel. */
+async function _runBuckets(groups: _Group[], opts: GpuSimOptions): Promise<{ data: Float32Array; noff: number }[]> {
   const buckets = new Map<string, number[]>();
   groups.forEach((g, i) => {
     const l = _layout(g.model);
