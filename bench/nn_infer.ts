@@ -6,7 +6,7 @@
  * reading the result back. Times are end to end (host array in, host array out).
  * @module
  */
-import { Predictor } from "../src/nn/predict.ts";
+import { maxChunkFor, Predictor } from "../src/nn/predict.ts";
 import type { LoadedModel } from "../src/nn/checkpoint.ts";
 import { type ArchName, ARCHS } from "../src/nn/models/config.ts";
 import { type PresetName, resolveConfig } from "../src/nn/presets.ts";
@@ -46,9 +46,7 @@ export function inferCase(
   // Both sides use the largest chunk whose biggest activation fits one storage binding (our
   // Predictor's rule): tfjs-webgpu does not check the limit, and past it (the LSTM-Attention
   // scores [1024, 4, 101, 101], 167 MB > llvmpipe's 128 MiB) it returns wrong numbers.
-  const probe = new Predictor(ctx.device, loaded);
-  const chunk = Math.min(INFER_CHUNK, n, probe.maxChunk());
-  probe.release();
+  const chunk = Math.min(INFER_CHUNK, n, maxChunkFor(ctx.device, spec));
   const x = randomF32(n * T, 0, 1);
   const side = Math.round(Math.sqrt(n));
   return {

@@ -143,6 +143,34 @@ function _tooSlow(ctx: BenchContext, firstMs: number): string | undefined {
 }
 
 /**
+ * Times `run`, unless calls are too slow for the budget: the first call (compilation and
+ * readback included) decides whether a second one is tried, and that one whether the timed
+ * runs are; a skip records why and the second call's time.
+ */
+async function _timeOrSkip(
+  ctx: BenchContext,
+  r: ImplResult,
+  run: (iters: number) => Promise<void>,
+  warm: { firstMs: number; compileMs?: number },
+  opts: { targetMs: number; maxIters?: number },
+): Promise<void> {
+  if (!_tooSlow(ctx, warm.firstMs)) {
+    r.timing = await timeRuns(run, { ...opts, warm });
+    return;
+  }
+  const t0 = performance.now();
+  await run(1);
+  const oneMs = performance.now() - t0;
+  const slow = _tooSlow(ctx, oneMs);
+  if (slow) {
+    r.oneCallMs = oneMs;
+    r.skipped = slow.replace("the first call", `a call after the first (${(warm.firstMs / 1e3).toFixed(1)} s)`);
+  } else {
+    r.timing = await timeRuns(run, { ...opts, warm: { ...warm, oneMs } });
+  }
+}
+
+/**
  * Runs a case: for ours, then tfjs-webgpu, then tfjs-cpu: skip check, one call whose
  * outputs are compared with ours (throws on disagreement), then the timed runs.
  */
@@ -170,25 +198,7 @@ export async function runCase(ctx: BenchContext, s: CaseSpec): Promise<BenchCase
       const run = o.run
         ? (n: number) => o.run!(n)
         : gpuRunner(ctx.device, (pass) => o.record!(pass));
-      r.skipped = _tooSlow(ctx, f.firstMs);
-      if (r.skipped) {
-        // The first call includes compilation and the readback: decide on a second one.
-        const t0 = performance.now();
-        await run(1);
-        const oneMs = performance.now() - t0;
-        r.skipped = _tooSlow(ctx, oneMs);
-        if (r.skipped) {
-          r.oneCallMs = oneMs;
-          r.skipped = r.skipped.replace(
-            "the first call",
-            `a call after the first (${(f.firstMs / 1e3).toFixed(1)} s)`,
-          );
-        } else {
-          r.timing = await timeRuns(run, { targetMs, warm: { ...f, oneMs } });
-        }
-      } else {
-        r.timing = await timeRuns(run, { targetMs, warm: f });
-      }
+      await _timeOrSkip(ctx, r, run, { firstMs: f.firstMs, compileMs: f.compileMs }, { targetMs });
     } else {
       await useBackend(impl === "tfjs-webgpu" ? "webgpu" : "cpu");
       const t = s.tfjs();
@@ -217,27 +227,7 @@ export async function runCase(ctx: BenchContext, s: CaseSpec): Promise<BenchCase
           await t.sync?.();
           await syncBackend();
         };
-        // tfjs compiles its shaders during the first call: decide on a second one.
-        r.skipped = _tooSlow(ctx, f.firstMs);
-        if (r.skipped) {
-          const t0 = performance.now();
-          await run(1);
-          const oneMs = performance.now() - t0;
-          r.skipped = _tooSlow(ctx, oneMs);
-          if (r.skipped) r.oneCallMs = oneMs;
-          if (r.skipped) {
-            r.skipped = r.skipped.replace(
-              "the first call",
-              `a call after the first (${(f.firstMs / 1e3).toFixed(1)} s)`,
-            );
-          } else {r.timing = await timeRuns(run, {
-              targetMs,
-              maxIters: 16,
-              warm: { firstMs: f.firstMs, oneMs },
-            });}
-        } else {
-          r.timing = await timeRuns(run, { targetMs, maxIters: 16, warm: { firstMs: f.firstMs } });
-        }
+        await _timeOrSkip(ctx, r, run, { firstMs: f.firstMs }, { targetMs, maxIters: 16 });
       } finally {
         t.dispose();
       }

@@ -32,10 +32,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   set_scratch(lt);
   scratch_zero();
   let off = offsets[tid];
-  let mtmode = rec(g, G_MTMODE);
-  var mt_sat = 0.0;
-  if (mtmode == 1.0) { mt_sat = mt_lorentz(g, off); }
-  if (mtmode == 2.0) { mt_sat = mtg[tid]; }
+  let mt_sat = mt_saturation(g, tid, off);
 
   build_full(g, off, mt_sat);
   // steady state −A⁻¹C on a copy (A is still needed for the propagator)

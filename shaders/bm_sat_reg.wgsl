@@ -224,10 +224,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   set_sizes(prm.pools, prm.mt);
   if (f32(o) >= rec(g, G_NOFF)) { return; }
   let off = offsets[tid];
-  let mtmode = rec(g, G_MTMODE);
-  var mt_sat = 0.0;
-  if (mtmode == 1.0) { mt_sat = mt_lorentz(g, off); }
-  if (mtmode == 2.0) { mt_sat = mtg[tid]; }
+  let mt_sat = mt_saturation(g, tid, off);
 
   // per slot: v = [M0; 1] (M0 is z-only, from bm_prep), w = F(acc)·v = 0
   var v0 = Vec();

@@ -8,7 +8,7 @@
 import { getGpu } from "../gpu/device.ts";
 import { storageBuffer } from "../gpu/buffers.ts";
 import { alignFloats } from "./params.ts";
-import { GpuModel } from "./models/graph.ts";
+import { GpuModel, maxFloatsPerSample, type ModelSpec } from "./models/graph.ts";
 import { type LoadedModel, loadModel } from "./checkpoint.ts";
 
 /** Options of {@link predictSpectra}. */
@@ -20,6 +20,11 @@ export interface PredictOptions {
   /** Called after each group with spectra done so far. */
   onProgress?: (done: number, total: number) => void;
   device?: GPUDevice;
+}
+
+/** Largest chunk of spectra whose biggest activation fits one storage binding of `device`. */
+export function maxChunkFor(device: GPUDevice, spec: ModelSpec): number {
+  return Math.max(1, Math.floor(device.limits.maxStorageBufferBindingSize / (4 * maxFloatsPerSample(spec))));
 }
 
 /** A model kept on the GPU for repeated predictions (e.g. slice after slice of a volume). */
@@ -38,8 +43,7 @@ export class Predictor {
 
   /** Largest chunk whose activations fit one storage binding. */
   maxChunk(): number {
-    const limit = this.#device.limits.maxStorageBufferBindingSize;
-    return Math.max(1, Math.floor(limit / (4 * this.#model.maxFloatsPerSample())));
+    return maxChunkFor(this.#device, this.loaded.spec);
   }
 
   /**

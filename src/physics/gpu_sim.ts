@@ -50,7 +50,7 @@ export const BM_PREP = defineKernel({
 export const BM_SAT = defineKernel({
   name: "bm_sat",
   file: "bm_sat.wgsl",
-  includes: ["bm_linalg.wgsl", "bm_record.wgsl", "bm_system.wgsl"],
+  includes: ["bm_linalg.wgsl", "bm_record.wgsl", "bm_mt.wgsl", "bm_system.wgsl"],
   bindings: ["read", "read", "read", "read", "storage", "storage", "uniform"],
   workgroupSize: 64,
   doc: "Bloch–McConnell CW saturation (f32, F = e^{At} − I form), a thread per group × offset",
@@ -63,7 +63,7 @@ export const BM_SAT = defineKernel({
 export const BM_SAT_REG = defineKernel({
   name: "bm_sat_reg",
   file: "bm_sat_reg.wgsl",
-  includes: ["bm_record.wgsl"],
+  includes: ["bm_record.wgsl", "bm_mt.wgsl"],
   bindings: ["read", "read", "read", "read", "storage", "uniform"],
   workgroupSize: 64,
   doc: "Bloch–McConnell CW saturation, matrices in registers (≤ 19 states, finite Ts), a thread per group × offset",
@@ -275,14 +275,15 @@ async function _runLayout(
   const consts = { N: _capacity(lay.N) };
   // bm_prep works on the z block only (≤ 11 entries): a small capacity compiles in seconds
   // where capacity 20 took ~2 minutes on lavapipe (every innermost loop is unrolled).
-  const prep = getKernel(device, BM_PREP, { N: lay.NZ <= 8 ? 8 : 12 });
+  const capPrep = lay.NZ <= 8 ? 8 : 12;
+  const prep = getKernel(device, BM_PREP, { N: capPrep });
   const sat = useReg ? getKernel(device, BM_SAT_REG) : getKernel(device, BM_SAT, consts);
   const out = new Float32Array(groups.length * NSLOT * noff);
 
   // Per-thread matrices of the scratch kernels live in one scratch buffer (bm_linalg.wgsl);
   // a dispatch covers at most `span` threads, a chunk as many dispatches as it needs, all in
   // one submission. The register kernel needs it only for bm_prep (a thread per group).
-  const cap = consts.N;
+  const cap = useReg ? capPrep : consts.N;
   const scrPerThread = 4 * cap * cap + 8 * cap;
   const wg = BM_SAT.workgroupSize;
   const most = Math.min(chunkGroups, groups.length) * (useReg ? 1 : Math.max(noff, 1));
@@ -376,14 +377,24 @@ function _useRegisterKernel(g: _Group, lay: _Layout, opts: GpuSimOptions): boole
 /** Runs groups of any layouts; returns for each group its [NSLOT, noff] block and noff. */
 async function _runGroups(groups: _Group[], opts: GpuSimOptions): Promise<{ data: Float32Array; noff: number }[]> {
   const { info } = await getGpu();
-  const steady = info.isSoftware && opts.satKernel !== "scratch" ? await _steadySlotsOnCpu(groups, opts) : [];
-  if (steady.length) {
-    // Those slots are filled in below; on the GPU they only start the timeline (mode 0).
-    groups = groups.map((g) =>
-      g.slots.some((sl) => sl.mode < 0) ? { ...g, slots: g.slots.map((sl) => (sl.mode < 0 ? { ...sl, mode: 0 } : sl)) } : g
-    );
+  if (!info.isSoftware || opts.satKernel === "scratch" || !groups.some((g) => g.slots.some((sl) => sl.mode < 0))) {
+    return _runBuckets(groups, opts);
   }
-  const res = await _runBuckets(groups, opts);
+  const steady = await _steadySlotsOnCpu(groups, opts);
+  // Groups with a finite slot still go to the GPU, their Ts = ∞ slots only starting the
+  // timeline there (mode 0) and filled in below; groups with none do not go at all.
+  const onGpu = groups.flatMap((g, i) => (g.slots.some((sl) => sl.mode >= 0) ? [i] : []));
+  const cpuOnly = groups.length - onGpu.length;
+  if (cpuOnly) opts.onProgress?.(cpuOnly, groups.length);
+  const gpuRes = await _runBuckets(
+    onGpu.map((i) => ({ ...groups[i]!, slots: groups[i]!.slots.map((sl) => (sl.mode < 0 ? { ...sl, mode: 0 } : sl)) })),
+    { ...opts, onProgress: opts.onProgress && ((d) => opts.onProgress!(cpuOnly + d, groups.length)) },
+  );
+  const res: { data: Float32Array; noff: number }[] = groups.map((g) => {
+    const noff = g.offsetsPpm.length;
+    return { data: new Float32Array(NSLOT * noff), noff };
+  });
+  onGpu.forEach((gi, j) => (res[gi] = gpuRes[j]!));
   for (const { group, slot, waterZ } of steady) res[group]!.data.set(waterZ, slot * res[group]!.noff);
   return res;
 }

@@ -369,12 +369,11 @@ export class GpuModel {
       }
     }
   }
+}
 
-  /** Largest activation (floats per spectrum) — bounds the batch that fits one binding. */
-  maxFloatsPerSample(): number {
-    const sizes = tensorSizes(this.spec.ops(1));
-    return Math.max(...sizes.values());
-  }
+/** Largest activation of a model (floats per spectrum) — bounds the batch that fits one binding. */
+export function maxFloatsPerSample(spec: ModelSpec): number {
+  return Math.max(...tensorSizes(spec.ops(1)).values());
 }
 
 /** Saved values of a CPU reference forward, for {@link refBackward}. */
