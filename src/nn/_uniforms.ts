@@ -65,6 +65,13 @@ export function scratchBuffer(device: GPUDevice, tag: string, bytes: number): GP
   return b;
 }
 
+/** A sub-range of a buffer reference in f32 elements (offsets add up; callers keep them 256-byte aligned). */
+export function subRef(r: BufRef, offsetFloats: number, sizeFloats: number): GPUBufferBinding {
+  const off = offsetFloats * 4, size = sizeFloats * 4;
+  if ("buffer" in r) return { buffer: r.buffer, offset: (r.offset ?? 0) + off, size };
+  return { buffer: r, offset: off, size };
+}
+
 /** The byte offset of a buffer reference (0 for a whole buffer). */
 export function refOffset(r: BufRef): number {
   return "buffer" in r ? (r.offset ?? 0) : 0;

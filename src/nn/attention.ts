@@ -11,7 +11,7 @@ import {
   getKernel,
   type KernelDescriptor,
 } from "../gpu/kernel.ts";
-import { cachedUniform, checkBinding, scratchBuffer } from "./_uniforms.ts";
+import { cachedUniform, checkBinding, scratchBuffer, subRef } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 
 function _k(entry: string, bindings: BindingKind[], doc: string): KernelDescriptor {
@@ -171,13 +171,6 @@ function _batchBlock(
   return blk >= 64 ? blk : B; // B as one block: checkBinding then says what is too large
 }
 
-/** A sub-range of a buffer reference, in f32 elements. */
-function _sub(r: BufRef, offsetFloats: number, sizeFloats: number): GPUBufferBinding {
-  const off = offsetFloats * 4, size = sizeFloats * 4;
-  if ("buffer" in r) return { buffer: r.buffer, offset: (r.offset ?? 0) + off, size };
-  return { buffer: r, offset: off, size };
-}
-
 /** Options of the attention functions. */
 export interface AttentionOptions {
   /** Largest binding in bytes before the batch is split (default: the device limit). */
@@ -214,9 +207,9 @@ export function attentionForward(
       attentionForward(
         device,
         pass,
-        _sub(out, b0 * T * D, nb * T * D),
-        _sub(att, b0 * NH * T * T, nb * NH * T * T),
-        _sub(qkv, b0 * T * 3 * D, nb * T * 3 * D),
+        subRef(out, b0 * T * D, nb * T * D),
+        subRef(att, b0 * NH * T * T, nb * NH * T * T),
+        subRef(qkv, b0 * T * 3 * D, nb * T * 3 * D),
         nb,
         T,
         D,
@@ -276,10 +269,10 @@ export function attentionBackward(
       attentionBackward(
         device,
         pass,
-        _sub(dqkv, b0 * T * 3 * D, nb * T * 3 * D),
-        _sub(dout, b0 * T * D, nb * T * D),
-        _sub(qkv, b0 * T * 3 * D, nb * T * 3 * D),
-        _sub(att, b0 * NH * T * T, nb * NH * T * T),
+        subRef(dqkv, b0 * T * 3 * D, nb * T * 3 * D),
+        subRef(dout, b0 * T * D, nb * T * D),
+        subRef(qkv, b0 * T * 3 * D, nb * T * 3 * D),
+        subRef(att, b0 * NH * T * T, nb * NH * T * T),
         nb,
         T,
         D,

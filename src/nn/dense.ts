@@ -5,7 +5,7 @@
  * @module
  */
 import { bindGroup, defineKernel, dispatch, getKernel, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
-import { cachedUniform, dummyBuffer } from "./_uniforms.ts";
+import { cachedUniform, dummyBuffer, subRef } from "./_uniforms.ts";
 import { colSumAcc } from "./add.ts";
 import type { BufRef } from "./types.ts";
 
@@ -172,8 +172,8 @@ export function matmul(
       _matmulOnce(
         device,
         pass,
-        _sub(c, r0 * N * 4, r * N * 4),
-        _sub(a, r0 * K * 4, r * K * 4),
+        subRef(c, r0 * N, r * N),
+        subRef(a, r0 * K, r * K),
         b,
         bias,
         r,
@@ -195,8 +195,8 @@ export function matmul(
         device,
         pass,
         c,
-        _sub(a, k0 * M * 4, kk * M * 4),
-        _sub(b, k0 * N * 4, kk * N * 4),
+        subRef(a, k0 * M, kk * M),
+        subRef(b, k0 * N, kk * N),
         first ? bias : null,
         M,
         kk,
@@ -210,14 +210,6 @@ export function matmul(
   } else {
     throw tooBig("an operand of Aᵀ·Bᵀ");
   }
-}
-
-/** A sub-range of a buffer reference (offsets add up; callers keep them 256-byte aligned). */
-function _sub(r: BufRef, byteOffset: number, byteSize: number): GPUBufferBinding {
-  if ("buffer" in r) {
-    return { buffer: r.buffer, offset: (r.offset ?? 0) + byteOffset, size: byteSize };
-  }
-  return { buffer: r, offset: byteOffset, size: byteSize };
 }
 
 function _matmulOnce(

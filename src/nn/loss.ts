@@ -105,7 +105,8 @@ export function reduceSum(
 }
 
 /**
- * Records loss[0] = mean over n values of (pred − target)².
+ * Records loss[0] = Σ(pred − target)² over n values, divided by `meanOver` (default n; a
+ * batch slice passes the whole batch's count so that slice losses add up to its mean).
  * @example
  * mseForward(device, pass, loss, pred, target, B * 101);
  */
@@ -116,14 +117,15 @@ export function mseForward(
   pred: BufRef,
   target: BufRef,
   n: number,
+  meanOver = n,
 ): void {
   if (n <= 0) throw new RangeError(`mseForward needs at least one value but got n=${n}`);
-  reduceSum(device, pass, loss, pred, target, n, { term: "sqdiff", finish: "scale", mul: 1 / n });
+  reduceSum(device, pass, loss, pred, target, n, { term: "sqdiff", finish: "scale", mul: 1 / meanOver });
 }
 
 /**
- * Records dpred = 2(pred − target)/n (written, not accumulated: the loss starts the
- * backward pass).
+ * Records dpred = 2(pred − target)/meanOver (default n; written, not accumulated: the loss
+ * starts the backward pass).
  */
 export function mseBackward(
   device: GPUDevice,
@@ -132,10 +134,11 @@ export function mseBackward(
   pred: BufRef,
   target: BufRef,
   n: number,
+  meanOver = n,
 ): void {
   if (n <= 0) return;
   checkBinding(device, n, "mseBackward");
-  const u = cachedUniform(device, [{ u32: n }, { f32: 2 / n }]);
+  const u = cachedUniform(device, [{ u32: n }, { f32: 2 / meanOver }]);
   dispatch(device, pass, getKernel(device, MSE_BACKWARD, { MODE: 0, FINISH: 0 }), [
     dpred,
     pred,

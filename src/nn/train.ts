@@ -27,6 +27,9 @@ import { GpuModel } from "./models/graph.ts";
 import { mseBackward, mseForward } from "./loss.ts";
 import { adamUpdate, gradNormClip } from "./adam.ts";
 import { zeroFill } from "./fill.ts";
+import { accumulate } from "./add.ts";
+import { scratchBuffer, subRef } from "./_uniforms.ts";
+import { maxChunkFor } from "./predict.ts";
 import type { RunConfig, TrainConfig } from "./presets.ts";
 import type { BufRef } from "./types.ts";
 import {
@@ -270,10 +273,71 @@ export interface TrainStepBuffers {
 }
 
 /**
+ * Spectra per slice of a batch of B whose buffers must each fit one storage binding: B when
+ * the whole batch fits, else the largest multiple of the spectra count whose byte offset is
+ * always 256-aligned (64 / gcd(T, 64); 64 at T = 101) below `maxB`.
+ * @param maxB the largest batch whose buffers fit (see maxChunkFor)
+ * @throws RangeError when not even one aligned slice fits
+ */
+export function batchSliceSize(B: number, T: number, maxB: number): number {
+  if (B <= maxB) return B;
+  let g = 64, t = T;
+  while (t) [g, t] = [t, g % t];
+  const unit = 64 / g;
+  const b = Math.floor(maxB / unit) * unit;
+  if (b < 1) {
+    throw new RangeError(
+      `a batch slice must hold ${unit} spectra (256-byte aligned at ${T} offsets) but only ${maxB} fit ` +
+        `one storage binding on this adapter; use a smaller model width`,
+    );
+  }
+  return b;
+}
+
+/**
+ * Records forward and loss over a batch in slices of `sliceB` spectra (see
+ * {@link batchSliceSize}); `perSlice(y, start, count)` runs after each slice's loss (the
+ * training step records its backward there). The loss is the mean over the whole batch.
+ */
+function _forwardLoss(
+  device: GPUDevice,
+  pass: GPUComputePassEncoder,
+  model: GpuModel,
+  io: Pick<TrainStepBuffers, "x" | "target" | "loss">,
+  B: number,
+  T: number,
+  sliceB: number,
+  perSlice?: (y: BufRef, start: number, count: number) => void,
+): BufRef {
+  if (sliceB >= B) {
+    const y = model.forward(pass, io.x, B);
+    mseForward(device, pass, io.loss, y, io.target, B * T);
+    perSlice?.(y, 0, B);
+    return y;
+  }
+  // Σ over slices of (slice sum / (B·T)): each slice's share lands in a scratch float and
+  // is added to the zeroed loss.
+  const part = scratchBuffer(device, "loss-slice", 4);
+  zeroFill(device, pass, io.loss, 1);
+  let y: BufRef = io.x;
+  for (let s = 0; s < B; s += sliceB) {
+    const b = Math.min(sliceB, B - s);
+    y = model.forward(pass, subRef(io.x, s * T, b * T), b);
+    mseForward(device, pass, part, y, subRef(io.target, s * T, b * T), b * T, B * T);
+    accumulate(device, pass, io.loss, part, 1);
+    perSlice?.(y, s, b);
+  }
+  return y;
+}
+
+/**
  * Records one training step into `pass`: forward, the MSE and its gradient, backward into
- * zeroed gradients, global-norm clipping and an Adam update.
+ * zeroed gradients, global-norm clipping and an Adam update. A batch whose buffers exceed one
+ * storage binding runs in slices (see {@link batchSliceSize}) whose gradients add up in
+ * place: the same step as one over the whole batch, up to float summation order.
  * @param step the Adam step number (1 for the first update)
- * @returns the model output y [B, T]
+ * @param sliceB spectra per slice (default: the largest that fits this device)
+ * @returns the model output y [B, T] (of the last slice when the batch is sliced)
  */
 export function recordTrainStep(
   device: GPUDevice,
@@ -285,13 +349,15 @@ export function recordTrainStep(
   T: number,
   tc: TrainConfig,
   step: number,
+  sliceB = batchSliceSize(B, T, maxChunkFor(device, model.spec)),
 ): BufRef {
-  const n = B * T, total = model.spec.store.totalFloats;
-  const y = model.forward(pass, io.x, B);
-  mseForward(device, pass, io.loss, y, io.target, n);
-  mseBackward(device, pass, io.dy, y, io.target, n);
+  const total = model.spec.store.totalFloats;
   zeroFill(device, pass, bufs.grads, total);
-  model.backward(pass, io.dy, B);
+  const y = _forwardLoss(device, pass, model, io, B, T, sliceB, (y, s, b) => {
+    const dy = sliceB >= B ? io.dy : subRef(io.dy, s * T, b * T);
+    mseBackward(device, pass, dy, y, subRef(io.target, s * T, b * T), b * T, B * T);
+    model.backward(pass, dy, b);
+  });
   gradNormClip(device, pass, io.scale, bufs.grads, total, tc.clip);
   adamUpdate(device, pass, bufs.params, bufs.grads, bufs.m, bufs.v, io.scale, total, {
     lr: tc.lr,
@@ -394,6 +460,7 @@ export async function train(
 
   const B = tc.batch;
   const K = tc.stepsPerSubmit;
+  const sliceB = batchSliceSize(B, T, maxChunkFor(device, spec));
   const slot = alignFloats(B * T);
   const xBuf = storageBuffer(device, K * slot * 4, "train_x");
   const tBuf = storageBuffer(device, K * slot * 4, "train_t");
@@ -439,15 +506,8 @@ export async function train(
       device.queue.writeBuffer(xBuf, 0, hostX, 0, counts.length * slot);
       device.queue.writeBuffer(tBuf, 0, hostT, 0, counts.length * slot);
       counts.forEach((c, k) => {
-        const y = model.forward(pass, slice(xBuf, k, c), c);
-        mseForward(
-          device,
-          pass,
-          { buffer: lossBuf, offset: k * 256, size: 4 },
-          y,
-          slice(tBuf, k, c),
-          c * T,
-        );
+        const io = { x: slice(xBuf, k, c), target: slice(tBuf, k, c), loss: { buffer: lossBuf, offset: k * 256, size: 4 } };
+        _forwardLoss(device, pass, model, io, c, T, sliceB);
       });
       pass.end();
       const staging = device.createBuffer({ size: K * 256, usage: _STAGING });
@@ -535,6 +595,7 @@ export async function train(
           T,
           tc,
           ++step,
+          sliceB,
         );
       });
       pass.end();

@@ -101,25 +101,28 @@ Deno.test("quassImage() on noiseless phantom voxels is within the §5 bands of t
   const t1 = Float64Array.from({ length: nvox }, (_, v) => ph.maps.params[v * 20]!);
   const res = quassImage(ph.inputClean, nvox, t1, { offsetsPpm: ph.offsetsPpm, b1UT: 1, tsS: 1.5, tdS: 4.5 }, { mask: ph.maps.mask });
   assertEquals(res.fitted, ph.maps.mask.reduce((s, x) => s + x, 0));
-  const errs: number[] = [];
-  let rawMax = 0;
+  const errs: number[] = [], raws: number[] = [];
+  let minGain = Infinity;
   for (let v = 0; v < nvox; v++) {
     if (!ph.maps.mask[v]) continue;
-    let e = 0;
+    let e = 0, r = 0;
     for (let k = 0; k < 101; k++) {
       const i = k * nvox + v;
       e = Math.max(e, Math.abs(res.zss[i]! - ph.steady[i]!));
-      rawMax = Math.max(rawMax, Math.abs(ph.inputClean[i]! - ph.steady[i]!));
+      r = Math.max(r, Math.abs(ph.inputClean[i]! - ph.steady[i]!));
     }
     errs.push(e);
+    raws.push(r);
+    minGain = Math.min(minGain, r / e);
   }
-  errs.sort((a, b) => a - b);
-  const worst = errs[errs.length - 1]!, median = errs[errs.length >> 1]!;
-  // §5 (7-pool, Ts 1.5 s, 1-D fit): 1.2e-2–1.7e-2 per spectrum; the phantom's tissue varies
-  // around the normal/tumour examples (T1 up to 2.5 s, MT fraction up to 0.15; the formula's
-  // error grows with the semisolid pool, §5), so allow 4e-2 worst (3.1e-2 was seen on a random
-  // seed), 1.5e-2 median.
-  assert(worst <= 4e-2, `worst voxel error ${worst}`);
-  assert(median <= 1.5e-2, `median voxel error ${median}`);
-  assert(worst < rawMax / 3, `fit ${worst} vs uncorrected ${rawMax}`);
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  const worst = Math.max(...errs), medErr = median(errs), medRaw = median(raws);
+  // §5 (7-pool, Ts 1.5 s, 1-D fit): 1.2e-2–1.7e-2 per spectrum. The phantom's tissue spans the
+  // dataset box (T1 up to 2.5 s, MT fraction up to 0.15; the formula's error grows with both,
+  // §5). Measured over 190 random seeds: worst voxel 1.8e-2–3.7e-2 (always a T1 ≈ 2.5 s voxel),
+  // median 0.95e-2–1.1e-2, per-voxel gain over the uncorrected Z ≥ 2.5, median gain ≥ 7.
+  assert(worst <= 5e-2, `worst voxel error ${worst}`);
+  assert(medErr <= 1.5e-2, `median voxel error ${medErr}`);
+  assert(minGain >= 2, `a voxel's fit is only ${minGain.toFixed(2)}× closer than its uncorrected Z`);
+  assert(medRaw >= 4 * medErr, `median fit error ${medErr} vs uncorrected ${medRaw}`);
 });

@@ -19,7 +19,7 @@ import { accumulate, addBroadcastForward, addForward } from "../add.ts";
 import { layernormBackward, layernormForward } from "../layernorm.ts";
 import { attentionBackward, attentionForward } from "../attention.ts";
 import { zeroFill } from "../fill.ts";
-import { allocRecurrentActs, RECURRENT_BACKWARD, RECURRENT_FORWARD } from "../recurrent.ts";
+import { allocRecurrentActs, gateCount, RECURRENT_BACKWARD, RECURRENT_FORWARD } from "../recurrent.ts";
 import * as R from "./_ref_ops.ts";
 
 /** The recurrent cells. */
@@ -371,9 +371,15 @@ export class GpuModel {
   }
 }
 
-/** Largest activation of a model (floats per spectrum) — bounds the batch that fits one binding. */
+/**
+ * Largest buffer a model binds per spectrum (floats): its activations and the gate buffers
+ * of its recurrent layers (G·T·H, written by the forward and, as gate gradients, by the
+ * backward). Bounds the batch whose buffers fit one binding.
+ */
 export function maxFloatsPerSample(spec: ModelSpec): number {
-  return Math.max(...tensorSizes(spec.ops(1)).values());
+  const ops = spec.ops(1);
+  const gates = ops.map((op) => (op.kind === "recurrent" ? gateCount(op.cell) * op.T * op.H : 0));
+  return Math.max(...tensorSizes(ops).values(), ...gates);
 }
 
 /** Saved values of a CPU reference forward, for {@link refBackward}. */
