@@ -164,7 +164,10 @@ async function _timeOrSkip(
   const slow = _tooSlow(ctx, oneMs);
   if (slow) {
     r.oneCallMs = oneMs;
-    r.skipped = slow.replace("the first call", `a call after the first (${(warm.firstMs / 1e3).toFixed(1)} s)`);
+    r.skipped = slow.replace(
+      "the first call",
+      `a call after the first (${(warm.firstMs / 1e3).toFixed(1)} s)`,
+    );
   } else {
     r.timing = await timeRuns(run, { ...opts, warm: { ...warm, oneMs } });
   }

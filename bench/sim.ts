@@ -13,7 +13,15 @@ import { simulatePairsGpu } from "../src/physics/gpu_sim.ts";
 import { defaultParamSpace, modelFromParams, sampleParams } from "../src/physics/param_space.ts";
 import { paperInputProtocol, paperTargetProtocol } from "../src/physics/protocol.ts";
 import { compileTimeMs } from "../src/gpu/kernel.ts";
-import { type BenchCase, type BenchContext, checkAgree, finishCase, type ImplResult, logResult, timeRuns } from "./harness.ts";
+import {
+  type BenchCase,
+  type BenchContext,
+  checkAgree,
+  finishCase,
+  type ImplResult,
+  logResult,
+  timeRuns,
+} from "./harness.ts";
 
 /**
  * The dataset-workload case: N pairs (2N spectra) on the GPU, a subset on the CPU reference.
@@ -23,7 +31,10 @@ import { type BenchCase, type BenchContext, checkAgree, finishCase, type ImplRes
 export async function datasetCase(ctx: BenchContext, n = ctx.quick ? 32 : 256): Promise<BenchCase> {
   const space = defaultParamSpace();
   const seed = Math.floor(Math.random() * 2 ** 31);
-  const models = Array.from({ length: n }, (_, i) => modelFromParams(sampleParams(space, seed, i), space));
+  const models = Array.from(
+    { length: n },
+    (_, i) => modelFromParams(sampleParams(space, seed, i), space),
+  );
   const input = paperInputProtocol(1), target = paperTargetProtocol(1);
   const K = input.offsetsPpm.length, s = 19;
   // Per (model, offset), register kernel (shaders/bm_sat_reg.wgsl, 20×20 augmented): Taylor
@@ -52,13 +63,21 @@ export async function datasetCase(ctx: BenchContext, n = ctx.quick ? 32 : 256): 
   const firstMs = performance.now() - first;
   const gpu: ImplResult = { impl: "ours (GPU f32)" };
   gpu.maxAbsDiff = Math.max(
-    checkAgree("dataset input vs f64", z.input.subarray(0, nCpu * K), refIn, { atol: 2e-5, rtol: 0 }),
-    checkAgree("dataset target vs f64", z.target.subarray(0, nCpu * K), refTg, { atol: 2e-5, rtol: 0 }),
+    checkAgree("dataset input vs f64", z.input.subarray(0, nCpu * K), refIn, {
+      atol: 2e-5,
+      rtol: 0,
+    }),
+    checkAgree("dataset target vs f64", z.target.subarray(0, nCpu * K), refTg, {
+      atol: 2e-5,
+      rtol: 0,
+    }),
   );
   gpu.timing = await timeRuns(async (iters) => {
     for (let i = 0; i < iters; i++) await simulatePairsGpu(models, input, target);
   }, { targetMs: 0, maxIters: 1, runs: 5, warm: { firstMs, compileMs: compileTimeMs() - c0 } });
-  gpu.note = `${((2 * n) / (gpu.timing.medianMs / 1e3)).toFixed(1)} spectra/s (${n} pairs per call)`;
+  gpu.note = `${
+    ((2 * n) / (gpu.timing.medianMs / 1e3)).toFixed(1)
+  } spectra/s (${n} pairs per call)`;
   c.results.push(gpu);
   logResult(c, gpu);
   const cpu: ImplResult = { impl: "ours (CPU f64)" };
@@ -75,12 +94,21 @@ export async function datasetCase(ctx: BenchContext, n = ctx.quick ? 32 : 256): 
   // Scale the CPU subset to the case's N so the two columns compare like for like.
   const scale = n / nCpu;
   const t = cpu.timing;
-  cpu.timing = { ...t, medianMs: t.medianMs * scale, minMs: t.minMs * scale, maxMs: t.maxMs * scale, runsMs: t.runsMs.map((x) => x * scale) };
-  cpu.note = `${((2 * nCpu) / (t.medianMs / 1e3)).toFixed(1)} spectra/s, measured on ${nCpu} pairs ` +
+  cpu.timing = {
+    ...t,
+    medianMs: t.medianMs * scale,
+    minMs: t.minMs * scale,
+    maxMs: t.maxMs * scale,
+    runsMs: t.runsMs.map((x) => x * scale),
+  };
+  cpu.note =
+    `${((2 * nCpu) / (t.medianMs / 1e3)).toFixed(1)} spectra/s, measured on ${nCpu} pairs ` +
     `(first pass ${perPairMs.toFixed(0)} ms/pair) and scaled to N=${n}`;
   c.results.push(cpu);
   logResult(c, cpu);
-  console.error(`[sim] GPU ${gpu.note}; CPU ${cpu.note}; max |ΔZ| ${gpu.maxAbsDiff.toExponential(2)}`);
+  console.error(
+    `[sim] GPU ${gpu.note}; CPU ${cpu.note}; max |ΔZ| ${gpu.maxAbsDiff.toExponential(2)}`,
+  );
   return finishCase(c, ctx.peak);
 }
 

@@ -40,12 +40,23 @@ export interface LineChartProps {
 }
 
 /** Okabe–Ito colours: distinguishable for colour-blind readers. */
-export const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"];
+export const PALETTE = [
+  "#0072B2",
+  "#D55E00",
+  "#009E73",
+  "#CC79A7",
+  "#E69F00",
+  "#56B4E9",
+  "#000000",
+  "#F0E442",
+];
 
 /** A checksum of the plotted values (lets tests see that the chart changed). */
 export function dataSignature(series: LineSeries[]): string {
   let s = 0;
-  for (const [i, ser] of series.entries()) for (const [j, v] of ser.y.entries()) if (v !== null) s += v * (1 + ((i * 131 + j) % 97));
+  for (const [i, ser] of series.entries()) {
+    for (const [j, v] of ser.y.entries()) if (v !== null) s += v * (1 + ((i * 131 + j) % 97));
+  }
   return s.toPrecision(10);
 }
 
@@ -110,13 +121,24 @@ export default function LineChart(props: LineChartProps) {
     plot.current = new uPlot(opts, data, el);
     const ro = new ResizeObserver(() => {
       const w = el.clientWidth;
-      if (w > 0 && plot.current && Math.abs(plot.current.width - w) > 4) plot.current.setSize({ width: w, height });
+      if (w > 0 && plot.current && Math.abs(plot.current.width - w) > 4) {
+        plot.current.setSize({ width: w, height });
+      }
     });
     ro.observe(el);
     return () => {
       ro.disconnect();
     };
-  }, [signature, props.x.length, props.x[0], props.series.length, props.markerX, props.xReverse, props.logY, height]);
+  }, [
+    signature,
+    props.x.length,
+    props.x[0],
+    props.series.length,
+    props.markerX,
+    props.xReverse,
+    props.logY,
+    height,
+  ]);
 
   useEffect(() => () => plot.current?.destroy(), []);
 

@@ -38,9 +38,15 @@ interface Summary {
 }
 
 /** The predict panel. */
-export default function PredictPanel({ runs, phantoms, initialRun, uploadLimitMb, initialJob }: PredictPanelProps) {
-  const [run, setRun] = useState(initialRun && runs.some((r) => r.name === initialRun) ? initialRun : runs[0]?.name ?? "");
-  const [source, setSource] = useState<"phantom" | "upload">(phantoms.length ? "phantom" : "upload");
+export default function PredictPanel(
+  { runs, phantoms, initialRun, uploadLimitMb, initialJob }: PredictPanelProps,
+) {
+  const [run, setRun] = useState(
+    initialRun && runs.some((r) => r.name === initialRun) ? initialRun : runs[0]?.name ?? "",
+  );
+  const [source, setSource] = useState<"phantom" | "upload">(
+    phantoms.length ? "phantom" : "upload",
+  );
   const [phantom, setPhantom] = useState(phantoms[0] ?? "");
   const [job, setJob] = useState<JobInfo | null>(null);
   const [jobId, setJobId] = useState<string | null>(initialJob ?? null);
@@ -79,7 +85,11 @@ export default function PredictPanel({ runs, phantoms, initialRun, uploadLimitMb
     setJob(null);
     let res: Response;
     if (source === "phantom") {
-      res = await fetch("/api/predict", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ run, phantom }) });
+      res = await fetch("/api/predict", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ run, phantom }),
+      });
     } else {
       const fd = new FormData(e.target as HTMLFormElement);
       fd.set("run", run);
@@ -97,13 +107,25 @@ export default function PredictPanel({ runs, phantoms, initialRun, uploadLimitMb
         <div class="form-row">
           <label>
             Trained run
-            <select id="run-select" name="run" value={run} onChange={(e) => setRun((e.target as HTMLSelectElement).value)}>
-              {runs.map((r) => <option key={r.name} value={r.name}>{r.name} ({r.architecture})</option>)}
+            <select
+              id="run-select"
+              name="run"
+              value={run}
+              onChange={(e) => setRun((e.target as HTMLSelectElement).value)}
+            >
+              {runs.map((r) => (
+                <option key={r.name} value={r.name}>{r.name} ({r.architecture})</option>
+              ))}
             </select>
           </label>
           <label>
             Input
-            <select id="source-select" value={source} onChange={(e) => setSource((e.target as HTMLSelectElement).value as "phantom" | "upload")}>
+            <select
+              id="source-select"
+              value={source}
+              onChange={(e) =>
+                setSource((e.target as HTMLSelectElement).value as "phantom" | "upload")}
+            >
               <option value="phantom" disabled={!phantoms.length}>Digital phantom</option>
               <option value="upload">Upload NIfTI</option>
             </select>
@@ -111,7 +133,11 @@ export default function PredictPanel({ runs, phantoms, initialRun, uploadLimitMb
           {source === "phantom" && (
             <label>
               Phantom
-              <select id="phantom-select" value={phantom} onChange={(e) => setPhantom((e.target as HTMLSelectElement).value)}>
+              <select
+                id="phantom-select"
+                value={phantom}
+                onChange={(e) => setPhantom((e.target as HTMLSelectElement).value)}
+              >
                 {phantoms.map((p) => <option key={p} value={p}>{p}</option>)}
               </select>
             </label>
@@ -120,12 +146,29 @@ export default function PredictPanel({ runs, phantoms, initialRun, uploadLimitMb
         </div>
         {source === "upload" && (
           <div class="form-row">
-            <label>Series (.nii/.nii.gz, 4-D) *<input type="file" name="scan" accept=".nii,.gz" required /></label>
-            <label>Sidecar (.json, offsetsPpm)<input type="file" name="sidecar" accept=".json" /></label>
-            <label>or offsets (ppm)<input type="text" name="offsets" placeholder="-6:6:101" size={10} /></label>
-            <label>M0 (optional)<input type="file" name="m0" accept=".nii,.gz" /></label>
-            <label>Mask (optional)<input type="file" name="mask" accept=".nii,.gz" /></label>
-            <label>Reference (optional)<input type="file" name="reference" accept=".nii,.gz" /></label>
+            <label>
+              Series (.nii/.nii.gz, 4-D) *<input
+                type="file"
+                name="scan"
+                accept=".nii,.gz"
+                required
+              />
+            </label>
+            <label>
+              Sidecar (.json, offsetsPpm)<input type="file" name="sidecar" accept=".json" />
+            </label>
+            <label>
+              or offsets (ppm)<input type="text" name="offsets" placeholder="-6:6:101" size={10} />
+            </label>
+            <label>
+              M0 (optional)<input type="file" name="m0" accept=".nii,.gz" />
+            </label>
+            <label>
+              Mask (optional)<input type="file" name="mask" accept=".nii,.gz" />
+            </label>
+            <label>
+              Reference (optional)<input type="file" name="reference" accept=".nii,.gz" />
+            </label>
             <span class="muted">Up to {uploadLimitMb} MiB in total.</span>
           </div>
         )}
@@ -133,19 +176,30 @@ export default function PredictPanel({ runs, phantoms, initialRun, uploadLimitMb
       {error && <p class="error-text" id="predict-error">{error}</p>}
       {job && job.status !== "done" && !error && (
         <div class="toolbar" id="job-progress">
-          <div class="progress"><div style={{ width: `${Math.round(job.progress * 100)}%` }} /></div>
+          <div class="progress">
+            <div style={{ width: `${Math.round(job.progress * 100)}%` }} />
+          </div>
           <span class="muted">
-            {job.status === "queued" ? `queued${job.position ? ` (position ${job.position})` : ""}` : job.message} · {Math.round(job.progress * 100)} %
+            {job.status === "queued"
+              ? `queued${job.position ? ` (position ${job.position})` : ""}`
+              : job.message} · {Math.round(job.progress * 100)} %
           </span>
         </div>
       )}
       {summary && jobId && (
         <>
           <p class="muted" id="predict-summary">
-            {summary.runName} ({summary.arch}) on {summary.source}: {summary.predicted.toLocaleString("en-US")} voxels in {summary.seconds.toFixed(1)} s,
-            volume {summary.dims.join(" × ")}.{summary.notes.length ? " " + summary.notes.join("; ") : ""}
+            {summary.runName} ({summary.arch}) on {summary.source}:{" "}
+            {summary.predicted.toLocaleString("en-US")} voxels in {summary.seconds.toFixed(1)}{" "}
+            s, volume{" "}
+            {summary.dims.join(" × ")}.{summary.notes.length ? " " + summary.notes.join("; ") : ""}
           </p>
-          <SliceViewer jobId={jobId} offsetsPpm={summary.offsetsPpm} dims={summary.dims} hasReference={summary.hasReference} />
+          <SliceViewer
+            jobId={jobId}
+            offsetsPpm={summary.offsetsPpm}
+            dims={summary.dims}
+            hasReference={summary.hasReference}
+          />
         </>
       )}
     </div>

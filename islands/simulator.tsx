@@ -26,7 +26,14 @@ interface Protocol {
   targetTdS: number;
 }
 
-const PROTOCOL_SLIDERS: { key: keyof Protocol; label: string; unit: string; min: number; max: number; step: number }[] = [
+const PROTOCOL_SLIDERS: {
+  key: keyof Protocol;
+  label: string;
+  unit: string;
+  min: number;
+  max: number;
+  step: number;
+}[] = [
   { key: "b1UT", label: "B1", unit: "µT", min: 0.1, max: 5, step: 0.05 },
   { key: "tsS", label: "Ts input", unit: "s", min: 0.1, max: 10, step: 0.05 },
   { key: "tdS", label: "Td input", unit: "s", min: 0, max: 10, step: 0.05 },
@@ -48,7 +55,9 @@ function _fromPos(s: ParamSpec, pos: number): number {
 }
 
 function _fmt(v: number): string {
-  return Math.abs(v) >= 0.01 && Math.abs(v) < 1e4 ? String(Number(v.toPrecision(3))) : v.toExponential(2);
+  return Math.abs(v) >= 0.01 && Math.abs(v) < 1e4
+    ? String(Number(v.toPrecision(3)))
+    : v.toExponential(2);
 }
 
 /** The interactive simulator. */
@@ -58,7 +67,13 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
   const [yamlName, setYamlName] = useState("");
   const [specs, setSpecs] = useState<ParamSpec[]>([]);
   const [values, setValues] = useState<Record<string, number>>({});
-  const [proto, setProto] = useState<Protocol>({ b1UT: 1, tsS: 1.5, tdS: 4.5, targetTsS: 5, targetTdS: 1 });
+  const [proto, setProto] = useState<Protocol>({
+    b1UT: 1,
+    tsS: 1.5,
+    tdS: 4.5,
+    targetTsS: 5,
+    targetTdS: 1,
+  });
   const [result, setResult] = useState<Response | null>(null);
   const [status, setStatus] = useState("simulating…");
   const [error, setError] = useState("");
@@ -75,7 +90,11 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
     setStatus("simulating…");
     const t = setTimeout(async () => {
       try {
-        const res = await fetch("/api/simulate", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body()) });
+        const res = await fetch("/api/simulate", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(body()),
+        });
         const data = await res.json();
         if (my !== seq.current) return;
         if (!res.ok) {
@@ -85,10 +104,17 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
         }
         setError("");
         setResult(data as Response);
-        if (specs.length === 0 || (data as Response).params.map((p) => p.key).join() !== specs.map((p) => p.key).join()) {
+        if (
+          specs.length === 0 ||
+          (data as Response).params.map((p) => p.key).join() !== specs.map((p) => p.key).join()
+        ) {
           setSpecs((data as Response).params);
         }
-        setStatus(`simulated 3 × ${data.offsetsPpm.length} offsets on the server in ${data.elapsedMs.toFixed(0)} ms`);
+        setStatus(
+          `simulated 3 × ${data.offsetsPpm.length} offsets on the server in ${
+            data.elapsedMs.toFixed(0)
+          } ms`,
+        );
       } catch (e) {
         if (my === seq.current) {
           setError(`Request failed: ${(e as Error).message}`);
@@ -120,7 +146,11 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
   };
 
   const downloadCsv = async () => {
-    const res = await fetch("/api/simulate?format=csv", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body()) });
+    const res = await fetch("/api/simulate?format=csv", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body()),
+    });
     if (!res.ok) return setError((await res.json()).error ?? `HTTP ${res.status}`);
     const url = URL.createObjectURL(await res.blob());
     const a = document.createElement("a");
@@ -139,9 +169,22 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
     : [];
   const mtrSeries = result
     ? [
-      { label: `Ts ${result.settings.tsS} s`, y: result.mtrInput.map((v) => 100 * v), color: "#D55E00" },
-      { label: `Ts ${result.settings.targetTsS} s`, y: result.mtrTarget.map((v) => 100 * v), color: "#0072B2" },
-      { label: "steady state", y: result.mtrSteady.map((v) => 100 * v), color: "#000000", dash: [6, 4] },
+      {
+        label: `Ts ${result.settings.tsS} s`,
+        y: result.mtrInput.map((v) => 100 * v),
+        color: "#D55E00",
+      },
+      {
+        label: `Ts ${result.settings.targetTsS} s`,
+        y: result.mtrTarget.map((v) => 100 * v),
+        color: "#0072B2",
+      },
+      {
+        label: "steady state",
+        y: result.mtrSteady.map((v) => 100 * v),
+        color: "#000000",
+        dash: [6, 4],
+      },
     ]
     : [];
 
@@ -151,7 +194,11 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
         <div class="form-row">
           <label>
             Tissue model
-            <select id="model-select" value={modelId} onChange={(e) => chooseModel((e.target as HTMLSelectElement).value)}>
+            <select
+              id="model-select"
+              value={modelId}
+              onChange={(e) => chooseModel((e.target as HTMLSelectElement).value)}
+            >
               {models.map((m) => <option key={m.id} value={m.id}>{m.label}</option>)}
               {yaml !== null && <option value="uploaded">Uploaded: {yamlName}</option>}
             </select>
@@ -174,7 +221,8 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
               max={p.max}
               step={p.step}
               value={proto[p.key]}
-              onInput={(e) => setProto({ ...proto, [p.key]: Number((e.target as HTMLInputElement).value) })}
+              onInput={(e) =>
+                setProto({ ...proto, [p.key]: Number((e.target as HTMLInputElement).value) })}
             />
             <span class="value">{_fmt(proto[p.key])} {p.unit}</span>
           </div>
@@ -194,17 +242,27 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
                     max={STEPS}
                     step={1}
                     value={_toPos(s, v)}
-                    onInput={(e) => setValues({ ...values, [s.key]: _fromPos(s, Number((e.target as HTMLInputElement).value)) })}
+                    onInput={(e) =>
+                      setValues({
+                        ...values,
+                        [s.key]: _fromPos(s, Number((e.target as HTMLInputElement).value)),
+                      })}
                   />
-                  <span class="value" title={s.unit}>{_fmt(v)} {s.unit === "(rel. to water)" ? "" : s.unit}</span>
+                  <span class="value" title={s.unit}>
+                    {_fmt(v)} {s.unit === "(rel. to water)" ? "" : s.unit}
+                  </span>
                 </div>
               );
             })}
           </>
         ))}
         <div class="toolbar" style={{ marginTop: "12px" }}>
-          <button type="button" class="secondary" onClick={() => setValues({})}>Reset parameters</button>
-          <button type="button" id="csv-download" onClick={downloadCsv} disabled={!result}>Download CSV</button>
+          <button type="button" class="secondary" onClick={() => setValues({})}>
+            Reset parameters
+          </button>
+          <button type="button" id="csv-download" onClick={downloadCsv} disabled={!result}>
+            Download CSV
+          </button>
         </div>
       </aside>
       <section>

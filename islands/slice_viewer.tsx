@@ -42,7 +42,11 @@ interface Voxel {
 /** Colour map stops (viridis-like for Z, inferno-like for error). */
 const MAPS: Record<string, [number, number, number][]> = {
   gray: [[0, 0, 0], [255, 255, 255]],
-  inferno: [[0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21], [250, 193, 39], [252, 255, 164]],
+  inferno: [[0, 0, 4], [40, 11, 84], [101, 21, 110], [159, 42, 99], [212, 72, 66], [245, 125, 21], [
+    250,
+    193,
+    39,
+  ], [252, 255, 164]],
 };
 
 function _colour(map: string, t: number): [number, number, number] {
@@ -54,7 +58,10 @@ function _colour(map: string, t: number): [number, number, number] {
 }
 
 function _gradient(map: string): string {
-  return `linear-gradient(to right, ${MAPS[map]!.map((c, i, all) => `rgb(${c.join(",")}) ${(100 * i / (all.length - 1)).toFixed(0)}%`).join(", ")})`;
+  return `linear-gradient(to right, ${
+    MAPS[map]!.map((c, i, all) => `rgb(${c.join(",")}) ${(100 * i / (all.length - 1)).toFixed(0)}%`)
+      .join(", ")
+  })`;
 }
 
 /** One image panel with its colour bar. */
@@ -108,14 +115,24 @@ function Panel(props: {
     const r = c.getBoundingClientRect();
     const x = Math.floor((e.clientX - r.left) / r.width * props.nx);
     const yFromTop = Math.floor((e.clientY - r.top) / r.height * props.ny);
-    props.onPick(Math.min(props.nx - 1, Math.max(0, x)), Math.min(props.ny - 1, Math.max(0, props.ny - 1 - yFromTop)));
+    props.onPick(
+      Math.min(props.nx - 1, Math.max(0, x)),
+      Math.min(props.ny - 1, Math.max(0, props.ny - 1 - yFromTop)),
+    );
   };
 
   return (
     <figure>
       <figcaption>{props.title}</figcaption>
       {props.values
-        ? <canvas ref={ref} id={props.id} onClick={click} title="click a voxel to plot its Z-spectra" />
+        ? (
+          <canvas
+            ref={ref}
+            id={props.id}
+            onClick={click}
+            title="click a voxel to plot its Z-spectra"
+          />
+        )
         : <div class="empty">not available</div>}
       <div class="colorbar">
         <span>{props.lo.toPrecision(2)}</span>
@@ -127,8 +144,11 @@ function Panel(props: {
 }
 
 /** The viewer. */
-export default function SliceViewer({ jobId, offsetsPpm, dims, hasReference, initialK }: SliceViewerProps) {
-  const nearest = (ppm: number) => offsetsPpm.reduce((b, o, i) => (Math.abs(o - ppm) < Math.abs(offsetsPpm[b]! - ppm) ? i : b), 0);
+export default function SliceViewer(
+  { jobId, offsetsPpm, dims, hasReference, initialK }: SliceViewerProps,
+) {
+  const nearest = (ppm: number) =>
+    offsetsPpm.reduce((b, o, i) => (Math.abs(o - ppm) < Math.abs(offsetsPpm[b]! - ppm) ? i : b), 0);
   const [k, setK] = useState(initialK ?? nearest(3.5));
   const [z, setZ] = useState(Math.floor(dims[2] / 2));
   const [slice, setSlice] = useState<Slice | null>(null);
@@ -156,7 +176,7 @@ export default function SliceViewer({ jobId, offsetsPpm, dims, hasReference, ini
   };
 
   let errMax = 0;
-  if (slice?.error) for (const v of slice.error) errMax = Math.max(errMax, v);
+  if (slice?.error) { for (const v of slice.error) errMax = Math.max(errMax, v); }
   errMax = errMax > 0 ? Number(errMax.toPrecision(2)) : 0.01;
   const picked: [number, number] | null = voxel ? [voxel.x, voxel.y] : null;
   const common = { nx: slice?.nx ?? dims[0], ny: slice?.ny ?? dims[1], picked, onPick: pick };
@@ -165,7 +185,11 @@ export default function SliceViewer({ jobId, offsetsPpm, dims, hasReference, ini
     <div id="slice-viewer">
       <div class="toolbar">
         <label>
-          Offset <strong id="offset-label">{(offsetsPpm[k] ?? 0) >= 0 ? "+" : ""}{(offsetsPpm[k] ?? 0).toFixed(2)} ppm</strong>
+          Offset{" "}
+          <strong id="offset-label">
+            {(offsetsPpm[k] ?? 0) >= 0 ? "+" : ""}
+            {(offsetsPpm[k] ?? 0).toFixed(2)} ppm
+          </strong>
         </label>
         <input
           type="range"
@@ -179,38 +203,97 @@ export default function SliceViewer({ jobId, offsetsPpm, dims, hasReference, ini
         {dims[2] > 1 && (
           <label>
             Slice z{" "}
-            <input type="number" min={0} max={dims[2] - 1} value={z} onInput={(e) => setZ(Number((e.target as HTMLInputElement).value))} />
+            <input
+              type="number"
+              min={0}
+              max={dims[2] - 1}
+              value={z}
+              onInput={(e) => setZ(Number((e.target as HTMLInputElement).value))}
+            />
           </label>
         )}
-        <a class="button secondary" href={`/api/predict/${jobId}/result`} id="download-nifti">Download QUASS NIfTI</a>
+        <a class="button secondary" href={`/api/predict/${jobId}/result`} id="download-nifti">
+          Download QUASS NIfTI
+        </a>
       </div>
       {err && <p class="error-text">{err}</p>}
       <div class="viewer">
-        <Panel title="Input Z (Ts 1.5 s)" values={slice?.input ?? null} lo={0} hi={1} map="gray" unit="" id="img-input" {...common} />
-        <Panel title="Predicted QUASS Z" values={slice?.prediction ?? null} lo={0} hi={1} map="gray" unit="" id="img-prediction" {...common} />
-        <Panel title={hasReference ? "Reference Z (Ts 5 s)" : "Reference (none uploaded)"} values={slice?.reference ?? null} lo={0} hi={1} map="gray" unit="" id="img-reference" {...common} />
-        <Panel title="|prediction − reference|" values={slice?.error ?? null} lo={0} hi={errMax} map="inferno" unit="ΔZ" id="img-error" {...common} />
+        <Panel
+          title="Input Z (Ts 1.5 s)"
+          values={slice?.input ?? null}
+          lo={0}
+          hi={1}
+          map="gray"
+          unit=""
+          id="img-input"
+          {...common}
+        />
+        <Panel
+          title="Predicted QUASS Z"
+          values={slice?.prediction ?? null}
+          lo={0}
+          hi={1}
+          map="gray"
+          unit=""
+          id="img-prediction"
+          {...common}
+        />
+        <Panel
+          title={hasReference ? "Reference Z (Ts 5 s)" : "Reference (none uploaded)"}
+          values={slice?.reference ?? null}
+          lo={0}
+          hi={1}
+          map="gray"
+          unit=""
+          id="img-reference"
+          {...common}
+        />
+        <Panel
+          title="|prediction − reference|"
+          values={slice?.error ?? null}
+          lo={0}
+          hi={errMax}
+          map="inferno"
+          unit="ΔZ"
+          id="img-error"
+          {...common}
+        />
       </div>
       <div style={{ marginTop: "14px" }} id="voxel-panel">
         {voxel
           ? (
             <LineChart
               id="voxel-chart"
-              title={`Voxel (x ${voxel.x}, y ${voxel.y}, z ${voxel.z})${voxel.inMask ? "" : " — outside the mask, not predicted"}`}
+              title={`Voxel (x ${voxel.x}, y ${voxel.y}, z ${voxel.z})${
+                voxel.inMask ? "" : " — outside the mask, not predicted"
+              }`}
               xLabel="saturation offset (ppm)"
               yLabel="Z = Mz / M0"
               x={voxel.offsetsPpm}
               xReverse
               markerX={offsetsPpm[k]}
               series={[
-                ...(voxel.input ? [{ label: "input (Ts 1.5 s)", y: voxel.input, color: "#D55E00" }] : []),
+                ...(voxel.input
+                  ? [{ label: "input (Ts 1.5 s)", y: voxel.input, color: "#D55E00" }]
+                  : []),
                 { label: "predicted QUASS", y: voxel.prediction, color: "#0072B2" },
-                ...(voxel.reference ? [{ label: "reference (Ts 5 s)", y: voxel.reference, color: "#000000", dash: [6, 4] }] : []),
+                ...(voxel.reference
+                  ? [{
+                    label: "reference (Ts 5 s)",
+                    y: voxel.reference,
+                    color: "#000000",
+                    dash: [6, 4],
+                  }]
+                  : []),
               ]}
               height={280}
             />
           )
-          : <p class="empty">Click a voxel in any image to plot its input, predicted and reference Z-spectra.</p>}
+          : (
+            <p class="empty">
+              Click a voxel in any image to plot its input, predicted and reference Z-spectra.
+            </p>
+          )}
       </div>
     </div>
   );

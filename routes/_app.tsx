@@ -31,7 +31,11 @@ export default function App({ title, url, children }: LayoutProps) {
             {NAV.map(([href, label]) => (
               <a
                 href={href}
-                class={(href === "/" ? here === "/" || here.startsWith("/runs") : here.startsWith(href)) ? "active" : ""}
+                class={(href === "/"
+                    ? here === "/" || here.startsWith("/runs")
+                    : here.startsWith(href))
+                  ? "active"
+                  : ""}
               >
                 {label}
               </a>
@@ -40,7 +44,9 @@ export default function App({ title, url, children }: LayoutProps) {
         </header>
         <main>{children}</main>
         <footer>
-          quass · Bloch–McConnell simulation and QUASS prediction on WebGPU · Z = M<sub>z</sub>/M<sub>0</sub>
+          quass · Bloch–McConnell simulation and QUASS prediction on WebGPU · Z = M<sub>
+            z
+          </sub>/M<sub>0</sub>
         </footer>
         <script type="module" src="/static/build/islands.js"></script>
       </body>

@@ -1,12 +1,14 @@
 /** Bench: the latest benchmark results as tables and bar charts. @module */
 import { type DataOf, defineHandlers, type PageProps } from "../src/web/define.ts";
-import { type BenchTable, benchView, type BenchView } from "../src/web/bench.ts";
+import { type BenchTable, type BenchView, benchView } from "../src/web/bench.ts";
 import { fmtDate, fmtNum } from "../src/web/format.ts";
 
 export const title = "Benchmarks · quass";
 
 export const handler = defineHandlers<{ files: BenchView[]; benchDir: string }>({
-  GET: async ({ config }) => ({ data: { files: await benchView(config.benchDir), benchDir: config.benchDir } }),
+  GET: async ({ config }) => ({
+    data: { files: await benchView(config.benchDir), benchDir: config.benchDir },
+  }),
 });
 
 function Bars({ t }: { t: BenchTable }) {
@@ -20,9 +22,13 @@ function Bars({ t }: { t: BenchTable }) {
       {t.rows.map((r, i) => (
         <div class="bar-row">
           <span title={t.labelColumn ? String(r[t.labelColumn]) : ""}>
-            {t.labelColumn ? t.columns.filter((c) => typeof r[c] === "string").map((c) => r[c]).join(" · ") : `#${i + 1}`}
+            {t.labelColumn
+              ? t.columns.filter((c) => typeof r[c] === "string").map((c) => r[c]).join(" · ")
+              : `#${i + 1}`}
           </span>
-          <div class="bar-track"><div class="bar-fill" style={{ width: `${(100 * vals[i]! / max).toFixed(1)}%` }} /></div>
+          <div class="bar-track">
+            <div class="bar-fill" style={{ width: `${(100 * vals[i]! / max).toFixed(1)}%` }} />
+          </div>
           <span class="val">{fmtNum(vals[i], 4)}</span>
         </div>
       ))}
@@ -36,13 +42,21 @@ export default function BenchPage({ data }: PageProps<DataOf<typeof handler>>) {
     <>
       <h1>Benchmarks</h1>
       <p class="lead">
-        The newest result files from <code>deno task bench</code>. Timings depend on the adapter named in each file; a ratio
-        measured on the software adapter (llvmpipe/lavapipe, all CPU cores) says nothing about a real GPU.
+        The newest result files from{" "}
+        <code>deno task bench</code>. Timings depend on the adapter named in each file; a ratio
+        measured on the software adapter (llvmpipe/lavapipe, all CPU cores) says nothing about a
+        real GPU.
       </p>
-      {data.files.length === 0 && <p class="empty">No result files in <code>{data.benchDir}/</code> yet. Run <code>deno task bench</code>.</p>}
+      {data.files.length === 0 && (
+        <p class="empty">
+          No result files in <code>{data.benchDir}/</code> yet. Run <code>deno task bench</code>.
+        </p>
+      )}
       {data.files.map((f) => (
         <section class="bench-file">
-          <h2>{f.name} <span class="muted">{fmtDate(f.date)} UTC</span></h2>
+          <h2>
+            {f.name} <span class="muted">{fmtDate(f.date)} UTC</span>
+          </h2>
           {f.facts.length > 0 && (
             <dl class="facts">
               {f.facts.map(([k, v]) => (
@@ -60,11 +74,26 @@ export default function BenchPage({ data }: PageProps<DataOf<typeof handler>>) {
                 <div style={{ overflowX: "auto" }}>
                   <table class="data">
                     <thead>
-                      <tr>{t.columns.map((c) => <th key={c} class={t.rows.some((r) => typeof r[c] === "number") ? "num" : ""}>{c}</th>)}</tr>
+                      <tr>
+                        {t.columns.map((c) => (
+                          <th
+                            key={c}
+                            class={t.rows.some((r) => typeof r[c] === "number") ? "num" : ""}
+                          >
+                            {c}
+                          </th>
+                        ))}
+                      </tr>
                     </thead>
                     <tbody>
                       {t.rows.map((r) => (
-                        <tr>{t.columns.map((c) => <td key={c} class={typeof r[c] === "number" ? "num" : ""}>{typeof r[c] === "number" ? fmtNum(r[c], 4) : String(r[c] ?? "")}</td>)}</tr>
+                        <tr>
+                          {t.columns.map((c) => (
+                            <td key={c} class={typeof r[c] === "number" ? "num" : ""}>
+                              {typeof r[c] === "number" ? fmtNum(r[c], 4) : String(r[c] ?? "")}
+                            </td>
+                          ))}
+                        </tr>
                       ))}
                     </tbody>
                   </table>

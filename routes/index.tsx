@@ -42,7 +42,10 @@ export default function Home({ data }: PageProps<DataOf<typeof handler>>) {
         ? (
           <p class="empty">
             No runs in <code>{dirs.runs}/</code> yet. Train one with{" "}
-            <code>deno task quass train --arch lstm-attention --data data/train.safetensors --out runs/NAME</code>.
+            <code>
+              deno task quass train --arch lstm-attention --data data/train.safetensors --out
+              runs/NAME
+            </code>.
           </p>
         )
         : (
@@ -73,7 +76,11 @@ export default function Home({ data }: PageProps<DataOf<typeof handler>>) {
                   <td>{fmtDate(r.date)}</td>
                   <td>
                     {r.hasWeights
-                      ? <a class="button small" href={`/predict?run=${encodeURIComponent(r.name)}`}>Predict</a>
+                      ? (
+                        <a class="button small" href={`/predict?run=${encodeURIComponent(r.name)}`}>
+                          Predict
+                        </a>
+                      )
                       : <span class="muted">{r.problem ?? "no weights yet"}</span>}
                   </td>
                 </tr>
@@ -85,54 +92,87 @@ export default function Home({ data }: PageProps<DataOf<typeof handler>>) {
       <div class="columns">
         <section>
           <h2>Datasets</h2>
-          {datasets.length === 0 ? <p class="empty">No <code>.safetensors</code> datasets in <code>{dirs.data}/</code>.</p> : (
-            <table class="data" id="datasets-table">
-              <thead>
-                <tr>
-                  <th>File</th>
-                  <th class="num">Spectra</th>
-                  <th class="num">Size</th>
-                </tr>
-              </thead>
-              <tbody>
-                {datasets.map((d) => (
+          {datasets.length === 0
+            ? (
+              <p class="empty">
+                No <code>.safetensors</code> datasets in <code>{dirs.data}/</code>.
+              </p>
+            )
+            : (
+              <table class="data" id="datasets-table">
+                <thead>
                   <tr>
-                    <td>{d.name}</td>
-                    <td class="num">{d.n?.toLocaleString("en-US") ?? "—"}</td>
-                    <td class="num">{fmtBytes(d.sizeBytes)}</td>
+                    <th>File</th>
+                    <th class="num">Spectra</th>
+                    <th class="num">Size</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+                </thead>
+                <tbody>
+                  {datasets.map((d) => (
+                    <tr>
+                      <td>{d.name}</td>
+                      <td class="num">{d.n?.toLocaleString("en-US") ?? "—"}</td>
+                      <td class="num">{fmtBytes(d.sizeBytes)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
           <h2>Phantoms and scans</h2>
-          {phantoms.length === 0 ? <p class="empty">None in <code>{dirs.data}/</code>. Make one with <code>deno task quass phantom --out data/phantom</code>.</p> : (
-            <ul class="plain">
-              {phantoms.map((p) => (
-                <li>
-                  <strong>{p.name}/</strong> <span class="muted">{p.files.join(", ")}</span>
-                </li>
-              ))}
-            </ul>
-          )}
+          {phantoms.length === 0
+            ? (
+              <p class="empty">
+                None in <code>{dirs.data}/</code>. Make one with{" "}
+                <code>deno task quass phantom --out data/phantom</code>.
+              </p>
+            )
+            : (
+              <ul class="plain">
+                {phantoms.map((p) => (
+                  <li>
+                    <strong>{p.name}/</strong> <span class="muted">{p.files.join(", ")}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
         </section>
         <section>
           <h2>Evaluation reports</h2>
-          {reports.length === 0 ? <p class="empty">No reports in <code>{dirs.reports}/</code>. Run <code>deno task quass evaluate</code>.</p> : (
-            <ul class="plain" id="reports-list">
-              {reports.map((r) => (
-                <li>
-                  <a href={`/metrics?report=${encodeURIComponent(r.name)}`}>{r.name === "." ? `${dirs.reports}/` : r.name}</a>{" "}
-                  <span class="muted">{fmtDate(r.date)} · {r.figures.length} figures{r.problem ? ` · ${r.problem}` : ""}</span>
-                </li>
-              ))}
-            </ul>
-          )}
+          {reports.length === 0
+            ? (
+              <p class="empty">
+                No reports in <code>{dirs.reports}/</code>. Run{" "}
+                <code>deno task quass evaluate</code>.
+              </p>
+            )
+            : (
+              <ul class="plain" id="reports-list">
+                {reports.map((r) => (
+                  <li>
+                    <a href={`/metrics?report=${encodeURIComponent(r.name)}`}>
+                      {r.name === "." ? `${dirs.reports}/` : r.name}
+                    </a>{" "}
+                    <span class="muted">
+                      {fmtDate(r.date)} · {r.figures.length}{" "}
+                      figures{r.problem ? ` · ${r.problem}` : ""}
+                    </span>
+                  </li>
+                ))}
+              </ul>
+            )}
           <h2>Tools</h2>
           <ul class="plain">
-            <li><a href="/simulate">Simulator</a> — Z-spectra at Ts 1.5 s, the target Ts and steady state for any tissue model</li>
-            <li><a href="/predict">Predict</a> — QUASS images from a short-saturation series or the phantom</li>
-            <li><a href="/bench">Benchmarks</a> — the latest kernel and network timings</li>
+            <li>
+              <a href="/simulate">Simulator</a>{" "}
+              — Z-spectra at Ts 1.5 s, the target Ts and steady state for any tissue model
+            </li>
+            <li>
+              <a href="/predict">Predict</a>{" "}
+              — QUASS images from a short-saturation series or the phantom
+            </li>
+            <li>
+              <a href="/bench">Benchmarks</a> — the latest kernel and network timings
+            </li>
           </ul>
         </section>
       </div>

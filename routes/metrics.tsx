@@ -1,6 +1,6 @@
 /** Metrics: per-offset SSIM/PSNR of every method, MSE per architecture, regressions, training curves. @module */
 import { type DataOf, defineHandlers, type PageProps } from "../src/web/define.ts";
-import { metricsView, type MetricsView } from "../src/web/metrics.ts";
+import { type MetricsView, metricsView } from "../src/web/metrics.ts";
 import { fmtNum } from "../src/web/format.ts";
 import { Island } from "../src/web/island.tsx";
 import LineChart from "../islands/line_chart.tsx";
@@ -9,13 +9,17 @@ export const title = "Metrics · quass";
 
 export const handler = defineHandlers<MetricsView & { reportsDir: string }>({
   GET: async ({ config, url }) => ({
-    data: { ...(await metricsView(config.reportsDir, config.runsDir, url.searchParams.get("report"))), reportsDir: config.reportsDir },
+    data: {
+      ...(await metricsView(config.reportsDir, config.runsDir, url.searchParams.get("report"))),
+      reportsDir: config.reportsDir,
+    },
   }),
 });
 
 /** A report figure (SVG preferred, else PNG), served from the reports directory. */
 function Figure({ sel, name }: { sel: { name: string; figures: string[] }; name: string }) {
-  const file = sel.figures.find((x) => x === `${name}.svg`) ?? sel.figures.find((x) => x === `${name}.png`);
+  const file = sel.figures.find((x) => x === `${name}.svg`) ??
+    sel.figures.find((x) => x === `${name}.png`);
   if (!file) return null;
   const base = sel.name === "." ? "" : `${encodeURIComponent(sel.name)}/`;
   return (
@@ -39,12 +43,18 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
     <>
       <h1>Evaluation metrics</h1>
       <p class="lead">
-        Prediction vs the Ts 5 s reference over the brain mask. SSIM: Gaussian window σ 1.5, data range 1; PSNR in dB with
-        data range 1; MSE in Z² units.
+        Prediction vs the Ts 5 s reference over the brain mask. SSIM: Gaussian window σ 1.5, data
+        range 1; PSNR in dB with data range 1; MSE in Z² units.
       </p>
-      {data.problems.map((p) => <p key={p.name} class="error-text">Report {p.name}: {p.problem}</p>)}
+      {data.problems.map((p) => <p key={p.name} class="error-text">Report {p.name}: {p.problem}
+      </p>)}
       {reports.length === 0
-        ? <p class="empty">No reports with a metrics.json in <code>{data.reportsDir}/</code>. Run <code>deno task quass evaluate … --out {data.reportsDir}/NAME</code>.</p>
+        ? (
+          <p class="empty">
+            No reports with a metrics.json in <code>{data.reportsDir}/</code>. Run{" "}
+            <code>deno task quass evaluate … --out {data.reportsDir}/NAME</code>.
+          </p>
+        )
         : (
           <>
             <h2>Comparison</h2>
@@ -68,13 +78,17 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
                       {r.r2.map((v, i) => <td key={i} class="num">{fmtNum(v, 4)}</td>)}
                       <td class="num">{fmtNum(r.ssim, 5)}</td>
                       <td class="num">{fmtNum(r.psnr, 4)}</td>
-                      <td class={`num ${r.mse === bestMse ? "best" : ""}`}>{r.mse?.toExponential(2) ?? "—"}</td>
+                      <td class={`num ${r.mse === bestMse ? "best" : ""}`}>
+                        {r.mse?.toExponential(2) ?? "—"}
+                      </td>
                       <td class="num">{r.mae?.toExponential(2) ?? "—"}</td>
                     </tr>
                   ))}
                   <tr class="muted">
                     <td>paper (LSTM-Attention, in vivo)</td>
-                    {table.offsetsPpm.map((o) => <td key={o} class="num">≥ {table.paper.r2Min}</td>)}
+                    {table.offsetsPpm.map((o) => (
+                      <td key={o} class="num">≥ {table.paper.r2Min}</td>
+                    ))}
                     <td class="num">{table.paper.ssim}</td>
                     <td class="num">{table.paper.psnr}</td>
                     <td class="num">{table.paper.mse?.toExponential(2)}</td>
@@ -90,7 +104,12 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
                   {table.rows.map((r) => (
                     <div class="bar-row">
                       <span>{r.name}</span>
-                      <div class="bar-track"><div class="bar-fill" style={{ width: `${(100 * (r.mse ?? 0) / mseMax).toFixed(1)}%` }} /></div>
+                      <div class="bar-track">
+                        <div
+                          class="bar-fill"
+                          style={{ width: `${(100 * (r.mse ?? 0) / mseMax).toFixed(1)}%` }}
+                        />
+                      </div>
                       <span class="val">{r.mse?.toExponential(2) ?? "—"}</span>
                     </div>
                   ))}
@@ -111,7 +130,10 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
                       yLabel: "SSIM",
                       x: offsetsPpm,
                       xReverse: true,
-                      series: reports.map((r) => ({ label: r.label, y: r.metrics.perOffset.map((p) => p.ssim) })),
+                      series: reports.map((r) => ({
+                        label: r.label,
+                        y: r.metrics.perOffset.map((p) => p.ssim),
+                      })),
                     }}
                   />
                   <Island
@@ -124,17 +146,30 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
                       yLabel: "PSNR (dB)",
                       x: offsetsPpm,
                       xReverse: true,
-                      series: reports.map((r) => ({ label: r.label, y: r.metrics.perOffset.map((p) => (Number.isFinite(p.psnr) ? p.psnr : null)) })),
+                      series: reports.map((r) => ({
+                        label: r.label,
+                        y: r.metrics.perOffset.map((
+                          p,
+                        ) => (Number.isFinite(p.psnr) ? p.psnr : null)),
+                      })),
                     }}
                   />
                 </div>
               )
-              : <p class="empty">The reports were evaluated at different offsets; curves are not overlaid.</p>}
+              : (
+                <p class="empty">
+                  The reports were evaluated at different offsets; curves are not overlaid.
+                </p>
+              )}
             <h2>Regression: prediction vs reference</h2>
             <p class="toolbar" id="report-links">
-              Report:{" "}
-              {reports.map((r) => (
-                <a class={`button small ${r.name === selected ? "" : "secondary"}`} href={`/metrics?report=${encodeURIComponent(r.name)}`}>{r.label}</a>
+              Report: {reports.map((r) => (
+                <a
+                  class={`button small ${r.name === selected ? "" : "secondary"}`}
+                  href={`/metrics?report=${encodeURIComponent(r.name)}`}
+                >
+                  {r.label}
+                </a>
               ))}
             </p>
             {sel && (
@@ -166,7 +201,9 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
             )}
             {sel && (
               <div class="grid3" style={{ marginTop: "16px" }}>
-                {["ssim_psnr", "images", "spectra"].map((f) => <Figure key={f} sel={sel} name={f} />)}
+                {["ssim_psnr", "images", "spectra"].map((f) => (
+                  <Figure key={f} sel={sel} name={f} />
+                ))}
               </div>
             )}
           </>
@@ -185,8 +222,18 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
             x: training.epochs,
             logY: true,
             series: training.runs.flatMap((r, i) => [
-              { label: `${r.name} val`, y: r.val, color: ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"][i % 6] },
-              { label: `${r.name} train`, y: r.train, dash: [5, 4], width: 1.5, color: ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"][i % 6] },
+              {
+                label: `${r.name} val`,
+                y: r.val,
+                color: ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"][i % 6],
+              },
+              {
+                label: `${r.name} train`,
+                y: r.train,
+                dash: [5, 4],
+                width: 1.5,
+                color: ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"][i % 6],
+              },
             ]),
           }}
         />

@@ -15,12 +15,17 @@ export const handler = defineHandlers<{
   runsDir: string;
 }>({
   GET: async ({ config, url, services }) => {
-    const runs = (await listRuns(config.runsDir)).filter((r) => r.hasWeights).map((r) => ({ name: r.name, architecture: r.architecture }));
+    const runs = (await listRuns(config.runsDir)).filter((r) => r.hasWeights).map((r) => ({
+      name: r.name,
+      architecture: r.architecture,
+    }));
     const job = url.searchParams.get("job") ?? undefined;
     return {
       data: {
         runs,
-        phantoms: (await listPhantoms(config.dataDir)).filter((p) => p.files.includes("input.nii.gz")).map((p) => p.name),
+        phantoms: (await listPhantoms(config.dataDir)).filter((p) =>
+          p.files.includes("input.nii.gz")
+        ).map((p) => p.name),
         initialRun: url.searchParams.get("run") ?? undefined,
         initialJob: job && services.queue.info(job) ? job : undefined,
         uploadLimitMb: Math.round(config.uploadLimitBytes / (1 << 20)),
@@ -37,14 +42,22 @@ export default function PredictPage({ data }: PageProps<DataOf<typeof handler>>)
     <>
       <h1>Predict QUASS images</h1>
       <p class="lead">
-        Give a short-saturation (Ts 1.5 s) Z-spectral series — or use the digital phantom — and a trained network; get the
-        quasi-steady-state volume. Jobs run one at a time on the server GPU; this page polls their progress.
+        Give a short-saturation (Ts 1.5 s) Z-spectral series — or use the digital phantom — and a
+        trained network; get the quasi-steady-state volume. Jobs run one at a time on the server
+        GPU; this page polls their progress.
       </p>
       {data.runs.length === 0
-        ? <p class="empty">No trained runs with weights in <code>{runsDir}/</code>. Train one first.</p>
+        ? (
+          <p class="empty">
+            No trained runs with weights in <code>{runsDir}/</code>. Train one first.
+          </p>
+        )
         : <Island name="predict_panel" component={PredictPanel} props={props} />}
       {data.runs.length > 0 && data.phantoms.length === 0 && (
-        <p class="muted">No digital phantom in the data directory: make one with <code>deno task quass phantom --out data/phantom</code>, or upload a scan.</p>
+        <p class="muted">
+          No digital phantom in the data directory: make one with{" "}
+          <code>deno task quass phantom --out data/phantom</code>, or upload a scan.
+        </p>
       )}
     </>
   );

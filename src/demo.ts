@@ -5,12 +5,12 @@
  * Each stage is skipped when its output already exists, so a re-run resumes.
  * @module
  */
-import { readNifti, type NiftiVolume } from "./data/nifti.ts";
+import { type NiftiVolume, readNifti } from "./data/nifti.ts";
 import { makePhantom, PHANTOM_FILES, phantomExists, writePhantom } from "./data/phantom.ts";
 import { predictVolumeFile, type RunLoader } from "./eval/predict_volume.ts";
 import { quassFitFile } from "./eval/quass_image.ts";
 import { evaluateVolumes, evaluationSummary, voxelsFromLabels } from "./eval/evaluate.ts";
-import { compareReports, type CompareEntry, writeReport } from "./eval/report.ts";
+import { type CompareEntry, compareReports, writeReport } from "./eval/report.ts";
 import { exists, writeFileAtomic } from "./util/atomic.ts";
 import { InputError } from "./util/errors.ts";
 import { resolveOffsets } from "./data/sidecar.ts";
@@ -54,10 +54,16 @@ export async function listRuns(runsDir: string): Promise<string[]> {
   const out: string[] = [];
   try {
     for await (const e of Deno.readDir(runsDir)) {
-      if (e.isDirectory && (await exists(`${runsDir}/${e.name}/model.safetensors`))) out.push(`${runsDir.replace(/\/+$/, "")}/${e.name}`);
+      if (e.isDirectory && (await exists(`${runsDir}/${e.name}/model.safetensors`))) {
+        out.push(`${runsDir.replace(/\/+$/, "")}/${e.name}`);
+      }
     }
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new InputError(`${runsDir}: directory not found; train a model with quass train --out ${runsDir}/NAME`);
+    if (e instanceof Deno.errors.NotFound) {
+      throw new InputError(
+        `${runsDir}: directory not found; train a model with quass train --out ${runsDir}/NAME`,
+      );
+    }
     throw e;
   }
   return out.sort();
@@ -65,7 +71,9 @@ export async function listRuns(runsDir: string): Promise<string[]> {
 
 async function _phantomVolumes(dir: string) {
   if (!(await phantomExists(dir))) {
-    throw new InputError(`${dir}: no phantom here (${PHANTOM_FILES.manifest} missing); make one with quass phantom --out ${dir}`);
+    throw new InputError(
+      `${dir}: no phantom here (${PHANTOM_FILES.manifest} missing); make one with quass phantom --out ${dir}`,
+    );
   }
   const p = (f: string) => `${dir.replace(/\/+$/, "")}/${f}`;
   const [input, reference, steady, mask, labels] = await Promise.all([
@@ -77,7 +85,16 @@ async function _phantomVolumes(dir: string) {
   ]);
   const offsetsPpm = await resolveOffsets(p(PHANTOM_FILES.reference), reference.dims[3]);
   const names = { 1: "GM", 2: "WM", 3: "tumour", 4: "rim" };
-  return { p, input, reference, steady, mask, labels, offsetsPpm, voxels: voxelsFromLabels(labels, names) };
+  return {
+    p,
+    input,
+    reference,
+    steady,
+    mask,
+    labels,
+    offsetsPpm,
+    voxels: voxelsFromLabels(labels, names),
+  };
 }
 
 /**
@@ -96,28 +113,50 @@ export async function comparePhantom(o: CompareOptions): Promise<CompareResult> 
     if (o.analytic === false) throw e;
     return [] as string[];
   });
-  if (!runs.length && o.analytic === false) throw new InputError(`${o.runs}: no trained runs (no */model.safetensors)`);
+  if (!runs.length && o.analytic === false) {
+    throw new InputError(`${o.runs}: no trained runs (no */model.safetensors)`);
+  }
   const out = o.out.replace(/\/+$/, "");
   await Deno.mkdir(out, { recursive: true });
   const vsTs5: CompareEntry[] = [], vsSteady: CompareEntry[] = [];
   const maeTs5: Record<string, number> = {};
   const files: string[] = [];
   const evaluate = async (name: string, slug: string, pred: NiftiVolume) => {
-    const ev = evaluateVolumes({ pred, reference: ph.reference, mask: ph.mask, input: ph.input, offsetsPpm: ph.offsetsPpm, voxels: ph.voxels });
-    const evSs = evaluateVolumes({ pred, reference: ph.steady, mask: ph.mask, offsetsPpm: ph.offsetsPpm });
+    const ev = evaluateVolumes({
+      pred,
+      reference: ph.reference,
+      mask: ph.mask,
+      input: ph.input,
+      offsetsPpm: ph.offsetsPpm,
+      voxels: ph.voxels,
+    });
+    const evSs = evaluateVolumes({
+      pred,
+      reference: ph.steady,
+      mask: ph.mask,
+      offsetsPpm: ph.offsetsPpm,
+    });
     const rep = await writeReport(`${out}/${slug}`, {
       evaluation: ev,
       pred,
       reference: ph.reference,
       input: ph.input,
       title: `${name} vs Ts = 5 s reference (phantom)`,
-      sources: { pred: `${out}/${slug}/pred.nii.gz`, reference: ph.p(PHANTOM_FILES.reference), mask: ph.p(PHANTOM_FILES.mask) },
+      sources: {
+        pred: `${out}/${slug}/pred.nii.gz`,
+        reference: ph.p(PHANTOM_FILES.reference),
+        mask: ph.p(PHANTOM_FILES.mask),
+      },
     });
     files.push(...rep.files);
     vsTs5.push({ name, metrics: evaluationSummary(ev) });
     vsSteady.push({ name, metrics: evaluationSummary(evSs) });
     maeTs5[name] = ev.mean.mae;
-    log(`  ${name}: masked MAE ${ev.mean.mae.toExponential(3)} vs Ts 5 s, ${evSs.mean.mae.toExponential(3)} vs steady state`);
+    log(
+      `  ${name}: masked MAE ${ev.mean.mae.toExponential(3)} vs Ts 5 s, ${
+        evSs.mean.mae.toExponential(3)
+      } vs steady state`,
+    );
   };
   // the uncorrected input is the floor every method must clear
   await evaluate("input (Ts 1.5 s, uncorrected)", "input", ph.input);
@@ -125,7 +164,12 @@ export async function comparePhantom(o: CompareOptions): Promise<CompareResult> 
     const slug = run.slice(run.lastIndexOf("/") + 1);
     const predPath = `${out}/${slug}/pred.nii.gz`;
     log(`predict: ${run}`);
-    const res = await predictVolumeFile({ run, input: ph.p(PHANTOM_FILES.input), mask: ph.p(PHANTOM_FILES.mask), out: predPath }, o.loader);
+    const res = await predictVolumeFile({
+      run,
+      input: ph.p(PHANTOM_FILES.input),
+      mask: ph.p(PHANTOM_FILES.mask),
+      out: predPath,
+    }, o.loader);
     log(`  ${res.predicted} voxels in ${res.seconds.toFixed(1)} s`);
     const arch = (await readArch(run)) ?? slug;
     await evaluate(arch === slug ? slug : `${arch} (${slug})`, slug, await readNifti(predPath));
@@ -133,7 +177,12 @@ export async function comparePhantom(o: CompareOptions): Promise<CompareResult> 
   if (o.analytic !== false) {
     const qPath = `${out}/analytic_quass/pred.nii.gz`;
     log("quass-fit: analytic QUASS (Sun 2021) with the phantom's T1 map");
-    await quassFitFile({ input: ph.p(PHANTOM_FILES.input), t1: ph.p(PHANTOM_FILES.t1), mask: ph.p(PHANTOM_FILES.mask), out: qPath });
+    await quassFitFile({
+      input: ph.p(PHANTOM_FILES.input),
+      t1: ph.p(PHANTOM_FILES.t1),
+      mask: ph.p(PHANTOM_FILES.mask),
+      out: qPath,
+    });
     await evaluate("analytic QUASS", "analytic_quass", await readNifti(qPath));
   }
   const a = compareReports(vsTs5), b = compareReports(vsSteady);
@@ -152,7 +201,10 @@ export async function comparePhantom(o: CompareOptions): Promise<CompareResult> 
     "",
   ].join("\n");
   await writeFileAtomic(`${out}/compare.md`, markdown);
-  await writeFileAtomic(`${out}/compare.json`, JSON.stringify({ vsTs5: a.json, vsSteady: b.json, maeTs5 }, null, 2) + "\n");
+  await writeFileAtomic(
+    `${out}/compare.json`,
+    JSON.stringify({ vsTs5: a.json, vsSteady: b.json, maeTs5 }, null, 2) + "\n",
+  );
   files.push(`${out}/compare.md`, `${out}/compare.json`);
   return { vsTs5, vsSteady, markdown, maeTs5, files };
 }
@@ -214,7 +266,14 @@ export type DemoTrainer = (a: {
  * phantom MAE only from 1.193e-2 to 1.187e-2, so the defaults stay small. Training inputs
  * get σ = 0.01 Gaussian noise so the network sees SNR-100-like inputs.
  */
-export const DEMO_DEFAULTS = { datasetSize: 4000, epochs: 4, phantomSize: 64, snr: 100, seed: 1, trainNoise: 0.01 } as const;
+export const DEMO_DEFAULTS = {
+  datasetSize: 4000,
+  epochs: 4,
+  phantomSize: 64,
+  snr: 100,
+  seed: 1,
+  trainNoise: 0.01,
+} as const;
 
 /** Result of {@link runDemo}. */
 export interface DemoResult {
@@ -231,7 +290,14 @@ export interface DemoResult {
  * sampler, split and metadata as `quass simulate dataset`; the simulator is pluggable so
  * tests can run it fast) and writes it.
  */
-async function _makeDataset(path: string, n: number, seed: number, b1UT: number, simulate: PairSimulator, log: StageLog): Promise<void> {
+async function _makeDataset(
+  path: string,
+  n: number,
+  seed: number,
+  b1UT: number,
+  simulate: PairSimulator,
+  log: StageLog,
+): Promise<void> {
   let last = 0;
   const ds = await generateDataset({
     n,
@@ -253,14 +319,22 @@ export const gpuTrainer: DemoTrainer = async (a) => {
   const { readTrainingData, train } = await import("./nn/train.ts");
   const { resolveConfig } = await import("./nn/presets.ts");
   const data = await readTrainingData(a.dataPath);
-  const cfg = resolveConfig("lstm-attention", a.preset, data.T, { epochs: a.epochs, noise: a.noise, seed: a.seed });
+  const cfg = resolveConfig("lstm-attention", a.preset, data.T, {
+    epochs: a.epochs,
+    noise: a.noise,
+    seed: a.seed,
+  });
   const { device } = await getGpu();
   await train(device, data, cfg, {
     out: a.runDir,
     resume: a.resume,
     preset: a.preset,
     onEpoch: (e) =>
-      a.log(`  epoch ${e.epoch}/${a.epochs}: train ${e.train_loss?.toExponential(3) ?? "-"} val ${e.val_loss.toExponential(3)} (${e.samples_per_s.toFixed(0)} spectra/s, ${e.time.toFixed(0)} s)`),
+      a.log(
+        `  epoch ${e.epoch}/${a.epochs}: train ${e.train_loss?.toExponential(3) ?? "-"} val ${
+          e.val_loss.toExponential(3)
+        } (${e.samples_per_s.toFixed(0)} spectra/s, ${e.time.toFixed(0)} s)`,
+      ),
   });
 };
 
@@ -288,15 +362,28 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     snr: o.snr ?? DEMO_DEFAULTS.snr,
     seed,
   };
-  if (o.fresh) await Deno.remove(dir, { recursive: true }).catch((e) => { if (!(e instanceof Deno.errors.NotFound)) throw e; });
+  if (o.fresh) {
+    await Deno.remove(dir, { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+  }
   await Deno.mkdir(dir, { recursive: true });
   const stagesPath = `${dir}/stages.json`;
-  const stages: Record<string, unknown> = await Deno.readTextFile(stagesPath).then((t) => JSON.parse(t), () => ({}));
+  const stages: Record<string, unknown> = await Deno.readTextFile(stagesPath).then(
+    (t) => JSON.parse(t),
+    () => ({}),
+  );
   const seconds: Record<string, number> = {};
   const simulate = o.simulate ?? simulatePairsGpu;
-  const stage = async (name: string, settings: unknown, outputs: string[], fn: () => Promise<void>) => {
+  const stage = async (
+    name: string,
+    settings: unknown,
+    outputs: string[],
+    fn: () => Promise<void>,
+  ) => {
     const key = JSON.stringify(settings);
-    const ok = JSON.stringify(stages[name]) === key && (await Promise.all(outputs.map(exists))).every(Boolean);
+    const ok = JSON.stringify(stages[name]) === key &&
+      (await Promise.all(outputs.map(exists))).every(Boolean);
     if (ok) {
       log(`[${name}] up to date, reusing ${outputs.join(", ")}`);
       return false;
@@ -313,25 +400,48 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   };
 
   const dataPath = `${dir}/data/train.safetensors`;
-  await stage("dataset", { n: cfg.datasetSize, seed, b1UT: 1 }, [dataPath], () => _makeDataset(dataPath, cfg.datasetSize, seed, 1, simulate, log));
+  await stage(
+    "dataset",
+    { n: cfg.datasetSize, seed, b1UT: 1 },
+    [dataPath],
+    () => _makeDataset(dataPath, cfg.datasetSize, seed, 1, simulate, log),
+  );
 
   const runDir = `${dir}/runs/lstm-attention`;
   const trainer = o.trainer ?? gpuTrainer;
   await stage(
     "train",
-    { preset: cfg.preset, epochs: cfg.epochs, noise: cfg.trainNoise, seed, data: stages["dataset"] },
+    {
+      preset: cfg.preset,
+      epochs: cfg.epochs,
+      noise: cfg.trainNoise,
+      seed,
+      data: stages["dataset"],
+    },
     [`${runDir}/model.safetensors`],
     async () => {
       // an interrupted run (optimizer state but no finished stage) resumes; anything else restarts
-      const resume = await exists(`${runDir}/optimizer.safetensors`) && await exists(`${runDir}/config.json`);
+      const resume = await exists(`${runDir}/optimizer.safetensors`) &&
+        await exists(`${runDir}/config.json`);
       if (!resume) await Deno.remove(runDir, { recursive: true }).catch(() => {});
       if (resume) log(`  resuming ${runDir}`);
-      await trainer({ dataPath, runDir, preset: cfg.preset, epochs: cfg.epochs, noise: cfg.trainNoise, seed, resume, log });
+      await trainer({
+        dataPath,
+        runDir,
+        preset: cfg.preset,
+        epochs: cfg.epochs,
+        noise: cfg.trainNoise,
+        seed,
+        resume,
+        log,
+      });
     },
   );
 
   const phantomDir = `${dir}/phantom`;
-  await stage("phantom", { size: cfg.phantomSize, snr: cfg.snr, seed, b1UT: 1 }, [`${phantomDir}/${PHANTOM_FILES.manifest}`], async () => {
+  await stage("phantom", { size: cfg.phantomSize, snr: cfg.snr, seed, b1UT: 1 }, [
+    `${phantomDir}/${PHANTOM_FILES.manifest}`,
+  ], async () => {
     let last = 0;
     const ph = await makePhantom({
       size: cfg.phantomSize,
@@ -340,7 +450,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       b1UT: 1,
       simulate,
       onProgress: (_s, d, t) => {
-        if (d - last >= t / 4 || d === t) (last = d, log(`  phantom: ${Math.round(d)}/${t} spectra`));
+        if (d - last >= t / 4 || d === t) {
+          (last = d, log(`  phantom: ${Math.round(d)}/${t} spectra`));
+        }
       },
     });
     await writePhantom(phantomDir, ph);
@@ -349,7 +461,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   log("[evaluate] predict, analytic QUASS, metrics and report ...");
   const t0 = performance.now();
   const reportDir = `${dir}/report`;
-  const compare = await comparePhantom({ phantom: phantomDir, runs: `${dir}/runs`, out: reportDir, loader: o.loader, log });
+  const compare = await comparePhantom({
+    phantom: phantomDir,
+    runs: `${dir}/runs`,
+    out: reportDir,
+    loader: o.loader,
+    log,
+  });
   seconds["evaluate"] = (performance.now() - t0) / 1000;
   const netName = Object.keys(compare.maeTs5).find((k) => k.startsWith("lstm-attention"));
   return {

@@ -29,7 +29,9 @@ export function assertClose(
     const a = actual[i]!, e = expected[i]!;
     const d = Math.abs(a - e);
     if (!(d <= atol + rtol * Math.abs(e))) {
-      if (bad.length < 5) bad.push(`  [${i}] got ${a} expected ${e} (|diff| ${d.toExponential(3)})`);
+      if (bad.length < 5) {
+        bad.push(`  [${i}] got ${a} expected ${e} (|diff| ${d.toExponential(3)})`);
+      }
       if (Number.isNaN(d)) maxAbs = NaN;
     }
     if (d > maxAbs) {
@@ -41,7 +43,9 @@ export function assertClose(
   }
   if (bad.length) {
     throw new Error(
-      `${label}: ${bad.length}+ mismatches (atol ${atol}, rtol ${rtol}); max abs err ${maxAbs.toExponential(3)}` +
+      `${label}: ${bad.length}+ mismatches (atol ${atol}, rtol ${rtol}); max abs err ${
+        maxAbs.toExponential(3)
+      }` +
         ` at [${worst}], max rel err ${maxRel.toExponential(3)}\n${bad.join("\n")}`,
     );
   }

@@ -21,7 +21,9 @@ const analyticSim: PairSimulator = (models, input, target) => {
       const zi = 1 - Math.exp(-r1ObsPerS(m) * td);
       p.offsetsPpm.forEach((o, k) => {
         const r = r1rhoAnalytic(m, p.b1UT, o), zss = zssAnalytic(m, p.b1UT, o, { r1rhoPerS: r });
-        out[i * p.offsetsPpm.length + k] = p.tsS === Infinity ? zss : (zi - zss) * Math.exp(-r * p.tsS) + zss;
+        out[i * p.offsetsPpm.length + k] = p.tsS === Infinity
+          ? zss
+          : (zi - zss) * Math.exp(-r * p.tsS) + zss;
       });
     });
     return out;
@@ -46,17 +48,32 @@ gpuTest("runDemo() runs every stage on tiny sizes, then reuses them on a re-run"
       log: (l: string) => lines.push(l),
     };
     const r = await runDemo(opts);
-    for (const s of ["dataset", "train", "phantom", "evaluate"]) assert(s in r.seconds, `stage ${s} ran`);
+    for (const s of ["dataset", "train", "phantom", "evaluate"]) {
+      assert(s in r.seconds, `stage ${s} ran`);
+    }
     assert(Number.isFinite(r.networkMae) && r.networkMae > 0, `network MAE ${r.networkMae}`);
     assert(Number.isFinite(r.analyticMae) && r.analyticMae > 0, `analytic MAE ${r.analyticMae}`);
     const names = r.compare.vsTs5.map((e) => e.name);
     assertEquals(names.length, 3, `rows ${names}`);
-    assert(names.some((n) => n.startsWith("lstm-attention")) && names.includes("analytic QUASS"), `rows ${names}`);
-    assert(r.compare.markdown.includes("R²") && r.compare.markdown.includes("analytic QUASS"), "the table names R² and the baseline");
+    assert(
+      names.some((n) => n.startsWith("lstm-attention")) && names.includes("analytic QUASS"),
+      `rows ${names}`,
+    );
+    assert(
+      r.compare.markdown.includes("R²") && r.compare.markdown.includes("analytic QUASS"),
+      "the table names R² and the baseline",
+    );
     const pred = await readNifti(`${dir}/report/lstm-attention/pred.nii.gz`);
     assertEquals(pred.dims, [16, 16, 1, 101]);
     assertEquals(pred.nonFinite, 0);
-    for (const f of ["compare.md", "compare.json", "analytic_quass/metrics.json", "lstm-attention/summary.md"]) {
+    for (
+      const f of [
+        "compare.md",
+        "compare.json",
+        "analytic_quass/metrics.json",
+        "lstm-attention/summary.md",
+      ]
+    ) {
       assert((await Deno.stat(`${dir}/report/${f}`)).isFile, `${f} written`);
     }
     // a re-run reuses dataset, run and phantom and only re-evaluates

@@ -5,7 +5,13 @@
  * @module
  */
 import { defineHandlers, json } from "../../src/web/define.ts";
-import { modelParams, parseSimRequest, requestModel, simResultCsv, simulateForPage } from "../../src/web/simulate.ts";
+import {
+  modelParams,
+  parseSimRequest,
+  requestModel,
+  simResultCsv,
+  simulateForPage,
+} from "../../src/web/simulate.ts";
 import { readLimitedBody } from "../../src/web/uploads.ts";
 import { InputError } from "../../src/util/errors.ts";
 
@@ -20,9 +26,14 @@ export const handler = defineHandlers({
     }
     const simReq = parseSimRequest(body);
     const result = await simulateForPage(config.modelsDir, simReq, services.simulate);
-    if (url.searchParams.get("format") === "csv" || (body as Record<string, unknown>).format === "csv") {
+    if (
+      url.searchParams.get("format") === "csv" || (body as Record<string, unknown>).format === "csv"
+    ) {
       return new Response(simResultCsv(result), {
-        headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="zspectra_${result.settings.model}.csv"` },
+        headers: {
+          "content-type": "text/csv; charset=utf-8",
+          "content-disposition": `attachment; filename="zspectra_${result.settings.model}.csv"`,
+        },
       });
     }
     const base = await requestModel(config.modelsDir, { ...simReq, params: {} });

@@ -17,17 +17,33 @@ export default function RunPage({ data: run }: PageProps<DataOf<typeof handler>>
   const epochs = run.log.map((l) => l.epoch);
   return (
     <>
-      <p class="crumbs"><a href="/">Runs</a> / {run.name}</p>
+      <p class="crumbs">
+        <a href="/">Runs</a> / {run.name}
+      </p>
       <h1>{run.name}</h1>
       <dl class="facts">
-        <dt>Architecture</dt><dd>{run.architecture}</dd>
-        <dt>Preset</dt><dd>{run.preset}</dd>
-        <dt>Dataset</dt><dd>{run.dataset}</dd>
-        <dt>Epochs logged</dt><dd>{run.epochs}</dd>
-        <dt>Best validation MSE</dt><dd>{fmtLoss(run.bestValLoss)}</dd>
-        <dt>Weights</dt><dd>{run.hasWeights ? `model.safetensors, ${fmtDate(run.date)} UTC` : "not written yet"}</dd>
+        <dt>Architecture</dt>
+        <dd>{run.architecture}</dd>
+        <dt>Preset</dt>
+        <dd>{run.preset}</dd>
+        <dt>Dataset</dt>
+        <dd>{run.dataset}</dd>
+        <dt>Epochs logged</dt>
+        <dd>{run.epochs}</dd>
+        <dt>Best validation MSE</dt>
+        <dd>{fmtLoss(run.bestValLoss)}</dd>
+        <dt>Weights</dt>
+        <dd>
+          {run.hasWeights ? `model.safetensors, ${fmtDate(run.date)} UTC` : "not written yet"}
+        </dd>
       </dl>
-      {run.hasWeights && <p><a class="button" href={`/predict?run=${encodeURIComponent(run.name)}`}>Predict with this run</a></p>}
+      {run.hasWeights && (
+        <p>
+          <a class="button" href={`/predict?run=${encodeURIComponent(run.name)}`}>
+            Predict with this run
+          </a>
+        </p>
+      )}
       {run.log.length > 0
         ? (
           <Island

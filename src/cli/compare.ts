@@ -12,11 +12,16 @@ import { loadRunPredictor } from "../eval/run_predictor.ts";
 /** The `compare` command. */
 export function compareCommand() {
   return new Command("compare")
-    .description("compare every trained run and the analytic QUASS baseline on the phantom (the paper's Figures 6–8 as numbers)")
+    .description(
+      "compare every trained run and the analytic QUASS baseline on the phantom (the paper's Figures 6–8 as numbers)",
+    )
     .option("--phantom <dir>", "phantom directory (from quass phantom)", "phantom")
     .option("--runs <dir>", "directory of run directories (each with model.safetensors)", "runs")
     .option("--no-analytic", "leave out the analytic QUASS baseline")
-    .requiredOption("--out <dir>", "report directory (compare.md, compare.json, one report per method)")
+    .requiredOption(
+      "--out <dir>",
+      "report directory (compare.md, compare.json, one report per method)",
+    )
     .action(async (o) => {
       const res = await comparePhantom({
         phantom: o.phantom,
@@ -27,6 +32,10 @@ export function compareCommand() {
         log: (line) => console.error(line),
       });
       console.log(res.markdown);
-      console.log(`compare: table in ${o.out.replace(/\/+$/, "")}/compare.md, per-method reports in ${o.out.replace(/\/+$/, "")}/*/summary.md`);
+      console.log(
+        `compare: table in ${o.out.replace(/\/+$/, "")}/compare.md, per-method reports in ${
+          o.out.replace(/\/+$/, "")
+        }/*/summary.md`,
+      );
     });
 }

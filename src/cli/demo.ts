@@ -12,12 +12,18 @@ import { parseInteger, parseNonNegative, parsePositive } from "./_args.ts";
 /** The `demo` command. */
 export function demoCommand() {
   return new Command("demo")
-    .description("end-to-end demo: dataset, LSTM-Attention training, phantom, prediction, evaluation vs analytic QUASS")
+    .description(
+      "end-to-end demo: dataset, LSTM-Attention training, phantom, prediction, evaluation vs analytic QUASS",
+    )
     .option("--dir <dir>", "work directory", "demo")
     .option("--fresh", "delete the work directory and redo every stage")
     .option("--size <n>", "training spectra", String(DEMO_DEFAULTS.datasetSize))
     .option("--epochs <n>", "training epochs", String(DEMO_DEFAULTS.epochs))
-    .option("--noise <sigma>", "σ of the Gaussian noise added to training inputs", String(DEMO_DEFAULTS.trainNoise))
+    .option(
+      "--noise <sigma>",
+      "σ of the Gaussian noise added to training inputs",
+      String(DEMO_DEFAULTS.trainNoise),
+    )
     .option("--phantom-size <n>", "phantom matrix size", String(DEMO_DEFAULTS.phantomSize))
     .option("--snr <x>", "phantom SNR", String(DEMO_DEFAULTS.snr))
     .option("--seed <n>", "seed of every stage", String(DEMO_DEFAULTS.seed))
@@ -38,8 +44,14 @@ export function demoCommand() {
       console.log(r.compare.markdown);
       const verdict = r.networkMae < r.analyticMae ? "below" : "NOT below";
       console.log(
-        `Masked MAE vs the Ts = 5 s reference: LSTM-Attention ${r.networkMae.toExponential(3)}, analytic QUASS ${r.analyticMae.toExponential(3)} (network ${verdict} the baseline).`,
+        `Masked MAE vs the Ts = 5 s reference: LSTM-Attention ${
+          r.networkMae.toExponential(3)
+        }, analytic QUASS ${r.analyticMae.toExponential(3)} (network ${verdict} the baseline).`,
       );
-      console.log(`Report: ${r.reportDir}/compare.md (per-method reports with figures in ${r.reportDir}/*/summary.md). Total ${((performance.now() - t0) / 1000).toFixed(0)} s.`);
+      console.log(
+        `Report: ${r.reportDir}/compare.md (per-method reports with figures in ${r.reportDir}/*/summary.md). Total ${
+          ((performance.now() - t0) / 1000).toFixed(0)
+        } s.`,
+      );
     });
 }

@@ -13,7 +13,9 @@ import { parseInteger, parseNonNegative, parsePositive } from "./_args.ts";
 /** The `phantom` command. */
 export function phantomCommand() {
   return new Command("phantom")
-    .description("simulate the 64×64 rat-brain phantom (GM, WM, tumour + rim) at Ts 1.5 s, Ts 5 s and steady state")
+    .description(
+      "simulate the 64×64 rat-brain phantom (GM, WM, tumour + rim) at Ts 1.5 s, Ts 5 s and steady state",
+    )
     .requiredOption("--out <dir>", "output directory")
     .option("--seed <n>", "seed of the anatomy, parameter maps and noise", "1")
     .option("--snr <x>", 'SNR relative to the mean brain M0 ("inf" = no noise)', "100")
@@ -23,7 +25,12 @@ export function phantomCommand() {
     .action(async (o) => {
       const t0 = performance.now();
       const bar = new cliProgress.SingleBar(
-        { format: "phantom {stage} [{bar}] {value}/{total} spectra", noTTYOutput: true, stream: process.stderr, notTTYSchedule: 5000 },
+        {
+          format: "phantom {stage} [{bar}] {value}/{total} spectra",
+          noTTYOutput: true,
+          stream: process.stderr,
+          notTTYSchedule: 5000,
+        },
         cliProgress.Presets.shades_classic,
       );
       let started = false;
@@ -42,6 +49,8 @@ export function phantomCommand() {
       await writePhantom(o.out, ph);
       const n = ph.maps.mask.reduce((s, x) => s + x, 0);
       const s = ((performance.now() - t0) / 1000).toFixed(1);
-      console.log(`phantom: ${ph.maps.size}×${ph.maps.size}, ${n} brain voxels, SNR ${ph.snr}, B1 ${ph.b1UT} µT in ${s} s → ${o.out}/ (${PHANTOM_FILES.input}, ${PHANTOM_FILES.reference}, ${PHANTOM_FILES.steady}, ${PHANTOM_FILES.mask}, ...)`);
+      console.log(
+        `phantom: ${ph.maps.size}×${ph.maps.size}, ${n} brain voxels, SNR ${ph.snr}, B1 ${ph.b1UT} µT in ${s} s → ${o.out}/ (${PHANTOM_FILES.input}, ${PHANTOM_FILES.reference}, ${PHANTOM_FILES.steady}, ${PHANTOM_FILES.mask}, ...)`,
+      );
     });
 }

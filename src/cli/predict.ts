@@ -14,17 +14,33 @@ import { loadRunPredictor } from "../eval/run_predictor.ts";
 /** The `predict` command. */
 export function predictCommand() {
   return new Command("predict")
-    .description("predict QUASS Z-spectra for every (masked) voxel of a NIfTI volume with a trained run")
+    .description(
+      "predict QUASS Z-spectra for every (masked) voxel of a NIfTI volume with a trained run",
+    )
     .requiredOption("--run <dir>", "run directory (runs/NAME, from quass train)")
-    .requiredOption("--input <path>", "Z-spectral volume (.nii/.nii.gz, 4-D [x,y,z,offset]); offsets from its .json sidecar")
+    .requiredOption(
+      "--input <path>",
+      "Z-spectral volume (.nii/.nii.gz, 4-D [x,y,z,offset]); offsets from its .json sidecar",
+    )
     .option("--mask <path>", "predict only where the mask is nonzero (3-D, same x, y, z)")
     .option("--m0 <path>", "M0 volume: the input is raw signal and is divided by it")
     .option("--offsets <list>", "offsets, ppm (lo:hi:n or a comma list) instead of the sidecar's")
-    .option("--interpolate", "resample the input onto the network's offsets (linear) when they differ")
-    .requiredOption("--out <path>", "output volume (.nii/.nii.gz); a .json sidecar is written beside it")
+    .option(
+      "--interpolate",
+      "resample the input onto the network's offsets (linear) when they differ",
+    )
+    .requiredOption(
+      "--out <path>",
+      "output volume (.nii/.nii.gz); a .json sidecar is written beside it",
+    )
     .action(async (o) => {
       const bar = new cliProgress.SingleBar(
-        { format: "predict [{bar}] {value}/{total} voxels", noTTYOutput: true, notTTYSchedule: 5000, stream: process.stderr },
+        {
+          format: "predict [{bar}] {value}/{total} voxels",
+          noTTYOutput: true,
+          notTTYSchedule: 5000,
+          stream: process.stderr,
+        },
         cliProgress.Presets.shades_classic,
       );
       let started = false;
@@ -44,7 +60,9 @@ export function predictCommand() {
       if (started) bar.stop();
       if (res.skippedNote) console.error(`quass predict: ${res.skippedNote}`);
       console.log(
-        `predict: ${res.predicted} voxels${res.interpolated ? " (offsets interpolated)" : ""} in ${res.seconds.toFixed(1)} s → ${o.out}`,
+        `predict: ${res.predicted} voxels${res.interpolated ? " (offsets interpolated)" : ""} in ${
+          res.seconds.toFixed(1)
+        } s → ${o.out}`,
       );
     });
 }

@@ -11,9 +11,17 @@ import { parseNonNegative, parsePositive } from "./_args.ts";
 /** The `quass-fit` command. */
 export function quassFitCommand() {
   return new Command("quass-fit")
-    .description("analytic QUASS reconstruction (Sun 2021) of a short-saturation CEST volume, voxel by voxel")
-    .requiredOption("--input <path>", "Z-spectral volume (.nii/.nii.gz, 4-D [x,y,z,offset]) with a .json sidecar")
-    .requiredOption("--t1 <path|seconds>", "water T1: a map (.nii/.nii.gz, seconds) or one value in seconds")
+    .description(
+      "analytic QUASS reconstruction (Sun 2021) of a short-saturation CEST volume, voxel by voxel",
+    )
+    .requiredOption(
+      "--input <path>",
+      "Z-spectral volume (.nii/.nii.gz, 4-D [x,y,z,offset]) with a .json sidecar",
+    )
+    .requiredOption(
+      "--t1 <path|seconds>",
+      "water T1: a map (.nii/.nii.gz, seconds) or one value in seconds",
+    )
     .option("--b1 <uT>", "saturation B1, µT (default: the sidecar's b1UT, else 1.0)")
     .option("--ts <s>", "saturation time of the scan, s (default: the sidecar's tsS, else 1.5)")
     .option("--td <s>", "relaxation delay of the scan, s (default: the sidecar's tdS, else 4.5)")
@@ -22,7 +30,10 @@ export function quassFitCommand() {
     .option("--mask <path>", "fit only voxels where the mask is nonzero")
     .option("--b0-shift <path>", "B0 shift map, ppm")
     .option("--control", "Z was normalised by a control scan with the same Ts and Td (not by M0)")
-    .requiredOption("--out <path>", "output volume (.nii/.nii.gz); a .json sidecar is written beside it")
+    .requiredOption(
+      "--out <path>",
+      "output volume (.nii/.nii.gz); a .json sidecar is written beside it",
+    )
     .action(async (o) => {
       const t0 = performance.now();
       const res = await quassFitFile({
@@ -40,7 +51,9 @@ export function quassFitCommand() {
       });
       const s = ((performance.now() - t0) / 1000).toFixed(1);
       console.log(
-        `quass-fit: ${res.fitted} voxels fitted${res.skipped ? `, ${res.skipped} left out (NaN/Inf input or T1 ≤ 0)` : ""} in ${s} s → ${o.out}`,
+        `quass-fit: ${res.fitted} voxels fitted${
+          res.skipped ? `, ${res.skipped} left out (NaN/Inf input or T1 ≤ 0)` : ""
+        } in ${s} s → ${o.out}`,
       );
     });
 }

@@ -25,7 +25,9 @@ export async function runCli(program: Command<any, any, any>, args: string[]): P
       Deno.exit(3);
     }
     if (Deno.env.get("QUASS_DEBUG")) console.error(e);
-    else console.error(`quass: error: ${(e as Error)?.message ?? e} (set QUASS_DEBUG=1 for a stack trace)`);
+    else {console.error(
+        `quass: error: ${(e as Error)?.message ?? e} (set QUASS_DEBUG=1 for a stack trace)`,
+      );}
     Deno.exit(1);
   }
 }

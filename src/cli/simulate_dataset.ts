@@ -29,7 +29,11 @@ export function datasetCommand() {
     .requiredOption("--out <file>", "output .safetensors file")
     .option("--shard <i/N>", "generate only shard i of N (written beside --out as .shard-i-of-N)")
     .option("--join <shards...>", "join shard files into --out instead of simulating")
-    .option("--target <kind>", "target: 'ts5' (Ts 5 s, Td 1 s) or 'steady' (exact steady state)", "ts5")
+    .option(
+      "--target <kind>",
+      "target: 'ts5' (Ts 5 s, Td 1 s) or 'steady' (exact steady state)",
+      "ts5",
+    )
     .option("--b1 <uT>", "CW saturation amplitude, µT", "1.0")
     .option("--space <file>", "parameter-space override (JSON or YAML)")
     .option("--quiet", "no progress bar")
@@ -55,9 +59,14 @@ export function datasetCommand() {
       }
       const space = o.space ? await loadParamSpace(o.space) : defaultParamSpace();
       const { info } = await getGpu();
-      if (!o.quiet) console.error(`quass: simulating ${rows.end - rows.start} spectrum pairs on ${describeGpu(info)}`);
+      if (!o.quiet) {
+        console.error(
+          `quass: simulating ${rows.end - rows.start} spectrum pairs on ${describeGpu(info)}`,
+        );
+      }
       const abort = new AbortController();
-      const onSigint = () => abort.abort(new InputError("interrupted (Ctrl-C); nothing was written"));
+      const onSigint = () =>
+        abort.abort(new InputError("interrupted (Ctrl-C); nothing was written"));
       Deno.addSignalListener("SIGINT", onSigint);
       const bar = startProgress("simulate", rows.end - rows.start, "spectra", o.quiet);
       try {

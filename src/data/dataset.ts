@@ -10,7 +10,14 @@
 import type { Protocol } from "../physics/protocol.ts";
 import type { TissueModel } from "../physics/model.ts";
 import { paperInputProtocol, paperTargetProtocol } from "../physics/protocol.ts";
-import { defaultParamSpace, modelFromParams, N_PARAMS, paramNames, type ParamSpace, sampleParams } from "../physics/param_space.ts";
+import {
+  defaultParamSpace,
+  modelFromParams,
+  N_PARAMS,
+  paramNames,
+  type ParamSpace,
+  sampleParams,
+} from "../physics/param_space.ts";
 import { simulatePairsGpu } from "../physics/gpu_sim.ts";
 import { readSafetensors, type SafeTensors, writeSafetensors } from "./safetensors.ts";
 import { InputError } from "../util/errors.ts";
@@ -64,18 +71,33 @@ export interface Dataset {
 /** The split of sample i (0 train, 1 validation, 2 test): a pure function of (seed, i). */
 export function splitOf(seed: number, i: number): number {
   const u = new Rng(seed, i, _SPLIT_STREAM).uniform();
-  return u < SPLIT_FRACTIONS.train ? 0 : u < SPLIT_FRACTIONS.train + SPLIT_FRACTIONS.validation ? 1 : 2;
+  return u < SPLIT_FRACTIONS.train
+    ? 0
+    : u < SPLIT_FRACTIONS.train + SPLIT_FRACTIONS.validation
+    ? 1
+    : 2;
 }
 
 /** Rows [start, end) of shard `index` of `count` for n samples. */
 export function shardRows(n: number, index: number, count: number): { start: number; end: number } {
-  if (!(Number.isInteger(index) && Number.isInteger(count) && count >= 1 && index >= 0 && index < count)) {
+  if (
+    !(Number.isInteger(index) && Number.isInteger(count) && count >= 1 && index >= 0 &&
+      index < count)
+  ) {
     throw new InputError(`--shard must be i/N with 0 ≤ i < N, found ${index}/${count}`);
   }
   return { start: Math.floor((index * n) / count), end: Math.floor(((index + 1) * n) / count) };
 }
 
-function _metadata(spec: Required<Pick<DatasetSpec, "n" | "seed">> & { space: ParamSpace; input: Protocol; target: Protocol }, start: number, count: number) {
+function _metadata(
+  spec: Required<Pick<DatasetSpec, "n" | "seed">> & {
+    space: ParamSpace;
+    input: Protocol;
+    target: Protocol;
+  },
+  start: number,
+  count: number,
+) {
   const proto = (p: Protocol) => ({ ...p, tsS: Number.isFinite(p.tsS) ? p.tsS : "inf" });
   return {
     format: DATASET_FORMAT,
@@ -101,8 +123,12 @@ export async function generateDataset(spec: DatasetSpec): Promise<Dataset> {
   const space = spec.space ?? defaultParamSpace();
   const input = spec.input ?? paperInputProtocol(1);
   const target = spec.target ?? paperTargetProtocol(1);
-  if (!(Number.isInteger(spec.n) && spec.n >= 1)) throw new InputError(`--n must be a positive integer, found ${spec.n}`);
-  if (!Number.isInteger(spec.seed) || spec.seed < 0) throw new InputError(`--seed must be an integer ≥ 0, found ${spec.seed}`);
+  if (!(Number.isInteger(spec.n) && spec.n >= 1)) {
+    throw new InputError(`--n must be a positive integer, found ${spec.n}`);
+  }
+  if (!Number.isInteger(spec.seed) || spec.seed < 0) {
+    throw new InputError(`--seed must be an integer ≥ 0, found ${spec.seed}`);
+  }
   const { start, end } = spec.rows ?? { start: 0, end: spec.n };
   const count = end - start;
   const T = input.offsetsPpm.length;
@@ -129,7 +155,8 @@ export async function generateDataset(spec: DatasetSpec): Promise<Dataset> {
     }
     const z = await (spec.simulate ?? simulatePairsGpu)(models, input, target, {
       signal: spec.signal,
-      onProgress: (done, total) => spec.onProgress?.(c0 + Math.round((done / total) * (c1 - c0)), count),
+      onProgress: (done, total) =>
+        spec.onProgress?.(c0 + Math.round((done / total) * (c1 - c0)), count),
     });
     ds.input.set(z.input, c0 * T);
     ds.target.set(z.target, c0 * T);
@@ -170,7 +197,9 @@ export async function readDataset(path: string): Promise<Dataset> {
   const need = (name: string, ctor: new (...a: never[]) => unknown) => {
     const t = st.tensors[name];
     if (!t) throw new InputError(`${path}: tensor "${name}" is missing; is this a quass dataset?`);
-    if (!(t.data instanceof ctor)) throw new InputError(`${path}: tensor "${name}" has the wrong dtype`);
+    if (!(t.data instanceof ctor)) {
+      throw new InputError(`${path}: tensor "${name}" has the wrong dtype`);
+    }
     return t;
   };
   const input = need("input", Float32Array), target = need("target", Float32Array);
@@ -178,13 +207,21 @@ export async function readDataset(path: string): Promise<Dataset> {
   const split = need("split", Uint8Array);
   const [count, T] = input.shape as [number, number];
   if (input.shape.length !== 2 || target.shape.join() !== input.shape.join()) {
-    throw new InputError(`${path}: "input" [${input.shape}] and "target" [${target.shape}] must both be [N, offsets]`);
+    throw new InputError(
+      `${path}: "input" [${input.shape}] and "target" [${target.shape}] must both be [N, offsets]`,
+    );
   }
   if (offsets.shape[0] !== T || split.shape[0] !== count || params.shape[0] !== count) {
-    throw new InputError(`${path}: tensor shapes disagree (offsets_ppm, split and params must match input [${input.shape}])`);
+    throw new InputError(
+      `${path}: tensor shapes disagree (offsets_ppm, split and params must match input [${input.shape}])`,
+    );
   }
   if (st.metadata.format !== DATASET_FORMAT) {
-    throw new InputError(`${path}: metadata "format" is ${st.metadata.format ?? "missing"}, expected ${DATASET_FORMAT}`);
+    throw new InputError(
+      `${path}: metadata "format" is ${
+        st.metadata.format ?? "missing"
+      }, expected ${DATASET_FORMAT}`,
+    );
   }
   return {
     input: input.data as Float32Array,
@@ -213,11 +250,15 @@ export async function joinShards(paths: string[]): Promise<Dataset> {
   for (const { path, ds } of shards) {
     for (const k of keys) {
       if (ds.metadata[k] !== first.metadata[k]) {
-        throw new InputError(`${path}: metadata "${k}" differs from ${shards[0]!.path}; shards must come from one run`);
+        throw new InputError(
+          `${path}: metadata "${k}" differs from ${shards[0]!.path}; shards must come from one run`,
+        );
       }
     }
     if (Number(ds.metadata.row_start) !== next) {
-      throw new InputError(`${path}: starts at row ${ds.metadata.row_start} but row ${next} was expected (missing or overlapping shard)`);
+      throw new InputError(
+        `${path}: starts at row ${ds.metadata.row_start} but row ${next} was expected (missing or overlapping shard)`,
+      );
     }
     next += ds.count;
   }

@@ -15,10 +15,10 @@
  * - `phantom.json`   manifest: seed, size, SNR, B1, label names, voxel counts
  * @module
  */
-import { phantomMaps, type PhantomMaps, PHANTOM_PARAM_NAMES, N_PARAMS } from "./phantom_maps.ts";
+import { N_PARAMS, PHANTOM_PARAM_NAMES, type PhantomMaps, phantomMaps } from "./phantom_maps.ts";
 import { writeNifti } from "./nifti.ts";
-import { writeSidecar, type Sidecar } from "./sidecar.ts";
-import { writeFileAtomic, exists } from "../util/atomic.ts";
+import { type Sidecar, writeSidecar } from "./sidecar.ts";
+import { exists, writeFileAtomic } from "../util/atomic.ts";
 import { Rng } from "../util/rng.ts";
 import { InputError } from "../util/errors.ts";
 import type { TissueModel } from "../physics/model.ts";
@@ -105,8 +105,12 @@ export async function makePhantom(opts: PhantomOptions = {}): Promise<Phantom> {
   const seed = opts.seed ?? 1;
   const snr = opts.snr ?? 100;
   const b1UT = opts.b1UT ?? 1;
-  if (!(snr > 0)) throw new InputError(`--snr must be positive (or Infinity for no noise), found ${snr}`);
-  if (!(b1UT > 0 && Number.isFinite(b1UT))) throw new InputError(`--b1 must be a positive number of µT, found ${b1UT}`);
+  if (!(snr > 0)) {
+    throw new InputError(`--snr must be positive (or Infinity for no noise), found ${snr}`);
+  }
+  if (!(b1UT > 0 && Number.isFinite(b1UT))) {
+    throw new InputError(`--b1 must be a positive number of µT, found ${b1UT}`);
+  }
   const maps = phantomMaps({ size: opts.size ?? 64, seed, b0ShiftPpm: opts.b0ShiftPpm ?? 0 });
   const simulate = opts.simulate ?? simulatePairsGpu;
   const protocols = {
@@ -138,7 +142,9 @@ export async function makePhantom(opts: PhantomOptions = {}): Promise<Phantom> {
     const ms = models.slice(c, c + _CHUNK);
     const tick = (d: number) => opts.onProgress?.("simulate", done + d, total);
     // Ts 1.5 s and 5 s share one ladder; the steady state (−A⁻¹C) is cheap on its own.
-    const pair = await simulate(ms, protocols.input, protocols.reference, { onProgress: (d, t) => tick((d / t) * idx.length) });
+    const pair = await simulate(ms, protocols.input, protocols.reference, {
+      onProgress: (d, t) => tick((d / t) * idx.length),
+    });
     scatter(out.inputClean, pair.input, idx);
     scatter(out.reference, pair.target, idx);
     done += idx.length;
@@ -154,7 +160,9 @@ export async function makePhantom(opts: PhantomOptions = {}): Promise<Phantom> {
   m0Mean /= Math.max(1, brain.length);
   const sigma = Number.isFinite(snr) ? m0Mean / snr : 0;
   const rng = new Rng(seed, 5);
-  const rician = (s: number) => (sigma ? Math.hypot(s + sigma * rng.normal(), sigma * rng.normal()) : s);
+  const rician = (
+    s: number,
+  ) => (sigma ? Math.hypot(s + sigma * rng.normal(), sigma * rng.normal()) : s);
   const m0 = new Float32Array(nvox);
   for (let v = 0; v < nvox; v++) m0[v] = rician(maps.m0[v]!);
   const inputRaw = new Float32Array(nvox * nOff);
@@ -197,32 +205,96 @@ export async function writePhantom(dir: string, ph: Phantom): Promise<void> {
   const nvox = size * size;
   const nOff = ph.offsetsPpm.length;
   const p = (f: string) => `${dir.replace(/\/$/, "")}/${f}`;
-  const vol4 = (data: Float32Array, nt: number) => ({ dims: [size, size, 1, nt] as [number, number, number, number], data, ndim: 4 });
-  const vol3 = (data: ArrayLike<number>) => ({ dims: [size, size, 1, 1] as [number, number, number, number], data: Float32Array.from(data), ndim: 3 });
+  const vol4 = (data: Float32Array, nt: number) => ({
+    dims: [size, size, 1, nt] as [number, number, number, number],
+    data,
+    ndim: 4,
+  });
+  const vol3 = (data: ArrayLike<number>) => ({
+    dims: [size, size, 1, 1] as [number, number, number, number],
+    data: Float32Array.from(data),
+    ndim: 3,
+  });
   const pixdim: [number, number, number, number] = [1, 1, 1, 1];
   const base = { b1UT: ph.b1UT, b0T: ph.b0T, offsetsPpm: ph.offsetsPpm };
   const series: [keyof typeof PHANTOM_FILES, Float32Array, Sidecar][] = [
-    ["input", ph.input, { ...base, tsS: 1.5, tdS: 4.5, normalisation: "m0", snr: _snrJson(ph.snr), source: "quass phantom" }],
-    ["inputRaw", ph.inputRaw, { ...base, tsS: 1.5, tdS: 4.5, normalisation: "none", m0: PHANTOM_FILES.m0, snr: _snrJson(ph.snr), source: "quass phantom" }],
-    ["inputClean", ph.inputClean, { ...base, tsS: 1.5, tdS: 4.5, normalisation: "m0", snr: null, source: "quass phantom" }],
-    ["reference", ph.reference, { ...base, tsS: 5, tdS: 1, normalisation: "m0", snr: null, source: "quass phantom" }],
-    ["steady", ph.steady, { ...base, tsS: Infinity, tdS: 1, normalisation: "m0", snr: null, source: "quass phantom" }],
+    ["input", ph.input, {
+      ...base,
+      tsS: 1.5,
+      tdS: 4.5,
+      normalisation: "m0",
+      snr: _snrJson(ph.snr),
+      source: "quass phantom",
+    }],
+    ["inputRaw", ph.inputRaw, {
+      ...base,
+      tsS: 1.5,
+      tdS: 4.5,
+      normalisation: "none",
+      m0: PHANTOM_FILES.m0,
+      snr: _snrJson(ph.snr),
+      source: "quass phantom",
+    }],
+    ["inputClean", ph.inputClean, {
+      ...base,
+      tsS: 1.5,
+      tdS: 4.5,
+      normalisation: "m0",
+      snr: null,
+      source: "quass phantom",
+    }],
+    ["reference", ph.reference, {
+      ...base,
+      tsS: 5,
+      tdS: 1,
+      normalisation: "m0",
+      snr: null,
+      source: "quass phantom",
+    }],
+    ["steady", ph.steady, {
+      ...base,
+      tsS: Infinity,
+      tdS: 1,
+      normalisation: "m0",
+      snr: null,
+      source: "quass phantom",
+    }],
   ];
   for (const [key, data, side] of series) {
-    await writeNifti(p(PHANTOM_FILES[key]), vol4(data, nOff), { pixdim, description: `quass phantom ${key}` });
+    await writeNifti(p(PHANTOM_FILES[key]), vol4(data, nOff), {
+      pixdim,
+      description: `quass phantom ${key}`,
+    });
     await writeSidecar(p(PHANTOM_FILES[key]), side);
   }
   await writeNifti(p(PHANTOM_FILES.m0), vol3(ph.m0), { pixdim, description: "quass phantom M0" });
-  await writeNifti(p(PHANTOM_FILES.mask), vol3(ph.maps.mask), { pixdim, description: "brain mask" });
-  await writeNifti(p(PHANTOM_FILES.labels), vol3(ph.maps.labels), { pixdim, description: "1 GM 2 WM 3 tumour 4 rim" });
+  await writeNifti(p(PHANTOM_FILES.mask), vol3(ph.maps.mask), {
+    pixdim,
+    description: "brain mask",
+  });
+  await writeNifti(p(PHANTOM_FILES.labels), vol3(ph.maps.labels), {
+    pixdim,
+    description: "1 GM 2 WM 3 tumour 4 rim",
+  });
   const t1 = new Float32Array(nvox);
   for (let v = 0; v < nvox; v++) t1[v] = ph.maps.params[v * N_PARAMS]!;
   await writeNifti(p(PHANTOM_FILES.t1), vol3(t1), { pixdim, description: "water T1 (s)" });
-  await writeNifti(p(PHANTOM_FILES.b0Shift), vol3(ph.maps.b0ShiftPpm), { pixdim, description: "B0 shift (ppm)" });
+  await writeNifti(p(PHANTOM_FILES.b0Shift), vol3(ph.maps.b0ShiftPpm), {
+    pixdim,
+    description: "B0 shift (ppm)",
+  });
   const params = new Float32Array(nvox * N_PARAMS);
-  for (let v = 0; v < nvox; v++) for (let j = 0; j < N_PARAMS; j++) params[j * nvox + v] = ph.maps.params[v * N_PARAMS + j]!;
-  await writeNifti(p(PHANTOM_FILES.params), vol4(params, N_PARAMS), { pixdim, description: "tissue parameters" });
-  await writeSidecar(p(PHANTOM_FILES.params), { names: [...PHANTOM_PARAM_NAMES], units: "s, 1/s, fraction of water" });
+  for (let v = 0; v < nvox; v++) {
+    for (let j = 0; j < N_PARAMS; j++) params[j * nvox + v] = ph.maps.params[v * N_PARAMS + j]!;
+  }
+  await writeNifti(p(PHANTOM_FILES.params), vol4(params, N_PARAMS), {
+    pixdim,
+    description: "tissue parameters",
+  });
+  await writeSidecar(p(PHANTOM_FILES.params), {
+    names: [...PHANTOM_PARAM_NAMES],
+    units: "s, 1/s, fraction of water",
+  });
   const counts: Record<string, number> = { gm: 0, wm: 0, tumour: 0, rim: 0 };
   const names = ["", "gm", "wm", "tumour", "rim"];
   for (const l of ph.maps.labels) if (l) counts[names[l]!]!++;

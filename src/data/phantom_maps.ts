@@ -26,7 +26,9 @@ export const N_PARAMS: number = PHANTOM_PARAM_NAMES.length;
  * phantom's values are clamped into them so networks trained on that box see
  * in-distribution tissue.
  */
-export const PARAM_BOUNDS: readonly (readonly [number, number])[] = defaultParamSpace().ranges.map((r) => [r.lo, r.hi] as const);
+export const PARAM_BOUNDS: readonly (readonly [number, number])[] = defaultParamSpace().ranges.map((
+  r,
+) => [r.lo, r.hi] as const);
 
 /**
  * Mean parameters of each tissue class. GM is reference/bmsim/generated/
@@ -35,10 +37,94 @@ export const PARAM_BOUNDS: readonly (readonly [number, number])[] = defaultParam
  * NOE (myelin); the rim lies between tumour and GM with the most amide (proliferating edge).
  */
 export const TISSUE_MEANS: Readonly<Record<"gm" | "wm" | "tumour" | "rim", readonly number[]>> = {
-  gm: [1.8, 0.05, 1e-3, 50, 0.02, 1e-3, 800, 0.02, 1e-3, 2500, 0.02, 1.5e-3, 20, 0.002, 0.10, 30, 1.5e-5, 5e-3, 20, 0.001],
-  wm: [1.5, 0.04, 1e-3, 50, 0.02, 1e-3, 800, 0.02, 1e-3, 2500, 0.02, 2e-3, 20, 0.002, 0.14, 30, 1.5e-5, 7e-3, 20, 0.001],
-  tumour: [2.2, 0.08, 2e-3, 50, 0.02, 1e-3, 800, 0.02, 1e-3, 2500, 0.02, 1.5e-3, 20, 0.002, 0.05, 30, 1.5e-5, 3e-3, 20, 0.001],
-  rim: [2.0, 0.065, 2.4e-3, 60, 0.02, 1.1e-3, 800, 0.02, 1e-3, 2500, 0.02, 1.5e-3, 20, 0.002, 0.07, 30, 1.5e-5, 4e-3, 20, 0.001],
+  gm: [
+    1.8,
+    0.05,
+    1e-3,
+    50,
+    0.02,
+    1e-3,
+    800,
+    0.02,
+    1e-3,
+    2500,
+    0.02,
+    1.5e-3,
+    20,
+    0.002,
+    0.10,
+    30,
+    1.5e-5,
+    5e-3,
+    20,
+    0.001,
+  ],
+  wm: [
+    1.5,
+    0.04,
+    1e-3,
+    50,
+    0.02,
+    1e-3,
+    800,
+    0.02,
+    1e-3,
+    2500,
+    0.02,
+    2e-3,
+    20,
+    0.002,
+    0.14,
+    30,
+    1.5e-5,
+    7e-3,
+    20,
+    0.001,
+  ],
+  tumour: [
+    2.2,
+    0.08,
+    2e-3,
+    50,
+    0.02,
+    1e-3,
+    800,
+    0.02,
+    1e-3,
+    2500,
+    0.02,
+    1.5e-3,
+    20,
+    0.002,
+    0.05,
+    30,
+    1.5e-5,
+    3e-3,
+    20,
+    0.001,
+  ],
+  rim: [
+    2.0,
+    0.065,
+    2.4e-3,
+    60,
+    0.02,
+    1.1e-3,
+    800,
+    0.02,
+    1e-3,
+    2500,
+    0.02,
+    1.5e-3,
+    20,
+    0.002,
+    0.07,
+    30,
+    1.5e-5,
+    4e-3,
+    20,
+    0.001,
+  ],
 };
 
 /** Relative proton density (M0) of each class (tumour oedema: more water). */
@@ -105,7 +191,10 @@ function _labels(size: number, rng: Rng): Uint8Array {
   const j = () => rng.range(-0.015, 0.015);
   const brainA = 0.36 + j(), brainB = 0.29 + j();
   const tx = 0.15 + j(), ty = -0.06 + j(), tr = 0.105 + j();
-  const lobes = Array.from({ length: 4 }, () => ({ k: 2 + rng.int(4), ph: rng.range(0, 2 * Math.PI), a: rng.range(0.05, 0.15) }));
+  const lobes = Array.from(
+    { length: 4 },
+    () => ({ k: 2 + rng.int(4), ph: rng.range(0, 2 * Math.PI), a: rng.range(0.05, 0.15) }),
+  );
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       // Normalised coordinates centred on the FOV, v up.
@@ -143,7 +232,9 @@ export function phantomMaps(opts: PhantomMapOptions = {}): PhantomMaps {
   const size = opts.size ?? 64;
   const seed = opts.seed ?? 1;
   const variation = opts.variation ?? 0.05;
-  if (!Number.isInteger(size) || size < 8) throw new RangeError(`Expected a phantom size ≥ 8 but found ${size}`);
+  if (!Number.isInteger(size) || size < 8) {
+    throw new RangeError(`Expected a phantom size ≥ 8 but found ${size}`);
+  }
   const labels = _labels(size, new Rng(seed, 1));
   const nv = size * size;
   const mask = new Uint8Array(nv);
@@ -151,7 +242,13 @@ export function phantomMaps(opts: PhantomMapOptions = {}): PhantomMaps {
 
   const fieldRng = new Rng(seed, 2);
   const params = new Float64Array(nv * N_PARAMS);
-  const classes = [undefined, TISSUE_MEANS.gm, TISSUE_MEANS.wm, TISSUE_MEANS.tumour, TISSUE_MEANS.rim];
+  const classes = [
+    undefined,
+    TISSUE_MEANS.gm,
+    TISSUE_MEANS.wm,
+    TISSUE_MEANS.tumour,
+    TISSUE_MEANS.rim,
+  ];
   for (let p = 0; p < N_PARAMS; p++) {
     // Smooth variation (≤ 2 cycles over the FOV) everywhere, plus a finer, stronger
     // heterogeneity (up to 6 cycles) in the tumour rim.

@@ -47,9 +47,15 @@ export function encodeSafetensors(file: SafeTensors): Uint8Array {
     const t = file.tensors[name]!;
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (n !== t.data.length) {
-      throw new TypeError(`Tensor "${name}" has shape [${t.shape}] (${n} values) but ${t.data.length} values`);
+      throw new TypeError(
+        `Tensor "${name}" has shape [${t.shape}] (${n} values) but ${t.data.length} values`,
+      );
     }
-    header[name] = { dtype: _dtypeOf(t.data), shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    header[name] = {
+      dtype: _dtypeOf(t.data),
+      shape: t.shape,
+      data_offsets: [offset, offset + t.data.byteLength],
+    };
     offset += t.data.byteLength;
   }
   let json = JSON.stringify(header);
@@ -77,12 +83,13 @@ export function encodeSafetensors(file: SafeTensors): Uint8Array {
  * @throws Error naming the source and what is wrong when the bytes are not safetensors
  */
 export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): SafeTensors {
-  const bad = (why: string) =>
-    new Error(`${source} is not a valid safetensors file: ${why}`);
+  const bad = (why: string) => new Error(`${source} is not a valid safetensors file: ${why}`);
   if (bytes.length < 8) throw bad(`only ${bytes.length} bytes`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(dv.getBigUint64(0, true));
-  if (headerLen <= 0 || 8 + headerLen > bytes.length) throw bad(`header length ${headerLen} exceeds the file size`);
+  if (headerLen <= 0 || 8 + headerLen > bytes.length) {
+    throw bad(`header length ${headerLen} exceeds the file size`);
+  }
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
@@ -95,11 +102,17 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): SafeTe
     if (name === "__metadata__") continue;
     const info = v as { dtype: string; shape: number[]; data_offsets: [number, number] };
     const dt = _DTYPES[info.dtype];
-    if (!dt) throw bad(`tensor "${name}" has unsupported dtype ${info.dtype} (supported: ${Object.keys(_DTYPES)})`);
+    if (!dt) {
+      throw bad(
+        `tensor "${name}" has unsupported dtype ${info.dtype} (supported: ${Object.keys(_DTYPES)})`,
+      );
+    }
     const [b, e] = info.data_offsets;
     const n = info.shape.reduce((a, c) => a * c, 1);
     if (e - b !== n * dt.bytes || dataStart + e > bytes.length) {
-      throw bad(`tensor "${name}" data_offsets [${b}, ${e}] do not match shape [${info.shape}] or the file size`);
+      throw bad(
+        `tensor "${name}" data_offsets [${b}, ${e}] do not match shape [${info.shape}] or the file size`,
+      );
     }
     // Copy so the result is aligned and independent of the input buffer.
     const copy = bytes.slice(dataStart + b, dataStart + e);
@@ -130,9 +143,17 @@ export async function readSafetensors(path: string): Promise<SafeTensors> {
 }
 
 /** The tensor `name` as float32, or an error naming the file and the missing tensor. */
-export function f32Tensor(file: SafeTensors, name: string, source: string): Tensor & { data: Float32Array } {
+export function f32Tensor(
+  file: SafeTensors,
+  name: string,
+  source: string,
+): Tensor & { data: Float32Array } {
   const t = file.tensors[name];
-  if (!t) throw new Error(`${source}: tensor "${name}" is missing (found: ${Object.keys(file.tensors).join(", ")})`);
+  if (!t) {
+    throw new Error(
+      `${source}: tensor "${name}" is missing (found: ${Object.keys(file.tensors).join(", ")})`,
+    );
+  }
   if (!(t.data instanceof Float32Array)) throw new Error(`${source}: tensor "${name}" must be F32`);
   return t as Tensor & { data: Float32Array };
 }

@@ -70,7 +70,9 @@ export function interpolationPlan(
   const idx = from.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
   const xs = idx.map((p) => p[0]);
   for (let i = 1; i < xs.length; i++) {
-    if (xs[i]! - xs[i - 1]! <= 0) throw new InputError(`${source}: offsets must be distinct, but ${xs[i]} ppm appears twice`);
+    if (xs[i]! - xs[i - 1]! <= 0) {
+      throw new InputError(`${source}: offsets must be distinct, but ${xs[i]} ppm appears twice`);
+    }
   }
   const lo = new Int32Array(to.length * 2);
   const w = new Float64Array(to.length);
@@ -110,14 +112,20 @@ export async function predictVolumeData(
   const nIn = offs.length;
   if (inp.data.length !== nvox * nIn) {
     throw new InputError(
-      `${source}: expected ${nvox} voxels × ${nIn} offsets = ${nvox * nIn} values but found ${inp.data.length}; the 4th dimension must match the offsets in the sidecar (or --offsets)`,
+      `${source}: expected ${nvox} voxels × ${nIn} offsets = ${
+        nvox * nIn
+      } values but found ${inp.data.length}; the 4th dimension must match the offsets in the sidecar (or --offsets)`,
     );
   }
   if (inp.mask && inp.mask.length !== nvox) {
-    throw new InputError(`the mask: expected ${nvox} voxels (the scan's x·y·z) but found ${inp.mask.length}; give a mask with the scan's dimensions`);
+    throw new InputError(
+      `the mask: expected ${nvox} voxels (the scan's x·y·z) but found ${inp.mask.length}; give a mask with the scan's dimensions`,
+    );
   }
   if (inp.m0 && inp.m0.length !== nvox) {
-    throw new InputError(`the M0 volume: expected ${nvox} voxels (the scan's x·y·z) but found ${inp.m0.length}; give an M0 with the scan's dimensions`);
+    throw new InputError(
+      `the M0 volume: expected ${nvox} voxels (the scan's x·y·z) but found ${inp.m0.length}; give an M0 with the scan's dimensions`,
+    );
   }
   const modelOffs = inp.modelInputOffsetsPpm;
   const nModel = modelOffs.length;
@@ -125,7 +133,11 @@ export async function predictVolumeData(
   if (!offsetsMatch(offs, modelOffs)) {
     if (!inp.interpolate) {
       throw new InputError(
-        `${source}: offsets do not match the network's: the scan has ${nIn} offsets ${_range(offs)}, the network expects ${nModel} offsets ${_range(modelOffs)}; pass --interpolate to resample the scan, or use a network trained on these offsets`,
+        `${source}: offsets do not match the network's: the scan has ${nIn} offsets ${
+          _range(offs)
+        }, the network expects ${nModel} offsets ${
+          _range(modelOffs)
+        }; pass --interpolate to resample the scan, or use a network trained on these offsets`,
       );
     }
     plan = interpolationPlan(offs, modelOffs, source);
@@ -146,7 +158,11 @@ export async function predictVolumeData(
 
   if (voxels.length === 0) {
     throw new InputError(
-      `${source}: no voxel to predict: ${skipped.length ? `all ${skipped.length} masked voxels have NaN/Inf values or an invalid M0` : "the mask is empty"}; check the scan, the M0 and the mask`,
+      `${source}: no voxel to predict: ${
+        skipped.length
+          ? `all ${skipped.length} masked voxels have NaN/Inf values or an invalid M0`
+          : "the mask is empty"
+      }; check the scan, the M0 and the mask`,
     );
   }
   const nOut = inp.modelOutputLength;
@@ -171,7 +187,9 @@ export async function predictVolumeData(
     }
     const y = await predict(x, n);
     if (y.length !== n * nOut) {
-      throw new Error(`the network returned ${y.length} values for ${n} spectra; expected ${n * nOut}`);
+      throw new Error(
+        `the network returned ${y.length} values for ${n} spectra; expected ${n * nOut}`,
+      );
     }
     for (let j = 0; j < n; j++) {
       const v = voxels[b0 + j]!;
@@ -188,10 +206,18 @@ function _range(o: readonly number[]): string {
 }
 
 /** Formats skipped voxel indices as (x, y, z) for a report line. */
-export function describeSkipped(skipped: readonly number[], dims: readonly number[], max = 5): string {
+export function describeSkipped(
+  skipped: readonly number[],
+  dims: readonly number[],
+  max = 5,
+): string {
   const nx = dims[0] ?? 1, ny = dims[1] ?? 1;
-  const list = skipped.slice(0, max).map((v) => `(${v % nx}, ${Math.floor(v / nx) % ny}, ${Math.floor(v / (nx * ny))})`);
-  return `${skipped.length} voxel(s) with NaN/Inf input or invalid M0 left out (set to 0): ${list.join(", ")}${skipped.length > max ? ", …" : ""}`;
+  const list = skipped.slice(0, max).map((v) =>
+    `(${v % nx}, ${Math.floor(v / nx) % ny}, ${Math.floor(v / (nx * ny))})`
+  );
+  return `${skipped.length} voxel(s) with NaN/Inf input or invalid M0 left out (set to 0): ${
+    list.join(", ")
+  }${skipped.length > max ? ", …" : ""}`;
 }
 
 /** A trained network ready to predict (run_predictor.ts loads one from a run directory). */
@@ -249,14 +275,21 @@ export interface PredictFileResult {
  * @example
  * await predictVolumeFile({ run: "runs/lstm-attention", input: "phantom/input.nii.gz", out: "pred.nii.gz" }, loadRunPredictor);
  */
-export async function predictVolumeFile(o: PredictFileOptions, loader: RunLoader): Promise<PredictFileResult> {
+export async function predictVolumeFile(
+  o: PredictFileOptions,
+  loader: RunLoader,
+): Promise<PredictFileResult> {
   const t0 = performance.now();
-  if (!/\.nii(\.gz)?$/.test(o.out)) throw new InputError(`--out ${o.out}: the output name must end in .nii or .nii.gz`);
+  if (!/\.nii(\.gz)?$/.test(o.out)) {
+    throw new InputError(`--out ${o.out}: the output name must end in .nii or .nii.gz`);
+  }
   const vol = await readNifti(o.input);
   const [nx, ny, nz, nt] = vol.dims;
   const nvox = nx * ny * nz;
   if (nt < 2) {
-    throw new InputError(`${o.input}: dims are [${vol.dims}]: a Z-spectral series needs offsets along the 4th dimension [x, y, z, offset]`);
+    throw new InputError(
+      `${o.input}: dims are [${vol.dims}]: a Z-spectral series needs offsets along the 4th dimension [x, y, z, offset]`,
+    );
   }
   const offsetsPpm = await resolveOffsets(o.input, nt, o.offsets);
   const map3 = async (path: string, what: string) => {
@@ -264,8 +297,12 @@ export async function predictVolumeFile(o: PredictFileOptions, loader: RunLoader
     checkDims(m, path, { dims: [nx, ny, nz], maxT: 1, what });
     return m.data;
   };
-  const mask = o.mask ? await map3(o.mask, `a mask with the scan's x, y, z = ${nx}, ${ny}, ${nz}`) : undefined;
-  const m0 = o.m0 ? await map3(o.m0, `an M0 volume with the scan's x, y, z = ${nx}, ${ny}, ${nz}`) : undefined;
+  const mask = o.mask
+    ? await map3(o.mask, `a mask with the scan's x, y, z = ${nx}, ${ny}, ${nz}`)
+    : undefined;
+  const m0 = o.m0
+    ? await map3(o.m0, `an M0 volume with the scan's x, y, z = ${nx}, ${ny}, ${nz}`)
+    : undefined;
   const run = await loader(o.run);
   const res = await predictVolumeData({
     data: vol.data,
@@ -281,9 +318,13 @@ export async function predictVolumeFile(o: PredictFileOptions, loader: RunLoader
     source: o.input,
   }, run.predict);
   const dims: [number, number, number, number] = [nx, ny, nz, run.offsetsPpm.length];
-  await writeNifti(o.out, { dims, data: res.data, affine: vol.affine, pixdim: vol.pixdim, ndim: 4 }, {
-    description: `quass predict ${run.arch}`,
-  });
+  await writeNifti(
+    o.out,
+    { dims, data: res.data, affine: vol.affine, pixdim: vol.pixdim, ndim: 4 },
+    {
+      description: `quass predict ${run.arch}`,
+    },
+  );
   const side = (await readSidecar(o.input, nt)) ?? {};
   await writeSidecar(o.out, {
     offsetsPpm: run.offsetsPpm,

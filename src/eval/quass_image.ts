@@ -37,7 +37,12 @@ export interface QuassScanParams {
  * @example
  * const zss = quassFitVoxel(zApp, 1 / 1.8, { offsetsPpm, b1UT: 1, tsS: 1.5, tdS: 4.5 });
  */
-export function quassFitVoxel(zApp: ArrayLike<number>, r1wPerS: number, scan: QuassScanParams, b0ShiftPpm = 0): Float64Array {
+export function quassFitVoxel(
+  zApp: ArrayLike<number>,
+  r1wPerS: number,
+  scan: QuassScanParams,
+  b0ShiftPpm = 0,
+): Float64Array {
   return quassFitSpectrum(zApp, scan.offsetsPpm, {
     r1wPerS,
     b1UT: scan.b1UT,
@@ -79,10 +84,14 @@ export function quassImage(
 ): QuassImageResult {
   const nOff = scan.offsetsPpm.length;
   if (zApp.length !== nvox * nOff) {
-    throw new InputError(`Expected ${nvox}×${nOff} values (voxels × offsets) but found ${zApp.length}`);
+    throw new InputError(
+      `Expected ${nvox}×${nOff} values (voxels × offsets) but found ${zApp.length}`,
+    );
   }
   if (typeof t1S !== "number" && t1S.length !== nvox) {
-    throw new InputError(`Expected a T1 map of ${nvox} voxels but found ${t1S.length}: give a map with the scan's x, y, z dimensions or one T1 in seconds`);
+    throw new InputError(
+      `Expected a T1 map of ${nvox} voxels but found ${t1S.length}: give a map with the scan's x, y, z dimensions or one T1 in seconds`,
+    );
   }
   if (typeof t1S === "number" && !(t1S > 0 && Number.isFinite(t1S))) {
     throw new InputError(`Expected a positive water T1 in seconds but found ${t1S}`);
@@ -142,8 +151,12 @@ export interface QuassFitFileOptions {
  * @example
  * await quassFitFile({ input: "phantom/input.nii.gz", t1: "phantom/t1.nii.gz", out: "quass.nii.gz" });
  */
-export async function quassFitFile(o: QuassFitFileOptions): Promise<{ fitted: number; skipped: number }> {
-  if (!/\.nii(\.gz)?$/.test(o.out)) throw new InputError(`--out ${o.out}: the output name must end in .nii or .nii.gz`);
+export async function quassFitFile(
+  o: QuassFitFileOptions,
+): Promise<{ fitted: number; skipped: number }> {
+  if (!/\.nii(\.gz)?$/.test(o.out)) {
+    throw new InputError(`--out ${o.out}: the output name must end in .nii or .nii.gz`);
+  }
   const vol = await readNifti(o.input);
   checkDims(vol, o.input, { minT: 2, what: "a 4-D Z-spectral series [x, y, z, offset]" });
   const [nx, ny, nz, nt] = vol.dims;
@@ -159,7 +172,9 @@ export async function quassFitFile(o: QuassFitFileOptions): Promise<{ fitted: nu
     normalisedByControl: o.control ?? false,
   };
   if (!Number.isFinite(scan.tsS) || scan.tsS <= 0) {
-    throw new InputError(`${o.input}: Ts is ${scan.tsS}; QUASS corrects a finite saturation time (pass --ts SECONDS)`);
+    throw new InputError(
+      `${o.input}: Ts is ${scan.tsS}; QUASS corrects a finite saturation time (pass --ts SECONDS)`,
+    );
   }
   const map3 = async (path: string, what: string) => {
     const m = await readNifti(path);
@@ -167,7 +182,11 @@ export async function quassFitFile(o: QuassFitFileOptions): Promise<{ fitted: nu
     return m.data;
   };
   let t1: number | Float32Array;
-  const t1Num = typeof o.t1 === "number" ? o.t1 : /^[\d.eE+-]+$/.test(o.t1.trim()) ? Number(o.t1) : NaN;
+  const t1Num = typeof o.t1 === "number"
+    ? o.t1
+    : /^[\d.eE+-]+$/.test(o.t1.trim())
+    ? Number(o.t1)
+    : NaN;
   if (Number.isFinite(t1Num)) {
     if (!(t1Num > 0)) throw new InputError(`--t1 ${o.t1}: water T1 must be positive seconds`);
     t1 = t1Num;
@@ -175,9 +194,17 @@ export async function quassFitFile(o: QuassFitFileOptions): Promise<{ fitted: nu
     t1 = await map3(String(o.t1), `a water T1 map in seconds with the scan's x, y, z`);
   }
   const mask = o.mask ? await map3(o.mask, "a mask with the scan's x, y, z") : undefined;
-  const b0ShiftPpm = o.b0Shift ? await map3(o.b0Shift, "a B0 shift map (ppm) with the scan's x, y, z") : undefined;
+  const b0ShiftPpm = o.b0Shift
+    ? await map3(o.b0Shift, "a B0 shift map (ppm) with the scan's x, y, z")
+    : undefined;
   const res = quassImage(vol.data, nvox, t1, scan, { mask, b0ShiftPpm });
-  await writeNifti(o.out, { dims: vol.dims, data: res.zss, affine: vol.affine, pixdim: vol.pixdim, ndim: 4 }, {
+  await writeNifti(o.out, {
+    dims: vol.dims,
+    data: res.zss,
+    affine: vol.affine,
+    pixdim: vol.pixdim,
+    ndim: 4,
+  }, {
     description: "quass analytic QUASS",
   });
   await writeSidecar(o.out, {

@@ -22,7 +22,12 @@ export function uploadBuffer(
   data: Float32Array | Uint32Array | Int32Array,
   label?: string,
 ): GPUBuffer {
-  const buf = device.createBuffer({ label, size: align4(data.byteLength), usage: STORAGE, mappedAtCreation: true });
+  const buf = device.createBuffer({
+    label,
+    size: align4(data.byteLength),
+    usage: STORAGE,
+    mappedAtCreation: true,
+  });
   const dst = new Uint8Array(buf.getMappedRange());
   dst.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   buf.unmap();
@@ -46,7 +51,11 @@ export type UniformField = { u32: number } | { i32: number } | { f32: number };
  * Packs scalar fields into a uniform buffer (padded to 16 bytes). The WGSL struct must
  * declare the same fields in the same order, all 4-byte scalars.
  */
-export function uniformBuffer(device: GPUDevice, fields: UniformField[], label?: string): GPUBuffer {
+export function uniformBuffer(
+  device: GPUDevice,
+  fields: UniformField[],
+  label?: string,
+): GPUBuffer {
   const bytes = Math.max(16, Math.ceil((fields.length * 4) / 16) * 16);
   const ab = new ArrayBuffer(bytes);
   const dv = new DataView(ab);
@@ -72,7 +81,10 @@ export async function readBuffer(
   offsetBytes = 0,
 ): Promise<ArrayBuffer> {
   const size = align4(bytes);
-  const staging = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const staging = device.createBuffer({
+    size,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
   const enc = device.createCommandEncoder();
   enc.copyBufferToBuffer(buf, offsetBytes, staging, 0, size);
   device.queue.submit([enc.finish()]);
@@ -84,13 +96,23 @@ export async function readBuffer(
 }
 
 /** Reads a buffer back as float32 values. */
-export async function readF32(device: GPUDevice, buf: GPUBuffer, count?: number, offset = 0): Promise<Float32Array> {
+export async function readF32(
+  device: GPUDevice,
+  buf: GPUBuffer,
+  count?: number,
+  offset = 0,
+): Promise<Float32Array> {
   const n = count ?? (buf.size / 4 - offset);
   return new Float32Array(await readBuffer(device, buf, n * 4, offset * 4));
 }
 
 /** Reads a buffer back as uint32 values. */
-export async function readU32(device: GPUDevice, buf: GPUBuffer, count?: number, offset = 0): Promise<Uint32Array> {
+export async function readU32(
+  device: GPUDevice,
+  buf: GPUBuffer,
+  count?: number,
+  offset = 0,
+): Promise<Uint32Array> {
   const n = count ?? (buf.size / 4 - offset);
   return new Uint32Array(await readBuffer(device, buf, n * 4, offset * 4));
 }

@@ -45,7 +45,9 @@ export interface Gpu {
 
 let _gpu: Promise<Gpu> | undefined;
 
-function _isSoftware(info: { vendor: string; architecture: string; device: string; description: string }) {
+function _isSoftware(
+  info: { vendor: string; architecture: string; device: string; description: string },
+) {
   const s = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
   return /llvmpipe|lavapipe|swiftshader|software|cpu/.test(s);
 }
@@ -53,7 +55,8 @@ function _isSoftware(info: { vendor: string; architecture: string; device: strin
 async function _adapterInfo(adapter: GPUAdapter) {
   // deno-lint-ignore no-explicit-any
   const a = adapter as any;
-  const raw = a.info ?? (typeof a.requestAdapterInfo === "function" ? await a.requestAdapterInfo() : {});
+  const raw = a.info ??
+    (typeof a.requestAdapterInfo === "function" ? await a.requestAdapterInfo() : {});
   return {
     vendor: String(raw.vendor ?? ""),
     architecture: String(raw.architecture ?? ""),
@@ -132,7 +135,10 @@ export async function hasGpu(): Promise<boolean> {
 
 /** One line naming the adapter, e.g. for logs and benchmark headers. */
 export function describeGpu(info: GpuInfo): string {
-  const name = [info.vendor, info.architecture, info.device, info.description].filter((s) => s).join(" / ");
-  return `${name || "unknown adapter"}${info.isSoftware ? " (software adapter)" : " (hardware adapter)"}` +
+  const name = [info.vendor, info.architecture, info.device, info.description].filter((s) => s)
+    .join(" / ");
+  return `${name || "unknown adapter"}${
+    info.isSoftware ? " (software adapter)" : " (hardware adapter)"
+  }` +
     ` via ${Deno.env.get("DENO_WEBGPU_BACKEND") ?? "default"} backend`;
 }

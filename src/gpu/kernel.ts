@@ -87,7 +87,10 @@ function _constLine(name: string, v: ConstValue): string {
 }
 
 /** The full WGSL text compiled for a descriptor and constants. */
-export function kernelSource(desc: KernelDescriptor, constants: Record<string, ConstValue> = {}): string {
+export function kernelSource(
+  desc: KernelDescriptor,
+  constants: Record<string, ConstValue> = {},
+): string {
   const lines = [_constLine("WG", desc.workgroupSize)];
   for (const [k, v] of Object.entries(constants)) lines.push(_constLine(k, v));
   const inc = (desc.includes ?? []).map((f) => shaderSource(f) + "\n").join("");

@@ -120,7 +120,11 @@ export function mseForward(
   meanOver = n,
 ): void {
   if (n <= 0) throw new RangeError(`mseForward needs at least one value but got n=${n}`);
-  reduceSum(device, pass, loss, pred, target, n, { term: "sqdiff", finish: "scale", mul: 1 / meanOver });
+  reduceSum(device, pass, loss, pred, target, n, {
+    term: "sqdiff",
+    finish: "scale",
+    mul: 1 / meanOver,
+  });
 }
 
 /**

@@ -24,7 +24,10 @@ export interface PredictOptions {
 
 /** Largest chunk of spectra whose biggest activation fits one storage binding of `device`. */
 export function maxChunkFor(device: GPUDevice, spec: ModelSpec): number {
-  return Math.max(1, Math.floor(device.limits.maxStorageBufferBindingSize / (4 * maxFloatsPerSample(spec))));
+  return Math.max(
+    1,
+    Math.floor(device.limits.maxStorageBufferBindingSize / (4 * maxFloatsPerSample(spec))),
+  );
 }
 
 /** A model kept on the GPU for repeated predictions (e.g. slice after slice of a volume). */

@@ -453,7 +453,11 @@ export async function train(
   const model = new GpuModel(device, spec, bufs);
   if (paths && !opts.resume) {
     // `data` and `preset` only describe the run (dashboard); resume compares model/train.
-    const described = { ...JSON.parse(configToJson(cfg)), data: data.source, preset: opts.preset ?? "custom" };
+    const described = {
+      ...JSON.parse(configToJson(cfg)),
+      data: data.source,
+      preset: opts.preset ?? "custom",
+    };
     await writeFileAtomic(paths.config, JSON.stringify(described, null, 2) + "\n");
     await Deno.remove(paths.log).catch(() => {});
   }
@@ -506,7 +510,11 @@ export async function train(
       device.queue.writeBuffer(xBuf, 0, hostX, 0, counts.length * slot);
       device.queue.writeBuffer(tBuf, 0, hostT, 0, counts.length * slot);
       counts.forEach((c, k) => {
-        const io = { x: slice(xBuf, k, c), target: slice(tBuf, k, c), loss: { buffer: lossBuf, offset: k * 256, size: 4 } };
+        const io = {
+          x: slice(xBuf, k, c),
+          target: slice(tBuf, k, c),
+          loss: { buffer: lossBuf, offset: k * 256, size: 4 },
+        };
         _forwardLoss(device, pass, model, io, c, T, sliceB);
       });
       pass.end();

@@ -66,7 +66,8 @@ export const BM_SAT_REG = defineKernel({
   includes: ["bm_record.wgsl", "bm_mt.wgsl"],
   bindings: ["read", "read", "read", "read", "storage", "uniform"],
   workgroupSize: 64,
-  doc: "Bloch–McConnell CW saturation, matrices in registers (≤ 19 states, finite Ts), a thread per group × offset",
+  doc:
+    "Bloch–McConnell CW saturation, matrices in registers (≤ 19 states, finite Ts), a thread per group × offset",
 });
 
 /** Largest state size of the register kernel: water + 5 CEST pools + a z-only MT pool. */
@@ -203,7 +204,9 @@ function _packGroup(g: _Group, lay: _Layout, dst: Float32Array, base: number): v
   for (const v of _freeSteadyZ(m)) dst[i++] = v;
   const eq = equilibrium(m);
   for (let k = 0; k < lay.NZ; k++) dst[i++] = eq[2 * lay.P + k]!;
-  if (i !== base + lay.GR) throw new Error(`bm group record: packed ${i - base} floats, layout says ${lay.GR}`);
+  if (i !== base + lay.GR) {
+    throw new Error(`bm group record: packed ${i - base} floats, layout says ${lay.GR}`);
+  }
 }
 
 /** Mesa lavapipe (gallivm) ends every invocation after this many loop iterations in total. */
@@ -223,12 +226,16 @@ function _checkLoopBudget(g: _Group, lay: _Layout): void {
   let norm = 1 / m.water.t2S + 1 / m.water.t1S + w1 + maxOff * w0;
   for (const p of m.cest) {
     norm += p.f * p.kPerS;
-    norm = Math.max(norm, 1 / p.t2S + p.kPerS + p.f * p.kPerS + w1 + (maxOff + Math.abs(p.dwPpm)) * w0);
+    norm = Math.max(
+      norm,
+      1 / p.t2S + p.kPerS + p.f * p.kPerS + w1 + (maxOff + Math.abs(p.dwPpm)) * w0,
+    );
   }
   if (m.mt) norm += m.mt.f * m.mt.kPerS + m.mt.kPerS + w1 * w1 * m.mt.t2S;
   const maxMode = Math.max(0, ...g.slots.map((s) => s.mode));
   if (maxMode < 1) return;
-  const squarings = Math.max(0, Math.ceil(Math.log2((norm * g.hS) / 0.5))) + Math.ceil(Math.log2(maxMode + 1));
+  const squarings = Math.max(0, Math.ceil(Math.log2((norm * g.hS) / 0.5))) +
+    Math.ceil(Math.log2(maxMode + 1));
   // Count with the compiled capacity (loops may run over it, not over n) and keep a 25 %
   // margin: the estimate undercounted by ~10 % on a 9-pool model at Ts 1e15 s, and refusing
   // a little early (with a clear error) is safe where answering wrongly is not.
@@ -236,7 +243,9 @@ function _checkLoopBudget(g: _Group, lay: _Layout): void {
   const iters = (squarings + 8) * (n + n * n) + 6 * n * n;
   if (iters > 0.75 * LAVAPIPE_LOOP_LIMIT) {
     throw new RangeError(
-      `This simulation (${lay.P - 1} CEST pools${m.mt ? " + MT" : ""}, Ts ${maxMode * g.hS} s) needs ~${squarings} ` +
+      `This simulation (${lay.P - 1} CEST pools${m.mt ? " + MT" : ""}, Ts ${
+        maxMode * g.hS
+      } s) needs ~${squarings} ` +
         `squarings per offset, beyond the 65,535 loop iterations per invocation that Mesa's software ` +
         `adapter (lavapipe) allows; use --device cpu, a shorter Ts, or a hardware GPU`,
     );
@@ -266,7 +275,11 @@ async function _runLayout(
   const maxBind = opts.maxBindingBytes ?? info.limits.maxStorageBufferBindingSize;
   const perGroupBytes = 4 * Math.max(lay.GR, NSLOT * noff, NSLOT * (lay.NZ + lay.NZ * lay.NZ));
   const byLimit = Math.floor(maxBind / perGroupBytes);
-  if (byLimit < 1) throw new RangeError(`One group needs ${perGroupBytes} bytes, above the ${maxBind}-byte binding limit`);
+  if (byLimit < 1) {
+    throw new RangeError(
+      `One group needs ${perGroupBytes} bytes, above the ${maxBind}-byte binding limit`,
+    );
+  }
   const chunkGroups = Math.max(1, Math.min(opts.maxGroupsPerChunk ?? 8192, byLimit));
   if (info.isSoftware && !useReg) {
     for (const g of groups) _checkLoopBudget(g, lay);
@@ -297,7 +310,9 @@ async function _runLayout(
     const count = Math.min(chunkGroups, groups.length - first);
     const rec = new Float32Array(count * lay.GR);
     const offs = new Float32Array(count * noff);
-    const anyTable = groups.slice(first, first + count).some((g) => g.model.mt?.lineshape === "SuperLorentzian");
+    const anyTable = groups.slice(first, first + count).some((g) =>
+      g.model.mt?.lineshape === "SuperLorentzian"
+    );
     const mtg = new Float32Array(anyTable ? count * noff : 1);
     for (let j = 0; j < count; j++) {
       const g = groups[first + j]!;
@@ -324,7 +339,13 @@ async function _runLayout(
     const pass = enc.beginComputePass();
     for (let t0 = 0; t0 < count; t0 += span) {
       const n = Math.min(span, count - t0);
-      const u = uniformBuffer(device, [{ u32: count }, { u32: lay.P }, { u32: lay.MT }, { u32: t0 }, { u32: n }]);
+      const u = uniformBuffer(device, [
+        { u32: count },
+        { u32: lay.P },
+        { u32: lay.MT },
+        { u32: t0 },
+        { u32: n },
+      ]);
       bufs.push(u);
       dispatch(device, pass, prep, [recB, zpB, scratch, u], n);
     }
@@ -333,10 +354,17 @@ async function _runLayout(
     for (let t0 = 0; t0 < threads; t0 += satSpan) {
       const n = Math.min(satSpan, threads - t0);
       const u = uniformBuffer(device, [
-        { u32: count }, { u32: noff }, { u32: lay.P }, { u32: lay.MT }, { u32: t0 }, { u32: n },
+        { u32: count },
+        { u32: noff },
+        { u32: lay.P },
+        { u32: lay.MT },
+        { u32: t0 },
+        { u32: n },
       ]);
       bufs.push(u);
-      const bound = useReg ? [recB, offB, mtgB, zpB, outB, u] : [recB, offB, mtgB, zpB, outB, scratch, u];
+      const bound = useReg
+        ? [recB, offB, mtgB, zpB, outB, u]
+        : [recB, offB, mtgB, zpB, outB, scratch, u];
       dispatch(device, pass, sat, bound, n);
     }
     pass.end();
@@ -371,13 +399,20 @@ async function _runLayout(
 
 /** Whether a group runs on the register kernel (bm_sat_reg.wgsl): ≤ 19 states, no Ts = ∞. */
 function _useRegisterKernel(g: _Group, lay: _Layout, opts: GpuSimOptions): boolean {
-  return opts.satKernel !== "scratch" && lay.N <= REG_MAX_STATES && g.slots.every((sl) => sl.mode >= 0);
+  return opts.satKernel !== "scratch" && lay.N <= REG_MAX_STATES &&
+    g.slots.every((sl) => sl.mode >= 0);
 }
 
 /** Runs groups of any layouts; returns for each group its [NSLOT, noff] block and noff. */
-async function _runGroups(groups: _Group[], opts: GpuSimOptions): Promise<{ data: Float32Array; noff: number }[]> {
+async function _runGroups(
+  groups: _Group[],
+  opts: GpuSimOptions,
+): Promise<{ data: Float32Array; noff: number }[]> {
   const { info } = await getGpu();
-  if (!info.isSoftware || opts.satKernel === "scratch" || !groups.some((g) => g.slots.some((sl) => sl.mode < 0))) {
+  if (
+    !info.isSoftware || opts.satKernel === "scratch" ||
+    !groups.some((g) => g.slots.some((sl) => sl.mode < 0))
+  ) {
     return _runBuckets(groups, opts);
   }
   const steady = await _steadySlotsOnCpu(groups, opts);
@@ -387,15 +422,23 @@ async function _runGroups(groups: _Group[], opts: GpuSimOptions): Promise<{ data
   const cpuOnly = groups.length - onGpu.length;
   if (cpuOnly) opts.onProgress?.(cpuOnly, groups.length);
   const gpuRes = await _runBuckets(
-    onGpu.map((i) => ({ ...groups[i]!, slots: groups[i]!.slots.map((sl) => (sl.mode < 0 ? { ...sl, mode: 0 } : sl)) })),
-    { ...opts, onProgress: opts.onProgress && ((d) => opts.onProgress!(cpuOnly + d, groups.length)) },
+    onGpu.map((i) => ({
+      ...groups[i]!,
+      slots: groups[i]!.slots.map((sl) => (sl.mode < 0 ? { ...sl, mode: 0 } : sl)),
+    })),
+    {
+      ...opts,
+      onProgress: opts.onProgress && ((d) => opts.onProgress!(cpuOnly + d, groups.length)),
+    },
   );
   const res: { data: Float32Array; noff: number }[] = groups.map((g) => {
     const noff = g.offsetsPpm.length;
     return { data: new Float32Array(NSLOT * noff), noff };
   });
   onGpu.forEach((gi, j) => (res[gi] = gpuRes[j]!));
-  for (const { group, slot, waterZ } of steady) res[group]!.data.set(waterZ, slot * res[group]!.noff);
+  for (const { group, slot, waterZ } of steady) {
+    res[group]!.data.set(waterZ, slot * res[group]!.noff);
+  }
   return res;
 }
 
@@ -424,7 +467,11 @@ async function _steadySlotsOnCpu(
         offsetsPpm: Array.from(g.offsetsPpm),
       };
       const wz = stateLayout(g.model).waterZ;
-      out.push({ group: gi, slot, waterZ: Float32Array.from(simulateCpuStates(g.model, protocol), (m) => m[wz]!) });
+      out.push({
+        group: gi,
+        slot,
+        waterZ: Float32Array.from(simulateCpuStates(g.model, protocol), (m) => m[wz]!),
+      });
     });
     if (gi % 256 === 255) {
       await new Promise((r) => setTimeout(r, 0));
@@ -435,7 +482,10 @@ async function _steadySlotsOnCpu(
 }
 
 /** Runs groups bucketed by layout and saturation kernel. */
-async function _runBuckets(groups: _Group[], opts: GpuSimOptions): Promise<{ data: Float32Array; noff: number }[]> {
+async function _runBuckets(
+  groups: _Group[],
+  opts: GpuSimOptions,
+): Promise<{ data: Float32Array; noff: number }[]> {
   const buckets = new Map<string, number[]>();
   groups.forEach((g, i) => {
     const l = _layout(g.model);
@@ -450,11 +500,19 @@ async function _runBuckets(groups: _Group[], opts: GpuSimOptions): Promise<{ dat
     const first = groups[idx[0]!]!;
     const lay = _layout(first.model);
     const base = done;
-    const { out, noff } = await _runLayout(idx.map((i) => groups[i]!), lay, _useRegisterKernel(first, lay, opts), {
-      ...opts,
-      onProgress: opts.onProgress && ((d) => opts.onProgress!(base + d, groups.length)),
-    });
-    idx.forEach((gi, j) => (res[gi] = { data: out.subarray(j * NSLOT * noff, (j + 1) * NSLOT * noff), noff }));
+    const { out, noff } = await _runLayout(
+      idx.map((i) => groups[i]!),
+      lay,
+      _useRegisterKernel(first, lay, opts),
+      {
+        ...opts,
+        onProgress: opts.onProgress && ((d) => opts.onProgress!(base + d, groups.length)),
+      },
+    );
+    idx.forEach((
+      gi,
+      j,
+    ) => (res[gi] = { data: out.subarray(j * NSLOT * noff, (j + 1) * NSLOT * noff), noff }));
     done += idx.length;
   }
   return res;
@@ -475,8 +533,12 @@ function _checkProtocol(p: Protocol): void {
     throw new RangeError(`Protocol ${what}`);
   };
   if (!(p.tsS >= 0)) bad(`tsS must be ≥ 0 or Infinity but is ${p.tsS}`);
-  if (!(p.preDelayS >= 0) || !Number.isFinite(p.preDelayS)) bad(`preDelayS must be finite and ≥ 0 but is ${p.preDelayS}`);
-  if (!(p.postDelayS >= 0) || !Number.isFinite(p.postDelayS)) bad(`postDelayS must be finite and ≥ 0 but is ${p.postDelayS}`);
+  if (!(p.preDelayS >= 0) || !Number.isFinite(p.preDelayS)) {
+    bad(`preDelayS must be finite and ≥ 0 but is ${p.preDelayS}`);
+  }
+  if (!(p.postDelayS >= 0) || !Number.isFinite(p.postDelayS)) {
+    bad(`postDelayS must be finite and ≥ 0 but is ${p.postDelayS}`);
+  }
   if (p.start.kind === "satrec" && !(p.start.tdS >= 0 && Number.isFinite(p.start.tdS))) {
     bad(`start.tdS must be finite and ≥ 0 but is ${p.start.tdS}`);
   }
@@ -490,7 +552,10 @@ function _checkProtocol(p: Protocol): void {
  * @example
  * commonStep([1.5, 5]); // { hS: 0.5, multiples: [3, 10] }
  */
-export function commonStep(tsS: number[], maxMultiple = 256): { hS: number; multiples: number[] } | undefined {
+export function commonStep(
+  tsS: number[],
+  maxMultiple = 256,
+): { hS: number; multiples: number[] } | undefined {
   if (tsS.length === 0) return undefined;
   const tmin = Math.min(...tsS);
   for (let d = 1; d <= maxMultiple; d++) {
@@ -513,7 +578,14 @@ function _offsetsWithM0(p: Protocol): number[] {
   return p.m0OffsetPpm === undefined ? [...p.offsetsPpm] : [...p.offsetsPpm, p.m0OffsetPpm];
 }
 
-function _normalise(p: Protocol, model: TissueModel, row: Float32Array, nOff: number, dst: Float32Array, at: number): void {
+function _normalise(
+  p: Protocol,
+  model: TissueModel,
+  row: Float32Array,
+  nOff: number,
+  dst: Float32Array,
+  at: number,
+): void {
   const norm = p.m0OffsetPpm === undefined ? model.water.f : row[nOff]!;
   for (let o = 0; o < nOff; o++) dst[at + o] = row[o]! / norm;
 }
@@ -584,7 +656,9 @@ export async function simulatePairsGpu(
   _checkProtocol(target);
   const nOff = input.offsetsPpm.length;
   if (target.offsetsPpm.length !== nOff) {
-    throw new TypeError(`Expected the target protocol to have ${nOff} offsets but found ${target.offsetsPpm.length}`);
+    throw new TypeError(
+      `Expected the target protocol to have ${nOff} offsets but found ${target.offsetsPpm.length}`,
+    );
   }
   const n = models.length;
   const inZ = new Float32Array(n * nOff), tgZ = new Float32Array(n * nOff);
@@ -594,7 +668,9 @@ export async function simulatePairsGpu(
   const shareable = sameOffsets && input.b1UT === target.b1UT && input.b0T === target.b0T &&
     input.m0OffsetPpm === target.m0OffsetPpm && (finite.length === 0 || step !== undefined);
   if (!shareable) {
-    const jobs = models.flatMap((model) => [{ model, protocol: input }, { model, protocol: target }]);
+    const jobs = models.flatMap((
+      model,
+    ) => [{ model, protocol: input }, { model, protocol: target }]);
     const z = await simulateSpectraGpu(jobs, opts);
     for (let i = 0; i < n; i++) {
       inZ.set(z[2 * i]!, i * nOff);

@@ -160,7 +160,12 @@ export function sampleParams(space: ParamSpace, seed: number, i: number): Float6
 }
 
 /** Samples [start, end) as a row-major [end − start, 20] float64 array. */
-export function sampleParamRows(space: ParamSpace, seed: number, start: number, end: number): Float64Array {
+export function sampleParamRows(
+  space: ParamSpace,
+  seed: number,
+  start: number,
+  end: number,
+): Float64Array {
   const k = space.ranges.length;
   const out = new Float64Array((end - start) * k);
   for (let i = start; i < end; i++) out.set(sampleParams(space, seed, i), (i - start) * k);
@@ -183,7 +188,9 @@ export function paramSpaceFrom(doc: unknown, source: string): ParamSpace {
   };
   const space = defaultParamSpace();
   if (doc === null || doc === undefined) return space;
-  if (typeof doc !== "object" || Array.isArray(doc)) fail("expected a mapping of settings at the top level");
+  if (typeof doc !== "object" || Array.isArray(doc)) {
+    fail("expected a mapping of settings at the top level");
+  }
   const o = doc as Record<string, unknown>;
   for (const key of Object.keys(o)) {
     if (!_TOP_KEYS.includes(key)) fail(`unknown field "${key}" (allowed: ${_TOP_KEYS.join(", ")})`);
@@ -204,22 +211,37 @@ export function paramSpaceFrom(doc: unknown, source: string): ParamSpace {
   }
   if ("mt_lineshape" in o) {
     if (o.mt_lineshape !== "Lorentzian" && o.mt_lineshape !== "SuperLorentzian") {
-      fail(`mt_lineshape must be "Lorentzian" or "SuperLorentzian" but is ${JSON.stringify(o.mt_lineshape)}`);
+      fail(
+        `mt_lineshape must be "Lorentzian" or "SuperLorentzian" but is ${
+          JSON.stringify(o.mt_lineshape)
+        }`,
+      );
     }
     space.mtLineshape = o.mt_lineshape as MtLineshape;
   }
   if ("ranges" in o) {
     const r = o.ranges;
-    if (typeof r !== "object" || r === null || Array.isArray(r)) fail("ranges must be a mapping name: [lo, hi]");
+    if (typeof r !== "object" || r === null || Array.isArray(r)) {
+      fail("ranges must be a mapping name: [lo, hi]");
+    }
     for (const [name, v] of Object.entries(r as Record<string, unknown>)) {
       const target = space.ranges.find((x) => x.name === name);
-      if (!target) fail(`ranges.${name} is not a parameter (known: ${paramNames(space).join(", ")})`);
-      if (!Array.isArray(v) || v.length !== 2) fail(`ranges.${name} must be [lo, hi] but is ${JSON.stringify(v)}`);
+      if (!target) {
+        fail(`ranges.${name} is not a parameter (known: ${paramNames(space).join(", ")})`);
+      }
+      if (!Array.isArray(v) || v.length !== 2) {
+        fail(`ranges.${name} must be [lo, hi] but is ${JSON.stringify(v)}`);
+      }
       const [lo, hi] = v as unknown[];
-      if (typeof lo !== "number" || typeof hi !== "number" || !(lo > 0) || !(lo <= hi) || !Number.isFinite(hi)) {
+      if (
+        typeof lo !== "number" || typeof hi !== "number" || !(lo > 0) || !(lo <= hi) ||
+        !Number.isFinite(hi)
+      ) {
         fail(`ranges.${name}: ${name} needs 0 < lo ≤ hi but is ${JSON.stringify(v)}`);
       }
-      if (name.endsWith("_f") && (hi as number) >= 1) fail(`ranges.${name}: pool fractions must be < 1 but hi is ${hi}`);
+      if (name.endsWith("_f") && (hi as number) >= 1) {
+        fail(`ranges.${name}: pool fractions must be < 1 but hi is ${hi}`);
+      }
       target!.lo = lo as number;
       target!.hi = hi as number;
     }
@@ -250,7 +272,9 @@ export async function loadParamSpace(path: string): Promise<ParamSpace> {
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new InputError(`${path}: file not found (--space)`);
+    if (e instanceof Deno.errors.NotFound) {
+      throw new InputError(`${path}: file not found (--space)`);
+    }
     throw e;
   }
   return parseParamSpace(text, path);

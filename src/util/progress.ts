@@ -21,7 +21,8 @@ export interface Progress {
 export function startProgress(label: string, total: number, unit: string, quiet = false): Progress {
   if (quiet) return { update() {}, stop() {} };
   const bar = new cliProgress.SingleBar({
-    format: `${label} [{bar}] {percentage}% {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted} {info}`,
+    format:
+      `${label} [{bar}] {percentage}% {value}/{total} ${unit} | {rate} ${unit}/s | ETA {eta_formatted} {info}`,
     noTTYOutput: true,
     notTTYSchedule: 5000,
     stream: process.stderr,

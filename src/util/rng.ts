@@ -53,7 +53,9 @@ export class Rng {
 
   /** Restores a state from {@link Rng.state}. */
   set state(s: number[]) {
-    if (s.length !== 4) throw new RangeError(`Expected an RNG state of 4 numbers but found ${s.length}`);
+    if (s.length !== 4) {
+      throw new RangeError(`Expected an RNG state of 4 numbers but found ${s.length}`);
+    }
     this.#s.set(s);
   }
 

@@ -9,7 +9,14 @@ import type { Context } from "hono";
 import { h } from "preact";
 import type { ComponentChildren, ComponentType, VNode } from "preact";
 import { renderToString } from "preact-render-to-string";
-import type { AppConfig, HandlerFn, Handlers, PageProps, RouteContext, RouteModule } from "./define.ts";
+import type {
+  AppConfig,
+  HandlerFn,
+  Handlers,
+  PageProps,
+  RouteContext,
+  RouteModule,
+} from "./define.ts";
 import { json } from "./define.ts";
 import { loadRoutes } from "./router.ts";
 import { type AppServices, createServices, type Engine } from "./services.ts";
@@ -77,7 +84,9 @@ export async function createApp(opts: AppOptions = {}): Promise<QuassApp> {
   const hono = new Hono();
 
   hono.onError((err, c) => errorResponse(err, c, Layout));
-  hono.notFound((c) => errorResponse(new PathError(`No page at ${new URL(c.req.url).pathname}`), c, Layout));
+  hono.notFound((c) =>
+    errorResponse(new PathError(`No page at ${new URL(c.req.url).pathname}`), c, Layout)
+  );
 
   hono.get("/static/:rest{.+}", async (c) => {
     const rel = c.req.param("rest");
@@ -104,7 +113,13 @@ export async function createApp(opts: AppOptions = {}): Promise<QuassApp> {
         if (out instanceof Response) return out;
         if (!r.module.default) return json(out.data, out.status ?? 200);
         const title = out.title ?? r.module.title ?? "quass";
-        return renderPage(r.module.default, { data: out.data, url: ctx.url, params: ctx.params }, title, Layout, out.status);
+        return renderPage(
+          r.module.default,
+          { data: out.data, url: ctx.url, params: ctx.params },
+          title,
+          Layout,
+          out.status,
+        );
       });
     }
   }
@@ -166,10 +181,27 @@ function errorResponse(err: unknown, c: Context, Layout?: ComponentType<LayoutPr
     (c.req.header("accept") ?? "").includes("text/html");
   if (!wantsHtml) return json({ error: message, status }, status);
   const Page = ({ data }: PageProps<{ status: number; message: string }>) =>
-    h("section", { class: "error-page" }, h("h1", null, `${data.status} — ${_reason(data.status)}`), h("p", null, data.message), h("p", null, h("a", { href: "/" }, "Back to the runs overview")));
-  return renderPage(Page, { data: { status, message }, url, params: {} }, `${status} · quass`, Layout, status);
+    h(
+      "section",
+      { class: "error-page" },
+      h("h1", null, `${data.status} — ${_reason(data.status)}`),
+      h("p", null, data.message),
+      h("p", null, h("a", { href: "/" }, "Back to the runs overview")),
+    );
+  return renderPage(
+    Page,
+    { data: { status, message }, url, params: {} },
+    `${status} · quass`,
+    Layout,
+    status,
+  );
 }
 
 function _reason(status: number): string {
-  return { 400: "bad input", 404: "not found", 413: "upload too large", 500: "server error" }[status] ?? "error";
+  return {
+    400: "bad input",
+    404: "not found",
+    413: "upload too large",
+    500: "server error",
+  }[status] ?? "error";
 }

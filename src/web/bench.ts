@@ -39,7 +39,8 @@ const _TIME = /(ms|_s$|S$|time|seconds|median)/;
 /** Chooses the column to chart: throughput first, then time, then any number. */
 export function pickBarColumn(columns: string[], rows: Flat[]): string | null {
   const numeric = columns.filter((c) => rows.some((r) => typeof r[c] === "number"));
-  return numeric.find((c) => _THROUGHPUT.test(c)) ?? numeric.find((c) => _TIME.test(c)) ?? numeric[0] ?? null;
+  return numeric.find((c) => _THROUGHPUT.test(c)) ?? numeric.find((c) => _TIME.test(c)) ??
+    numeric[0] ?? null;
 }
 
 /** Finds arrays of flat records in `v` (depth ≤ 3) and scalar facts at the top level. */
@@ -51,14 +52,21 @@ export function benchTables(v: unknown): { facts: [string, string][]; tables: Be
       if (x.length && x.every(_isFlatRecord)) {
         const columns = [...new Set(x.flatMap((r) => Object.keys(r)))];
         const labelColumn = columns.find((c) => x.some((r) => typeof r[c] === "string")) ?? null;
-        tables.push({ path: path || "(root)", columns, rows: x, barColumn: pickBarColumn(columns, x), labelColumn });
+        tables.push({
+          path: path || "(root)",
+          columns,
+          rows: x,
+          barColumn: pickBarColumn(columns, x),
+          labelColumn,
+        });
       }
       return;
     }
     if (typeof x === "object" && x !== null && depth < 3) {
       for (const [k, val] of Object.entries(x)) {
-        if (depth === 0 && (val === null || ["string", "number", "boolean"].includes(typeof val))) facts.push([k, String(val)]);
-        else if (depth === 0 && _isFlatRecord(val) && Object.keys(val).length <= 12) {
+        if (depth === 0 && (val === null || ["string", "number", "boolean"].includes(typeof val))) {
+          facts.push([k, String(val)]);
+        } else if (depth === 0 && _isFlatRecord(val) && Object.keys(val).length <= 12) {
           for (const [k2, v2] of Object.entries(val)) facts.push([`${k}.${k2}`, String(v2)]);
         } else walk(val, path ? `${path}.${k}` : k, depth + 1);
       }

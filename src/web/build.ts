@@ -16,7 +16,9 @@ export const BUILD_DIR = `${ROOT}/static/build`;
 export async function islandNames(islandsDir = `${ROOT}/islands`): Promise<string[]> {
   const names: string[] = [];
   for await (const e of Deno.readDir(islandsDir)) {
-    if (e.isFile && /\.tsx$/.test(e.name) && !e.name.startsWith("_")) names.push(e.name.replace(/\.tsx$/, ""));
+    if (e.isFile && /\.tsx$/.test(e.name) && !e.name.startsWith("_")) {
+      names.push(e.name.replace(/\.tsx$/, ""));
+    }
   }
   return names.sort();
 }
@@ -39,14 +41,21 @@ for (const el of document.querySelectorAll("quass-island[data-island]")) {
 }
 
 /** Builds the bundle; returns the output path. */
-export async function buildIslands(opts: { minify?: boolean; quiet?: boolean } = {}): Promise<string> {
+export async function buildIslands(
+  opts: { minify?: boolean; quiet?: boolean } = {},
+): Promise<string> {
   const t0 = performance.now();
   const names = await islandNames();
   await Deno.mkdir(BUILD_DIR, { recursive: true });
   const out = `${BUILD_DIR}/islands.js`;
   try {
     await esbuild.build({
-      stdin: { contents: entrySource(names), resolveDir: ROOT, loader: "js", sourcefile: "islands_entry.js" },
+      stdin: {
+        contents: entrySource(names),
+        resolveDir: ROOT,
+        loader: "js",
+        sourcefile: "islands_entry.js",
+      },
       bundle: true,
       format: "esm",
       platform: "browser",
@@ -65,7 +74,11 @@ export async function buildIslands(opts: { minify?: boolean; quiet?: boolean } =
   await Deno.copyFile(`${ROOT}/node_modules/uplot/dist/uPlot.min.css`, `${BUILD_DIR}/uplot.css`);
   if (!opts.quiet) {
     const kb = (await Deno.stat(out)).size / 1024;
-    console.error(`quass: built ${names.length} islands → ${out} (${kb.toFixed(0)} KiB, ${(performance.now() - t0).toFixed(0)} ms)`);
+    console.error(
+      `quass: built ${names.length} islands → ${out} (${kb.toFixed(0)} KiB, ${
+        (performance.now() - t0).toFixed(0)
+      } ms)`,
+    );
   }
   return out;
 }

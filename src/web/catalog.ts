@@ -45,7 +45,9 @@ function _num(v: unknown): number | undefined {
 function _pick(o: Record<string, unknown>, keys: string[]): unknown {
   for (const k of keys) {
     let v: unknown = o;
-    for (const part of k.split(".")) v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[part] : undefined;
+    for (const part of k.split(".")) {
+      v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[part] : undefined;
+    }
     if (v !== undefined && v !== null) return v;
   }
   return undefined;
@@ -58,7 +60,10 @@ export function inferPreset(config: Record<string, unknown>): string {
   if (!m || !t) return "—";
   for (const name of PRESETS) {
     const p = PRESET_VALUES[name];
-    if (p.model.hidden === m.hidden && p.model.embed === m.embed && p.model.heads === m.heads && p.train.lr === t.lr && p.train.batch === t.batch) return name;
+    if (
+      p.model.hidden === m.hidden && p.model.embed === m.embed && p.model.heads === m.heads &&
+      p.train.lr === t.lr && p.train.batch === t.batch
+    ) return name;
   }
   return "custom";
 }
@@ -103,7 +108,9 @@ async function _readText(path: string): Promise<string | undefined> {
 async function _dirs(root: string): Promise<string[]> {
   const out: string[] = [];
   try {
-    for await (const e of Deno.readDir(root)) if (e.isDirectory && !e.name.startsWith(".")) out.push(e.name);
+    for await (const e of Deno.readDir(root)) {
+      if (e.isDirectory && !e.name.startsWith(".")) out.push(e.name);
+    }
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return [];
     throw e;
@@ -141,7 +148,9 @@ export async function readRun(runsDir: string, name: string): Promise<RunDetail>
     architecture: _str(_pick(config, ["model.arch", "arch", "architecture"])),
     preset: typeof config.preset === "string" ? config.preset : inferPreset(config),
     dataset: typeof data === "string" ? data.split("/").at(-1)! : _str(data),
-    bestValLoss: vals.length ? Math.min(...vals) : (_num(_pick(config, ["bestValLoss", "best_val_loss"])) ?? null),
+    bestValLoss: vals.length
+      ? Math.min(...vals)
+      : (_num(_pick(config, ["bestValLoss", "best_val_loss"])) ?? null),
     epochs: log.length,
     date,
     hasWeights,
@@ -160,7 +169,17 @@ export async function listRuns(runsDir: string): Promise<RunSummary[]> {
       out.push(s);
     } catch (e) {
       if (e instanceof PathError) continue; // e.g. a symlink pointing outside
-      out.push({ name, architecture: "—", preset: "—", dataset: "—", bestValLoss: null, epochs: 0, date: null, hasWeights: false, problem: (e as Error).message });
+      out.push({
+        name,
+        architecture: "—",
+        preset: "—",
+        dataset: "—",
+        bestValLoss: null,
+        epochs: 0,
+        date: null,
+        hasWeights: false,
+        problem: (e as Error).message,
+      });
     }
   }
   return out.sort((a, b) => (b.date ?? "").localeCompare(a.date ?? ""));
@@ -263,7 +282,9 @@ export async function readReport(reportsDir: string, name: string): Promise<Repo
   if (name !== ".") checkName(name, "report");
   const dir = await resolveUnder(reportsDir, name === "." ? "" : name);
   const figures: string[] = [];
-  for await (const f of Deno.readDir(dir)) if (f.isFile && /\.(png|svg)$/.test(f.name)) figures.push(f.name);
+  for await (const f of Deno.readDir(dir)) {
+    if (f.isFile && /\.(png|svg)$/.test(f.name)) figures.push(f.name);
+  }
   let metrics: Record<string, unknown> | null = null, problem: string | undefined;
   const text = await _readText(`${dir}/metrics.json`);
   if (text === undefined) problem = "no metrics.json";
@@ -275,7 +296,13 @@ export async function readReport(reportsDir: string, name: string): Promise<Repo
     }
   }
   const st = await Deno.stat(`${dir}/metrics.json`).catch(() => null);
-  return { name, date: st?.mtime?.toISOString() ?? null, figures: figures.sort(), metrics, problem };
+  return {
+    name,
+    date: st?.mtime?.toISOString() ?? null,
+    figures: figures.sort(),
+    metrics,
+    problem,
+  };
 }
 
 /** Reports under `reportsDir`: the directory itself and each sub-folder with a metrics.json. */
@@ -314,7 +341,11 @@ export async function listBench(benchDir: string): Promise<BenchFile[]> {
       if (!path) continue;
       try {
         const st = await Deno.stat(path);
-        out.push({ name: e.name, date: st.mtime?.toISOString() ?? null, content: JSON.parse(await Deno.readTextFile(path)) });
+        out.push({
+          name: e.name,
+          date: st.mtime?.toISOString() ?? null,
+          content: JSON.parse(await Deno.readTextFile(path)),
+        });
       } catch { /* skip unreadable JSON */ }
     }
   } catch (e) {

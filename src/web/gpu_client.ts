@@ -41,12 +41,19 @@ export class GpuWorkerClient {
       const p = this.#pending.get(e.data.id);
       if (!p) return;
       this.#pending.delete(e.data.id);
-      if (e.data.error) p.reject(e.data.error.user ? new InputError(e.data.error.message) : new Error(e.data.error.message));
-      else p.resolve(e.data.result);
+      if (e.data.error) {
+        p.reject(
+          e.data.error.user
+            ? new InputError(e.data.error.message)
+            : new Error(e.data.error.message),
+        );
+      } else p.resolve(e.data.result);
     };
     w.onerror = (e) => {
       e.preventDefault();
-      for (const p of this.#pending.values()) p.reject(new Error(`GPU worker failed: ${e.message}`));
+      for (const p of this.#pending.values()) {
+        p.reject(new Error(`GPU worker failed: ${e.message}`));
+      }
       this.#pending.clear();
       this.#worker = null;
     };
@@ -68,7 +75,10 @@ export class GpuWorkerClient {
 
   /** Loads a run in the worker; its predictions run there too. */
   loadRun: RunLoader = async (runDir) => {
-    const r = await this.call<Omit<RunPredictor, "predict"> & { handle: number }>({ op: "load", runDir });
+    const r = await this.call<Omit<RunPredictor, "predict"> & { handle: number }>({
+      op: "load",
+      runDir,
+    });
     const { handle, ...info } = r;
     const run: WorkerRun = {
       ...info,

@@ -26,7 +26,16 @@ async function _handle(req: GpuRequest): Promise<{ result: unknown; transfer?: T
       const run = await loadRunPredictor(req.runDir);
       const handle = nextHandle++;
       runs.set(handle, run);
-      return { result: { handle, name: run.name, arch: run.arch, offsetsPpm: run.offsetsPpm, targetTsS: run.targetTsS, targetTdS: run.targetTdS } };
+      return {
+        result: {
+          handle,
+          name: run.name,
+          arch: run.arch,
+          offsetsPpm: run.offsetsPpm,
+          targetTsS: run.targetTsS,
+          targetTdS: run.targetTdS,
+        },
+      };
     }
     case "predict": {
       const run = runs.get(req.handle);
@@ -46,6 +55,12 @@ self.onmessage = async (e: MessageEvent<GpuRequest>) => {
     const { result, transfer } = await _handle(req);
     self.postMessage({ id: req.id, result }, { transfer: transfer ?? [] });
   } catch (err) {
-    self.postMessage({ id: req.id, error: { message: err instanceof Error ? err.message : String(err), user: err instanceof InputError } });
+    self.postMessage({
+      id: req.id,
+      error: {
+        message: err instanceof Error ? err.message : String(err),
+        user: err instanceof InputError,
+      },
+    });
   }
 };

@@ -131,7 +131,9 @@ export class JobQueue {
   /** Drops every finished job (running cleanups) after waiting for the running one. */
   async close(): Promise<void> {
     this.#pending.length = 0;
-    await Promise.all([...this.#jobs.values()].map((e) => e.info.status === "queued" ? undefined : e.done));
+    await Promise.all(
+      [...this.#jobs.values()].map((e) => e.info.status === "queued" ? undefined : e.done),
+    );
     for (const [id, e] of this.#jobs) {
       this.#jobs.delete(id);
       await e.cleanup?.();
@@ -173,7 +175,9 @@ export class JobQueue {
   }
 
   async #evict(): Promise<void> {
-    const finished = [...this.#jobs.values()].filter((e) => e.info.status === "done" || e.info.status === "error");
+    const finished = [...this.#jobs.values()].filter((e) =>
+      e.info.status === "done" || e.info.status === "error"
+    );
     while (finished.length > this.#keep) {
       const old = finished.shift()!;
       this.#jobs.delete(old.info.id);

@@ -27,7 +27,10 @@ export interface MetricsView {
   offsetsPpm: number[] | null;
   table: { offsetsPpm: number[]; rows: CompareRow[]; paper: Record<string, number> } | null;
   tableProblem?: string;
-  training: { epochs: number[]; runs: { name: string; train: (number | null)[]; val: (number | null)[] }[] };
+  training: {
+    epochs: number[];
+    runs: { name: string; train: (number | null)[]; val: (number | null)[] }[];
+  };
 }
 
 /** A report's display name: its folder, or the method named in its sources. */
@@ -38,7 +41,11 @@ function _label(name: string, m: MetricsFile): string {
 }
 
 /** Builds the page's data (never throws for one bad report: it is listed under problems). */
-export async function metricsView(reportsDir: string, runsDir: string, selected: string | null): Promise<MetricsView> {
+export async function metricsView(
+  reportsDir: string,
+  runsDir: string,
+  selected: string | null,
+): Promise<MetricsView> {
   const reports: ReportView[] = [];
   const problems: MetricsView["problems"] = [];
   for (const r of await listReports(reportsDir)) {
@@ -51,11 +58,16 @@ export async function metricsView(reportsDir: string, runsDir: string, selected:
     }
   }
   const first = reports[0]?.metrics.offsetsPpm;
-  const same = first && reports.every((r) => r.metrics.offsetsPpm.length === first.length && r.metrics.offsetsPpm.every((o, i) => Math.abs(o - first[i]!) < 1e-6));
+  const same = first &&
+    reports.every((r) =>
+      r.metrics.offsetsPpm.length === first.length &&
+      r.metrics.offsetsPpm.every((o, i) => Math.abs(o - first[i]!) < 1e-6)
+    );
   let table: MetricsView["table"] = null, tableProblem: string | undefined;
   if (reports.length) {
     try {
-      table = compareReports(reports.map((r) => ({ name: r.label, metrics: r.metrics }))).json as MetricsView["table"];
+      table = compareReports(reports.map((r) => ({ name: r.label, metrics: r.metrics })))
+        .json as MetricsView["table"];
     } catch (e) {
       tableProblem = (e as Error).message;
     }
@@ -80,6 +92,16 @@ export async function metricsView(reportsDir: string, runsDir: string, selected:
       };
     }),
   };
-  const sel = selected && reports.some((r) => r.name === selected) ? selected : reports[0]?.name ?? null;
-  return { reports, problems, selected: sel, offsetsPpm: same ? first! : null, table, tableProblem, training };
+  const sel = selected && reports.some((r) => r.name === selected)
+    ? selected
+    : reports[0]?.name ?? null;
+  return {
+    reports,
+    problems,
+    selected: sel,
+    offsetsPpm: same ? first! : null,
+    table,
+    tableProblem,
+    training,
+  };
 }

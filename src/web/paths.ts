@@ -22,7 +22,9 @@ export const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 export function checkName(name: string, what: string): string {
   if (!SAFE_NAME.test(name)) {
     throw new InputError(
-      `Invalid ${what} name ${JSON.stringify(name.slice(0, 80))}: use letters, digits, '.', '_' and '-' only`,
+      `Invalid ${what} name ${
+        JSON.stringify(name.slice(0, 80))
+      }: use letters, digits, '.', '_' and '-' only`,
     );
   }
   return name;

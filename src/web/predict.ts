@@ -7,7 +7,14 @@
 import { InputError } from "../util/errors.ts";
 import { checkName, resolveUnder } from "./paths.ts";
 import { makeTempArea, niftiProblem, readLimitedForm, type TempArea } from "./uploads.ts";
-import { checkDims, encodeNifti, gzip, type NiftiVolume, parseNifti, readNifti } from "../data/nifti.ts";
+import {
+  checkDims,
+  encodeNifti,
+  gzip,
+  type NiftiVolume,
+  parseNifti,
+  readNifti,
+} from "../data/nifti.ts";
 import { parseOffsetsFlag, readSidecar, type Sidecar, validateSidecar } from "../data/sidecar.ts";
 import { PHANTOM_FILES } from "../data/phantom.ts";
 import { describeSkipped, predictVolumeData, type RunLoader } from "../eval/predict_volume.ts";
@@ -58,24 +65,34 @@ function _vol3(v: NiftiVolume, scan: NiftiVolume, name: string, what: string): F
 
 /** Resolves a run name to its directory and checks it has weights (InputError otherwise). */
 export async function resolveRun(runsDir: string, name: string | null): Promise<string> {
-  if (!name) throw new InputError("No run chosen: pick a trained run (field \"run\")");
+  if (!name) throw new InputError('No run chosen: pick a trained run (field "run")');
   checkName(name, "run");
   let dir: string;
   try {
     dir = await resolveUnder(runsDir, name);
   } catch {
-    throw new InputError(`Run ${JSON.stringify(name)} does not exist in the runs directory; choose one from the list`);
+    throw new InputError(
+      `Run ${JSON.stringify(name)} does not exist in the runs directory; choose one from the list`,
+    );
   }
   try {
     await Deno.stat(`${dir}/model.safetensors`);
   } catch {
-    throw new InputError(`Run ${JSON.stringify(name)} has no model.safetensors yet; train it first or choose another run`);
+    throw new InputError(
+      `Run ${
+        JSON.stringify(name)
+      } has no model.safetensors yet; train it first or choose another run`,
+    );
   }
   return dir;
 }
 
 /** Plans a prediction on a phantom directory under `dataDir` (input, mask, reference). */
-export async function planPhantom(config: AppConfig, runName: string | null, phantom: string): Promise<PredictPlan> {
+export async function planPhantom(
+  config: AppConfig,
+  runName: string | null,
+  phantom: string,
+): Promise<PredictPlan> {
   const runDir = await resolveRun(config.runsDir, runName);
   checkName(phantom, "phantom");
   let dir: string;
@@ -83,16 +100,37 @@ export async function planPhantom(config: AppConfig, runName: string | null, pha
     dir = await resolveUnder(config.dataDir, phantom);
     await Deno.stat(`${dir}/${PHANTOM_FILES.manifest}`);
   } catch {
-    throw new InputError(`No phantom ${JSON.stringify(phantom)} in the data directory; make one with deno task quass phantom --out data/${phantom}`);
+    throw new InputError(
+      `No phantom ${
+        JSON.stringify(phantom)
+      } in the data directory; make one with deno task quass phantom --out data/${phantom}`,
+    );
   }
   const scanPath = `${dir}/${PHANTOM_FILES.input}`;
   const scan = await readNifti(scanPath);
   const side = await readSidecar(scanPath, scan.dims[3]);
   if (!side?.offsetsPpm) throw new InputError(`${scanPath}: the sidecar has no offsetsPpm`);
-  const mask = _vol3(await readNifti(`${dir}/${PHANTOM_FILES.mask}`), scan, PHANTOM_FILES.mask, "the brain mask");
+  const mask = _vol3(
+    await readNifti(`${dir}/${PHANTOM_FILES.mask}`),
+    scan,
+    PHANTOM_FILES.mask,
+    "the brain mask",
+  );
   const reference = await readNifti(`${dir}/${PHANTOM_FILES.reference}`);
-  checkDims(reference, PHANTOM_FILES.reference, { dims: [scan.dims[0], scan.dims[1], scan.dims[2], scan.dims[3]], what: "the Ts 5 s reference" });
-  return { runName: runName!, runDir, sourceLabel: `phantom ${phantom}`, scan, offsetsPpm: side.offsetsPpm, mask, reference, notes: [] };
+  checkDims(reference, PHANTOM_FILES.reference, {
+    dims: [scan.dims[0], scan.dims[1], scan.dims[2], scan.dims[3]],
+    what: "the Ts 5 s reference",
+  });
+  return {
+    runName: runName!,
+    runDir,
+    sourceLabel: `phantom ${phantom}`,
+    scan,
+    offsetsPpm: side.offsetsPpm,
+    mask,
+    reference,
+    notes: [],
+  };
 }
 
 function _file(form: FormData, field: string): File | undefined {
@@ -113,7 +151,11 @@ export async function planUpload(config: AppConfig, req: Request): Promise<Predi
   const runName = typeof form.get("run") === "string" ? form.get("run") as string : null;
   const runDir = await resolveRun(config.runsDir, runName);
   const scanFile = _file(form, "scan");
-  if (!scanFile) throw new InputError(`No scan uploaded: choose a NIfTI series (.nii or .nii.gz) in the field "scan"`);
+  if (!scanFile) {
+    throw new InputError(
+      `No scan uploaded: choose a NIfTI series (.nii or .nii.gz) in the field "scan"`,
+    );
+  }
   const files: [string, File][] = [["scan", scanFile]];
   for (const f of ["m0", "mask", "reference"]) {
     const file = _file(form, f);
@@ -134,39 +176,59 @@ export async function planUpload(config: AppConfig, req: Request): Promise<Predi
     }
     const scan = await parseNifti(bytes.get("scan")!, scanFile.name);
     const [nx, ny, nz, nt] = scan.dims;
-    if (nt < 2) throw new InputError(`${scanFile.name}: dims [${scan.dims}]: a Z-spectral series needs the offsets along the 4th dimension [x, y, z, offset]`);
+    if (nt < 2) {
+      throw new InputError(
+        `${scanFile.name}: dims [${scan.dims}]: a Z-spectral series needs the offsets along the 4th dimension [x, y, z, offset]`,
+      );
+    }
     const notes: string[] = [];
     let offsetsPpm: number[] | undefined;
     const offsetsText = form.get("offsets");
     const sideFile = _file(form, "sidecar");
-    if (typeof offsetsText === "string" && offsetsText.trim()) offsetsPpm = parseOffsetsFlag(offsetsText);
-    else if (sideFile) {
+    if (typeof offsetsText === "string" && offsetsText.trim()) {
+      offsetsPpm = parseOffsetsFlag(offsetsText);
+    } else if (sideFile) {
       let obj: unknown;
       try {
         obj = JSON.parse(await sideFile.text());
       } catch (e) {
-        throw new InputError(`${sideFile.name}: the sidecar is not valid JSON (${(e as Error).message})`);
+        throw new InputError(
+          `${sideFile.name}: the sidecar is not valid JSON (${(e as Error).message})`,
+        );
       }
       const side: Sidecar = validateSidecar(obj, sideFile.name, nt);
       offsetsPpm = side.offsetsPpm;
     }
     if (!offsetsPpm) {
-      throw new InputError(`${scanFile.name}: no offsets: upload its JSON sidecar (with "offsetsPpm") or type the offsets (e.g. -6:6:101)`);
+      throw new InputError(
+        `${scanFile.name}: no offsets: upload its JSON sidecar (with "offsetsPpm") or type the offsets (e.g. -6:6:101)`,
+      );
     }
     if (offsetsPpm.length !== nt) {
-      throw new InputError(`${scanFile.name}: ${offsetsPpm.length} offsets given but the image has ${nt} volumes along the 4th dimension`);
+      throw new InputError(
+        `${scanFile.name}: ${offsetsPpm.length} offsets given but the image has ${nt} volumes along the 4th dimension`,
+      );
     }
     const vol = async (f: string) => bytes.has(f) ? await parseNifti(bytes.get(f)!, f) : undefined;
     const m0v = await vol("m0"), maskv = await vol("mask"), refv = await vol("reference");
-    if (refv) checkDims(refv, "reference", { dims: [nx, ny, nz], what: `a reference with the scan's x, y, z = ${nx}, ${ny}, ${nz}` });
+    if (refv) {
+      checkDims(refv, "reference", {
+        dims: [nx, ny, nz],
+        what: `a reference with the scan's x, y, z = ${nx}, ${ny}, ${nz}`,
+      });
+    }
     return {
       runName: runName!,
       runDir,
       sourceLabel: scanFile.name,
       scan,
       offsetsPpm,
-      m0: m0v ? _vol3(m0v, scan, "m0", `an M0 volume with x, y, z = ${nx}, ${ny}, ${nz}`) : undefined,
-      mask: maskv ? _vol3(maskv, scan, "mask", `a mask with x, y, z = ${nx}, ${ny}, ${nz}`) : undefined,
+      m0: m0v
+        ? _vol3(m0v, scan, "m0", `an M0 volume with x, y, z = ${nx}, ${ny}, ${nz}`)
+        : undefined,
+      mask: maskv
+        ? _vol3(maskv, scan, "mask", `a mask with x, y, z = ${nx}, ${ny}, ${nz}`)
+        : undefined,
       reference: refv,
       notes,
       temp,
@@ -181,7 +243,11 @@ export async function planUpload(config: AppConfig, req: Request): Promise<Predi
  * Runs a planned prediction (call it inside the GPU queue); removes the upload's temporary
  * area whatever happens.
  */
-export async function runPrediction(plan: PredictPlan, loader: RunLoader, progress: ProgressFn): Promise<PredictionResult> {
+export async function runPrediction(
+  plan: PredictPlan,
+  loader: RunLoader,
+  progress: ProgressFn,
+): Promise<PredictionResult> {
   const t0 = performance.now();
   try {
     const [nx, ny, nz, nt] = plan.scan.dims;
@@ -198,7 +264,8 @@ export async function runPrediction(plan: PredictPlan, loader: RunLoader, progre
       mask: plan.mask,
       m0: plan.m0,
       batch: 1024,
-      onProgress: (d, t) => progress(0.05 + 0.9 * d / Math.max(1, t), `predicted ${d} / ${t} voxels`),
+      onProgress: (d, t) =>
+        progress(0.05 + 0.9 * d / Math.max(1, t), `predicted ${d} / ${t} voxels`),
       source: plan.sourceLabel,
     }, run.predict).finally(() => (run as { release?: () => void }).release?.());
     const input = new Float32Array(nvox * nt);
@@ -214,7 +281,11 @@ export async function runPrediction(plan: PredictPlan, loader: RunLoader, progre
     let reference: Float32Array | undefined;
     if (plan.reference) {
       if (plan.reference.dims[3] !== run.offsetsPpm.length) {
-        plan.notes.push(`reference has ${plan.reference.dims[3]} offsets, the network ${run.offsetsPpm.length}: reference not shown`);
+        plan.notes.push(
+          `reference has ${
+            plan.reference.dims[3]
+          } offsets, the network ${run.offsetsPpm.length}: reference not shown`,
+        );
       } else reference = plan.reference.data;
     }
     const notes = [...plan.notes];
@@ -259,7 +330,9 @@ export interface SliceData {
 function _intParam(v: string | null, name: string, max: number): number {
   const n = Number(v);
   if (v === null || !Number.isInteger(n) || n < 0 || n >= max) {
-    throw new InputError(`Query parameter "${name}" must be an integer in 0…${max - 1}, found ${JSON.stringify(v)}`);
+    throw new InputError(
+      `Query parameter "${name}" must be an integer in 0…${max - 1}, found ${JSON.stringify(v)}`,
+    );
   }
   return n;
 }
@@ -270,7 +343,8 @@ export function sliceOf(r: PredictionResult, q: URLSearchParams): SliceData {
   const z = _intParam(q.get("z") ?? "0", "z", nz);
   const k = _intParam(q.get("k"), "k", nt);
   const nvox = nx * ny * nz, n2 = nx * ny;
-  const pick = (a: Float32Array) => Array.from(a.subarray(k * nvox + z * n2, k * nvox + (z + 1) * n2), (v) => +v.toPrecision(6));
+  const pick = (a: Float32Array) =>
+    Array.from(a.subarray(k * nvox + z * n2, k * nvox + (z + 1) * n2), (v) => +v.toPrecision(6));
   const mask = Array.from(r.mask.subarray(z * n2, (z + 1) * n2));
   const prediction = pick(r.prediction);
   const reference = r.reference ? pick(r.reference) : null;
@@ -283,7 +357,9 @@ export function sliceOf(r: PredictionResult, q: URLSearchParams): SliceData {
     input: r.input.length ? pick(r.input) : null,
     prediction,
     reference,
-    error: reference ? prediction.map((p, i) => (mask[i] ? +Math.abs(p - reference[i]!).toPrecision(6) : 0)) : null,
+    error: reference
+      ? prediction.map((p, i) => (mask[i] ? +Math.abs(p - reference[i]!).toPrecision(6) : 0))
+      : null,
     mask,
   };
 }
@@ -291,15 +367,32 @@ export function sliceOf(r: PredictionResult, q: URLSearchParams): SliceData {
 /** The three Z-spectra of voxel (x, y, z) (query parameters). */
 export function voxelOf(r: PredictionResult, q: URLSearchParams) {
   const [nx, ny, nz, nt] = r.dims;
-  const x = _intParam(q.get("x"), "x", nx), y = _intParam(q.get("y"), "y", ny), z = _intParam(q.get("z") ?? "0", "z", nz);
+  const x = _intParam(q.get("x"), "x", nx),
+    y = _intParam(q.get("y"), "y", ny),
+    z = _intParam(q.get("z") ?? "0", "z", nz);
   const nvox = nx * ny * nz, v = x + nx * (y + ny * z);
-  const spec = (a: Float32Array | undefined) => (a && a.length ? Array.from({ length: nt }, (_, k) => a[k * nvox + v]!) : null);
-  return { x, y, z, inMask: r.mask[v] === 1, offsetsPpm: r.offsetsPpm, input: spec(r.input), prediction: spec(r.prediction)!, reference: spec(r.reference) };
+  const spec = (
+    a: Float32Array | undefined,
+  ) => (a && a.length ? Array.from({ length: nt }, (_, k) => a[k * nvox + v]!) : null);
+  return {
+    x,
+    y,
+    z,
+    inMask: r.mask[v] === 1,
+    offsetsPpm: r.offsetsPpm,
+    input: spec(r.input),
+    prediction: spec(r.prediction)!,
+    reference: spec(r.reference),
+  };
 }
 
 /** The prediction as .nii.gz bytes (float32, the scan's affine). */
 export async function resultNiftiGz(r: PredictionResult): Promise<Uint8Array> {
-  return await gzip(encodeNifti({ dims: r.dims, data: r.prediction, affine: r.affine, pixdim: r.pixdim, ndim: 4 }, { description: `quass predict ${r.arch}` }));
+  return await gzip(
+    encodeNifti({ dims: r.dims, data: r.prediction, affine: r.affine, pixdim: r.pixdim, ndim: 4 }, {
+      description: `quass predict ${r.arch}`,
+    }),
+  );
 }
 
 /** Summary of a result for JSON (no voxel data). */

@@ -42,11 +42,14 @@ async function* _walk(dir: string, rel = ""): AsyncGenerator<string> {
 
 /** Sort key: static segments before parameters before catch-alls (Fresh's priority). */
 function _rank(pattern: string): string {
-  return pattern.split("/").map((s) => (s.endsWith("{.+}") ? "2" : s.startsWith(":") ? "1" : "0")).join("");
+  return pattern.split("/").map((s) => (s.endsWith("{.+}") ? "2" : s.startsWith(":") ? "1" : "0"))
+    .join("");
 }
 
 /** The routes directory as a sorted route table plus the `_app` layout module, if any. */
-export async function loadRoutes(routesDir: string): Promise<{ routes: RouteEntry[]; app?: RouteModule }> {
+export async function loadRoutes(
+  routesDir: string,
+): Promise<{ routes: RouteEntry[]; app?: RouteModule }> {
   const abs = await Deno.realPath(routesDir);
   const routes: RouteEntry[] = [];
   let app: RouteModule | undefined;
@@ -59,6 +62,8 @@ export async function loadRoutes(routesDir: string): Promise<{ routes: RouteEntr
     }
     routes.push({ pattern: routePattern(file), file, module: await import(url) as RouteModule });
   }
-  routes.sort((a, b) => _rank(a.pattern).localeCompare(_rank(b.pattern)) || a.pattern.localeCompare(b.pattern));
+  routes.sort((a, b) =>
+    _rank(a.pattern).localeCompare(_rank(b.pattern)) || a.pattern.localeCompare(b.pattern)
+  );
   return { routes, app };
 }

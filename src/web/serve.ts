@@ -11,7 +11,9 @@ import { buildIslands, bundleIsFresh } from "./build.ts";
 
 function _int(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got ${v}`);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new InvalidArgumentError(`expected a non-negative integer, got ${v}`);
+  }
   return n;
 }
 
@@ -23,7 +25,12 @@ function _int(v: string): number {
 function _warmUp(app: QuassApp): void {
   const t0 = performance.now();
   simulateForPage(app.config.modelsDir, { model: "normal" }, app.services.simulate).then(
-    () => console.log(`quass dashboard: simulator ready (GPU kernels compiled in ${((performance.now() - t0) / 1000).toFixed(1)} s)`),
+    () =>
+      console.log(
+        `quass dashboard: simulator ready (GPU kernels compiled in ${
+          ((performance.now() - t0) / 1000).toFixed(1)
+        } s)`,
+      ),
     (e) => console.error(`quass dashboard: simulator warm-up failed: ${(e as Error).message}`),
   );
 }

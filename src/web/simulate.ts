@@ -11,7 +11,9 @@ import { parseModelYaml } from "../physics/model_yaml.ts";
 import { paperInputProtocol, type Protocol } from "../physics/protocol.ts";
 
 /** Simulates many (model, protocol) pairs; Z per offset for each (the engine's signature). */
-export type SpectraSimulator = (jobs: { model: TissueModel; protocol: Protocol }[]) => Promise<Float32Array[] | Float64Array[]>;
+export type SpectraSimulator = (
+  jobs: { model: TissueModel; protocol: Protocol }[],
+) => Promise<Float32Array[] | Float64Array[]>;
 
 /** A model shipped with the app (`static/models/*.yaml`). */
 export interface BundledModel {
@@ -22,15 +24,27 @@ export interface BundledModel {
 
 /** The bundled models: id → file under modelsDir. */
 export const BUNDLED_MODELS: readonly BundledModel[] = [
-  { id: "normal", label: "Rat brain 7 T, normal tissue (7 pools)", file: "rat_brain_7T_7pool_normal_example.yaml" },
-  { id: "tumour", label: "Rat brain 7 T, tumour (7 pools)", file: "rat_brain_7T_7pool_tumour_example.yaml" },
+  {
+    id: "normal",
+    label: "Rat brain 7 T, normal tissue (7 pools)",
+    file: "rat_brain_7T_7pool_normal_example.yaml",
+  },
+  {
+    id: "tumour",
+    label: "Rat brain 7 T, tumour (7 pools)",
+    file: "rat_brain_7T_7pool_tumour_example.yaml",
+  },
 ];
 
 /** Reads a bundled model by id. */
 export async function loadBundledModel(modelsDir: string, id: string): Promise<TissueModel> {
   const b = BUNDLED_MODELS.find((m) => m.id === id);
   if (!b) {
-    throw new InputError(`Unknown model ${JSON.stringify(id)}: choose ${BUNDLED_MODELS.map((m) => m.id).join(" or ")}, or upload a pulseq-cest YAML`);
+    throw new InputError(
+      `Unknown model ${JSON.stringify(id)}: choose ${
+        BUNDLED_MODELS.map((m) => m.id).join(" or ")
+      }, or upload a pulseq-cest YAML`,
+    );
   }
   return parseModelYaml(await Deno.readTextFile(`${modelsDir}/${b.file}`), b.file);
 }
@@ -61,10 +75,30 @@ function _range(v: number, lo: number, hi: number, factor: number): [number, num
  */
 export function modelParams(model: TissueModel): ParamSpec[] {
   const out: ParamSpec[] = [
-    { key: "water.t1S", group: "water", label: "T1", unit: "s", value: model.water.t1S, min: 0.5, max: 4, log: false },
-    { key: "water.t2S", group: "water", label: "T2", unit: "s", value: model.water.t2S, min: 0.01, max: 0.2, log: true },
+    {
+      key: "water.t1S",
+      group: "water",
+      label: "T1",
+      unit: "s",
+      value: model.water.t1S,
+      min: 0.5,
+      max: 4,
+      log: false,
+    },
+    {
+      key: "water.t2S",
+      group: "water",
+      label: "T2",
+      unit: "s",
+      value: model.water.t2S,
+      min: 0.01,
+      max: 0.2,
+      log: true,
+    },
   ];
-  const pools: { name: string; f: number; kPerS: number; t2S: number; dwPpm: number }[] = [...model.cest];
+  const pools: { name: string; f: number; kPerS: number; t2S: number; dwPpm: number }[] = [
+    ...model.cest,
+  ];
   if (model.mt) pools.push({ ...model.mt, name: "mt" });
   for (const p of pools) {
     const group = `${p.name} (${p.dwPpm > 0 ? "+" : ""}${p.dwPpm} ppm)`;
@@ -72,9 +106,36 @@ export function modelParams(model: TissueModel): ParamSpec[] {
     const [k0, k1] = _range(p.kPerS, 1, 1e5, 5);
     const [t0, t1] = _range(p.t2S, 1e-7, 1, 5);
     out.push(
-      { key: `${p.name}.f`, group, label: "f", unit: "(rel. to water)", value: p.f, min: f0, max: f1, log: true },
-      { key: `${p.name}.kPerS`, group, label: "k", unit: "1/s", value: p.kPerS, min: k0, max: k1, log: true },
-      { key: `${p.name}.t2S`, group, label: "T2", unit: "s", value: p.t2S, min: t0, max: t1, log: true },
+      {
+        key: `${p.name}.f`,
+        group,
+        label: "f",
+        unit: "(rel. to water)",
+        value: p.f,
+        min: f0,
+        max: f1,
+        log: true,
+      },
+      {
+        key: `${p.name}.kPerS`,
+        group,
+        label: "k",
+        unit: "1/s",
+        value: p.kPerS,
+        min: k0,
+        max: k1,
+        log: true,
+      },
+      {
+        key: `${p.name}.t2S`,
+        group,
+        label: "T2",
+        unit: "s",
+        value: p.t2S,
+        min: t0,
+        max: t1,
+        log: true,
+      },
     );
   }
   return out;
@@ -94,9 +155,13 @@ export function applyParams(model: TissueModel, values: Record<string, number>):
     }
     const target = pool === "mt" ? m.mt : m.cest.find((c) => c.name === pool);
     if (!target || (field !== "f" && field !== "kPerS" && field !== "t2S")) {
-      throw new InputError(`params.${key}: no such parameter in this model (use water.t1S, water.t2S or POOL.f / POOL.kPerS / POOL.t2S)`);
+      throw new InputError(
+        `params.${key}: no such parameter in this model (use water.t1S, water.t2S or POOL.f / POOL.kPerS / POOL.t2S)`,
+      );
     }
-    if (field === "f" && v >= 1) throw new InputError(`params.${key}: a solute pool fraction must be < 1, found ${v}`);
+    if (field === "f" && v >= 1) {
+      throw new InputError(`params.${key}: a solute pool fraction must be < 1, found ${v}`);
+    }
     target[field] = v;
   }
   return m;
@@ -139,7 +204,10 @@ export interface SimResult {
  * (within 1e-6 ppm).
  * @returns offsets (ascending) and values
  */
-export function mtrAsym(offsetsPpm: readonly number[], z: ArrayLike<number>): { offsetsPpm: number[]; values: number[] } {
+export function mtrAsym(
+  offsetsPpm: readonly number[],
+  z: ArrayLike<number>,
+): { offsetsPpm: number[]; values: number[] } {
   const pos: number[] = [], vals: number[] = [];
   const idx = offsetsPpm.map((o, i) => [o, i] as const).sort((a, b) => a[0] - b[0]);
   for (const [o, i] of idx) {
@@ -152,7 +220,14 @@ export function mtrAsym(offsetsPpm: readonly number[], z: ArrayLike<number>): { 
   return { offsetsPpm: pos, values: vals };
 }
 
-function _num(v: unknown, name: string, dflt: number, lo: number, hi: number, allowInf = false): number {
+function _num(
+  v: unknown,
+  name: string,
+  dflt: number,
+  lo: number,
+  hi: number,
+  allowInf = false,
+): number {
   if (v === undefined || v === null) return dflt;
   if (allowInf && (v === "inf" || v === Infinity)) return Infinity;
   if (typeof v !== "number" || !Number.isFinite(v) || v < lo || v > hi) {
@@ -167,13 +242,34 @@ export function parseSimRequest(body: unknown): SimRequest {
     throw new InputError(`Expected a JSON object like {"model": "normal", "b1UT": 1, "tsS": 1.5}`);
   }
   const b = body as Record<string, unknown>;
-  const known = ["model", "modelYaml", "params", "b1UT", "tsS", "tdS", "targetTsS", "targetTdS", "format"];
-  for (const k of Object.keys(b)) if (!known.includes(k)) throw new InputError(`Unknown field ${JSON.stringify(k)}; known: ${known.join(", ")}`);
-  if (b.params !== undefined && (typeof b.params !== "object" || b.params === null || Array.isArray(b.params))) {
+  const known = [
+    "model",
+    "modelYaml",
+    "params",
+    "b1UT",
+    "tsS",
+    "tdS",
+    "targetTsS",
+    "targetTdS",
+    "format",
+  ];
+  for (const k of Object.keys(b)) {
+    if (!known.includes(k)) {
+      throw new InputError(`Unknown field ${JSON.stringify(k)}; known: ${known.join(", ")}`);
+    }
+  }
+  if (
+    b.params !== undefined &&
+    (typeof b.params !== "object" || b.params === null || Array.isArray(b.params))
+  ) {
     throw new InputError(`params: expected an object like {"water.t1S": 1.8}`);
   }
-  if (b.modelYaml !== undefined && typeof b.modelYaml !== "string") throw new InputError("modelYaml: expected the YAML text as a string");
-  if (b.model !== undefined && typeof b.model !== "string") throw new InputError("model: expected a bundled model id (normal, tumour)");
+  if (b.modelYaml !== undefined && typeof b.modelYaml !== "string") {
+    throw new InputError("modelYaml: expected the YAML text as a string");
+  }
+  if (b.model !== undefined && typeof b.model !== "string") {
+    throw new InputError("model: expected a bundled model id (normal, tumour)");
+  }
   return {
     model: b.model as string | undefined,
     modelYaml: b.modelYaml as string | undefined,
@@ -187,11 +283,17 @@ export function parseSimRequest(body: unknown): SimRequest {
 }
 
 /** The model a request refers to (uploaded YAML or bundled), parameters applied. */
-export async function requestModel(modelsDir: string, req: SimRequest): Promise<{ model: TissueModel; name: string }> {
+export async function requestModel(
+  modelsDir: string,
+  req: SimRequest,
+): Promise<{ model: TissueModel; name: string }> {
   const base = req.modelYaml !== undefined
     ? parseModelYaml(req.modelYaml, "uploaded model")
     : await loadBundledModel(modelsDir, req.model ?? "normal");
-  return { model: applyParams(base, req.params ?? {}), name: req.modelYaml !== undefined ? "uploaded" : req.model ?? "normal" };
+  return {
+    model: applyParams(base, req.params ?? {}),
+    name: req.modelYaml !== undefined ? "uploaded" : req.model ?? "normal",
+  };
 }
 
 /**
@@ -199,13 +301,21 @@ export async function requestModel(modelsDir: string, req: SimRequest): Promise<
  * @example
  * const res = await simulateForPage("static/models", { model: "normal" }, simulateSpectraGpu);
  */
-export async function simulateForPage(modelsDir: string, req: SimRequest, simulate: SpectraSimulator): Promise<SimResult> {
+export async function simulateForPage(
+  modelsDir: string,
+  req: SimRequest,
+  simulate: SpectraSimulator,
+): Promise<SimResult> {
   const t0 = performance.now();
   const { model, name } = await requestModel(modelsDir, req);
   const b1UT = req.b1UT ?? 1, tsS = req.tsS ?? 1.5, tdS = req.tdS ?? 4.5;
   const targetTsS = req.targetTsS ?? 5, targetTdS = req.targetTdS ?? 1;
   const base = paperInputProtocol(b1UT);
-  const proto = (ts: number, td: number): Protocol => ({ ...base, tsS: ts, start: { kind: "satrec", tdS: td } });
+  const proto = (ts: number, td: number): Protocol => ({
+    ...base,
+    tsS: ts,
+    start: { kind: "satrec", tdS: td },
+  });
   const [zi, zt, zs] = await simulate([
     { model, protocol: proto(tsS, tdS) },
     { model, protocol: proto(targetTsS, targetTdS) },
@@ -236,8 +346,14 @@ export function simResultCsv(r: SimResult): string {
   ];
   r.offsetsPpm.forEach((o, i) => {
     const j = r.mtrOffsetsPpm.findIndex((x) => Math.abs(x - o) <= 1e-6);
-    const m = j >= 0 ? [r.mtrInput[j], r.mtrTarget[j], r.mtrSteady[j]].map((v) => v!.toPrecision(7)).join(",") : ",,";
-    lines.push(`${+o.toFixed(6)},${r.input[i]!.toPrecision(7)},${r.target[i]!.toPrecision(7)},${r.steady[i]!.toPrecision(7)},${m}`);
+    const m = j >= 0
+      ? [r.mtrInput[j], r.mtrTarget[j], r.mtrSteady[j]].map((v) => v!.toPrecision(7)).join(",")
+      : ",,";
+    lines.push(
+      `${+o.toFixed(6)},${r.input[i]!.toPrecision(7)},${r.target[i]!.toPrecision(7)},${
+        r.steady[i]!.toPrecision(7)
+      },${m}`,
+    );
   });
   return lines.join("\n") + "\n";
 }

@@ -10,8 +10,12 @@ import { InputError } from "../util/errors.ts";
 export class PayloadTooLargeError extends Error {
   constructor(readonly limitBytes: number, readonly gotBytes?: number) {
     super(
-      `Upload too large: ${gotBytes !== undefined ? _mib(gotBytes) + " exceeds" : "the body exceeds"} ` +
-        `the limit of ${_mib(limitBytes)}. Crop the series or mask it, or start the server with a larger --upload-limit-mb.`,
+      `Upload too large: ${
+        gotBytes !== undefined ? _mib(gotBytes) + " exceeds" : "the body exceeds"
+      } ` +
+        `the limit of ${
+          _mib(limitBytes)
+        }. Crop the series or mask it, or start the server with a larger --upload-limit-mb.`,
     );
     this.name = "PayloadTooLargeError";
   }
@@ -25,7 +29,10 @@ function _mib(n: number): string {
  * Reads the whole request body, failing with PayloadTooLargeError as soon as more than
  * `limitBytes` arrive (or when Content-Length already says so) — the rest is never read.
  */
-export async function readLimitedBody(req: Request, limitBytes: number): Promise<Uint8Array<ArrayBuffer>> {
+export async function readLimitedBody(
+  req: Request,
+  limitBytes: number,
+): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (Number.isFinite(declared) && declared > limitBytes) {
     await req.body?.cancel().catch(() => {});
@@ -58,7 +65,9 @@ export async function readLimitedBody(req: Request, limitBytes: number): Promise
 export async function readLimitedForm(req: Request, limitBytes: number): Promise<FormData> {
   const type = req.headers.get("content-type") ?? "";
   if (!type.startsWith("multipart/form-data")) {
-    throw new InputError(`Expected a multipart/form-data upload but got content-type ${JSON.stringify(type)}`);
+    throw new InputError(
+      `Expected a multipart/form-data upload but got content-type ${JSON.stringify(type)}`,
+    );
   }
   const body = await readLimitedBody(req, limitBytes);
   try {
@@ -69,7 +78,9 @@ export async function readLimitedForm(req: Request, limitBytes: number): Promise
 }
 
 /** Un-gzips `bytes` when they start with the gzip magic, else returns them. */
-export async function maybeGunzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+export async function maybeGunzip(
+  bytes: Uint8Array<ArrayBuffer>,
+): Promise<Uint8Array<ArrayBuffer>> {
   if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
@@ -79,14 +90,19 @@ export async function maybeGunzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8
  * Checks that `bytes` (.nii or .nii.gz) start with a NIfTI-1 header; returns a reason
  * when they do not, or null when they look like NIfTI. Does not read the data.
  */
-export async function niftiProblem(bytes: Uint8Array<ArrayBuffer>, name: string): Promise<string | null> {
+export async function niftiProblem(
+  bytes: Uint8Array<ArrayBuffer>,
+  name: string,
+): Promise<string | null> {
   let raw: Uint8Array<ArrayBuffer>;
   try {
     raw = await maybeGunzip(bytes);
   } catch {
     return `${name}: starts like gzip but could not be decompressed (truncated or corrupt .nii.gz)`;
   }
-  if (raw.length < 348) return `${name}: ${raw.length} bytes is too short for a NIfTI-1 header (348 bytes)`;
+  if (raw.length < 348) {
+    return `${name}: ${raw.length} bytes is too short for a NIfTI-1 header (348 bytes)`;
+  }
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const le = dv.getInt32(0, true) === 348, be = dv.getInt32(0, false) === 348;
   if (!le && !be) return `${name}: not a NIfTI-1 file (header size field is not 348)`;

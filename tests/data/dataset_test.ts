@@ -1,8 +1,20 @@
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { assertClose, gpuTest } from "../_util.ts";
-import { generateDataset, joinShards, readDataset, shardRows, splitOf, writeDataset } from "../../src/data/dataset.ts";
+import {
+  generateDataset,
+  joinShards,
+  readDataset,
+  shardRows,
+  splitOf,
+  writeDataset,
+} from "../../src/data/dataset.ts";
 import { encodeSafetensors } from "../../src/data/safetensors.ts";
-import { defaultParamSpace, modelFromParams, paramSpaceFrom, sampleParams } from "../../src/physics/param_space.ts";
+import {
+  defaultParamSpace,
+  modelFromParams,
+  paramSpaceFrom,
+  sampleParams,
+} from "../../src/physics/param_space.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import { paperInputProtocol, paperTargetProtocol } from "../../src/physics/protocol.ts";
 
@@ -13,7 +25,12 @@ Deno.test("sampleParams() draws every parameter inside its range, reproducibly p
   assertEquals(space.ranges.length, 20);
   for (let i = 0; i < 200; i++) {
     const p = sampleParams(space, seed, i);
-    p.forEach((v, j) => assert(v >= space.ranges[j]!.lo && v <= space.ranges[j]!.hi, `${space.ranges[j]!.name} = ${v}`));
+    p.forEach((v, j) =>
+      assert(
+        v >= space.ranges[j]!.lo && v <= space.ranges[j]!.hi,
+        `${space.ranges[j]!.name} = ${v}`,
+      )
+    );
     assertEquals(p, sampleParams(space, seed, i));
   }
   assert(sampleParams(space, seed, 0)[0] !== sampleParams(space, seed + 1, 0)[0]);
@@ -32,13 +49,15 @@ Deno.test("modelFromParams() builds the 7-pool model with a z-only MT pool at �
 Deno.test("paramSpaceFrom() overrides ranges and names bad fields", () => {
   const s = paramSpaceFrom({ ranges: { amide_f: [1e-3, 2e-3] } }, "space.yaml");
   assertEquals(s.ranges[2], { name: "amide_f", lo: 1e-3, hi: 2e-3 });
-  for (const [bad, re] of [
-    [{ ranges: { amid_f: [1, 2] } }, /ranges\.amid_f is not a parameter/],
-    [{ ranges: { amide_f: [2e-3, 1e-3] } }, /amide_f needs 0 < lo ≤ hi/],
-    [{ ranges: { MT_f: [0.1, 1.5] } }, /fractions must be < 1/],
-    [{ ranges: { amide_f: "x" } }, /must be \[lo, hi\]/],
-    [{ foo: 1 }, /unknown field "foo"/],
-  ] as const) {
+  for (
+    const [bad, re] of [
+      [{ ranges: { amid_f: [1, 2] } }, /ranges\.amid_f is not a parameter/],
+      [{ ranges: { amide_f: [2e-3, 1e-3] } }, /amide_f needs 0 < lo ≤ hi/],
+      [{ ranges: { MT_f: [0.1, 1.5] } }, /fractions must be < 1/],
+      [{ ranges: { amide_f: "x" } }, /must be \[lo, hi\]/],
+      [{ foo: 1 }, /unknown field "foo"/],
+    ] as const
+  ) {
     let msg = "";
     try {
       paramSpaceFrom(bad, "space.yaml");
@@ -52,7 +71,10 @@ Deno.test("paramSpaceFrom() overrides ranges and names bad fields", () => {
 Deno.test("splitOf() gives roughly 80/10/10 and shardRows() tiles the rows", () => {
   const counts = [0, 0, 0];
   for (let i = 0; i < 5000; i++) counts[splitOf(seed, i)]!++;
-  assert(Math.abs(counts[0]! / 5000 - 0.8) < 0.03 && Math.abs(counts[1]! / 5000 - 0.1) < 0.02, `${counts}`);
+  assert(
+    Math.abs(counts[0]! / 5000 - 0.8) < 0.03 && Math.abs(counts[1]! / 5000 - 0.1) < 0.02,
+    `${counts}`,
+  );
   let next = 0;
   for (let i = 0; i < 7; i++) {
     const r = shardRows(103, i, 7);
@@ -62,38 +84,57 @@ Deno.test("splitOf() gives roughly 80/10/10 and shardRows() tiles the rows", () 
   assertEquals(next, 103);
 });
 
-gpuTest("generateDataset() agrees with the float64 simulator and shards join to the same bytes", async () => {
-  const n = 40;
-  const dir = await Deno.makeTempDir();
-  const full = await generateDataset({ n, seed });
-  // A few rows against the CPU float64 reference.
-  for (const r of [0, 17, 39]) {
-    const model = modelFromParams(sampleParams(defaultParamSpace(), seed, r));
-    const zin = simulateCpu(model, paperInputProtocol(1)), ztg = simulateCpu(model, paperTargetProtocol(1));
-    assertClose(full.input.subarray(r * 101, (r + 1) * 101), zin, { atol: 2e-5, label: `input row ${r}` });
-    assertClose(full.target.subarray(r * 101, (r + 1) * 101), ztg, { atol: 2e-5, label: `target row ${r}` });
-  }
-  await writeDataset(`${dir}/full.safetensors`, full);
-  const paths: string[] = [];
-  for (let i = 2; i >= 0; i--) { // out of order on purpose
-    const ds = await generateDataset({ n, seed, rows: shardRows(n, i, 3) });
-    paths.push(`${dir}/s${i}.safetensors`);
-    await writeDataset(paths.at(-1)!, ds);
-  }
-  await writeDataset(`${dir}/joined.safetensors`, await joinShards(paths));
-  assertEquals(await Deno.readFile(`${dir}/joined.safetensors`), await Deno.readFile(`${dir}/full.safetensors`));
-  const back = await readDataset(`${dir}/full.safetensors`);
-  assertEquals(back.count, n);
-  assertEquals(back.input, full.input);
-  assertEquals([...back.split], Array.from({ length: n }, (_, i) => splitOf(seed, i)));
-  await assertRejects(() => joinShards(paths.slice(1)), /row 0 was expected|missing/);
-  await Deno.remove(dir, { recursive: true });
-});
+gpuTest(
+  "generateDataset() agrees with the float64 simulator and shards join to the same bytes",
+  async () => {
+    const n = 40;
+    const dir = await Deno.makeTempDir();
+    const full = await generateDataset({ n, seed });
+    // A few rows against the CPU float64 reference.
+    for (const r of [0, 17, 39]) {
+      const model = modelFromParams(sampleParams(defaultParamSpace(), seed, r));
+      const zin = simulateCpu(model, paperInputProtocol(1)),
+        ztg = simulateCpu(model, paperTargetProtocol(1));
+      assertClose(full.input.subarray(r * 101, (r + 1) * 101), zin, {
+        atol: 2e-5,
+        label: `input row ${r}`,
+      });
+      assertClose(full.target.subarray(r * 101, (r + 1) * 101), ztg, {
+        atol: 2e-5,
+        label: `target row ${r}`,
+      });
+    }
+    await writeDataset(`${dir}/full.safetensors`, full);
+    const paths: string[] = [];
+    for (let i = 2; i >= 0; i--) { // out of order on purpose
+      const ds = await generateDataset({ n, seed, rows: shardRows(n, i, 3) });
+      paths.push(`${dir}/s${i}.safetensors`);
+      await writeDataset(paths.at(-1)!, ds);
+    }
+    await writeDataset(`${dir}/joined.safetensors`, await joinShards(paths));
+    assertEquals(
+      await Deno.readFile(`${dir}/joined.safetensors`),
+      await Deno.readFile(`${dir}/full.safetensors`),
+    );
+    const back = await readDataset(`${dir}/full.safetensors`);
+    assertEquals(back.count, n);
+    assertEquals(back.input, full.input);
+    assertEquals([...back.split], Array.from({ length: n }, (_, i) => splitOf(seed, i)));
+    await assertRejects(() => joinShards(paths.slice(1)), /row 0 was expected|missing/);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
 
 Deno.test("readDataset() names the file and the missing tensor", async () => {
   const dir = await Deno.makeTempDir();
   const p = `${dir}/bad.safetensors`;
-  await Deno.writeFile(p, encodeSafetensors({ tensors: { input: { data: new Float32Array(4), shape: [2, 2] } }, metadata: {} }));
+  await Deno.writeFile(
+    p,
+    encodeSafetensors({
+      tensors: { input: { data: new Float32Array(4), shape: [2, 2] } },
+      metadata: {},
+    }),
+  );
   await assertRejects(() => readDataset(p), /bad\.safetensors: tensor "target" is missing/);
   await Deno.writeTextFile(p, "not a safetensors file");
   await assertRejects(() => readDataset(p), /bad\.safetensors/);
@@ -105,7 +146,8 @@ Deno.test("the dataset file is readable by numpy (header parsed by hand)", async
   let python = "";
   for (const p of py) {
     try {
-      const r = await new Deno.Command(p, { args: ["-c", "import numpy"], stderr: "null" }).output();
+      const r = await new Deno.Command(p, { args: ["-c", "import numpy"], stderr: "null" })
+        .output();
       if (r.success) {
         python = p;
         break;
@@ -120,8 +162,14 @@ Deno.test("the dataset file is readable by numpy (header parsed by hand)", async
   const path = `${dir}/np.safetensors`;
   const input = Float32Array.from({ length: 6 }, () => Math.random());
   await writeDataset(path, {
-    input, target: input.map((v) => v * 2), params: new Float32Array(40), offsetsPpm: Float64Array.from([-1, 0, 1]),
-    split: Uint8Array.from([0, 2]), count: 2, T: 3, metadata: { format: "quass-dataset/1" },
+    input,
+    target: input.map((v) => v * 2),
+    params: new Float32Array(40),
+    offsetsPpm: Float64Array.from([-1, 0, 1]),
+    split: Uint8Array.from([0, 2]),
+    count: 2,
+    T: 3,
+    metadata: { format: "quass-dataset/1" },
   });
   const code = `
 import json, struct, numpy as np, sys

@@ -32,7 +32,16 @@ Deno.test("predictVolumeData() masks, divides by M0, batches and leaves out NaN 
   const batch = 1 + Math.floor(Math.random() * 6);
   let calls = 0;
   const res = await predictVolumeData(
-    { data, nvox, offsetsPpm: offs, modelInputOffsetsPpm: offs, modelOutputLength: T, mask, m0, batch },
+    {
+      data,
+      nvox,
+      offsetsPpm: offs,
+      modelInputOffsetsPpm: offs,
+      modelOutputLength: T,
+      mask,
+      m0,
+      batch,
+    },
     (x, n) => (calls++, assert(n <= batch), fakeNet(x, n)),
   );
   assertEquals(res.skipped, [3, 4, 5]);
@@ -56,21 +65,40 @@ Deno.test("predictVolumeData() rejects mismatched offsets unless asked to interp
   const scanOffs = [-6, -4.5, -2, -1, 0, 1.5, 3, 4, 6];
   const modelOffs = Array.from({ length: 13 }, (_, k) => -6 + k);
   // spectra linear in the offset: linear interpolation is exact
-  const a = Array.from({ length: nvox }, () => Math.random()), b = Array.from({ length: nvox }, () => Math.random() * 0.1);
+  const a = Array.from({ length: nvox }, () => Math.random()),
+    b = Array.from({ length: nvox }, () => Math.random() * 0.1);
   const data = new Float32Array(nvox * scanOffs.length);
   scanOffs.forEach((o, k) => a.forEach((_, v) => (data[k * nvox + v] = a[v]! + b[v]! * o)));
-  const inp = { data, nvox, offsetsPpm: scanOffs, modelInputOffsetsPpm: modelOffs, modelOutputLength: 13 };
-  const e = await assertRejects(() => predictVolumeData(inp, fakeNet), /do not match the network's.*--interpolate/);
+  const inp = {
+    data,
+    nvox,
+    offsetsPpm: scanOffs,
+    modelInputOffsetsPpm: modelOffs,
+    modelOutputLength: 13,
+  };
+  const e = await assertRejects(
+    () => predictVolumeData(inp, fakeNet),
+    /do not match the network's.*--interpolate/,
+  );
   assert(e instanceof InputError);
   const res = await predictVolumeData({ ...inp, interpolate: true }, fakeNet);
   assert(res.interpolated);
   for (let v = 0; v < nvox; v++) {
     const want = fakeRef(modelOffs.map((o) => a[v]! + b[v]! * o));
-    assertClose(modelOffs.map((_, k) => res.data[k * nvox + v]!), want, { atol: 1e-5, label: `voxel ${v}` });
+    assertClose(modelOffs.map((_, k) => res.data[k * nvox + v]!), want, {
+      atol: 1e-5,
+      label: `voxel ${v}`,
+    });
   }
   // no extrapolation
   await assertRejects(
-    () => predictVolumeData({ ...inp, offsetsPpm: scanOffs.slice(1), data: data.subarray(nvox), interpolate: true }, fakeNet),
+    () =>
+      predictVolumeData({
+        ...inp,
+        offsetsPpm: scanOffs.slice(1),
+        data: data.subarray(nvox),
+        interpolate: true,
+      }, fakeNet),
     /outside the scan's offsets/,
   );
 });
@@ -86,13 +114,31 @@ Deno.test("interpolationPlan() handles descending offsets", () => {
 const T = 9;
 const OFFS = Array.from({ length: T }, (_, k) => -4 + k);
 const fakeLoader: RunLoader = (run) =>
-  Promise.resolve({ name: run, arch: "fake", offsetsPpm: OFFS, targetTsS: 5, targetTdS: 1, predict: fakeNet });
+  Promise.resolve({
+    name: run,
+    arch: "fake",
+    offsetsPpm: OFFS,
+    targetTsS: 5,
+    targetTdS: 1,
+    predict: fakeNet,
+  });
 
-async function _scan(dir: string, dims: [number, number, number, number], sidecar = true, fill?: (i: number) => number) {
+async function _scan(
+  dir: string,
+  dims: [number, number, number, number],
+  sidecar = true,
+  fill?: (i: number) => number,
+) {
   const path = `${dir}/scan.nii.gz`;
   const n = dims[0] * dims[1] * dims[2] * dims[3];
-  await writeNifti(path, { dims, data: Float32Array.from({ length: n }, (_, i) => fill ? fill(i) : Math.random()), ndim: 4 });
-  if (sidecar) await writeSidecar(path, { offsetsPpm: OFFS.slice(0, dims[3]), tsS: 1.5, tdS: 4.5, b1UT: 1 });
+  await writeNifti(path, {
+    dims,
+    data: Float32Array.from({ length: n }, (_, i) => fill ? fill(i) : Math.random()),
+    ndim: 4,
+  });
+  if (sidecar) {
+    await writeSidecar(path, { offsetsPpm: OFFS.slice(0, dims[3]), tsS: 1.5, tdS: 4.5, b1UT: 1 });
+  }
   return path;
 }
 
@@ -108,7 +154,10 @@ Deno.test("predictVolumeFile() writes the prediction and its sidecar", async () 
     const src = await readNifti(input);
     for (const v of [0, 7, 23]) {
       const spec = Array.from({ length: T }, (_, k) => src.data[k * 24 + v]!);
-      assertClose(Array.from({ length: T }, (_, k) => vol.data[k * 24 + v]!), fakeRef(spec), { atol: 1e-5, label: `voxel ${v}` });
+      assertClose(Array.from({ length: T }, (_, k) => vol.data[k * 24 + v]!), fakeRef(spec), {
+        atol: 1e-5,
+        label: `voxel ${v}`,
+      });
     }
     const side = await readSidecar(out, T);
     assertEquals(side?.offsetsPpm, OFFS);
@@ -148,7 +197,10 @@ Deno.test("predictVolumeFile() fails with a clear error and writes nothing on ba
     await writeNifti(mask, { dims: [4, 3, 1, 1], data: new Float32Array(12).fill(1) });
     await assertRejects(() => run({ input: good, mask }), /mask\.nii\.gz: dims are \[4,3,1,1\]/);
     // bad output name
-    await assertRejects(() => predictVolumeFile({ run: "r", input: good, out: `${dir}/pred.png` }, fakeLoader), /\.nii or \.nii\.gz/);
+    await assertRejects(
+      () => predictVolumeFile({ run: "r", input: good, out: `${dir}/pred.png` }, fakeLoader),
+      /\.nii or \.nii\.gz/,
+    );
     assert(!(await exists(out)) && !(await exists(`${dir}/pred.json`)), "nothing may be written");
     // some NaN voxels: reported, left out, the rest predicted
     const some = await _scan(dir, [3, 3, 1, T], true, (i) => (i % 9 === 4 ? NaN : Math.random()));

@@ -2,16 +2,34 @@ import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
 import { quassFitVoxel, quassImage } from "../../src/eval/quass_image.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
-import { paperInputProtocol, paperTargetProtocol, PAPER_OFFSETS_PPM } from "../../src/physics/protocol.ts";
+import {
+  PAPER_OFFSETS_PPM,
+  paperInputProtocol,
+  paperTargetProtocol,
+} from "../../src/physics/protocol.ts";
 import type { TissueModel } from "../../src/physics/model.ts";
 import { GAMMA_RAD_PER_S_UT } from "../../src/physics/constants.ts";
 
 /** The 7-pool rat-brain examples of reference/bmsim/generated/ (typed in, not loaded). */
 function _ratBrain(tumour: boolean): TissueModel {
-  const c = (name: string, f: number, t2S: number, kPerS: number, dwPpm: number) => ({ name, f, t1S: 1, t2S, kPerS, dwPpm });
+  const c = (name: string, f: number, t2S: number, kPerS: number, dwPpm: number) => ({
+    name,
+    f,
+    t1S: 1,
+    t2S,
+    kPerS,
+    dwPpm,
+  });
   return {
     water: { t1S: tumour ? 2.2 : 1.8, t2S: tumour ? 0.08 : 0.05, f: 1 },
-    mt: { f: tumour ? 0.05 : 0.1, t1S: 1, t2S: 1.5e-5, kPerS: 30, dwPpm: -2.4, lineshape: "Lorentzian" },
+    mt: {
+      f: tumour ? 0.05 : 0.1,
+      t1S: 1,
+      t2S: 1.5e-5,
+      kPerS: 30,
+      dwPpm: -2.4,
+      lineshape: "Lorentzian",
+    },
     cest: [
       c("amide", tumour ? 2e-3 : 1e-3, 0.02, 50, 3.5),
       c("guanidyl", 1e-3, 0.02, 800, 2.0),
@@ -32,13 +50,21 @@ for (const tumour of [false, true]) {
     const b1UT = 0.75 + 0.75 * Math.random(); // the §5 bands cover B1 0.75–1.5 µT
     const zApp = simulateCpu(model, paperInputProtocol(b1UT));
     const zss = simulateCpu(model, paperTargetProtocol(b1UT, true));
-    const fit = quassFitVoxel(zApp, 1 / model.water.t1S, { offsetsPpm: PAPER_OFFSETS_PPM, b1UT, tsS: 1.5, tdS: 4.5 });
+    const fit = quassFitVoxel(zApp, 1 / model.water.t1S, {
+      offsetsPpm: PAPER_OFFSETS_PPM,
+      b1UT,
+      tsS: 1.5,
+      tdS: 4.5,
+    });
     let rawErr = 0;
     for (let k = 0; k < 101; k++) rawErr = Math.max(rawErr, Math.abs(zApp[k]! - zss[k]!));
     // §5, 7-pool, Ts 1.5 s, 1-D fit: 1.2e-2–1.7e-2 (Td 1–3 s, control-normalised); our Td is
     // 4.5 s with M0 normalisation; measured 0.9e-2–1.1e-2 (normal), 1.0e-2–1.9e-2 (tumour, worst
     // at B1 0.75 µT). Allow 2e-2 / 2.2e-2 and demand a 4× gain over doing nothing.
-    const { maxAbs } = assertClose(fit, zss, { atol: tumour ? 2.2e-2 : 2e-2, label: "QUASS fit vs exact Z_ss" });
+    const { maxAbs } = assertClose(fit, zss, {
+      atol: tumour ? 2.2e-2 : 2e-2,
+      label: "QUASS fit vs exact Z_ss",
+    });
     assert(maxAbs < rawErr / 4, `fit error ${maxAbs} not 4× below the raw error ${rawErr}`);
   });
 }
@@ -61,7 +87,14 @@ Deno.test("quassFitVoxel() inverts the §4.1 forward model exactly for random R1
       zApp[k] = ((1 - Math.exp(-r1w * tdS)) * e + zss * (1 - e)) / norm;
       want[k] = zss;
     }
-    const got = quassFitVoxel(zApp, r1w, { offsetsPpm, b1UT, b0T, tsS, tdS, normalisedByControl: control }, shift);
+    const got = quassFitVoxel(zApp, r1w, {
+      offsetsPpm,
+      b1UT,
+      b0T,
+      tsS,
+      tdS,
+      normalisedByControl: control,
+    }, shift);
     assertClose(got, want, { atol: 1e-9, rtol: 1e-7, label: `inversion (control ${control})` });
   }
 });
@@ -82,7 +115,11 @@ Deno.test("quassImage() fits masked voxels with a T1 map, skips NaN voxels and T
   for (const v of [0, 1, 5]) {
     const spec = offsetsPpm.map((_, k) => data[k * nvox + v]!);
     const want = quassFitVoxel(spec, 1 / t1[v]!, scan);
-    assertClose(offsetsPpm.map((_, k) => res.zss[k * nvox + v]!), want, { atol: 1e-6, rtol: 1e-6, label: `voxel ${v}` });
+    assertClose(offsetsPpm.map((_, k) => res.zss[k * nvox + v]!), want, {
+      atol: 1e-6,
+      rtol: 1e-6,
+      label: `voxel ${v}`,
+    });
   }
   for (const v of [2, 3, 4]) for (let k = 0; k < nOff; k++) assertEquals(res.zss[k * nvox + v], 0);
   assertThrows(() => quassImage(data, nvox, new Float32Array(3), scan), /T1 map/);
@@ -92,14 +129,29 @@ Deno.test("quassImage() fits masked voxels with a T1 map, skips NaN voxels and T
 Deno.test("quassImage() on noiseless phantom voxels is within the §5 bands of the exact steady state", async () => {
   const { makePhantom } = await import("../../src/data/phantom.ts");
   // float64 CPU simulator: the reference here is the physics, not the GPU engine
-  const cpuPairs = (models: TissueModel[], a: Parameters<typeof simulateCpu>[1], b: Parameters<typeof simulateCpu>[1]) => {
-    const z = (p: typeof a) => Float32Array.from(models.flatMap((m) => Array.from(simulateCpu(m, p))));
+  const cpuPairs = (
+    models: TissueModel[],
+    a: Parameters<typeof simulateCpu>[1],
+    b: Parameters<typeof simulateCpu>[1],
+  ) => {
+    const z = (p: typeof a) =>
+      Float32Array.from(models.flatMap((m) => Array.from(simulateCpu(m, p))));
     return Promise.resolve({ input: z(a), target: z(b) });
   };
-  const ph = await makePhantom({ size: 12, seed: Math.floor(Math.random() * 1e6), snr: Infinity, simulate: cpuPairs });
+  const ph = await makePhantom({
+    size: 12,
+    seed: Math.floor(Math.random() * 1e6),
+    snr: Infinity,
+    simulate: cpuPairs,
+  });
   const nvox = 144;
   const t1 = Float64Array.from({ length: nvox }, (_, v) => ph.maps.params[v * 20]!);
-  const res = quassImage(ph.inputClean, nvox, t1, { offsetsPpm: ph.offsetsPpm, b1UT: 1, tsS: 1.5, tdS: 4.5 }, { mask: ph.maps.mask });
+  const res = quassImage(ph.inputClean, nvox, t1, {
+    offsetsPpm: ph.offsetsPpm,
+    b1UT: 1,
+    tsS: 1.5,
+    tdS: 4.5,
+  }, { mask: ph.maps.mask });
   assertEquals(res.fitted, ph.maps.mask.reduce((s, x) => s + x, 0));
   const errs: number[] = [], raws: number[] = [];
   let minGain = Infinity;
@@ -123,6 +175,9 @@ Deno.test("quassImage() on noiseless phantom voxels is within the §5 bands of t
   // median 0.95e-2–1.1e-2, per-voxel gain over the uncorrected Z ≥ 2.5, median gain ≥ 7.
   assert(worst <= 5e-2, `worst voxel error ${worst}`);
   assert(medErr <= 1.5e-2, `median voxel error ${medErr}`);
-  assert(minGain >= 2, `a voxel's fit is only ${minGain.toFixed(2)}× closer than its uncorrected Z`);
+  assert(
+    minGain >= 2,
+    `a voxel's fit is only ${minGain.toFixed(2)}× closer than its uncorrected Z`,
+  );
   assert(medRaw >= 4 * medErr, `median fit error ${medErr} vs uncorrected ${medRaw}`);
 });

@@ -9,7 +9,8 @@ gpuTest("axpyGpu() matches the float64 reference across a folded 2-D grid", asyn
   const n = 256 * 70_000 + 17;
   const x = randomArray(n), y = randomArray(n);
   const alpha = Math.random() * 4 - 2;
-  const xb = uploadBuffer(device, new Float32Array(x)), yb = uploadBuffer(device, new Float32Array(y));
+  const xb = uploadBuffer(device, new Float32Array(x)),
+    yb = uploadBuffer(device, new Float32Array(y));
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();
   axpyGpu(device, pass, xb, yb, alpha, n);

@@ -7,7 +7,7 @@ import { assertClose, gpuTest } from "../_util.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { batchSliceSize, recordTrainStep } from "../../src/nn/train.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
-import { buildModel, type ArchName } from "../../src/nn/models/mod.ts";
+import { type ArchName, buildModel } from "../../src/nn/models/mod.ts";
 import { GpuModel, maxFloatsPerSample } from "../../src/nn/models/graph.ts";
 import { readF32, storageBuffer, uploadBuffer } from "../../src/gpu/buffers.ts";
 
@@ -34,7 +34,9 @@ Deno.test("batchSliceSize() keeps whole batches that fit and 256-byte-aligned sl
 });
 
 Deno.test("maxFloatsPerSample() counts the gate buffers of recurrent layers", () => {
-  for (const [arch, gates] of [["lstm", 4], ["gru", 3], ["bilstm", 4], ["lstm-attention", 4]] as const) {
+  for (
+    const [arch, gates] of [["lstm", 4], ["gru", 3], ["bilstm", 4], ["lstm-attention", 4]] as const
+  ) {
     const m = resolveConfig(arch, "paper", 101).model;
     const per = maxFloatsPerSample(buildModel(m));
     assert(per >= gates * 101 * m.hidden, `${arch}: ${per} floats per spectrum < its gates`);
@@ -42,41 +44,52 @@ Deno.test("maxFloatsPerSample() counts the gate buffers of recurrent layers", ()
 });
 
 for (const arch of ["mlp", "gru", "lstm-attention"] as ArchName[]) {
-  gpuTest(`recordTrainStep() in slices of 64 gives the whole batch's loss and gradients (${arch})`, async (device) => {
-    const T = 21, B = 160; // slices 64, 64, 32
-    const cfg = resolveConfig(arch, "tiny", T, { batch: B });
-    const spec = buildModel(cfg.model);
-    const flat = spec.store.initialValues(1 + Math.floor(Math.random() * 1000));
-    const x = Float32Array.from({ length: B * T }, () => Math.random());
-    const target = Float32Array.from({ length: B * T }, () => Math.random());
-    const total = spec.store.totalFloats;
-    const run = async (sliceB: number) => {
-      const bufs = spec.store.createBuffers(device, flat);
-      const model = new GpuModel(device, spec, bufs);
-      const io = {
-        x: uploadBuffer(device, x),
-        target: uploadBuffer(device, target),
-        dy: storageBuffer(device, B * T * 4),
-        loss: storageBuffer(device, 4),
-        scale: storageBuffer(device, 4),
+  gpuTest(
+    `recordTrainStep() in slices of 64 gives the whole batch's loss and gradients (${arch})`,
+    async (device) => {
+      const T = 21, B = 160; // slices 64, 64, 32
+      const cfg = resolveConfig(arch, "tiny", T, { batch: B });
+      const spec = buildModel(cfg.model);
+      const flat = spec.store.initialValues(1 + Math.floor(Math.random() * 1000));
+      const x = Float32Array.from({ length: B * T }, () => Math.random());
+      const target = Float32Array.from({ length: B * T }, () => Math.random());
+      const total = spec.store.totalFloats;
+      const run = async (sliceB: number) => {
+        const bufs = spec.store.createBuffers(device, flat);
+        const model = new GpuModel(device, spec, bufs);
+        const io = {
+          x: uploadBuffer(device, x),
+          target: uploadBuffer(device, target),
+          dy: storageBuffer(device, B * T * 4),
+          loss: storageBuffer(device, 4),
+          scale: storageBuffer(device, 4),
+        };
+        const enc = device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        recordTrainStep(device, pass, model, bufs, io, B, T, cfg.train, 1, sliceB);
+        pass.end();
+        device.queue.submit([enc.finish()]);
+        return {
+          loss: await readF32(device, io.loss, 1),
+          grads: await readF32(device, bufs.grads, total),
+          params: await readF32(device, bufs.params, total),
+        };
       };
-      const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      recordTrainStep(device, pass, model, bufs, io, B, T, cfg.train, 1, sliceB);
-      pass.end();
-      device.queue.submit([enc.finish()]);
-      return {
-        loss: await readF32(device, io.loss, 1),
-        grads: await readF32(device, bufs.grads, total),
-        params: await readF32(device, bufs.params, total),
-      };
-    };
-    const whole = await run(B), sliced = await run(64);
-    assertClose(Array.from(sliced.loss), Array.from(whole.loss), { rtol: 1e-5, label: "loss" });
-    // float32 sums in another order: relative to each value, floored at 1e-5 of the largest
-    const gMax = whole.grads.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
-    assertClose(Array.from(sliced.grads), Array.from(whole.grads), { rtol: 1e-4, atol: 1e-5 * gMax, label: "gradients" });
-    assertClose(Array.from(sliced.params), Array.from(whole.params), { rtol: 1e-5, atol: 1e-7, label: "updated weights" });
-    assert(gMax > 0, "the step has gradients");
-  });
+      const whole = await run(B), sliced = await run(64);
+      assertClose(Array.from(sliced.loss), Array.from(whole.loss), { rtol: 1e-5, label: "loss" });
+      // float32 sums in another order: relative to each value, floored at 1e-5 of the largest
+      const gMax = whole.grads.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
+      assertClose(Array.from(sliced.grads), Array.from(whole.grads), {
+        rtol: 1e-4,
+        atol: 1e-5 * gMax,
+        label: "gradients",
+      });
+      assertClose(Array.from(sliced.params), Array.from(whole.params), {
+        rtol: 1e-5,
+        atol: 1e-7,
+        label: "updated weights",
+      });
+      assert(gMax > 0, "the step has gradients");
+    },
+  );
 }

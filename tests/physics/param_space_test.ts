@@ -15,7 +15,13 @@ Deno.test("defaultParamSpace() has the 20 parameters of pool_parameters.md §2 i
   const names = paramNames(s);
   assertEquals(names.length, N_PARAMS);
   assertEquals(new Set(names).size, N_PARAMS);
-  assertEquals(names.slice(0, 5), ["water_t1_s", "water_t2_s", "amide_f", "amide_k_per_s", "amide_t2_s"]);
+  assertEquals(names.slice(0, 5), [
+    "water_t1_s",
+    "water_t2_s",
+    "amide_f",
+    "amide_k_per_s",
+    "amide_t2_s",
+  ]);
   assertEquals(names.slice(14, 17), ["MT_f", "MT_k_per_s", "MT_t2_s"]);
   // spot checks of the table: T1w 1.2–2.5 s, k_OH 1000–5000 /s, T2_MT 5–50 µs
   assertEquals([s.ranges[0]!.lo, s.ranges[0]!.hi], [1.2, 2.5]);
@@ -30,13 +36,19 @@ Deno.test("sampleParamRows() of a shard equals the same rows of a whole run", ()
   const whole = sampleParamRows(s, seed, 0, 30);
   const part = sampleParamRows(s, seed, 11, 19);
   assertEquals(Array.from(part), Array.from(whole.subarray(11 * N_PARAMS, 19 * N_PARAMS)));
-  assertEquals(Array.from(sampleParams(s, seed, 12)), Array.from(whole.subarray(12 * N_PARAMS, 13 * N_PARAMS)));
+  assertEquals(
+    Array.from(sampleParams(s, seed, 12)),
+    Array.from(whole.subarray(12 * N_PARAMS, 13 * N_PARAMS)),
+  );
 });
 
 Deno.test("modelFromParams() puts MT in an x,y,z pool with mt_form xyz and uses the fixed values", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/space.yaml`;
-  await Deno.writeTextFile(path, "mt_form: xyz\nsolute_t1_s: 1.3\nb0_t: 9.4\nranges: { amide_f: [0.001, 0.002] }\n");
+  await Deno.writeTextFile(
+    path,
+    "mt_form: xyz\nsolute_t1_s: 1.3\nb0_t: 9.4\nranges: { amide_f: [0.001, 0.002] }\n",
+  );
   const space = await loadParamSpace(path);
   const p = sampleParams(space, 5, 3);
   assert(p[2]! >= 0.001 && p[2]! <= 0.002);

@@ -32,7 +32,12 @@ export async function makeRealRunAndPhantom(
 ): Promise<{ phantomS: number; trainS: number }> {
   const size = opts.size ?? 8;
   const t0 = performance.now();
-  const ph = await makePhantom({ size, seed: 1 + Math.floor(Math.random() * 1000), snr: 100, simulate: opts.gpu ? undefined : cpuPairs });
+  const ph = await makePhantom({
+    size,
+    seed: 1 + Math.floor(Math.random() * 1000),
+    snr: 100,
+    simulate: opts.gpu ? undefined : cpuPairs,
+  });
   await writePhantom(`${dataDir}/phantom`, ph);
   const t1 = performance.now();
   const nvox = size * size, T = ph.offsetsPpm.length;
@@ -59,7 +64,9 @@ export async function makeRealRunAndPhantom(
     source: "phantom spectra",
   };
   const { device } = await getGpu();
-  await train(device, data, resolveConfig("lstm-attention", "tiny", T, { epochs: 2 }), { out: `${runsDir}/tiny` });
+  await train(device, data, resolveConfig("lstm-attention", "tiny", T, { epochs: 2 }), {
+    out: `${runsDir}/tiny`,
+  });
   return { phantomS: (t1 - t0) / 1000, trainS: (performance.now() - t1) / 1000 };
 }
 

@@ -37,7 +37,8 @@ export interface Workspace {
 }
 
 /** The float64 CPU reference as a SpectraSimulator (fast to start; no shader compilation). */
-export const cpuSimulator: SpectraSimulator = (jobs) => Promise.resolve(jobs.map(({ model, protocol }) => simulateCpu(model, protocol)));
+export const cpuSimulator: SpectraSimulator = (jobs) =>
+  Promise.resolve(jobs.map(({ model, protocol }) => simulateCpu(model, protocol)));
 
 /** A fake run loader: `fakeNet` elementwise, with OFFSETS; counts concurrent predictions. */
 export function fakeLoader(opts: { delayMs?: number } = {}): RunLoader & { maxConcurrent: number } {
@@ -54,7 +55,8 @@ export function fakeLoader(opts: { delayMs?: number } = {}): RunLoader & { maxCo
       name: runDir.split("/").at(-1)!,
       arch: "fake",
       offsetsPpm: OFFSETS,
-      predict: (x: Float32Array, n: number) => Promise.resolve(Float32Array.from(x.subarray(0, n * OFFSETS.length), fakeNet)),
+      predict: (x: Float32Array, n: number) =>
+        Promise.resolve(Float32Array.from(x.subarray(0, n * OFFSETS.length), fakeNet)),
     };
   }) as RunLoader & { maxConcurrent: number };
   f.maxConcurrent = 0;
@@ -63,7 +65,13 @@ export function fakeLoader(opts: { delayMs?: number } = {}): RunLoader & { maxCo
 
 function _metrics(offsets: number[], mse: number) {
   const reg = [-3.48, -2.40, -1.56, 1.32, 2.04, 3.48].map((p, i) => ({
-    requestedPpm: p, offsetPpm: p, index: i, slope: 0.98, intercept: 0.01, r2: 0.99 - 0.001 * i, n: 20,
+    requestedPpm: p,
+    offsetPpm: p,
+    index: i,
+    slope: 0.98,
+    intercept: 0.01,
+    r2: 0.99 - 0.001 * i,
+    n: 20,
   }));
   return {
     format: "quass-metrics",
@@ -74,7 +82,13 @@ function _metrics(offsets: number[], mse: number) {
     offsetsPpm: offsets,
     maskVoxels: 20,
     nonFiniteVoxels: 0,
-    perOffset: offsets.map((o, i) => ({ offsetPpm: o, ssim: 0.99 - 0.01 * i, psnr: 40 + i, mse, mae: 0.01 })),
+    perOffset: offsets.map((o, i) => ({
+      offsetPpm: o,
+      ssim: 0.99 - 0.01 * i,
+      psnr: 40 + i,
+      mse,
+      mae: 0.01,
+    })),
     mean: { ssim: 0.97, psnr: 42, mse, mae: 0.01 },
     regressions: reg,
     spectra: [],
@@ -86,35 +100,63 @@ function _metrics(offsets: number[], mse: number) {
 /** Creates the workspace. */
 export async function makeWorkspace(): Promise<Workspace> {
   const root = await Deno.makeTempDir({ prefix: "quass-web-test-" });
-  const runsDir = `${root}/runs`, reportsDir = `${root}/report`, dataDir = `${root}/data`, benchDir = `${root}/bench`;
-  for (const d of [runsDir, reportsDir, dataDir, benchDir, `${root}/secret`]) await Deno.mkdir(d, { recursive: true });
+  const runsDir = `${root}/runs`,
+    reportsDir = `${root}/report`,
+    dataDir = `${root}/data`,
+    benchDir = `${root}/bench`;
+  for (const d of [runsDir, reportsDir, dataDir, benchDir, `${root}/secret`]) {
+    await Deno.mkdir(d, { recursive: true });
+  }
   const secret = `${root}/secret/passwords.txt`;
   await Deno.writeTextFile(secret, "do not serve me");
 
   // run r1: trained, 3 epochs; r2: no weights; escape: a symlink to the secret folder
-  const cfg = { model: { arch: "lstm-attention", T: 5, hidden: 8, embed: 4, heads: 2, residual: true }, train: { epochs: 3, batch: 16, lr: 1e-2, seed: 1 } };
+  const cfg = {
+    model: { arch: "lstm-attention", T: 5, hidden: 8, embed: 4, heads: 2, residual: true },
+    train: { epochs: 3, batch: 16, lr: 1e-2, seed: 1 },
+  };
   await Deno.mkdir(`${runsDir}/r1`);
   await Deno.writeTextFile(`${runsDir}/r1/config.json`, JSON.stringify(cfg));
   const val = [0.05, 0.01, 0.004 + Math.random() * 1e-3];
   await Deno.writeTextFile(
     `${runsDir}/r1/log.jsonl`,
-    val.map((v, e) => JSON.stringify({ epoch: e, train_loss: e ? v * 1.1 : null, val_loss: v, samples_per_s: 1000, time: e })).join("\n") + "\n",
+    val.map((v, e) =>
+      JSON.stringify({
+        epoch: e,
+        train_loss: e ? v * 1.1 : null,
+        val_loss: v,
+        samples_per_s: 1000,
+        time: e,
+      })
+    ).join("\n") + "\n",
   );
   await Deno.writeFile(`${runsDir}/r1/model.safetensors`, new Uint8Array([1, 2, 3]));
   await Deno.mkdir(`${runsDir}/r2`);
-  await Deno.writeTextFile(`${runsDir}/r2/config.json`, JSON.stringify({ model: { ...cfg.model, arch: "gru" }, train: cfg.train }));
+  await Deno.writeTextFile(
+    `${runsDir}/r2/config.json`,
+    JSON.stringify({ model: { ...cfg.model, arch: "gru" }, train: cfg.train }),
+  );
   await Deno.symlink(`${root}/secret`, `${runsDir}/escape`);
 
   // reports: two methods at the same offsets
   for (const [name, mse] of [["lstm-attention", 2e-4], ["analytic", 9e-4]] as const) {
     await Deno.mkdir(`${reportsDir}/${name}`);
-    await Deno.writeTextFile(`${reportsDir}/${name}/metrics.json`, JSON.stringify(_metrics(OFFSETS, mse)));
-    await Deno.writeTextFile(`${reportsDir}/${name}/regression.svg`, `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>`);
+    await Deno.writeTextFile(
+      `${reportsDir}/${name}/metrics.json`,
+      JSON.stringify(_metrics(OFFSETS, mse)),
+    );
+    await Deno.writeTextFile(
+      `${reportsDir}/${name}/regression.svg`,
+      `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>`,
+    );
   }
 
   await Deno.writeTextFile(
     `${benchDir}/sim.json`,
-    JSON.stringify({ adapter: "lavapipe", results: [{ impl: "gpu", spectra_per_s: 5000 }, { impl: "cpu-f64", spectra_per_s: 90 }] }),
+    JSON.stringify({
+      adapter: "lavapipe",
+      results: [{ impl: "gpu", spectra_per_s: 5000 }, { impl: "cpu-f64", spectra_per_s: 90 }],
+    }),
   );
 
   // a phantom-shaped scan: random Z in (0.2, 1), mask, reference
@@ -126,11 +168,19 @@ export async function makeWorkspace(): Promise<Workspace> {
   await Deno.mkdir(ph);
   const dims4: [number, number, number, number] = [NX, NY, NZ, nt];
   await writeNifti(`${ph}/${PHANTOM_FILES.input}`, { dims: dims4, data: scan, ndim: 4 });
-  await writeSidecar(`${ph}/${PHANTOM_FILES.input}`, { offsetsPpm: OFFSETS, tsS: 1.5, tdS: 4.5, b1UT: 1 });
+  await writeSidecar(`${ph}/${PHANTOM_FILES.input}`, {
+    offsetsPpm: OFFSETS,
+    tsS: 1.5,
+    tdS: 4.5,
+    b1UT: 1,
+  });
   await writeNifti(`${ph}/${PHANTOM_FILES.reference}`, { dims: dims4, data: reference, ndim: 4 });
   await writeSidecar(`${ph}/${PHANTOM_FILES.reference}`, { offsetsPpm: OFFSETS, tsS: 5, tdS: 1 });
   await writeNifti(`${ph}/${PHANTOM_FILES.mask}`, { dims: [NX, NY, NZ, 1], data: mask, ndim: 3 });
-  await Deno.writeTextFile(`${ph}/${PHANTOM_FILES.manifest}`, JSON.stringify({ format: "quass-phantom-1", size: NX }));
+  await Deno.writeTextFile(
+    `${ph}/${PHANTOM_FILES.manifest}`,
+    JSON.stringify({ format: "quass-phantom-1", size: NX }),
+  );
 
   return {
     root,

@@ -27,7 +27,9 @@ const hasChromium = (() => {
     return false;
   }
 })();
-if (!hasChromium) console.log(`browser tests skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+if (!hasChromium) {
+  console.log(`browser tests skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+}
 
 const opts = { sanitizeResources: false, sanitizeOps: false, ignore: !hasChromium };
 
@@ -58,7 +60,10 @@ async function setup(): Promise<Ctx> {
 
 async function _launch(app: QuassApp, ws: Workspace): Promise<Ctx> {
   let port = 0;
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: (a) => (port = a.port) }, app.fetch);
+  const server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: (a) => (port = a.port) },
+    app.fetch,
+  );
   const userDir = await Deno.makeTempDir({ prefix: "quass-chromium-" });
   // a fresh profile each time (playwright passes it as --user-data-dir)
   const browser = await chromium.launchPersistentContext(userDir, {
@@ -103,121 +108,168 @@ async function chartDrawn(page: Page, id: string): Promise<void> {
   await page.waitForSelector(`#${id} canvas`, { timeout: 20_000 });
 }
 
-Deno.test({ name: "browser: every page loads, hydrates its islands without errors, and is screenshotted", ...opts, fn: async () => {
-  const c = await setup();
-  try {
-    for (const [path, shot, chart] of [
-      ["/", "home", null],
-      ["/runs/r1", "run", "loss-chart"],
-      ["/metrics", "metrics", "ssim-chart"],
-      ["/bench", "bench", null],
-      ["/predict", "predict_form", null],
-    ] as const) {
-      const page = await open(c, path);
-      assert((await page.locator("header.topbar").count()) === 1, `${path}: layout`);
-      if (chart) await chartDrawn(page, chart);
-      await page.screenshot({ path: `${SHOTS}${shot}.png`, fullPage: true });
-      await page.close();
+Deno.test({
+  name: "browser: every page loads, hydrates its islands without errors, and is screenshotted",
+  ...opts,
+  fn: async () => {
+    const c = await setup();
+    try {
+      for (
+        const [path, shot, chart] of [
+          ["/", "home", null],
+          ["/runs/r1", "run", "loss-chart"],
+          ["/metrics", "metrics", "ssim-chart"],
+          ["/bench", "bench", null],
+          ["/predict", "predict_form", null],
+        ] as const
+      ) {
+        const page = await open(c, path);
+        assert((await page.locator("header.topbar").count()) === 1, `${path}: layout`);
+        if (chart) await chartDrawn(page, chart);
+        await page.screenshot({ path: `${SHOTS}${shot}.png`, fullPage: true });
+        await page.close();
+      }
+      assertEquals(c.errors, []);
+    } finally {
+      await teardown(c);
     }
-    assertEquals(c.errors, []);
-  } finally {
-    await teardown(c);
-  }
-} });
+  },
+});
 
-Deno.test({ name: "browser: moving a simulator slider re-simulates and changes the Z-spectrum chart", ...opts, fn: async () => {
-  const c = await setup();
-  try {
-    const page = await open(c, "/simulate");
-    await chartDrawn(page, "zspectrum-chart");
-    await page.waitForFunction(() => document.querySelector("#sim-status")?.textContent?.startsWith("simulated"));
-    const before = await page.getAttribute("#zspectrum-chart", "data-signature");
-    await page.screenshot({ path: `${SHOTS}simulate.png`, fullPage: true });
-    // B1 up: stronger saturation changes every spectrum
-    await page.locator("#slider-b1UT").fill("2.5");
-    await page.waitForFunction((b) => document.querySelector("#zspectrum-chart")?.getAttribute("data-signature") !== b, before, { timeout: 20_000 });
-    const afterB1 = await page.getAttribute("#zspectrum-chart", "data-signature");
-    // a pool parameter slider (amide exchange rate)
-    await page.locator("#slider-amide_kPerS").fill("900");
-    await page.waitForFunction((b) => document.querySelector("#zspectrum-chart")?.getAttribute("data-signature") !== b, afterB1, { timeout: 20_000 });
-    assert((await page.locator("#sim-controls input[type=range]").count()) === 25, "20 parameters + B1, Ts, Td, target Ts, target Td");
-    await page.screenshot({ path: `${SHOTS}simulate_moved.png`, fullPage: true });
-    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#csv-download")]);
-    const csv = await Deno.readTextFile((await download.path())!);
-    assert(csv.split("\n")[1]!.startsWith("offset_ppm,"), csv.slice(0, 200));
-    assertEquals(c.errors, []);
-  } finally {
-    await teardown(c);
-  }
-} });
+Deno.test({
+  name: "browser: moving a simulator slider re-simulates and changes the Z-spectrum chart",
+  ...opts,
+  fn: async () => {
+    const c = await setup();
+    try {
+      const page = await open(c, "/simulate");
+      await chartDrawn(page, "zspectrum-chart");
+      await page.waitForFunction(() =>
+        document.querySelector("#sim-status")?.textContent?.startsWith("simulated")
+      );
+      const before = await page.getAttribute("#zspectrum-chart", "data-signature");
+      await page.screenshot({ path: `${SHOTS}simulate.png`, fullPage: true });
+      // B1 up: stronger saturation changes every spectrum
+      await page.locator("#slider-b1UT").fill("2.5");
+      await page.waitForFunction(
+        (b) => document.querySelector("#zspectrum-chart")?.getAttribute("data-signature") !== b,
+        before,
+        { timeout: 20_000 },
+      );
+      const afterB1 = await page.getAttribute("#zspectrum-chart", "data-signature");
+      // a pool parameter slider (amide exchange rate)
+      await page.locator("#slider-amide_kPerS").fill("900");
+      await page.waitForFunction(
+        (b) => document.querySelector("#zspectrum-chart")?.getAttribute("data-signature") !== b,
+        afterB1,
+        { timeout: 20_000 },
+      );
+      assert(
+        (await page.locator("#sim-controls input[type=range]").count()) === 25,
+        "20 parameters + B1, Ts, Td, target Ts, target Td",
+      );
+      await page.screenshot({ path: `${SHOTS}simulate_moved.png`, fullPage: true });
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.click("#csv-download"),
+      ]);
+      const csv = await Deno.readTextFile((await download.path())!);
+      assert(csv.split("\n")[1]!.startsWith("offset_ppm,"), csv.slice(0, 200));
+      assertEquals(c.errors, []);
+    } finally {
+      await teardown(c);
+    }
+  },
+});
 
-Deno.test({ name: "browser: a prediction on the phantom shows progress, the slice viewer, and a clicked voxel's spectra", ...opts, fn: async () => {
-  const c = await setup();
-  try {
-    const page = await open(c, "/predict?run=r1");
-    await page.click("#predict-button");
-    await page.waitForSelector("#img-prediction", { timeout: 20_000 });
-    await page.waitForFunction(() => !!document.querySelector("#predict-summary"));
-    const box = (await page.locator("#img-prediction").boundingBox())!;
-    await page.mouse.click(box.x + box.width * 0.58, box.y + box.height * 0.5); // voxel x 3 of 6, row 2 of 5 from the top
-    await chartDrawn(page, "voxel-chart");
-    const title = await page.textContent("#voxel-chart figcaption");
-    assert(/Voxel \(x 3, y 2, z 0\)/.test(title ?? ""), title ?? "");
-    const k0 = await page.textContent("#offset-label");
-    await page.locator("#offset-slider").fill("0");
-    await page.waitForFunction((k) => document.querySelector("#offset-label")?.textContent !== k, k0);
-    assertEquals((await page.textContent("#offset-label"))?.trim(), "-3.50 ppm");
-    await page.screenshot({ path: `${SHOTS}predict_fixture.png`, fullPage: true });
-    assertEquals(c.errors, []);
-  } finally {
-    await teardown(c);
-  }
-} });
+Deno.test({
+  name:
+    "browser: a prediction on the phantom shows progress, the slice viewer, and a clicked voxel's spectra",
+  ...opts,
+  fn: async () => {
+    const c = await setup();
+    try {
+      const page = await open(c, "/predict?run=r1");
+      await page.click("#predict-button");
+      await page.waitForSelector("#img-prediction", { timeout: 20_000 });
+      await page.waitForFunction(() => !!document.querySelector("#predict-summary"));
+      const box = (await page.locator("#img-prediction").boundingBox())!;
+      await page.mouse.click(box.x + box.width * 0.58, box.y + box.height * 0.5); // voxel x 3 of 6, row 2 of 5 from the top
+      await chartDrawn(page, "voxel-chart");
+      const title = await page.textContent("#voxel-chart figcaption");
+      assert(/Voxel \(x 3, y 2, z 0\)/.test(title ?? ""), title ?? "");
+      const k0 = await page.textContent("#offset-label");
+      await page.locator("#offset-slider").fill("0");
+      await page.waitForFunction(
+        (k) => document.querySelector("#offset-label")?.textContent !== k,
+        k0,
+      );
+      assertEquals((await page.textContent("#offset-label"))?.trim(), "-3.50 ppm");
+      await page.screenshot({ path: `${SHOTS}predict_fixture.png`, fullPage: true });
+      assertEquals(c.errors, []);
+    } finally {
+      await teardown(c);
+    }
+  },
+});
 
-Deno.test({ name: "browser: end to end with the real engine — a tiny trained LSTM-Attention predicts the phantom", ...opts, fn: async () => {
-  await buildIslands({ quiet: true });
-  const root = await Deno.makeTempDir({ prefix: "quass-e2e-" });
-  const ws: Workspace = {
-    root,
-    runsDir: `${root}/runs`,
-    reportsDir: `${root}/report`,
-    dataDir: `${root}/data`,
-    benchDir: `${root}/bench`,
-    tmpDir: `${root}/tmp`,
-    secret: "",
-    scan: new Float32Array(0),
-    mask: new Float32Array(0),
-    reference: new Float32Array(0),
-    remove: () => Deno.remove(root, { recursive: true }),
-  };
-  for (const d of [ws.runsDir, ws.dataDir]) await Deno.mkdir(d, { recursive: true });
-  const made = await makeRealRunAndPhantom(ws.runsDir, ws.dataDir);
-  console.log(`  phantom ${made.phantomS.toFixed(1)} s, training ${made.trainS.toFixed(1)} s`);
-  const app = await createApp({ runsDir: ws.runsDir, reportsDir: ws.reportsDir, dataDir: ws.dataDir, benchDir: ws.benchDir, tmpDir: ws.tmpDir });
-  const c = await _launch(app, ws);
-  try {
-    const page = await open(c, "/predict?run=tiny");
-    await page.click("#predict-button");
-    // generous: the GPU worker compiles its pipelines on first use (slow on a loaded 2-core machine)
-    await page.waitForSelector("#img-prediction", { timeout: 240_000 });
-    await page.waitForFunction(() => !!document.querySelector("#predict-summary"));
-    const box = (await page.locator("#img-prediction").boundingBox())!;
-    await page.mouse.click(box.x + box.width * 0.55, box.y + box.height * 0.55); // inside the brain
-    await chartDrawn(page, "voxel-chart");
-    const jobId = new URL(page.url()).searchParams.get("job");
-    assert(jobId, page.url());
-    const title = (await page.textContent("#voxel-chart figcaption"))!;
-    const m = /x (\d+), y (\d+), z (\d+)/.exec(title)!;
-    const vox = await (await app.request(`/api/predict/${jobId}/voxel?x=${m[1]}&y=${m[2]}&z=${m[3]}`)).json();
-    assert(vox.inMask, `clicked voxel ${title} is outside the brain`);
-    // the dashboard's prediction equals the library's predictSpectra on the same spectrum
-    const direct = await predictSpectra(`${ws.runsDir}/tiny`, Float32Array.from(vox.input), 1);
-    assertClose(vox.prediction, direct, { atol: 1e-5, label: "dashboard vs predictSpectra" });
-    await page.screenshot({ path: `${SHOTS}predict_phantom.png`, fullPage: true });
-    const dl = await page.request.get(`${c.base}/api/predict/${jobId}/result`);
-    assertEquals(dl.status(), 200);
-    assertEquals(c.errors, []);
-  } finally {
-    await teardown(c);
-  }
-} });
+Deno.test({
+  name:
+    "browser: end to end with the real engine — a tiny trained LSTM-Attention predicts the phantom",
+  ...opts,
+  fn: async () => {
+    await buildIslands({ quiet: true });
+    const root = await Deno.makeTempDir({ prefix: "quass-e2e-" });
+    const ws: Workspace = {
+      root,
+      runsDir: `${root}/runs`,
+      reportsDir: `${root}/report`,
+      dataDir: `${root}/data`,
+      benchDir: `${root}/bench`,
+      tmpDir: `${root}/tmp`,
+      secret: "",
+      scan: new Float32Array(0),
+      mask: new Float32Array(0),
+      reference: new Float32Array(0),
+      remove: () => Deno.remove(root, { recursive: true }),
+    };
+    for (const d of [ws.runsDir, ws.dataDir]) await Deno.mkdir(d, { recursive: true });
+    const made = await makeRealRunAndPhantom(ws.runsDir, ws.dataDir);
+    console.log(`  phantom ${made.phantomS.toFixed(1)} s, training ${made.trainS.toFixed(1)} s`);
+    const app = await createApp({
+      runsDir: ws.runsDir,
+      reportsDir: ws.reportsDir,
+      dataDir: ws.dataDir,
+      benchDir: ws.benchDir,
+      tmpDir: ws.tmpDir,
+    });
+    const c = await _launch(app, ws);
+    try {
+      const page = await open(c, "/predict?run=tiny");
+      await page.click("#predict-button");
+      // generous: the GPU worker compiles its pipelines on first use (slow on a loaded 2-core machine)
+      await page.waitForSelector("#img-prediction", { timeout: 240_000 });
+      await page.waitForFunction(() => !!document.querySelector("#predict-summary"));
+      const box = (await page.locator("#img-prediction").boundingBox())!;
+      await page.mouse.click(box.x + box.width * 0.55, box.y + box.height * 0.55); // inside the brain
+      await chartDrawn(page, "voxel-chart");
+      const jobId = new URL(page.url()).searchParams.get("job");
+      assert(jobId, page.url());
+      const title = (await page.textContent("#voxel-chart figcaption"))!;
+      const m = /x (\d+), y (\d+), z (\d+)/.exec(title)!;
+      const vox =
+        await (await app.request(`/api/predict/${jobId}/voxel?x=${m[1]}&y=${m[2]}&z=${m[3]}`))
+          .json();
+      assert(vox.inMask, `clicked voxel ${title} is outside the brain`);
+      // the dashboard's prediction equals the library's predictSpectra on the same spectrum
+      const direct = await predictSpectra(`${ws.runsDir}/tiny`, Float32Array.from(vox.input), 1);
+      assertClose(vox.prediction, direct, { atol: 1e-5, label: "dashboard vs predictSpectra" });
+      await page.screenshot({ path: `${SHOTS}predict_phantom.png`, fullPage: true });
+      const dl = await page.request.get(`${c.base}/api/predict/${jobId}/result`);
+      assertEquals(dl.status(), 200);
+      assertEquals(c.errors, []);
+    } finally {
+      await teardown(c);
+    }
+  },
+});

@@ -24,18 +24,22 @@ Deno.test("JobQueue runs jobs one at a time in order, reports progress and keeps
   const q = new JobQueue({ isUserError: (e) => (e as Error).message.startsWith("user") });
   const order: string[] = [];
   let active = 0, maxActive = 0;
-  const job = (name: string, ms: number, fail?: string) => async (progress: (f: number, m?: string) => void) => {
-    active++;
-    maxActive = Math.max(maxActive, active);
-    order.push(`start ${name}`);
-    progress(0.5, "half");
-    await new Promise((r) => setTimeout(r, ms));
-    order.push(`end ${name}`);
-    active--;
-    if (fail) throw new Error(fail);
-    return name;
-  };
-  const a = q.submit("t", job("a", 30)), b = q.submit("t", job("b", 5, "user: bad input")), c = q.submit("t", job("c", 5));
+  const job =
+    (name: string, ms: number, fail?: string) =>
+    async (progress: (f: number, m?: string) => void) => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      order.push(`start ${name}`);
+      progress(0.5, "half");
+      await new Promise((r) => setTimeout(r, ms));
+      order.push(`end ${name}`);
+      active--;
+      if (fail) throw new Error(fail);
+      return name;
+    };
+  const a = q.submit("t", job("a", 30)),
+    b = q.submit("t", job("b", 5, "user: bad input")),
+    c = q.submit("t", job("c", 5));
   assertEquals(q.info(c)!.status, "queued");
   await q.wait(c);
   assertEquals(order, ["start a", "end a", "start b", "end b", "start c", "end c"]);
@@ -53,7 +57,9 @@ Deno.test("JobQueue runs jobs one at a time in order, reports progress and keeps
 Deno.test("JobQueue drops the oldest finished jobs beyond keepFinished, running their cleanup", async () => {
   const q = new JobQueue({ keepFinished: 2 });
   const cleaned: number[] = [];
-  const ids = [0, 1, 2, 3].map((i) => q.submit("t", () => Promise.resolve(i), () => void cleaned.push(i)));
+  const ids = [0, 1, 2, 3].map((i) =>
+    q.submit("t", () => Promise.resolve(i), () => void cleaned.push(i))
+  );
   await q.wait(ids[3]!);
   assertEquals(cleaned, [0, 1]);
   assertEquals(q.info(ids[0]!), undefined);
@@ -69,8 +75,22 @@ Deno.test("resolveUnder() accepts paths inside the root and rejects escapes (..,
     await Deno.writeTextFile(`${root}/in/sub/f.txt`, "x");
     await Deno.writeTextFile(`${root}/outside.txt`, "y");
     await Deno.symlink(`${root}/outside.txt`, `${root}/in/link.txt`);
-    assertEquals(await resolveUnder(`${root}/in`, "sub/f.txt"), await Deno.realPath(`${root}/in/sub/f.txt`));
-    for (const bad of ["../outside.txt", "sub/../../outside.txt", "/etc/passwd", "link.txt", "sub\\..\\..\\outside.txt", "sub/\0f.txt", ".hidden", "missing.txt"]) {
+    assertEquals(
+      await resolveUnder(`${root}/in`, "sub/f.txt"),
+      await Deno.realPath(`${root}/in/sub/f.txt`),
+    );
+    for (
+      const bad of [
+        "../outside.txt",
+        "sub/../../outside.txt",
+        "/etc/passwd",
+        "link.txt",
+        "sub\\..\\..\\outside.txt",
+        "sub/\0f.txt",
+        ".hidden",
+        "missing.txt",
+      ]
+    ) {
       await assertRejects(() => resolveUnder(`${root}/in`, bad));
       try {
         await resolveUnder(`${root}/in`, bad);
@@ -85,7 +105,10 @@ Deno.test("resolveUnder() accepts paths inside the root and rejects escapes (..,
 
 Deno.test("readLimitedBody() stops at the cap, with or without Content-Length", async () => {
   const big = new Uint8Array(5000);
-  await assertRejects(() => readLimitedBody(new Request("http://x/", { method: "POST", body: big }), 4999), /Upload too large/);
+  await assertRejects(
+    () => readLimitedBody(new Request("http://x/", { method: "POST", body: big }), 4999),
+    /Upload too large/,
+  );
   const ok = await readLimitedBody(new Request("http://x/", { method: "POST", body: big }), 5000);
   assertEquals(ok.length, 5000);
   const stream = new ReadableStream({
@@ -93,12 +116,17 @@ Deno.test("readLimitedBody() stops at the cap, with or without Content-Length", 
       c.enqueue(new Uint8Array(1000)); // endless: must be cut off
     },
   });
-  const err = await assertRejects(() => readLimitedBody(new Request("http://x/", { method: "POST", body: stream }), 10_000));
+  const err = await assertRejects(() =>
+    readLimitedBody(new Request("http://x/", { method: "POST", body: stream }), 10_000)
+  );
   assert(err instanceof PayloadTooLargeError);
 });
 
 Deno.test("niftiProblem() passes NIfTI-1 (.nii and .nii.gz) and names what is wrong otherwise", async () => {
-  const nii = encodeNifti({ dims: [3, 2, 1, 4], data: Float32Array.from(randomArray(24)) }) as Uint8Array<ArrayBuffer>;
+  const nii = encodeNifti({
+    dims: [3, 2, 1, 4],
+    data: Float32Array.from(randomArray(24)),
+  }) as Uint8Array<ArrayBuffer>;
   assertEquals(await niftiProblem(nii, "a.nii"), null);
   assertEquals(await niftiProblem(await gzip(nii) as Uint8Array<ArrayBuffer>, "a.nii.gz"), null);
   assert(/too short/.test((await niftiProblem(new TextEncoder().encode("a,b\n1,2\n"), "x.nii"))!));
@@ -118,10 +146,15 @@ Deno.test("mtrAsym() is Z(−Δ) − Z(+Δ) at every mirrored positive offset", 
 });
 
 Deno.test("modelParams() gives 20 parameters for the 7-pool models and applyParams() sets them", async () => {
-  const model = parseModelYaml(await Deno.readTextFile("static/models/rat_brain_7T_7pool_normal_example.yaml"), "normal");
+  const model = parseModelYaml(
+    await Deno.readTextFile("static/models/rat_brain_7T_7pool_normal_example.yaml"),
+    "normal",
+  );
   const specs = modelParams(model);
   assertEquals(specs.length, 20);
-  for (const s of specs) assert(s.min <= s.value && s.value <= s.max, `${s.key}: ${s.min} ≤ ${s.value} ≤ ${s.max}`);
+  for (const s of specs) {
+    assert(s.min <= s.value && s.value <= s.max, `${s.key}: ${s.min} ≤ ${s.value} ≤ ${s.max}`);
+  }
   const t1 = 1 + Math.random(), k = 10 + 100 * Math.random();
   const m = applyParams(model, { "water.t1S": t1, "mt.kPerS": k, "amide.f": 0.002 });
   assertEquals(m.water.t1S, t1);
@@ -136,18 +169,32 @@ Deno.test("parseTrainingLog() reads the trainer's log.jsonl and skips a half-wri
   const log = parseTrainingLog(
     `{"epoch":0,"train_loss":null,"val_loss":0.1,"samples_per_s":10,"time":0}\n{"epoch":1,"train_loss":0.05,"val_loss":0.04,"time":3.5}\n{"epoch":2,"tra`,
   );
-  assertEquals(log, [{ epoch: 0, trainLoss: undefined, valLoss: 0.1, timeS: 0 }, { epoch: 1, trainLoss: 0.05, valLoss: 0.04, timeS: 3.5 }]);
+  assertEquals(log, [{ epoch: 0, trainLoss: undefined, valLoss: 0.1, timeS: 0 }, {
+    epoch: 1,
+    trainLoss: 0.05,
+    valLoss: 0.04,
+    timeS: 3.5,
+  }]);
 });
 
 Deno.test("inferPreset() recognises the presets from config.json and says custom otherwise", () => {
-  const tiny = { model: { arch: "gru", hidden: 8, embed: 4, heads: 2 }, train: { lr: 1e-2, batch: 16 } };
+  const tiny = {
+    model: { arch: "gru", hidden: 8, embed: 4, heads: 2 },
+    train: { lr: 1e-2, batch: 16 },
+  };
   assertEquals(inferPreset(tiny), "tiny");
   assertEquals(inferPreset({ ...tiny, model: { ...tiny.model, hidden: 12 } }), "custom");
   assertEquals(inferPreset({}), "—");
 });
 
 Deno.test("benchTables() finds record arrays and charts the throughput column", () => {
-  const t = benchTables({ adapter: "lavapipe", gpu: { name: "x" }, sim: { rows: [{ impl: "gpu", ms: 3, spectra_per_s: 100 }, { impl: "cpu", ms: 9, spectra_per_s: 30 }] } });
+  const t = benchTables({
+    adapter: "lavapipe",
+    gpu: { name: "x" },
+    sim: {
+      rows: [{ impl: "gpu", ms: 3, spectra_per_s: 100 }, { impl: "cpu", ms: 9, spectra_per_s: 30 }],
+    },
+  });
   assertEquals(t.facts, [["adapter", "lavapipe"], ["gpu.name", "x"]]);
   assertEquals(t.tables.length, 1);
   assertEquals(t.tables[0]!.path, "sim.rows");
@@ -157,7 +204,9 @@ Deno.test("benchTables() finds record arrays and charts the throughput column", 
 
 Deno.test("entrySource() registers every island file by name", async () => {
   const names = await islandNames();
-  for (const n of ["line_chart", "simulator", "slice_viewer", "predict_panel"]) assert(names.includes(n), n);
+  for (const n of ["line_chart", "simulator", "slice_viewer", "predict_panel"]) {
+    assert(names.includes(n), n);
+  }
   const src = entrySource(names);
   for (const n of names) assert(src.includes(`"${n}": `) && src.includes(`./islands/${n}.tsx`), n);
 });

@@ -6,7 +6,12 @@
  * @module
  */
 import { defineHandlers, json } from "../../../src/web/define.ts";
-import { planPhantom, planUpload, type PredictPlan, runPrediction } from "../../../src/web/predict.ts";
+import {
+  planPhantom,
+  planUpload,
+  type PredictPlan,
+  runPrediction,
+} from "../../../src/web/predict.ts";
 import { readLimitedBody } from "../../../src/web/uploads.ts";
 import { InputError } from "../../../src/util/errors.ts";
 
@@ -18,18 +23,35 @@ export const handler = defineHandlers({
     else {
       const text = new TextDecoder().decode(await readLimitedBody(req, 1 << 16));
       let fields: Record<string, unknown>;
-      if (type.startsWith("application/x-www-form-urlencoded")) fields = Object.fromEntries(new URLSearchParams(text));
-      else {
+      if (type.startsWith("application/x-www-form-urlencoded")) {
+        fields = Object.fromEntries(new URLSearchParams(text));
+      } else {
         try {
           fields = JSON.parse(text);
         } catch {
-          throw new InputError(`Expected JSON {"run": NAME, "phantom": NAME} or a multipart upload`);
+          throw new InputError(
+            `Expected JSON {"run": NAME, "phantom": NAME} or a multipart upload`,
+          );
         }
       }
-      if (typeof fields.phantom !== "string") throw new InputError(`Field "phantom" is missing: name a phantom folder, or upload a scan as multipart/form-data`);
-      plan = await planPhantom(config, typeof fields.run === "string" ? fields.run : null, fields.phantom);
+      if (typeof fields.phantom !== "string") {
+        throw new InputError(
+          `Field "phantom" is missing: name a phantom folder, or upload a scan as multipart/form-data`,
+        );
+      }
+      plan = await planPhantom(
+        config,
+        typeof fields.run === "string" ? fields.run : null,
+        fields.phantom,
+      );
     }
-    const id = services.queue.submit("predict", (progress) => runPrediction(plan, services.loadRun, progress), () => plan.temp?.remove());
-    return json({ jobId: id, status: `/api/jobs/${id}`, result: `/api/predict/${id}` }, 202, { location: `/api/jobs/${id}` });
+    const id = services.queue.submit(
+      "predict",
+      (progress) => runPrediction(plan, services.loadRun, progress),
+      () => plan.temp?.remove(),
+    );
+    return json({ jobId: id, status: `/api/jobs/${id}`, result: `/api/predict/${id}` }, 202, {
+      location: `/api/jobs/${id}`,
+    });
   },
 });

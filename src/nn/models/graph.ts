@@ -19,7 +19,12 @@ import { accumulate, addBroadcastForward, addForward } from "../add.ts";
 import { layernormBackward, layernormForward } from "../layernorm.ts";
 import { attentionBackward, attentionForward } from "../attention.ts";
 import { zeroFill } from "../fill.ts";
-import { allocRecurrentActs, gateCount, RECURRENT_BACKWARD, RECURRENT_FORWARD } from "../recurrent.ts";
+import {
+  allocRecurrentActs,
+  gateCount,
+  RECURRENT_BACKWARD,
+  RECURRENT_FORWARD,
+} from "../recurrent.ts";
 import * as R from "./_ref_ops.ts";
 
 /** The recurrent cells. */

@@ -9,11 +9,19 @@ import { contentType } from "../../../../src/web/app.ts";
 
 export const handler = defineHandlers({
   GET: async ({ config, params }) => {
-    const root = params.area === "runs" ? config.runsDir : params.area === "reports" ? config.reportsDir : null;
-    if (!root) throw new PathError(`Unknown file area ${JSON.stringify(params.area)} (runs or reports)`);
+    const root = params.area === "runs"
+      ? config.runsDir
+      : params.area === "reports"
+      ? config.reportsDir
+      : null;
+    if (!root) {
+      throw new PathError(`Unknown file area ${JSON.stringify(params.area)} (runs or reports)`);
+    }
     const rel = params.rest ?? "";
     const path = await resolveUnder(root, rel);
     if (!(await Deno.stat(path)).isFile) throw new PathError(`Not a file: ${rel}`);
-    return new Response((await Deno.open(path)).readable, { headers: { "content-type": contentType(path) } });
+    return new Response((await Deno.open(path)).readable, {
+      headers: { "content-type": contentType(path) },
+    });
   },
 });

@@ -7,9 +7,14 @@ export const handler = defineHandlers({
   GET: async ({ services, params }) => {
     const r = finishedPrediction(services.queue, params.id ?? "");
     if (r instanceof Response) return r;
-    const name = `quass_${r.runName}_${r.sourceLabel.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/\.nii(\.gz)?$/, "")}.nii.gz`;
+    const name = `quass_${r.runName}_${
+      r.sourceLabel.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/\.nii(\.gz)?$/, "")
+    }.nii.gz`;
     return new Response(await resultNiftiGz(r) as Uint8Array<ArrayBuffer>, {
-      headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${name}"` },
+      headers: {
+        "content-type": "application/gzip",
+        "content-disposition": `attachment; filename="${name}"`,
+      },
     });
   },
 });
