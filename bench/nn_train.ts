@@ -11,7 +11,7 @@
  * @module
  */
 import { readF32, storageBuffer, uploadBuffer } from "../src/gpu/buffers.ts";
-import { GpuModel, tensorSizes } from "../src/nn/models/graph.ts";
+import { GpuModel, maxFloatsPerSample } from "../src/nn/models/graph.ts";
 import { type ArchName, ARCHS } from "../src/nn/models/config.ts";
 import { recordTrainStep } from "../src/nn/train.ts";
 import { type PresetName, resolveConfig } from "../src/nn/presets.ts";
@@ -64,7 +64,7 @@ export function trainCase(
       bytes: 4 * (2 * B * T + 2 * acts + 7 * nParams),
       results: [],
     },
-    maxFloats: Math.max(spec.store.totalFloats, ...tensorSizes(spec.ops(B)).values()),
+    maxFloats: Math.max(spec.store.totalFloats, maxFloatsPerSample(spec) * B),
     tol: { atol: 1e-4, rtol: 2e-2 },
     compared: arch === "gru" ? "y, all gradients but gru.wh and gru.b" : "y, all gradients",
     ours: () => {
