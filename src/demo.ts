@@ -329,6 +329,7 @@ export const gpuTrainer: DemoTrainer = async (a) => {
     out: a.runDir,
     resume: a.resume,
     preset: a.preset,
+    onNote: (msg) => a.log(`  ${msg}`),
     onEpoch: (e) =>
       a.log(
         `  epoch ${e.epoch}/${a.epochs}: train ${e.train_loss?.toExponential(3) ?? "-"} val ${

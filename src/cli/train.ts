@@ -44,6 +44,7 @@ export function trainCommand() {
     .option("--noise <sigma>", "σ of Gaussian noise added to training inputs (0 = off)")
     .option("--clip <norm>", 'clip the global gradient norm ("inf" = off)')
     .option("--steps-per-submit <n>", "training steps per GPU submission")
+    .option("--max-slice <n>", "at most n spectra per batch slice (caps GPU memory; same steps)")
     .option("--residual", "predict target − input (default)")
     .option("--direct", "predict the target directly")
     .option("--resume", "continue the run in --out from its last completed epoch")
@@ -115,6 +116,8 @@ export function trainCommand() {
         out: o.out,
         resume: !!o.resume,
         preset: o.preset,
+        onNote: (msg) => console.error(`quass train: ${msg}`),
+        maxSlice: int("--max-slice", o.maxSlice),
         onProgress: (p) => {
           bar ??= startProgress(`epoch ${p.epoch}/${p.epochs}`, p.total, "samples", !!o.quiet);
           bar.update(p.done, Number.isNaN(p.loss) ? "" : `| loss ${p.loss.toExponential(3)}`);

@@ -228,6 +228,13 @@ export interface TrainOptions {
   stopAfterEpochs?: number;
   /** Preset name recorded in config.json (for the dashboard; not used in training). */
   preset?: string;
+  /** One-line notes worth telling the user (e.g. that batches run in slices). */
+  onNote?: (msg: string) => void;
+  /**
+   * At most this many spectra per slice of a batch (default: as many as fit one storage
+   * binding); see {@link batchSliceSize}. Slicing caps memory, not the result.
+   */
+  maxSlice?: number;
 }
 
 /** What {@link train} returns. */
@@ -464,7 +471,18 @@ export async function train(
 
   const B = tc.batch;
   const K = tc.stepsPerSubmit;
-  const sliceB = batchSliceSize(B, T, maxChunkFor(device, spec));
+  const fit = maxChunkFor(device, spec);
+  const sliceB = batchSliceSize(B, T, Math.min(fit, opts.maxSlice ?? Infinity));
+  if (sliceB < B) {
+    const why = fit < B
+      ? `its buffers exceed this adapter's ${
+        device.limits.maxStorageBufferBindingSize / 2 ** 20
+      } MiB binding limit`
+      : `at most ${opts.maxSlice} asked for`;
+    opts.onNote?.(
+      `batch ${B} runs in slices of ${sliceB} spectra (gradients summed: the same step); ${why}`,
+    );
+  }
   const slot = alignFloats(B * T);
   const xBuf = storageBuffer(device, K * slot * 4, "train_x");
   const tBuf = storageBuffer(device, K * slot * 4, "train_t");

@@ -5,23 +5,9 @@ import { loadModelSync } from "../../src/physics/model_yaml.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import { linspaceOffsets } from "../../src/physics/protocol.ts";
 import { hasGpu } from "../../src/gpu/device.ts";
+import { quass, ROOT } from "./_quass.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const MODEL = `${ROOT}../shared/reference/bmsim/generated/rat_brain_7T_7pool_normal_example.yaml`;
-const hasMain = await Deno.stat(`${ROOT}src/cli/simulate_dataset.ts`).then(() => true, () => false);
-const ENTRY = hasMain ? "src/cli/main.ts" : "tests/cli/_spectrum_driver.ts";
-
-async function quass(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", ENTRY, ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 function parseCsv(text: string): { offsets: number[]; z: number[] } {
   const lines = text.trim().split("\n");

@@ -5,7 +5,8 @@
  */
 import { assertClose, gpuTest } from "../_util.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
-import { batchSliceSize, recordTrainStep } from "../../src/nn/train.ts";
+import { batchSliceSize, recordTrainStep, train, trainingDataFrom } from "../../src/nn/train.ts";
+import { syntheticDataset } from "./_synthetic.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
 import { type ArchName, buildModel } from "../../src/nn/models/mod.ts";
 import { GpuModel, maxFloatsPerSample } from "../../src/nn/models/graph.ts";
@@ -93,3 +94,26 @@ for (const arch of ["mlp", "gru", "lstm-attention"] as ArchName[]) {
     },
   );
 }
+
+gpuTest(
+  "train() with maxSlice follows the unsliced run (loss curve and validation)",
+  async (device) => {
+    const T = 21;
+    const data = trainingDataFrom(
+      syntheticDataset(400, T, 1 + Math.floor(Math.random() * 1000), 150),
+      "synthetic",
+    );
+    const cfg = resolveConfig("gru", "tiny", T, { epochs: 2, batch: 128, seed: 5, lr: 1e-3 });
+    const notes: string[] = [];
+    const whole = await train(device, data, cfg);
+    const sliced = await train(device, data, cfg, { maxSlice: 64, onNote: (m) => notes.push(m) });
+    assertEquals(notes.length, 1);
+    assert(notes[0]!.includes("slices of 64"), notes[0]);
+    // Adam normalises each step, so float32 summation-order differences stay at rounding level
+    assertClose(sliced.stepLosses, whole.stepLosses, { rtol: 1e-4, label: "step losses" });
+    assertClose(sliced.log.map((e) => e.val_loss), whole.log.map((e) => e.val_loss), {
+      rtol: 1e-4,
+      label: "validation",
+    });
+  },
+);
