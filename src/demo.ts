@@ -307,7 +307,10 @@ async function _makeDataset(
     chunk: n,
     simulate,
     onProgress: (d, t) => {
-      if (d - last >= t / 10 || d === t) (last = d, log(`  dataset: ${d}/${t} spectrum pairs`));
+      if (d - last >= t / 10 || d === t) {
+        last = d;
+        log(`  dataset: ${d}/${t} spectrum pairs`);
+      }
     },
   });
   await writeDataset(path, ds);
@@ -452,7 +455,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       simulate,
       onProgress: (_s, d, t) => {
         if (d - last >= t / 4 || d === t) {
-          (last = d, log(`  phantom: ${Math.round(d)}/${t} spectra`));
+          last = d;
+          log(`  phantom: ${Math.round(d)}/${t} spectra`);
         }
       },
     });

@@ -316,22 +316,17 @@ function _forwardLoss(
   sliceB: number,
   perSlice?: (y: BufRef, start: number, count: number) => void,
 ): BufRef {
-  if (sliceB >= B) {
-    const y = model.forward(pass, io.x, B);
-    mseForward(device, pass, io.loss, y, io.target, B * T);
-    perSlice?.(y, 0, B);
-    return y;
-  }
-  // Σ over slices of (slice sum / (B·T)): each slice's share lands in a scratch float and
-  // is added to the zeroed loss.
-  const part = scratchBuffer(device, "loss-slice", 4);
-  zeroFill(device, pass, io.loss, 1);
+  // One slice writes the batch mean straight into `loss`; several add their shares
+  // (slice sum / (B·T)) from a scratch float into the zeroed loss.
+  const sliced = sliceB < B;
+  const part = sliced ? scratchBuffer(device, "loss-slice", 4) : io.loss;
+  if (sliced) zeroFill(device, pass, io.loss, 1);
   let y: BufRef = io.x;
   for (let s = 0; s < B; s += sliceB) {
     const b = Math.min(sliceB, B - s);
     y = model.forward(pass, subRef(io.x, s * T, b * T), b);
     mseForward(device, pass, part, y, subRef(io.target, s * T, b * T), b * T, B * T);
-    accumulate(device, pass, io.loss, part, 1);
+    if (sliced) accumulate(device, pass, io.loss, part, 1);
     perSlice?.(y, s, b);
   }
   return y;
@@ -361,7 +356,7 @@ export function recordTrainStep(
   const total = model.spec.store.totalFloats;
   zeroFill(device, pass, bufs.grads, total);
   const y = _forwardLoss(device, pass, model, io, B, T, sliceB, (y, s, b) => {
-    const dy = sliceB >= B ? io.dy : subRef(io.dy, s * T, b * T);
+    const dy = subRef(io.dy, s * T, b * T);
     mseBackward(device, pass, dy, y, subRef(io.target, s * T, b * T), b * T, B * T);
     model.backward(pass, dy, b);
   });
