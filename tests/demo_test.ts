@@ -1,7 +1,9 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { gpuTest } from "./_util.ts";
-import { runDemo } from "../src/demo.ts";
-import type { PairSimulator } from "../src/data/phantom.ts";
+import { comparePhantom, INPUT_ROW, runDemo } from "../src/demo.ts";
+import { makePhantom, type PairSimulator, writePhantom } from "../src/data/phantom.ts";
+import type { RunLoader } from "../src/eval/predict_volume.ts";
+import { PAPER_OFFSETS_PPM } from "../src/physics/protocol.ts";
 import { loadRunPredictor } from "../src/eval/run_predictor.ts";
 import { readNifti } from "../src/data/nifti.ts";
 import { r1ObsPerS, r1rhoAnalytic, zssAnalytic } from "../src/physics/analytic.ts";
@@ -53,15 +55,25 @@ gpuTest("runDemo() runs every stage on tiny sizes, then reuses them on a re-run"
     }
     assert(Number.isFinite(r.networkMae) && r.networkMae > 0, `network MAE ${r.networkMae}`);
     assert(Number.isFinite(r.analyticMae) && r.analyticMae > 0, `analytic MAE ${r.analyticMae}`);
+    // the demo's network is trained for Ts 5 s / Td 1 s: it and the formula predicting Ts 5 s
+    // are scored against the Ts 5 s reference, and nothing of theirs against the steady state
+    assertEquals([r.target, r.analyticName], ["Ts 5 s / Td 1 s", "analytic QUASS → Ts 5 s"]);
     const names = r.compare.vsTs5.map((e) => e.name);
     assertEquals(names.length, 3, `rows ${names}`);
     assert(
-      names.some((n) => n.startsWith("lstm-attention")) && names.includes("analytic QUASS"),
+      names[0] === INPUT_ROW && names.some((n) => n.startsWith("lstm-attention")) &&
+        names.includes("analytic QUASS → Ts 5 s"),
       `rows ${names}`,
     );
+    assertEquals(r.compare.vsSteady.map((e) => e.name), [
+      INPUT_ROW,
+      "analytic QUASS → steady state",
+    ]);
+    assertEquals(r.analyticMae, r.compare.maeTs5["analytic QUASS → Ts 5 s"]);
+    assertEquals(r.inputMae, r.compare.maeTs5[INPUT_ROW]);
     assert(
-      r.compare.markdown.includes("R²") && r.compare.markdown.includes("analytic QUASS"),
-      "the table names R² and the baseline",
+      r.compare.markdown.includes("R²") && r.compare.markdown.includes("## Target Ts 5 s / Td 1 s"),
+      "the table names R² and the target",
     );
     const pred = await readNifti(`${dir}/report/lstm-attention/pred.nii.gz`);
     assertEquals(pred.dims, [16, 16, 1, 101]);
@@ -70,7 +82,8 @@ gpuTest("runDemo() runs every stage on tiny sizes, then reuses them on a re-run"
       const f of [
         "compare.md",
         "compare.json",
-        "analytic_quass/metrics.json",
+        "analytic_quass_ts5/metrics.json",
+        "analytic_quass_steady/metrics.json",
         "lstm-attention/summary.md",
       ]
     ) {
@@ -82,6 +95,83 @@ gpuTest("runDemo() runs every stage on tiny sizes, then reuses them on a re-run"
     assertEquals(Object.keys(again.seconds), ["evaluate"]);
     assertEquals(lines.filter((l) => l.includes("up to date")).length, 3, lines.join("\n"));
     assertEquals(again.networkMae, r.networkMae);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A run directory the fake loader below accepts (listRuns needs model.safetensors). */
+async function _fakeRun(dir: string, arch: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/model.safetensors`, "");
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify({ model: { arch } }));
+}
+
+Deno.test("comparePhantom() scores each method against the reference of the target it predicts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "quass_compare_" });
+  try {
+    const ph = await makePhantom({ size: 16, seed: 3, snr: 100, simulate: analyticSim });
+    await writePhantom(`${dir}/phantom`, ph);
+    // four "runs" that return their input: trained for Ts 5 s / Td 1 s, for the steady state,
+    // with no target recorded (the paper's Ts 5 s / Td 1 s), and for Ts 3 s (no reference)
+    const runTargets: Record<string, { targetTsS?: number; targetTdS?: number }> = {
+      a_ts5: { targetTsS: 5, targetTdS: 1 },
+      b_steady: { targetTsS: Infinity },
+      c_unrecorded: {},
+      d_ts3: { targetTsS: 3, targetTdS: 1 },
+    };
+    for (const name of Object.keys(runTargets)) await _fakeRun(`${dir}/runs/${name}`, "mlp");
+    const loader: RunLoader = (run) =>
+      Promise.resolve({
+        name: run,
+        arch: "mlp",
+        offsetsPpm: [...PAPER_OFFSETS_PPM],
+        ...runTargets[run.slice(run.lastIndexOf("/") + 1)],
+        predict: (x) => Promise.resolve(Float32Array.from(x)),
+      });
+    const r = await comparePhantom({
+      phantom: `${dir}/phantom`,
+      runs: `${dir}/runs`,
+      out: `${dir}/report`,
+      loader,
+    });
+    assertEquals(r.vsTs5.map((e) => [e.name, e.target]), [
+      [INPUT_ROW, "— (uncorrected floor)"],
+      ["mlp (a_ts5)", "Ts 5 s / Td 1 s"],
+      ["mlp (c_unrecorded)", "Ts 5 s / Td 1 s"],
+      ["analytic QUASS → Ts 5 s", "Ts 5 s / Td 1 s"],
+    ]);
+    assertEquals(r.vsSteady.map((e) => [e.name, e.target]), [
+      [INPUT_ROW, "— (uncorrected floor)"],
+      ["mlp (b_steady)", "steady state"],
+      ["analytic QUASS → steady state", "steady state"],
+    ]);
+    assertEquals(r.unscored, ["mlp (d_ts3)"]);
+    // an identity "network" scores exactly the input floor against its own target's reference
+    assertEquals(r.maeTs5["mlp (a_ts5)"], r.maeTs5[INPUT_ROW]);
+    assertEquals(r.maeSteady["mlp (b_steady)"], r.maeSteady[INPUT_ROW]);
+    assert(r.maeTs5[INPUT_ROW]! !== r.maeSteady[INPUT_ROW]!, "the two references differ");
+    // the formula fitted for each target beats the floor against that target's reference
+    assert(
+      r.maeTs5["analytic QUASS → Ts 5 s"]! < r.maeTs5[INPUT_ROW]! / 2,
+      JSON.stringify(r.maeTs5),
+    );
+    assert(
+      r.maeSteady["analytic QUASS → steady state"]! < r.maeSteady[INPUT_ROW]! / 2,
+      JSON.stringify(r.maeSteady),
+    );
+    assert(
+      r.markdown.includes("## Target Ts 5 s / Td 1 s") &&
+        r.markdown.includes("## Target steady state") && r.markdown.includes("| predicts |") &&
+        r.markdown.includes("Not scored") && r.markdown.includes("mlp (d_ts3)"),
+      r.markdown,
+    );
+    const json = JSON.parse(await Deno.readTextFile(`${dir}/report/compare.json`));
+    assertEquals([json.vsTs5.target, json.vsSteady.target], ["Ts 5 s / Td 1 s", "steady state"]);
+    const side = JSON.parse(await Deno.readTextFile(`${dir}/report/analytic_quass_ts5/pred.json`));
+    assertEquals([side.tsS, side.tdS], [5, 1]);
+    const summary = await Deno.readTextFile(`${dir}/report/b_steady/summary.md`);
+    assert(summary.includes("scored against: the steady state reference"), summary);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

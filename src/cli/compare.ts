@@ -1,6 +1,9 @@
 /**
  * `quass compare`: every trained run under runs/ and the analytic QUASS baseline on the same
- * phantom, evaluated against the Ts = 5 s reference and the exact steady state; one table.
+ * phantom, each scored like for like against the reference of the target it predicts (a run
+ * trained for Ts 5 s and the formula predicting Ts 5 s vs the Ts = 5 s reference; a run
+ * trained with `--target steady` and the formula's Z_ss vs the exact steady state); one
+ * table per target, the uncorrected input as the floor row of each.
  *
  *     deno task quass compare [--phantom phantom/] [--runs runs/] --out report/compare
  * @module
@@ -13,7 +16,7 @@ import { loadRunPredictor } from "../eval/run_predictor.ts";
 export function compareCommand() {
   return new Command("compare")
     .description(
-      "compare every trained run and the analytic QUASS baseline on the phantom (the paper's Figures 6–8 as numbers)",
+      "compare every trained run and the analytic QUASS baseline on the phantom, each against the reference of its own target (the paper's Figures 6–8 as numbers)",
     )
     .option("--phantom <dir>", "phantom directory (from quass phantom)", "phantom")
     .option("--runs <dir>", "directory of run directories (each with model.safetensors)", "runs")

@@ -44,9 +44,11 @@ export function demoCommand() {
       console.log(r.compare.markdown);
       const verdict = r.networkMae < r.analyticMae ? "below" : "NOT below";
       console.log(
-        `Masked MAE vs the Ts = 5 s reference: LSTM-Attention ${
+        `Masked MAE vs the ${r.target} reference (the target both predict): LSTM-Attention ${
           r.networkMae.toExponential(3)
-        }, analytic QUASS ${r.analyticMae.toExponential(3)} (network ${verdict} the baseline).`,
+        }, ${r.analyticName} ${r.analyticMae.toExponential(3)}, uncorrected input ${
+          r.inputMae.toExponential(3)
+        } (network ${verdict} the formula for the same target).`,
       );
       console.log(
         `Report: ${r.reportDir}/compare.md (per-method reports with figures in ${r.reportDir}/*/summary.md). Total ${

@@ -9,7 +9,7 @@ import { Command } from "@commander-js/extra-typings";
 import { checkDims, type NiftiVolume, readNifti } from "../data/nifti.ts";
 import { readSidecar, resolveOffsets } from "../data/sidecar.ts";
 import { evaluateVolumes, voxelsFromLabels, type VoxelSpec } from "../eval/evaluate.ts";
-import { summaryTable, writeReport } from "../eval/report.ts";
+import { sidecarProtocol, summaryTable, targetMismatch, writeReport } from "../eval/report.ts";
 import { InputError } from "../util/errors.ts";
 import { parseInteger } from "./_args.ts";
 
@@ -143,6 +143,9 @@ export function evaluateCommand() {
       const sources: Record<string, string> = { prediction: o.pred, reference: o.reference };
       if (o.mask) sources.mask = o.mask;
       if (o.input) sources.input = o.input;
+      // scores mean something only against the reference of the prediction's own target
+      const mismatch = targetMismatch(sp, sr);
+      if (mismatch) console.error(`quass: warning: ${mismatch}`);
       const { files, warnings } = await writeReport(o.out, {
         evaluation,
         pred,
@@ -151,8 +154,14 @@ export function evaluateCommand() {
         sources,
         title: o.title,
         slice,
+        referenceProtocol: sidecarProtocol(sr),
+        notes: mismatch ? [`warning: ${mismatch}`] : [],
       });
       for (const w of warnings) console.error(`quass: warning: ${w}`);
+      const against = sidecarProtocol(sr);
+      console.log(
+        `scored against: ${o.reference}${against ? ` (the ${against} reference)` : ""}`,
+      );
       console.log(summaryTable(evaluation));
       console.log(`\nreport: ${o.out}/summary.md (${files.length} files)`);
     });

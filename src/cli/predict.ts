@@ -1,8 +1,10 @@
 /**
  * `quass predict`: QUASS images from a short-saturation CEST volume with a trained run.
  *
- *     deno task quass predict --run runs/NAME --input scan.nii.gz [--mask mask.nii.gz] \
- *       [--m0 m0.nii.gz] [--offsets LIST] [--interpolate] --out pred.nii.gz
+ *     deno task quass predict [--run runs/NAME] --input scan.nii.gz [--t1 T1.nii.gz|SECONDS] \
+ *       [--mask mask.nii.gz] [--m0 m0.nii.gz] [--offsets LIST] [--interpolate] --out pred.nii.gz
+ *
+ * Without --run the shipped pretrained model (models/quass-7t-cw) predicts.
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
@@ -17,7 +19,14 @@ export function predictCommand() {
     .description(
       "predict QUASS Z-spectra for every (masked) voxel of a NIfTI volume with a trained run",
     )
-    .requiredOption("--run <dir>", "run directory (runs/NAME, from quass train)")
+    .option(
+      "--run <dir>",
+      "run directory (runs/NAME, from quass train); default: the shipped pretrained model models/quass-7t-cw",
+    )
+    .option(
+      "--t1 <path|seconds>",
+      "water T1: a map (.nii/.nii.gz, seconds) or one value; needed by T1-informed models such as the shipped one",
+    )
     .requiredOption(
       "--input <path>",
       "Z-spectral volume (.nii/.nii.gz, 4-D [x,y,z,offset]); offsets from its .json sidecar",
@@ -46,6 +55,7 @@ export function predictCommand() {
       let started = false;
       const res = await predictVolumeFile({
         run: o.run,
+        t1: o.t1,
         input: o.input,
         mask: o.mask,
         m0: o.m0,

@@ -1,12 +1,38 @@
 /**
- * `quass quass-fit`: the analytic QUASS baseline (Sun 2021) per voxel.
+ * `quass quass-fit`: the analytic QUASS baseline (Sun 2021) per voxel, predicting the steady
+ * state (default) or a target protocol's image (`--target ts=5,td=1`, what the networks
+ * are trained to predict).
  *
- *     deno task quass quass-fit --input scan.nii.gz --t1 T1.nii.gz --b1 1.0 --ts 1.5 --td 4.5 --out quass.nii.gz
+ *     deno task quass quass-fit --input scan.nii.gz --t1 T1.nii.gz --b1 1.0 --ts 1.5 --td 4.5 [--target ts=5,td=1] --out quass.nii.gz
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
-import { quassFitFile } from "../eval/quass_image.ts";
+import type { QuassTarget } from "../physics/analytic.ts";
+import { checkQuassTarget, describeQuassTarget, quassFitFile } from "../eval/quass_image.ts";
+import { InputError } from "../util/errors.ts";
 import { parseNonNegative, parsePositive } from "./_args.ts";
+
+/**
+ * Parses `--target`: `steady` (or `inf`), or `ts=SECONDS,td=SECONDS` (ts may be `inf`).
+ * @throws InputError naming the flag and the fix
+ * @example
+ * parseQuassTarget("ts=5,td=1"); // { tsS: 5, tdS: 1 }
+ */
+export function parseQuassTarget(text: string, flag = "--target"): QuassTarget {
+  const t = text.trim().toLowerCase();
+  const bad = () =>
+    new InputError(
+      `${flag} "${text}": ${flag} must be steady or ts=SECONDS,td=SECONDS (e.g. ${flag} ts=5,td=1)`,
+    );
+  if (t === "steady" || t === "inf") return "steady";
+  const m = /^ts\s*=\s*([^,\s]+)\s*,\s*td\s*=\s*([^,\s]+)$/.exec(t);
+  if (!m) throw bad();
+  const num = (v: string) =>
+    /^\+?inf(inity)?$/.test(v) ? Infinity : /^[\d.eE+-]+$/.test(v) ? Number(v) : NaN;
+  const tsS = num(m[1]!), tdS = num(m[2]!);
+  if (!(tsS > 0) || !(tdS >= 0 && Number.isFinite(tdS))) throw bad();
+  return checkQuassTarget({ tsS, tdS }, flag);
+}
 
 /** The `quass-fit` command. */
 export function quassFitCommand() {
@@ -30,12 +56,18 @@ export function quassFitCommand() {
     .option("--mask <path>", "fit only voxels where the mask is nonzero")
     .option("--b0-shift <path>", "B0 shift map, ppm")
     .option("--control", "Z was normalised by a control scan with the same Ts and Td (not by M0)")
+    .option(
+      "--target <steady|ts=S,td=S>",
+      "protocol to predict: steady (Z_ss) or e.g. ts=5,td=1 (the networks' Ts 5 s target)",
+      "steady",
+    )
     .requiredOption(
       "--out <path>",
       "output volume (.nii/.nii.gz); a .json sidecar is written beside it",
     )
     .action(async (o) => {
       const t0 = performance.now();
+      const target = parseQuassTarget(o.target);
       const res = await quassFitFile({
         input: o.input,
         t1: o.t1,
@@ -47,13 +79,14 @@ export function quassFitCommand() {
         mask: o.mask,
         b0Shift: o.b0Shift,
         control: o.control ?? false,
+        target,
         out: o.out,
       });
       const s = ((performance.now() - t0) / 1000).toFixed(1);
       console.log(
         `quass-fit: ${res.fitted} voxels fitted${
           res.skipped ? `, ${res.skipped} left out (NaN/Inf input or T1 ≤ 0)` : ""
-        } in ${s} s → ${o.out}`,
+        } in ${s} s → ${o.out} (${describeQuassTarget(target)})`,
       );
     });
 }

@@ -9,11 +9,39 @@ import { InputError } from "../util/errors.ts";
 import { checkDims, readNifti, writeNifti } from "../data/nifti.ts";
 import { readSidecar, resolveOffsets, writeSidecar } from "../data/sidecar.ts";
 
+/** The shipped pretrained model (7 T, CW 1 µT, Ts 1.5 s / Td 4.5 s → Ts 5 s / Td 1 s). */
+export const DEFAULT_MODEL_DIR = decodeURIComponent(
+  new URL("../../models/quass-7t-cw", import.meta.url).pathname,
+);
+
+/**
+ * A water T1 given as seconds (number or numeric text) or as a map path read by `readMap`.
+ * @throws InputError for a non-positive value
+ */
+export async function readT1(
+  t1: string | number,
+  readMap: (path: string) => Promise<Float32Array>,
+): Promise<number | Float32Array> {
+  const num = typeof t1 === "number" ? t1 : /^[\d.eE+-]+$/.test(t1.trim()) ? Number(t1) : NaN;
+  if (Number.isFinite(num)) {
+    if (!(num > 0)) throw new InputError(`--t1 ${t1}: water T1 must be positive seconds`);
+    return num;
+  }
+  return await readMap(String(t1));
+}
+
 /** Offsets closer than this are the same offset, ppm. */
 export const OFFSET_TOLERANCE_PPM = 1e-3;
 
-/** Predicts `n` spectra at once: input [n][inOffsets] → output [n][outOffsets]. */
-export type SpectraPredictor = (input: Float32Array, n: number) => Promise<Float32Array>;
+/**
+ * Predicts `n` spectra at once: input [n][inOffsets] → output [n][outOffsets]; `t1S` holds
+ * each spectrum's water T1 in s (T1-informed models need it, others ignore it).
+ */
+export type SpectraPredictor = (
+  input: Float32Array,
+  n: number,
+  t1S?: Float32Array,
+) => Promise<Float32Array>;
 
 /** Inputs of {@link predictVolumeData}. */
 export interface PredictVolumeInput {
@@ -31,6 +59,10 @@ export interface PredictVolumeInput {
   mask?: ArrayLike<number>;
   /** M0 per voxel: the scan is divided by it (raw signal → Z). */
   m0?: ArrayLike<number>;
+  /** Water T1 in s, one value or one per voxel; required when {@link needsT1}. */
+  t1S?: number | ArrayLike<number>;
+  /** The network is T1-informed: voxels without a valid T1 are left out. */
+  needsT1?: boolean;
   /** Resample the scan onto the network's offsets (linear) instead of failing. */
   interpolate?: boolean;
   /** Voxels per predictor call (default 8192). */
@@ -127,6 +159,18 @@ export async function predictVolumeData(
       `the M0 volume: expected ${nvox} voxels (the scan's x·y·z) but found ${inp.m0.length}; give an M0 with the scan's dimensions`,
     );
   }
+  const t1 = inp.t1S;
+  if (inp.needsT1 && t1 === undefined) {
+    throw new InputError(
+      `${source}: this model is T1-informed (it corrects the analytic QUASS formula, which needs the water T1); pass --t1 with a T1 map in seconds or one value`,
+    );
+  }
+  if (t1 !== undefined && typeof t1 !== "number" && t1.length !== nvox) {
+    throw new InputError(
+      `the T1 map: expected ${nvox} voxels (the scan's x·y·z) but found ${t1.length}; give a T1 map with the scan's dimensions`,
+    );
+  }
+  const t1Of = (v: number) => (t1 === undefined ? 1 : typeof t1 === "number" ? t1 : t1[v]!);
   const modelOffs = inp.modelInputOffsetsPpm;
   const nModel = modelOffs.length;
   let plan: { lo: Int32Array; w: Float64Array } | undefined;
@@ -151,6 +195,7 @@ export async function predictVolumeData(
     let ok = true;
     const m0 = inp.m0 ? inp.m0[v]! : 1;
     if (!(m0 > 0 && Number.isFinite(m0))) ok = false;
+    if (inp.needsT1 && !(t1Of(v) > 0 && Number.isFinite(t1Of(v)))) ok = false;
     for (let k = 0; k < nIn && ok; k++) if (!Number.isFinite(inp.data[k * nvox + v]!)) ok = false;
     if (ok) voxels.push(v);
     else skipped.push(v);
@@ -160,7 +205,9 @@ export async function predictVolumeData(
     throw new InputError(
       `${source}: no voxel to predict: ${
         skipped.length
-          ? `all ${skipped.length} masked voxels have NaN/Inf values or an invalid M0`
+          ? `all ${skipped.length} masked voxels have NaN/Inf values, an invalid M0${
+            inp.needsT1 ? " or an invalid T1" : ""
+          }`
           : "the mask is empty"
       }; check the scan, the M0 and the mask`,
     );
@@ -172,8 +219,10 @@ export async function predictVolumeData(
   for (let b0 = 0; b0 < voxels.length; b0 += batch) {
     const n = Math.min(batch, voxels.length - b0);
     const x = new Float32Array(n * nModel);
+    const t1Batch = new Float32Array(n);
     for (let j = 0; j < n; j++) {
       const v = voxels[b0 + j]!;
+      t1Batch[j] = t1Of(v);
       const s = inp.m0 ? 1 / inp.m0[v]! : 1;
       for (let k = 0; k < nIn; k++) spec[k] = inp.data[k * nvox + v]! * s;
       if (plan) {
@@ -185,7 +234,7 @@ export async function predictVolumeData(
         for (let k = 0; k < nModel; k++) x[j * nModel + k] = spec[k]!;
       }
     }
-    const y = await predict(x, n);
+    const y = await predict(x, n, t1 === undefined ? undefined : t1Batch);
     if (y.length !== n * nOut) {
       throw new Error(
         `the network returned ${y.length} values for ${n} spectra; expected ${n * nOut}`,
@@ -215,7 +264,7 @@ export function describeSkipped(
   const list = skipped.slice(0, max).map((v) =>
     `(${v % nx}, ${Math.floor(v / nx) % ny}, ${Math.floor(v / (nx * ny))})`
   );
-  return `${skipped.length} voxel(s) with NaN/Inf input or invalid M0 left out (set to 0): ${
+  return `${skipped.length} voxel(s) with NaN/Inf input or invalid M0/T1 left out (set to 0): ${
     list.join(", ")
   }${skipped.length > max ? ", …" : ""}`;
 }
@@ -231,6 +280,8 @@ export interface RunPredictor {
   /** The target protocol's Ts and Td, s, when the checkpoint records them. */
   targetTsS?: number;
   targetTdS?: number;
+  /** True for T1-informed models: `predict` needs each spectrum's water T1. */
+  needsT1?: boolean;
   predict: SpectraPredictor;
 }
 
@@ -239,8 +290,10 @@ export type RunLoader = (runDir: string) => Promise<RunPredictor>;
 
 /** Options of {@link predictVolumeFile} (the `quass predict` command). */
 export interface PredictFileOptions {
-  /** Run directory (runs/NAME). */
-  run: string;
+  /** Run directory (runs/NAME); default: the shipped pretrained model. */
+  run?: string;
+  /** Water T1: a map path or seconds (T1-informed models need it). */
+  t1?: string | number;
   /** Scan (.nii/.nii.gz, 4-D; 3-D only with one offset). */
   input: string;
   mask?: string;
@@ -303,7 +356,11 @@ export async function predictVolumeFile(
   const m0 = o.m0
     ? await map3(o.m0, `an M0 volume with the scan's x, y, z = ${nx}, ${ny}, ${nz}`)
     : undefined;
-  const run = await loader(o.run);
+  const t1S = o.t1 === undefined
+    ? undefined
+    : await readT1(o.t1, (path) =>
+      map3(path, `a water T1 map in seconds with the scan's x, y, z = ${nx}, ${ny}, ${nz}`));
+  const run = await loader(o.run ?? DEFAULT_MODEL_DIR);
   const res = await predictVolumeData({
     data: vol.data,
     nvox,
@@ -312,6 +369,8 @@ export async function predictVolumeFile(
     modelOutputLength: run.offsetsPpm.length,
     mask,
     m0,
+    t1S,
+    needsT1: run.needsT1,
     interpolate: o.interpolate,
     batch: o.batch,
     onProgress: o.onProgress,
@@ -333,6 +392,8 @@ export async function predictVolumeFile(
     ...(side.b1UT !== undefined ? { b1UT: side.b1UT } : {}),
     ...(side.b0T !== undefined ? { b0T: side.b0T } : {}),
     source: `quass predict (${run.arch}, ${run.name})`,
+    model: run.name,
+    ...(run.needsT1 ? { t1: typeof o.t1 === "number" ? o.t1 : String(o.t1) } : {}),
     input: o.input,
     interpolated: res.interpolated,
     predictedVoxels: res.predicted,

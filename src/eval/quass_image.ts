@@ -1,12 +1,14 @@
 /**
  * The analytic QUASS baseline on images: Sun 2021's quasi-steady-state reconstruction
  * (reference/quass_formulas.md §4.3) applied voxel by voxel, with a water T1 map or one T1
- * for every voxel. This is the physics method the networks must beat.
+ * for every voxel. With a target protocol it predicts that protocol's image instead of the
+ * steady state (physics/analytic.ts's `quassPredictSpectrum`), so it can be scored like for
+ * like against a network trained for the same target.
  * @module
  */
 import { InputError } from "../util/errors.ts";
 import { DEFAULT_B0_T } from "../physics/constants.ts";
-import { quassFitSpectrum } from "../physics/analytic.ts";
+import { quassPredictSpectrum, type QuassTarget } from "../physics/analytic.ts";
 import { checkDims, readNifti, writeNifti } from "../data/nifti.ts";
 import { readSidecar, resolveOffsets, writeSidecar } from "../data/sidecar.ts";
 
@@ -26,24 +28,49 @@ export interface QuassScanParams {
   normalisedByControl?: boolean;
 }
 
+/** "Ts 5 s / Td 1 s" or "steady state": the protocol a QUASS prediction is for, in words. */
+export function describeQuassTarget(target: QuassTarget): string {
+  if (target === "steady" || target.tsS === Infinity) return "steady state";
+  return `Ts ${target.tsS} s / Td ${target.tdS} s`;
+}
+
 /**
- * One voxel's QUASS spectrum with physics/analytic.ts's `quassFitSpectrum` (§4.3: per
- * offset, fit R1ρ on [0.01, 30] 1/s, then Z_ss = cos²θ·R1w/R1ρ).
+ * Checks a target protocol: "steady", or Ts > 0 s (Infinity = steady) and a finite Td ≥ 0 s.
+ * @throws InputError naming `what` (e.g. the flag) and the fix
+ */
+export function checkQuassTarget(target: QuassTarget, what = "target"): QuassTarget {
+  if (target === "steady") return target;
+  const { tsS, tdS } = target;
+  if (!(tsS > 0) || !(tdS >= 0 && Number.isFinite(tdS))) {
+    throw new InputError(
+      `${what}: Ts ${tsS} s, Td ${tdS} s is not a protocol; give Ts > 0 s and a finite Td ≥ 0 s, or steady`,
+    );
+  }
+  return tsS === Infinity ? "steady" : target;
+}
+
+/**
+ * One voxel's QUASS spectrum with physics/analytic.ts's `quassPredictSpectrum` (§4.3: per
+ * offset, fit R1ρ on [0.01, 30] 1/s, then Z_ss = cos²θ·R1w/R1ρ; for a finite target, the
+ * target scan's apparent Z from that R1ρ and Z_ss, §4.1).
  * @param zApp measured Z at the offsets
  * @param r1wPerS water R1 = 1/T1, 1/s
  * @param scan offsets, B1, B0, Ts, Td and normalisation
  * @param b0ShiftPpm B0 shift of the voxel, ppm
- * @returns Z_ss per offset
+ * @param target protocol to predict: "steady" (default: Z_ss) or `{ tsS, tdS }`
+ * @returns Z at the target per offset
  * @example
  * const zss = quassFitVoxel(zApp, 1 / 1.8, { offsetsPpm, b1UT: 1, tsS: 1.5, tdS: 4.5 });
+ * const z5 = quassFitVoxel(zApp, 1 / 1.8, { offsetsPpm, b1UT: 1, tsS: 1.5, tdS: 4.5 }, 0, { tsS: 5, tdS: 1 });
  */
 export function quassFitVoxel(
   zApp: ArrayLike<number>,
   r1wPerS: number,
   scan: QuassScanParams,
   b0ShiftPpm = 0,
+  target: QuassTarget = "steady",
 ): Float64Array {
-  return quassFitSpectrum(zApp, scan.offsetsPpm, {
+  return quassPredictSpectrum(zApp, scan.offsetsPpm, {
     r1wPerS,
     b1UT: scan.b1UT,
     b0T: scan.b0T ?? DEFAULT_B0_T,
@@ -51,12 +78,15 @@ export function quassFitVoxel(
     tdS: scan.tdS,
     normalisedByControl: scan.normalisedByControl ?? false,
     b0ShiftPpm,
-  });
+  }, target);
 }
 
 /** Result of {@link quassImage}. */
 export interface QuassImageResult {
-  /** QUASS Z per voxel and offset in NIfTI order ([offset][voxel], voxel fastest). */
+  /**
+   * QUASS Z per voxel and offset in NIfTI order ([offset][voxel], voxel fastest): the steady
+   * state, or the target protocol's Z when a finite target was given.
+   */
   zss: Float32Array;
   /** Voxels fitted. */
   fitted: number;
@@ -70,7 +100,8 @@ export interface QuassImageResult {
  * @param nvox voxels per offset (x·y·z)
  * @param t1S water T1 in s: one number, or a map of nvox values
  * @param scan the short-saturation scan's parameters
- * @param opts mask (nonzero = fit), per-voxel B0 shift map in ppm
+ * @param opts mask (nonzero = fit), per-voxel B0 shift map in ppm, target protocol
+ *   (default "steady")
  * @returns the QUASS volume and which voxels were skipped
  * @example
  * const { zss } = quassImage(vol, 64 * 64, 1.8, { offsetsPpm, b1UT: 1, tsS: 1.5, tdS: 4.5 });
@@ -80,8 +111,9 @@ export function quassImage(
   nvox: number,
   t1S: number | ArrayLike<number>,
   scan: QuassScanParams,
-  opts: { mask?: ArrayLike<number>; b0ShiftPpm?: ArrayLike<number> } = {},
+  opts: { mask?: ArrayLike<number>; b0ShiftPpm?: ArrayLike<number>; target?: QuassTarget } = {},
 ): QuassImageResult {
+  const target = checkQuassTarget(opts.target ?? "steady");
   const nOff = scan.offsetsPpm.length;
   if (zApp.length !== nvox * nOff) {
     throw new InputError(
@@ -112,7 +144,8 @@ export function quassImage(
       skipped.push(v);
       continue;
     }
-    const out = quassFitVoxel(spec, 1 / t1, scan, opts.b0ShiftPpm ? opts.b0ShiftPpm[v]! : 0);
+    const shift = opts.b0ShiftPpm ? opts.b0ShiftPpm[v]! : 0;
+    const out = quassFitVoxel(spec, 1 / t1, scan, shift, target);
     for (let k = 0; k < nOff; k++) zss[k * nvox + v] = out[k]!;
     fitted++;
   }
@@ -138,14 +171,17 @@ export interface QuassFitFileOptions {
   b0Shift?: string;
   /** Z normalised by a control scan with the same Ts, Td. */
   control?: boolean;
+  /** Protocol to predict (default "steady": Z_ss; `{ tsS: 5, tdS: 1 }`: the Ts 5 s image). */
+  target?: QuassTarget;
   /** Output path (.nii/.nii.gz). */
   out: string;
 }
 
 /**
- * Reads a Z volume, fits QUASS per voxel and writes the result with a sidecar. Scan
- * parameters come from the flags, else the sidecar, else the paper's input protocol
- * (B1 1 µT, Ts 1.5 s, Td 4.5 s, 7 T). Everything is checked before anything is written.
+ * Reads a Z volume, fits QUASS per voxel and writes the result for the target protocol with
+ * a sidecar recording that protocol (tsS "inf" for the steady state). Scan parameters come
+ * from the flags, else the sidecar, else the paper's input protocol (B1 1 µT, Ts 1.5 s,
+ * Td 4.5 s, 7 T). Everything is checked before anything is written.
  * @param o paths and overrides
  * @returns voxel counts
  * @example
@@ -157,6 +193,7 @@ export async function quassFitFile(
   if (!/\.nii(\.gz)?$/.test(o.out)) {
     throw new InputError(`--out ${o.out}: the output name must end in .nii or .nii.gz`);
   }
+  const target = checkQuassTarget(o.target ?? "steady", "--target");
   const vol = await readNifti(o.input);
   checkDims(vol, o.input, { minT: 2, what: "a 4-D Z-spectral series [x, y, z, offset]" });
   const [nx, ny, nz, nt] = vol.dims;
@@ -197,7 +234,8 @@ export async function quassFitFile(
   const b0ShiftPpm = o.b0Shift
     ? await map3(o.b0Shift, "a B0 shift map (ppm) with the scan's x, y, z")
     : undefined;
-  const res = quassImage(vol.data, nvox, t1, scan, { mask, b0ShiftPpm });
+  const res = quassImage(vol.data, nvox, t1, scan, { mask, b0ShiftPpm, target });
+  const targetText = describeQuassTarget(target);
   await writeNifti(o.out, {
     dims: vol.dims,
     data: res.zss,
@@ -205,14 +243,15 @@ export async function quassFitFile(
     pixdim: vol.pixdim,
     ndim: 4,
   }, {
-    description: "quass analytic QUASS",
+    description: `quass analytic QUASS -> ${target === "steady" ? "steady" : `Ts ${target.tsS} s`}`,
   });
   await writeSidecar(o.out, {
     offsetsPpm,
-    tsS: Infinity,
+    ...(target === "steady" ? { tsS: Infinity } : { tsS: target.tsS, tdS: target.tdS }),
     b1UT: scan.b1UT,
     b0T: scan.b0T,
-    source: "quass quass-fit (Sun 2021 QUASS, per-offset R1rho fit)",
+    source: `quass quass-fit (Sun 2021 QUASS, per-offset R1rho fit) → ${targetText}`,
+    target: targetText,
     inputScan: { path: o.input, tsS: scan.tsS, tdS: scan.tdS },
     t1: typeof t1 === "number" ? t1 : String(o.t1),
     skippedVoxels: res.skipped.length,

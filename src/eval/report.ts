@@ -41,6 +41,13 @@ export interface ReportInput {
   sources?: Record<string, string>;
   /** A title for the summary (e.g. the model name). */
   title?: string;
+  /**
+   * The protocol the reference holds, in words ("Ts 5 s / Td 1 s", "steady state"): the
+   * summary says what the scores are against (see {@link sidecarProtocol}).
+   */
+  referenceProtocol?: string;
+  /** Lines added under the sources (e.g. {@link targetMismatch}'s warning). */
+  notes?: string[];
   /** z-slice for the image grid (default the middle one). */
   slice?: number;
 }
@@ -70,6 +77,37 @@ function _num(v: number | null | undefined, digits = 4): string {
 
 function _ppm(v: number): string {
   return `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(2)}`;
+}
+
+/**
+ * The protocol a volume's sidecar records, in words: "steady state" for tsS "inf",
+ * "Ts 5 s / Td 1 s" (Td when recorded), or undefined when the sidecar has no tsS.
+ */
+export function sidecarProtocol(side: { tsS?: number; tdS?: number } | null): string | undefined {
+  if (side?.tsS === undefined) return undefined;
+  if (side.tsS === Infinity) return "steady state";
+  return `Ts ${side.tsS} s${side.tdS !== undefined ? ` / Td ${side.tdS} s` : ""}`;
+}
+
+/**
+ * A warning when a prediction and its reference are for different protocols (scores are
+ * then not like for like: a Ts 5 s prediction against the steady state, or the converse), or
+ * undefined when they match or either is unknown.
+ */
+export function targetMismatch(
+  pred: { tsS?: number; tdS?: number } | null,
+  reference: { tsS?: number; tdS?: number } | null,
+): string | undefined {
+  const p = sidecarProtocol(pred), r = sidecarProtocol(reference);
+  if (p === undefined || r === undefined) return undefined;
+  const same = (a?: number, b?: number) =>
+    a === undefined || b === undefined || a === b ||
+    Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
+  const steady = pred!.tsS === Infinity || reference!.tsS === Infinity;
+  if (same(pred!.tsS, reference!.tsS) && (steady || same(pred!.tdS, reference!.tdS))) {
+    return undefined;
+  }
+  return `the prediction is for ${p} but the reference is ${r}: the scores are not like for like (compare with the reference of the prediction's own target)`;
 }
 
 /** The paper-style markdown table of one evaluation (with the paper's values alongside). */
@@ -116,7 +154,10 @@ export async function writeReport(outDir: string, r: ReportInput): Promise<Repor
     format: "quass-metrics",
     version: 1,
     createdAt: new Date().toISOString(),
-    sources: r.sources ?? {},
+    sources: {
+      ...r.sources,
+      ...(r.referenceProtocol ? { referenceProtocol: r.referenceProtocol } : {}),
+    },
     ...evaluationSummary(ev),
     paper: PAPER_VALUES,
   };
@@ -156,6 +197,8 @@ export async function writeReport(outDir: string, r: ReportInput): Promise<Repor
     `# ${r.title ?? "Evaluation"}`,
     "",
     ...Object.entries(r.sources ?? {}).map(([k, v]) => `- ${k}: \`${v}\``),
+    ...(r.referenceProtocol ? [`- scored against: the ${r.referenceProtocol} reference`] : []),
+    ...(r.notes ?? []).map((n) => `- ${n}`),
     `- volume [x, y, z, offsets]: [${ev.dims.join(", ")}], ${ev.maskVoxels} masked voxels` +
     (ev.nonFiniteVoxels ? ` (${ev.nonFiniteVoxels} left out: NaN/Inf)` : ""),
     "",
@@ -193,14 +236,21 @@ export async function readMetrics(path: string): Promise<MetricsFile> {
 
 /** One model in a comparison. */
 export interface CompareEntry {
-  /** Row name: architecture or "analytic QUASS". */
+  /** Row name: architecture or "analytic QUASS → …". */
   name: string;
+  /**
+   * What the row predicts, in words ("Ts 5 s / Td 1 s", "steady state", "— (uncorrected
+   * floor)"); when any entry has one the table gets a "predicts" column.
+   */
+  target?: string;
   metrics: EvaluationResult;
 }
 
 /** A comparison row in JSON. */
 export interface CompareRow {
   name: string;
+  /** What the row predicts (see {@link CompareEntry.target}), when given. */
+  target?: string;
   r2: (number | null)[];
   ssim: number | null;
   psnr: number | null;
@@ -209,9 +259,11 @@ export interface CompareRow {
 }
 
 /**
- * The table across models evaluated on the same phantom (the paper's Figures 6–8 as
- * numbers): R² at the regression offsets, mean SSIM, PSNR, MSE and masked MAE, best value
- * per column in bold, the paper's row last.
+ * The table across models evaluated on the same phantom against one reference (the paper's
+ * Figures 6–8 as numbers): what each row predicts (when the entries say), R² at the
+ * regression offsets, mean SSIM, PSNR, MSE and masked MAE, best value per column in bold,
+ * the paper's row last. Put only rows that predict the reference's protocol (plus the
+ * uncorrected input as a floor) in one table: the bold marks are comparisons.
  * @throws TypeError when the entries were evaluated at different regression offsets
  */
 export function compareReports(
@@ -231,8 +283,10 @@ export function compareReports(
     }
   }
   const f = (v: number) => (Number.isFinite(v) ? v : null);
+  const withTarget = entries.some((e) => e.target !== undefined);
   const rows: CompareRow[] = entries.map((e) => ({
     name: e.name,
+    ...(e.target !== undefined ? { target: e.target } : {}),
     r2: e.metrics.regressions.map((r) => f(r.r2)),
     ssim: f(e.metrics.mean.ssim),
     psnr: f(e.metrics.mean.psnr),
@@ -251,19 +305,19 @@ export function compareReports(
     const vals = rows.map(c.get).filter((v): v is number => v !== null);
     return vals.length ? (c.max ? Math.max(...vals) : Math.min(...vals)) : null;
   });
-  const header = `| model | ${
+  const header = `| model |${withTarget ? " predicts |" : ""} ${
     offs.map((o) => `R² ${_ppm(o)} ppm`).join(" | ")
   } | SSIM | PSNR (dB) | MSE | MAE |`;
-  const lines = [header, `| --- |${" ---: |".repeat(cols.length)}`];
+  const lines = [header, `| --- |${withTarget ? " --- |" : ""}${" ---: |".repeat(cols.length)}`];
   for (const r of rows) {
     const cells = cols.map((c, i) => {
       const v = c.get(r), s = _num(v, c.digits);
       return v !== null && rows.length > 1 && v === best[i] ? `**${s}**` : s;
     });
-    lines.push(`| ${r.name} | ${cells.join(" | ")} |`);
+    lines.push(`| ${r.name} |${withTarget ? ` ${r.target ?? "—"} |` : ""} ${cells.join(" | ")} |`);
   }
   lines.push(
-    `| paper (LSTM-attention, in vivo) | ${
+    `| paper (LSTM-attention, in vivo) |${withTarget ? " — (published, in vivo) |" : ""} ${
       offs.map(() => `≥ ${PAPER_VALUES.r2Min}`).join(" | ")
     } | ${PAPER_VALUES.ssim} | ${PAPER_VALUES.psnr} | ${PAPER_VALUES.mse.toExponential(2)} | — |`,
   );

@@ -7,6 +7,8 @@ import { loadModel } from "../nn/checkpoint.ts";
 import { Predictor } from "../nn/predict.ts";
 import { getGpu } from "../gpu/device.ts";
 import type { RunPredictor } from "./predict_volume.ts";
+import { applyFormulaInput } from "../nn/formula_input.ts";
+import { InputError } from "../util/errors.ts";
 
 /**
  * Loads a run directory as a {@link RunPredictor} for predict_volume.ts. The target
@@ -23,12 +25,24 @@ export async function loadRunPredictor(runDir: string): Promise<RunPredictor> {
   const { device } = await getGpu();
   const p = new Predictor(device, loaded);
   const target = _targetTiming(loaded.meta.protocol);
+  const formula = loaded.config.model.input;
+  const offsetsPpm = loaded.meta.offsetsPpm;
   return {
     name: runDir.replace(/\/+$/, ""),
     arch: loaded.config.model.arch,
-    offsetsPpm: loaded.meta.offsetsPpm,
+    offsetsPpm,
     ...target,
-    predict: async (x, n) => {
+    needsT1: formula !== undefined,
+    predict: async (x, n, t1S) => {
+      if (formula) {
+        if (!t1S) {
+          throw new InputError(
+            `${runDir}: a T1-informed model needs the water T1 of every spectrum (--t1)`,
+          );
+        }
+        x = x.slice(0, n * offsetsPpm.length);
+        applyFormulaInput(x, n, t1S, offsetsPpm, formula);
+      }
       try {
         return await p.predict(x, n);
       } finally {

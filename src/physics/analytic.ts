@@ -288,6 +288,49 @@ export function quassFitSpectrum(
   return out;
 }
 
+/** The protocol a QUASS prediction is for: a finite Ts/Td scan or the steady state. */
+export type QuassTarget = "steady" | { tsS: number; tdS: number };
+
+/**
+ * Analytic QUASS of one apparent Z-spectrum, predicted for a target protocol: per offset,
+ * fit R1ρ (§4.3), then Z_ss = cos²θ·R1w/R1ρ, and for a finite target the apparent Z of a
+ * saturation-recovery scan with the target's Ts and Td (§4.1, M0-normalised):
+ * Z_t = Z_i,t·e^{−R1ρ Ts,t} + Z_ss·(1 − e^{−R1ρ Ts,t}), Z_i,t = 1 − e^{−R1w Td,t}.
+ * This is the formula's like-for-like answer to a network trained for that target.
+ * @param target `"steady"` (= {@link quassFitSpectrum}) or `{ tsS, tdS }`
+ * @returns Z at the target protocol per offset
+ * @example
+ * const z5 = quassPredictSpectrum(z, offsets, opts, { tsS: 5, tdS: 1 });
+ */
+export function quassPredictSpectrum(
+  zApp: ArrayLike<number>,
+  offsetsPpm: ArrayLike<number>,
+  opts: QuassFitOptions,
+  target: QuassTarget,
+): Float64Array {
+  if (target === "steady") return quassFitSpectrum(zApp, offsetsPpm, opts);
+  if (zApp.length !== offsetsPpm.length) {
+    throw new TypeError(
+      `Expected zApp to have ${offsetsPpm.length} entries but found ${zApp.length}`,
+    );
+  }
+  const out = new Float64Array(zApp.length);
+  const shift = opts.b0ShiftPpm ?? 0;
+  const tgt: QuassTiming = {
+    r1wPerS: opts.r1wPerS,
+    tsS: target.tsS,
+    tdS: target.tdS,
+    normalisedByControl: false,
+  };
+  for (let i = 0; i < out.length; i++) {
+    const c2 = cos2Theta(offsetsPpm[i]! - shift, opts.b1UT, opts.b0T);
+    const r = fitR1rho(zApp[i]!, c2, opts);
+    const zss = (c2 * opts.r1wPerS) / r;
+    out[i] = Number.isFinite(target.tsS) ? apparentZ(zss, r, tgt) : zss;
+  }
+  return out;
+}
+
 /**
  * The numerically exact R1ρ: −λ for the eigenvalue λ of A with the smallest magnitude
  * (real for Bloch–McConnell systems), by inverse iteration with LU. A test oracle for the

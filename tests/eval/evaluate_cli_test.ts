@@ -173,3 +173,29 @@ Deno.test("parseVoxelFlag() reads LABEL:x,y[,z] and accumulates repeats", () => 
   }, { label: "WM", x: 1, y: 2, z: 0 }]);
   assertThrows(() => parseVoxelFlag("GM:1"), /expected LABEL:x,y\[,z\]/);
 });
+
+Deno.test("quass evaluate says which reference it scores against and warns when the prediction is for another target", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "quass_eval_cli_" });
+  const err = console.error, errors: string[] = [];
+  try {
+    await files(dir);
+    await writeSidecar(`${dir}/pred.nii.gz`, { tsS: Infinity }); // a steady-state prediction
+    const args = ["--pred", `${dir}/pred.nii.gz`, "--reference", `${dir}/ref.nii.gz`];
+    console.error = (...a: unknown[]) => errors.push(a.join(" "));
+    await run([...args, "--out", `${dir}/report`]);
+    const md = await Deno.readTextFile(`${dir}/report/summary.md`);
+    assert(md.includes("- scored against: the Ts 5 s reference"), md);
+    assert(md.includes("prediction is for steady state but the reference is Ts 5 s"), md);
+    assert(errors.some((l) => l.includes("not like for like")), errors.join("\n"));
+    // the same target: no warning
+    errors.length = 0;
+    await writeSidecar(`${dir}/pred.nii.gz`, { tsS: 5, tdS: 1 });
+    await run([...args, "--out", `${dir}/report2`]);
+    const md2 = await Deno.readTextFile(`${dir}/report2/summary.md`);
+    assert(!md2.includes("not like for like") && md2.includes("scored against"), md2);
+    assert(!errors.some((l) => l.includes("like for like")), errors.join("\n"));
+  } finally {
+    console.error = err;
+    await Deno.remove(dir, { recursive: true });
+  }
+});

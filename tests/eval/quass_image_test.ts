@@ -1,6 +1,9 @@
-import { assert, assertEquals, assertThrows } from "../_assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
-import { quassFitVoxel, quassImage } from "../../src/eval/quass_image.ts";
+import { quassFitFile, quassFitVoxel, quassImage } from "../../src/eval/quass_image.ts";
+import { readNifti, writeNifti } from "../../src/data/nifti.ts";
+import { readSidecar, sidecarPath, writeSidecar } from "../../src/data/sidecar.ts";
+import { InputError } from "../../src/util/errors.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import {
   PAPER_OFFSETS_PPM,
@@ -180,4 +183,76 @@ Deno.test("quassImage() on noiseless phantom voxels is within the §5 bands of t
     `a voxel's fit is only ${minGain.toFixed(2)}× closer than its uncorrected Z`,
   );
   assert(medRaw >= 4 * medErr, `median fit error ${medErr} vs uncorrected ${medRaw}`);
+});
+
+Deno.test("quassImage() with a target predicts each voxel's Ts 5 s / Td 1 s spectrum; a bad target is an InputError", () => {
+  const model = _ratBrain(Math.random() < 0.5);
+  const nvox = 3, nOff = PAPER_OFFSETS_PPM.length;
+  const zApp = simulateCpu(model, paperInputProtocol(1));
+  const z5 = simulateCpu(model, paperTargetProtocol(1));
+  const data = new Float32Array(nvox * nOff);
+  for (let v = 0; v < nvox; v++) for (let k = 0; k < nOff; k++) data[k * nvox + v] = zApp[k]!;
+  const scan = { offsetsPpm: PAPER_OFFSETS_PPM, b1UT: 1, tsS: 1.5, tdS: 4.5 };
+  const t1 = model.water.t1S;
+  const five = quassImage(data, nvox, t1, scan, { target: { tsS: 5, tdS: 1 } });
+  const steady = quassImage(data, nvox, t1, scan);
+  assertEquals(five.fitted, nvox);
+  const want = quassFitVoxel(zApp, 1 / t1, scan, 0, { tsS: 5, tdS: 1 });
+  const voxel = (z: Float32Array, v: number) => PAPER_OFFSETS_PPM.map((_, k) => z[k * nvox + v]!);
+  for (let v = 0; v < nvox; v++) {
+    assertClose(voxel(five.zss, v), want, { atol: 1e-6, label: `voxel ${v}` });
+  }
+  // the image for the Ts 5 s target is near the simulated Ts 5 s truth (max 1.02e-2 normal,
+  // 1.13e-2 tumour at B1 1 µT, tests/physics/analytic_test.ts) and not the steady-state image
+  assertClose(voxel(five.zss, 1), z5, { atol: 1.3e-2, label: "image → Ts 5 s vs truth" });
+  assert(
+    Math.max(...voxel(five.zss, 1).map((z, k) => Math.abs(z - voxel(steady.zss, 1)[k]!))) > 1e-3,
+    "the Ts 5 s image differs from the steady-state image",
+  );
+  for (const bad of [{ tsS: 0, tdS: 1 }, { tsS: 5, tdS: -1 }, { tsS: NaN, tdS: 1 }]) {
+    const e = assertThrows(() => quassImage(data, nvox, t1, scan, { target: bad }), /Td .* s/);
+    assert(e instanceof InputError, `${e.name}: ${e.message}`);
+  }
+});
+
+Deno.test("quassFitFile() writes the target's image and records the target protocol in the sidecar", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "quass_fit_target_" });
+  try {
+    const offsetsPpm = [-3.5, -1, 0.6, 2, 3.5];
+    const nvox = 4, nOff = offsetsPpm.length;
+    const data = Float32Array.from({ length: nvox * nOff }, () => 0.3 + 0.5 * Math.random());
+    const input = `${dir}/scan.nii.gz`;
+    await writeNifti(input, { dims: [2, 2, 1, nOff], data });
+    await writeSidecar(input, { offsetsPpm, tsS: 1.5, tdS: 4.5, b1UT: 1, b0T: 7 });
+    const scan = { offsetsPpm, b1UT: 1, tsS: 1.5, tdS: 4.5, b0T: 7 };
+    for (
+      const [target, tsS, tdS, words] of [
+        [{ tsS: 5, tdS: 1 }, 5, 1, "Ts 5 s / Td 1 s"],
+        [undefined, Infinity, undefined, "steady state"],
+        [{ tsS: Infinity, tdS: 1 }, Infinity, undefined, "steady state"],
+      ] as const
+    ) {
+      const out = `${dir}/q_${words.replace(/\W+/g, "_")}_${tdS ?? "x"}.nii.gz`;
+      const res = await quassFitFile({ input, t1: 1.6, out, ...(target ? { target } : {}) });
+      assertEquals(res, { fitted: nvox, skipped: 0 });
+      const side = (await readSidecar(out))!;
+      assertEquals([side.tsS, side.tdS], [tsS, tdS]);
+      assert(String(side.source).endsWith(`→ ${words}`), `source: ${side.source}`);
+      assertEquals(side.inputScan, { path: input, tsS: 1.5, tdS: 4.5 });
+      const want = quassImage(data, nvox, 1.6, scan, { target: target ?? "steady" }).zss;
+      assertClose((await readNifti(out)).data, want, { atol: 1e-7, label: words });
+    }
+    // a bad target is refused before anything is written
+    const out = `${dir}/bad.nii.gz`;
+    const e = await assertRejects(
+      () => quassFitFile({ input, t1: 1.6, out, target: { tsS: -5, tdS: 1 } }),
+      /^--target: Ts -5 s/,
+    );
+    assert(e instanceof InputError, `${e.name}: ${e.message}`);
+    for (const p of [out, sidecarPath(out)]) {
+      await assertRejects(() => Deno.stat(p), /No such file/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -4,7 +4,9 @@ import {
   compareReports,
   PAPER_VALUES,
   readMetrics,
+  sidecarProtocol,
   summaryTable,
+  targetMismatch,
   writeReport,
 } from "../../src/eval/report.ts";
 import { canRasterise, colormap, fmtTick, niceTicks } from "../../src/eval/svg.ts";
@@ -154,4 +156,29 @@ Deno.test("compareReports() tabulates models with the best value per column in b
     () => compareReports([{ name: "a", metrics: good }, { name: "b", metrics: other }]),
     /"b" has regressions at/,
   );
+});
+
+Deno.test("compareReports() with targets adds a predicts column; sidecarProtocol() and targetMismatch() name the protocols", () => {
+  const ev = smallCase(0.01).ev;
+  const { markdown, json } = compareReports([
+    { name: "input", target: "— (uncorrected floor)", metrics: ev },
+    { name: "analytic QUASS → Ts 5 s", target: "Ts 5 s / Td 1 s", metrics: ev },
+  ]);
+  const lines = markdown.trim().split("\n");
+  assert(lines[0]!.startsWith("| model | predicts | R²"), lines[0]);
+  assert(lines[3]!.startsWith("| analytic QUASS → Ts 5 s | Ts 5 s / Td 1 s |"), lines[3]);
+  assertEquals(json.rows[1]!.target, "Ts 5 s / Td 1 s");
+  assertEquals(lines[1]!.split("|").length, lines[2]!.split("|").length, "header and rows align");
+  assertEquals(sidecarProtocol({ tsS: 5, tdS: 1 }), "Ts 5 s / Td 1 s");
+  assertEquals(sidecarProtocol({ tsS: Infinity, tdS: 1 }), "steady state");
+  assertEquals(sidecarProtocol({ tdS: 1 }), undefined);
+  assertEquals(targetMismatch({ tsS: 5, tdS: 1 }, { tsS: 5, tdS: 1 }), undefined);
+  assertEquals(targetMismatch({ tsS: Infinity }, { tsS: Infinity, tdS: 1 }), undefined);
+  assertEquals(targetMismatch(null, { tsS: 5 }), undefined);
+  assert(
+    /steady state but the reference is Ts 5 s \/ Td 1 s: the scores are not like for like/.test(
+      targetMismatch({ tsS: Infinity }, { tsS: 5, tdS: 1 }) ?? "",
+    ),
+  );
+  assert(targetMismatch({ tsS: 5, tdS: 2 }, { tsS: 5, tdS: 1 })?.includes("not like for like"));
 });

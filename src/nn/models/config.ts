@@ -3,6 +3,7 @@
  * @module
  */
 import type { Op } from "./graph.ts";
+import type { FormulaInput } from "../formula_input.ts";
 
 /** The architectures, as spelled on the command line (`--arch`). */
 export const ARCHS = ["mlp", "rnn", "lstm", "gru", "bilstm", "lstm-attention"] as const;
@@ -27,6 +28,12 @@ export interface ModelConfig {
    * measurement behind the default.
    */
   residual: boolean;
+  /**
+   * Absent: the network sees the measured spectrum. `kind: "formula"`: it sees the analytic
+   * QUASS formula's prediction of the target from the spectrum and the water T1
+   * (formula_input.ts; a T1-informed model needs a T1 per spectrum). The layers are the same.
+   */
+  input?: FormulaInput;
 }
 
 /**
