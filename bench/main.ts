@@ -1,7 +1,9 @@
 /**
  * The benchmark dispatcher: `deno task bench [sim|nn|all] [--quick] [--out DIR] [--md FILE]
  * [--budget SECONDS] [--only layers,train,infer] [--sizes tiny,default,paper]
- * [--archs mlp,lstm-attention] [--impls ours,tfjs-webgpu,tfjs-cpu]`.
+ * [--archs mlp,lstm-attention] [--impls ours,tfjs-webgpu,tfjs-cpu]`, and
+ * `deno task bench quality [flags]` (bench/quality.ts: QUASS quality on the unseen suite
+ * phantoms; its own flags, see that file).
  *
  * - `nn`: layer, training-step and inference benchmarks (ours vs tfjs-webgpu vs tfjs-cpu);
  * - `sim`: the simulation benchmark of bench/sim.ts (`benchSim(ctx)`) when it exports one,
@@ -132,13 +134,17 @@ export async function runBench(
   return done;
 }
 
-if (import.meta.main) {
+if (import.meta.main && Deno.args[0] === "quality") {
+  const { qualityMain } = await import("./quality.ts");
+  await qualityMain(Deno.args.slice(1));
+} else if (import.meta.main) {
   const cmd = new Command("bench")
     .description(
       "Benchmarks: our WGSL kernels vs tfjs-webgpu / tfjs-cpu (nn) and the simulation baselines (sim)",
     )
     .addArgument(
-      new Command().createArgument("[suite]", "sim, nn or all").choices(["sim", "nn", "all"])
+      new Command().createArgument("[suite]", "sim, nn or all (or quality, with its own flags)")
+        .choices(["sim", "nn", "all"])
         .default("all"),
     )
     .option("--quick", "smoke-test sizes (tiny, small batches), a few minutes", false)

@@ -112,33 +112,92 @@ export async function makePhantom(opts: PhantomOptions = {}): Promise<Phantom> {
     throw new InputError(`--b1 must be a positive number of µT, found ${b1UT}`);
   }
   const maps = phantomMaps({ size: opts.size ?? 64, seed, b0ShiftPpm: opts.b0ShiftPpm ?? 0 });
-  const simulate = opts.simulate ?? simulatePairsGpu;
-  const protocols = {
-    input: paperInputProtocol(b1UT),
-    reference: paperTargetProtocol(b1UT, false),
-    steady: paperTargetProtocol(b1UT, true),
-  };
-  const offsetsPpm = [...protocols.input.offsetsPpm];
-  const nOff = offsetsPpm.length;
   const nvox = maps.size * maps.size;
   const brain: number[] = [];
   for (let v = 0; v < nvox; v++) if (maps.mask[v]) brain.push(v);
   const models = brain.map((v) => voxelModel(maps, v));
   const b0T = models[0]?.b0T ?? DEFAULT_B0_T;
+  const sim = await simulateVolumes(models, brain, nvox, {
+    b1UT,
+    simulate: opts.simulate,
+    steady: true,
+    onProgress: opts.onProgress,
+  });
+  const out = { inputClean: sim.inputClean, reference: sim.reference, steady: sim.steady! };
+  const offsetsPpm = sim.offsetsPpm;
+  const { input, inputRaw, m0 } = addRicianNoise(
+    out.inputClean,
+    maps.m0,
+    maps.mask,
+    snr,
+    new Rng(seed, 5),
+  );
+  return { maps, offsetsPpm, b1UT, b0T, snr, seed, input, inputRaw, m0, ...out };
+}
 
-  const out = {
+/** Options of {@link simulateVolumes}. */
+export interface SimulateVolumesOptions {
+  /** Saturation B1, µT (each model's relB1 multiplies it). */
+  b1UT: number;
+  /** The simulator (default: the GPU engine). */
+  simulate?: PairSimulator;
+  /** Also simulate the exact steady state (Ts = ∞). Default false. */
+  steady?: boolean;
+  /** Called with (stage, done, total). */
+  onProgress?: (stage: string, done: number, total: number) => void;
+}
+
+/** Noiseless volumes of {@link simulateVolumes}, each [offset][voxel] (0 outside the voxels). */
+export interface SimulatedVolumes {
+  offsetsPpm: number[];
+  /** Z at the input protocol (Ts 1.5 s, Td 4.5 s). */
+  inputClean: Float32Array;
+  /** Z at Ts 5 s, Td 1 s. */
+  reference: Float32Array;
+  /** Exact steady-state Z (with `steady: true`). */
+  steady?: Float32Array;
+}
+
+/**
+ * Simulates one tissue model per listed voxel at the paper's input and target protocols
+ * (and optionally the steady state), in chunks, and scatters the Z-spectra into volumes.
+ * @param models one model per entry of `voxels`
+ * @param voxels voxel index of each model
+ * @param nvox voxels of the volume
+ * @returns the volumes, [offset][voxel]
+ */
+export async function simulateVolumes(
+  models: TissueModel[],
+  voxels: readonly number[],
+  nvox: number,
+  opts: SimulateVolumesOptions,
+): Promise<SimulatedVolumes> {
+  if (models.length !== voxels.length) {
+    throw new TypeError(`Expected one model per voxel: ${models.length} vs ${voxels.length}`);
+  }
+  const simulate = opts.simulate ?? simulatePairsGpu;
+  const protocols = {
+    input: paperInputProtocol(opts.b1UT),
+    reference: paperTargetProtocol(opts.b1UT, false),
+    steady: paperTargetProtocol(opts.b1UT, true),
+  };
+  const offsetsPpm = [...protocols.input.offsetsPpm];
+  const nOff = offsetsPpm.length;
+  const out: SimulatedVolumes = {
+    offsetsPpm,
     inputClean: new Float32Array(nvox * nOff),
     reference: new Float32Array(nvox * nOff),
-    steady: new Float32Array(nvox * nOff),
+    ...(opts.steady ? { steady: new Float32Array(nvox * nOff) } : {}),
   };
-  const scatter = (dst: Float32Array, src: Float32Array, idx: number[]) =>
+  const scatter = (dst: Float32Array, src: Float32Array, idx: readonly number[]) =>
     idx.forEach((v, j) => {
       for (let k = 0; k < nOff; k++) dst[k * nvox + v] = src[j * nOff + k]!;
     });
-  const total = brain.length * 2;
+  const perChunk = opts.steady ? 2 : 1;
+  const total = voxels.length * perChunk;
   let done = 0;
-  for (let c = 0; c < brain.length; c += _CHUNK) {
-    const idx = brain.slice(c, c + _CHUNK);
+  for (let c = 0; c < voxels.length; c += _CHUNK) {
+    const idx = voxels.slice(c, c + _CHUNK);
     const ms = models.slice(c, c + _CHUNK);
     const tick = (d: number) => opts.onProgress?.("simulate", done + d, total);
     // Ts 1.5 s and 5 s share one ladder; the steady state (−A⁻¹C) is cheap on its own.
@@ -148,33 +207,63 @@ export async function makePhantom(opts: PhantomOptions = {}): Promise<Phantom> {
     scatter(out.inputClean, pair.input, idx);
     scatter(out.reference, pair.target, idx);
     done += idx.length;
-    const ss = await simulate(ms, protocols.steady, protocols.steady);
-    scatter(out.steady, ss.input, idx);
-    done += idx.length;
+    if (out.steady) {
+      const ss = await simulate(ms, protocols.steady, protocols.steady);
+      scatter(out.steady, ss.input, idx);
+      done += idx.length;
+    }
     tick(0);
   }
+  return out;
+}
 
-  // Rician noise: |S + σ(n1 + i·n2)|, σ = mean brain M0 / SNR, on the raw series and on M0.
-  let m0Mean = 0;
-  for (const v of brain) m0Mean += maps.m0[v]!;
-  m0Mean /= Math.max(1, brain.length);
+/** Noisy images of {@link addRicianNoise}. */
+export interface NoisyImages {
+  /** Noisy Z (noisy signal / noisy M0 inside the mask, 0 outside), [offset][voxel]. */
+  input: Float32Array;
+  /** Noisy raw signal (M0·Z + Rician noise, everywhere), [offset][voxel]. */
+  inputRaw: Float32Array;
+  /** Noisy M0 image. */
+  m0: Float32Array;
+}
+
+/**
+ * Rician noise |S + σ(n1 + i·n2)| with σ = mean M0 over the mask / SNR, drawn first on the
+ * M0 image and then on the raw series M0·Z (offset by offset), from `rng`.
+ * @param clean noiseless Z, [offset][voxel]
+ * @param m0Map noiseless M0 per voxel (0 in the background)
+ * @param mask nonzero inside the object
+ * @param snr signal-to-noise ratio (Infinity = no noise)
+ * @param rng the noise stream
+ */
+export function addRicianNoise(
+  clean: Float32Array,
+  m0Map: ArrayLike<number>,
+  mask: ArrayLike<number>,
+  snr: number,
+  rng: Rng,
+): NoisyImages {
+  const nvox = m0Map.length;
+  const nOff = clean.length / nvox;
+  let m0Mean = 0, nIn = 0;
+  for (let v = 0; v < nvox; v++) if (mask[v]) (m0Mean += m0Map[v]!, nIn++);
+  m0Mean /= Math.max(1, nIn);
   const sigma = Number.isFinite(snr) ? m0Mean / snr : 0;
-  const rng = new Rng(seed, 5);
   const rician = (
     s: number,
   ) => (sigma ? Math.hypot(s + sigma * rng.normal(), sigma * rng.normal()) : s);
   const m0 = new Float32Array(nvox);
-  for (let v = 0; v < nvox; v++) m0[v] = rician(maps.m0[v]!);
+  for (let v = 0; v < nvox; v++) m0[v] = rician(m0Map[v]!);
   const inputRaw = new Float32Array(nvox * nOff);
   const input = new Float32Array(nvox * nOff);
   for (let k = 0; k < nOff; k++) {
     for (let v = 0; v < nvox; v++) {
       const i = k * nvox + v;
-      inputRaw[i] = rician(maps.m0[v]! * out.inputClean[i]!);
-      if (maps.mask[v]) input[i] = inputRaw[i]! / m0[v]!;
+      inputRaw[i] = rician(m0Map[v]! * clean[i]!);
+      if (mask[v]) input[i] = inputRaw[i]! / m0[v]!;
     }
   }
-  return { maps, offsetsPpm, b1UT, b0T, snr, seed, input, inputRaw, m0, ...out };
+  return { input, inputRaw, m0 };
 }
 
 /** File names of a phantom directory. */

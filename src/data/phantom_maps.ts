@@ -78,7 +78,7 @@ export interface PhantomMaps {
  * A smooth random field on the unit square: a sum of a few low-frequency cosines with
  * random directions and phases, scaled to unit RMS over the grid.
  */
-function _smoothField(rng: Rng, size: number, maxCycles: number, terms = 5): Float64Array {
+export function smoothField(rng: Rng, size: number, maxCycles: number, terms = 5): Float64Array {
   const waves = Array.from({ length: terms }, () => ({
     kx: rng.range(-maxCycles, maxCycles),
     ky: rng.range(-maxCycles, maxCycles),
@@ -169,8 +169,8 @@ export function phantomMaps(opts: PhantomMapOptions = {}): PhantomMaps {
   for (let p = 0; p < N_PARAMS; p++) {
     // Smooth variation (≤ 2 cycles over the FOV) everywhere, plus a finer, stronger
     // heterogeneity (up to 6 cycles) in the tumour rim.
-    const smooth = _smoothField(fieldRng, size, 2);
-    const fine = _smoothField(fieldRng, size, 6);
+    const smooth = smoothField(fieldRng, size, 2);
+    const fine = smoothField(fieldRng, size, 6);
     const [lo, hi] = PARAM_BOUNDS[p]!;
     for (let i = 0; i < nv; i++) {
       const mean = classes[labels[i]!];
@@ -183,7 +183,7 @@ export function phantomMaps(opts: PhantomMapOptions = {}): PhantomMaps {
     }
   }
 
-  const coil = _smoothField(new Rng(seed, 3), size, 1, 3);
+  const coil = smoothField(new Rng(seed, 3), size, 1, 3);
   const m0 = new Float64Array(nv);
   for (let i = 0; i < nv; i++) {
     const pd = _PD[labels[i]!];
@@ -193,7 +193,7 @@ export function phantomMaps(opts: PhantomMapOptions = {}): PhantomMaps {
   const b0ShiftPpm = new Float64Array(nv);
   const b0Peak = opts.b0ShiftPpm ?? 0;
   if (b0Peak !== 0) {
-    const f = _smoothField(new Rng(seed, 4), size, 1, 3);
+    const f = smoothField(new Rng(seed, 4), size, 1, 3);
     let peak = 0;
     for (let i = 0; i < nv; i++) if (mask[i]) peak = Math.max(peak, Math.abs(f[i]!));
     for (let i = 0; i < nv; i++) if (mask[i]) b0ShiftPpm[i] = (b0Peak * f[i]!) / (peak || 1);
