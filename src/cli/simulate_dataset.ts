@@ -3,12 +3,13 @@
  * state) of sampled tissue, simulated on the GPU, written as one .safetensors file.
  *
  *     deno task quass simulate dataset --n 350000 --seed 1 --out data/train.safetensors [--shard i/N] [--target steady]
+ *     deno task quass simulate dataset --space wide --n 350000 --out data/wide.safetensors
  *     deno task quass simulate dataset --out data/train.safetensors --join data/train.shard-*.safetensors
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
 import { generateDataset, joinShards, shardRows, writeDataset } from "../data/dataset.ts";
-import { defaultParamSpace, loadParamSpace } from "../physics/param_space.ts";
+import { resolveParamSpace } from "../physics/param_space.ts";
 import { paperInputProtocol, paperTargetProtocol } from "../physics/protocol.ts";
 import { describeGpu, getGpu } from "../gpu/device.ts";
 import { InputError } from "../util/errors.ts";
@@ -35,7 +36,11 @@ export function datasetCommand() {
       "ts5",
     )
     .option("--b1 <uT>", "CW saturation amplitude, µT", "1.0")
-    .option("--space <file>", "parameter-space override (JSON or YAML)")
+    .option(
+      "--space <name|file>",
+      "parameter space: 'default' (the paper's 20 parameters), 'wide' (wider water T1/T2, " +
+        "per-sample solute T1, relative B1 and MT lineshape; 23 columns) or a JSON/YAML file",
+    )
     .option("--quiet", "no progress bar")
     .action(async (o) => {
       if (o.join) {
@@ -57,7 +62,7 @@ export function datasetCommand() {
         rows = shardRows(n, Number(m[1]), Number(m[2]));
         out = shardPath(o.out, Number(m[1]), Number(m[2]));
       }
-      const space = o.space ? await loadParamSpace(o.space) : defaultParamSpace();
+      const space = await resolveParamSpace(o.space);
       const { info } = await getGpu();
       if (!o.quiet) {
         console.error(

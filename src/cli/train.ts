@@ -4,7 +4,7 @@
  *     deno task quass train --arch lstm-attention --data data/train.safetensors --out runs/a \
  *       [--preset paper|default|tiny] [--epochs N] [--batch 256] [--lr 1e-4] [--hidden H] \
  *       [--heads 4] [--embed E] [--seed S] [--patience P] [--noise SIGMA] [--clip NORM] \
- *       [--residual | --direct] [--resume]
+ *       [--snr MIN:MAX [--clean-fraction F] [--noisy-validation]] [--residual | --direct] [--resume]
  * @module
  */
 import { Command, Option } from "@commander-js/extra-typings";
@@ -15,7 +15,26 @@ import { ARCHS, isArch } from "../nn/models/mod.ts";
 import { type ConfigOverrides, type PresetName, PRESETS, resolveConfig } from "../nn/presets.ts";
 import { readTrainingData, train } from "../nn/train.ts";
 import { configFromJson, runPaths } from "../nn/checkpoint.ts";
-import { parseInteger, parseNonNegative, parsePositive } from "./_args.ts";
+import { parseInteger, parseNonNegative, parseNumber, parsePositive } from "./_args.ts";
+
+/**
+ * `--snr MIN:MAX` (log-uniform) or `--snr X` (one SNR) → [min, max].
+ * @throws InputError naming --snr and the form to write
+ */
+export function parseSnrRange(value: string): [number, number] {
+  const parts = value.split(":");
+  if (parts.length > 2) {
+    throw new InputError(`--snr: expected MIN:MAX (e.g. --snr 30:1000) but got "${value}"`);
+  }
+  if (parts.some((p) => /^\s*\+?inf(inity)?\s*$/i.test(p))) {
+    throw new InputError(
+      `--snr: SNR bounds must be finite (log-uniform needs a top); for noise-free spectra ` +
+        `add --clean-fraction, e.g. --snr 30:1000 --clean-fraction 0.2`,
+    );
+  }
+  const [lo, hi] = parts.map((p) => parseNumber("--snr", p));
+  return [lo!, hi ?? lo!];
+}
 
 /** The `train` command. */
 export function trainCommand() {
@@ -42,6 +61,16 @@ export function trainCommand() {
     .option("--seed <n>", "random seed (init, shuffling, noise)", "0")
     .option("--patience <n>", "early stopping: epochs without improvement (0 = off)")
     .option("--noise <sigma>", "σ of Gaussian noise added to training inputs (0 = off)")
+    .option(
+      "--snr <min:max>",
+      "Rician noise augmentation of training inputs: per spectrum, SNR (of M0) log-uniform " +
+        "in [min, max], signal and M0 both noisy (off by default)",
+    )
+    .option("--clean-fraction <f>", "with --snr: fraction of spectra left clean (default 0)")
+    .option(
+      "--noisy-validation",
+      "with --snr: validate on augmented inputs too (fixed draw; default: clean validation)",
+    )
     .option("--clip <norm>", 'clip the global gradient norm ("inf" = off)')
     .option("--steps-per-submit <n>", "training steps per GPU submission")
     .option("--max-slice <n>", "at most n spectra per batch slice (caps GPU memory; same steps)")
@@ -59,6 +88,7 @@ export function trainCommand() {
         v: string | undefined,
         min = 1,
       ) => (v === undefined ? undefined : parseInteger(flag, v, min));
+      const snr = o.snr === undefined ? undefined : parseSnrRange(o.snr);
       const ov: ConfigOverrides = {
         epochs: int("--epochs", o.epochs),
         batch: int("--batch", o.batch),
@@ -69,6 +99,12 @@ export function trainCommand() {
         seed: int("--seed", o.seed, 0),
         patience: int("--patience", o.patience, 0),
         noise: o.noise === undefined ? undefined : parseNonNegative("--noise", o.noise),
+        snrMin: snr?.[0],
+        snrMax: snr?.[1],
+        cleanFraction: o.cleanFraction === undefined
+          ? undefined
+          : parseNonNegative("--clean-fraction", o.cleanFraction),
+        noisyValidation: o.noisyValidation ? true : undefined,
         clip: o.clip === undefined
           ? undefined
           : /^inf/i.test(o.clip)
@@ -111,6 +147,14 @@ export function trainCommand() {
           describeGpu(info)
         }`,
       );
+      const aug = cfg.train.snrAugment;
+      if (aug) {
+        console.error(
+          `quass train: Rician noise on training inputs, SNR ${aug.snrMin}–${aug.snrMax} ` +
+            `(log-uniform), ${(100 * aug.cleanFraction).toFixed(0)} % clean; validation ` +
+            `${cfg.train.noisyValidation ? "noisy (fixed draw)" : "clean"}`,
+        );
+      }
       let bar: Progress | undefined;
       const res = await train(device, data, cfg, {
         out: o.out,

@@ -1,10 +1,12 @@
 /**
  * Paired training datasets: Z-spectra of sampled tissue under the input protocol (Ts 1.5 s)
  * and the target protocol (Ts 5 s, or the exact steady state), in one `.safetensors` file:
- * `input` [N, T] F32, `target` [N, T] F32, `params` [N, 20] F32, `offsets_ppm` [T] F64,
- * `split` [N] U8 (0 train, 1 validation, 2 test); `__metadata__` holds the protocols, the
- * parameter space, the MT form, the seed and the row range. Row i is sample i of the seed
- * whatever the sharding, so shards joined in order equal a single run byte for byte.
+ * `input` [N, T] F32, `target` [N, T] F32, `params` [N, P] F32 (P = 20 for the default
+ * space, 23 for the wide one; column names in the metadata's `param_names`), `offsets_ppm`
+ * [T] F64, `split` [N] U8 (0 train, 1 validation, 2 test); `__metadata__` holds the
+ * protocols, the parameter space, the MT form, the seed and the row range. Row i is sample
+ * i of the seed whatever the sharding, so shards joined in order equal a single run byte
+ * for byte.
  * @module
  */
 import type { Protocol } from "../physics/protocol.ts";
@@ -13,7 +15,7 @@ import { paperInputProtocol, paperTargetProtocol } from "../physics/protocol.ts"
 import {
   defaultParamSpace,
   modelFromParams,
-  N_PARAMS,
+  paramCount,
   paramNames,
   type ParamSpace,
   sampleParams,
@@ -58,6 +60,7 @@ export interface DatasetSpec {
 export interface Dataset {
   input: Float32Array;
   target: Float32Array;
+  /** [count, P] row-major; P = {@link paramColumns} (names in `metadata.param_names`). */
   params: Float32Array;
   offsetsPpm: Float64Array;
   split: Uint8Array;
@@ -66,6 +69,19 @@ export interface Dataset {
   /** Offsets per spectrum. */
   T: number;
   metadata: Record<string, string>;
+}
+
+/**
+ * Columns of `params` per row: its length over the row count, else the number of
+ * `param_names` in the metadata, else 20 (the default space).
+ */
+export function paramColumns(ds: Pick<Dataset, "params" | "count" | "metadata">): number {
+  if (ds.count > 0) return ds.params.length / ds.count;
+  try {
+    const names = JSON.parse(ds.metadata.param_names ?? "");
+    if (Array.isArray(names)) return names.length;
+  } catch { /* no names: the default space */ }
+  return 20;
 }
 
 /** The split of sample i (0 train, 1 validation, 2 test): a pure function of (seed, i). */
@@ -108,7 +124,11 @@ function _metadata(
     protocol: JSON.stringify({ input: proto(spec.input), target: proto(spec.target) }),
     param_space: JSON.stringify(spec.space),
     param_names: JSON.stringify(paramNames(spec.space)),
-    mt_form: `z-only mt_pool (${spec.space.mtLineshape} lineshape)`,
+    mt_form: spec.space.mtForm === "xyz"
+      ? "x,y,z MT pool"
+      : spec.space.ranges.some((r) => r.name === "mt_superlorentzian")
+      ? "z-only mt_pool (lineshape per sample: column mt_superlorentzian, 0 Lorentzian, 1 SuperLorentzian)"
+      : `z-only mt_pool (${spec.space.mtLineshape} lineshape)`,
     split: "0 train, 1 validation, 2 test (per sample from the seed)",
   };
 }
@@ -132,10 +152,11 @@ export async function generateDataset(spec: DatasetSpec): Promise<Dataset> {
   const { start, end } = spec.rows ?? { start: 0, end: spec.n };
   const count = end - start;
   const T = input.offsetsPpm.length;
+  const P = paramCount(space);
   const ds: Dataset = {
     input: new Float32Array(count * T),
     target: new Float32Array(count * T),
-    params: new Float32Array(count * N_PARAMS),
+    params: new Float32Array(count * P),
     offsetsPpm: Float64Array.from(input.offsetsPpm),
     split: new Uint8Array(count),
     count,
@@ -149,7 +170,7 @@ export async function generateDataset(spec: DatasetSpec): Promise<Dataset> {
     const models = [];
     for (let r = c0; r < c1; r++) {
       const p = sampleParams(space, spec.seed, start + r);
-      ds.params.set(p, r * N_PARAMS);
+      ds.params.set(p, r * P);
       ds.split[r] = splitOf(spec.seed, start + r);
       models.push(modelFromParams(p, space));
     }
@@ -170,7 +191,7 @@ function _toFile(ds: Dataset): SafeTensors {
     tensors: {
       input: { data: ds.input, shape: [ds.count, ds.T] },
       target: { data: ds.target, shape: [ds.count, ds.T] },
-      params: { data: ds.params, shape: [ds.count, N_PARAMS] },
+      params: { data: ds.params, shape: [ds.count, paramColumns(ds)] },
       offsets_ppm: { data: ds.offsetsPpm, shape: [ds.T] },
       split: { data: ds.split, shape: [ds.count] },
     },
@@ -214,6 +235,19 @@ export async function readDataset(path: string): Promise<Dataset> {
   if (offsets.shape[0] !== T || split.shape[0] !== count || params.shape[0] !== count) {
     throw new InputError(
       `${path}: tensor shapes disagree (offsets_ppm, split and params must match input [${input.shape}])`,
+    );
+  }
+  let names: unknown;
+  try {
+    names = JSON.parse(st.metadata.param_names ?? "null");
+  } catch {
+    throw new InputError(`${path}: metadata "param_names" is not a JSON list of names`);
+  }
+  if (Array.isArray(names) && params.shape[1] !== names.length) {
+    throw new InputError(
+      `${path}: "params" has ${
+        params.shape[1]
+      } columns but metadata "param_names" lists ${names.length}`,
     );
   }
   if (st.metadata.format !== DATASET_FORMAT) {
@@ -265,10 +299,11 @@ export async function joinShards(paths: string[]): Promise<Dataset> {
   const n = Number(first.metadata.n_total);
   if (next !== n) throw new InputError(`the shards cover ${next} of ${n} rows; a shard is missing`);
   const T = first.T;
+  const P = paramColumns(first);
   const out: Dataset = {
     input: new Float32Array(n * T),
     target: new Float32Array(n * T),
-    params: new Float32Array(n * N_PARAMS),
+    params: new Float32Array(n * P),
     offsetsPpm: first.offsetsPpm,
     split: new Uint8Array(n),
     count: n,
@@ -279,7 +314,7 @@ export async function joinShards(paths: string[]): Promise<Dataset> {
   for (const { ds } of shards) {
     out.input.set(ds.input, row * T);
     out.target.set(ds.target, row * T);
-    out.params.set(ds.params, row * N_PARAMS);
+    out.params.set(ds.params, row * P);
     out.split.set(ds.split, row);
     row += ds.count;
   }

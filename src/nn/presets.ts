@@ -4,6 +4,7 @@
  * @module
  */
 import type { ArchName, ModelConfig } from "./models/config.ts";
+import { checkSnrAugment, type SnrAugment } from "./augment.ts";
 
 /** Optimiser and loop settings (stored in config.json and the checkpoint). */
 export interface TrainConfig {
@@ -23,6 +24,18 @@ export interface TrainConfig {
   patience: number;
   /** σ of Gaussian noise added to the training inputs (Z units); 0 = off. */
   noise: number;
+  /**
+   * Rician noise augmentation of the training inputs, per spectrum, like an M0-normalised
+   * magnitude scan (src/nn/augment.ts: SNR log-uniform in [snrMin, snrMax], a fraction
+   * clean); null = off. Applied before the Gaussian `noise` when both are set. Absent in
+   * runs made before it existed (= null).
+   */
+  snrAugment: SnrAugment | null;
+  /**
+   * Validate on inputs augmented the same way (one fixed draw per run, so epochs compare);
+   * false = clean validation inputs (the default).
+   */
+  noisyValidation: boolean;
   seed: number;
   /** Training steps encoded per GPU submission (losses are read back once per submission). */
   stepsPerSubmit: number;
@@ -81,6 +94,8 @@ export const PRESET_VALUES: Record<PresetName, PresetValues> = {
       clip: Infinity,
       patience: 0,
       noise: 0,
+      snrAugment: null,
+      noisyValidation: false,
       stepsPerSubmit: 4,
     },
   },
@@ -94,6 +109,8 @@ export const PRESET_VALUES: Record<PresetName, PresetValues> = {
       clip: 1,
       patience: 5,
       noise: 0,
+      snrAugment: null,
+      noisyValidation: false,
       stepsPerSubmit: 16,
     },
   },
@@ -107,6 +124,8 @@ export const PRESET_VALUES: Record<PresetName, PresetValues> = {
       clip: 1,
       patience: 0,
       noise: 0,
+      snrAugment: null,
+      noisyValidation: false,
       stepsPerSubmit: 8,
     },
   },
@@ -123,6 +142,12 @@ export interface ConfigOverrides {
   seed?: number;
   patience?: number;
   noise?: number;
+  /** Rician augmentation: lowest and highest SNR (both or neither). */
+  snrMin?: number;
+  snrMax?: number;
+  /** Fraction of clean spectra under augmentation (default 0). */
+  cleanFraction?: number;
+  noisyValidation?: boolean;
   clip?: number;
   residual?: boolean;
   weightDecay?: number;
@@ -131,6 +156,19 @@ export interface ConfigOverrides {
 
 function _check(name: string, v: number, ok: boolean, want: string): void {
   if (!ok) throw new RangeError(`--${name} must be ${want} (got ${v})`);
+}
+
+function _snrAugment(o: ConfigOverrides): SnrAugment | undefined {
+  if (o.snrMin === undefined && o.snrMax === undefined) {
+    if (o.cleanFraction !== undefined) {
+      throw new RangeError("--clean-fraction needs --snr MIN:MAX (the noise of the other spectra)");
+    }
+    return undefined;
+  }
+  if (o.snrMin === undefined || o.snrMax === undefined) {
+    throw new RangeError("--snr needs both the lowest and the highest SNR, e.g. --snr 30:1000");
+  }
+  return { snrMin: o.snrMin, snrMax: o.snrMax, cleanFraction: o.cleanFraction ?? 0 };
 }
 
 /**
@@ -163,6 +201,8 @@ export function resolveConfig(
     lr: o.lr ?? p.train.lr,
     patience: o.patience ?? p.train.patience,
     noise: o.noise ?? p.train.noise,
+    snrAugment: _snrAugment(o) ?? p.train.snrAugment,
+    noisyValidation: o.noisyValidation ?? p.train.noisyValidation,
     clip: o.clip ?? p.train.clip,
     weightDecay: o.weightDecay ?? p.train.weightDecay,
     stepsPerSubmit: o.stepsPerSubmit ?? p.train.stepsPerSubmit,
@@ -190,6 +230,10 @@ export function resolveConfig(
     "an integer ≥ 0",
   );
   _check("noise", train.noise, train.noise >= 0 && Number.isFinite(train.noise), "a number ≥ 0");
+  if (train.snrAugment) checkSnrAugment(train.snrAugment);
+  if (train.noisyValidation && !train.snrAugment) {
+    throw new RangeError("--noisy-validation needs --snr MIN:MAX (the noise to validate on)");
+  }
   _check("clip", train.clip, train.clip > 0, "a positive number (Infinity = off)");
   _check("seed", train.seed, Number.isInteger(train.seed) && train.seed >= 0, "an integer ≥ 0");
   _check(

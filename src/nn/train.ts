@@ -10,9 +10,12 @@
  * ~11 ms wait per submission (PLATFORM.md).
  *
  * Determinism: the shuffle of epoch e draws from `Rng(seed, SHUFFLE_STREAM, e)` and the
- * input noise from `Rng(seed, NOISE_STREAM, e)`, so a run resumed after epoch e sees the
- * same batches as an uninterrupted one; with the weights and Adam moments restored
- * bit-exactly, it reproduces the uninterrupted run's final weights.
+ * input noise (Rician SNR augmentation, src/nn/augment.ts, then Gaussian `noise`, per
+ * spectrum in batch order) from `Rng(seed, NOISE_STREAM, e)`; noisy validation (optional)
+ * draws from a fresh `Rng(seed, VAL_NOISE_STREAM)` each time, so every epoch validates on
+ * the same inputs. So a run resumed after epoch e sees the same batches as an
+ * uninterrupted one; with the weights and Adam moments restored bit-exactly, it reproduces
+ * the uninterrupted run's final weights.
  * @module
  */
 import { readF32, storageBuffer } from "../gpu/buffers.ts";
@@ -28,6 +31,7 @@ import { mseBackward, mseForward } from "./loss.ts";
 import { adamUpdate, gradNormClip } from "./adam.ts";
 import { zeroFill } from "./fill.ts";
 import { accumulate } from "./add.ts";
+import { augmentInto } from "./augment.ts";
 import { scratchBuffer, subRef } from "./_uniforms.ts";
 import { maxChunkFor } from "./predict.ts";
 import type { RunConfig, TrainConfig } from "./presets.ts";
@@ -47,6 +51,8 @@ import {
 export const SHUFFLE_STREAM = 0x5f1;
 /** RNG stream of the per-epoch input noise. */
 export const NOISE_STREAM = 0x9015e;
+/** RNG stream of the validation inputs' noise (with `noisyValidation`). */
+export const VAL_NOISE_STREAM = 0x9015f;
 
 /** Paired spectra with a train/validation split. */
 export interface TrainingData {
@@ -421,12 +427,19 @@ export async function train(
         `${paths.config}: the run was started with model ${a}, not ${b}; resume with the same flags`,
       );
     }
-    const { epochs: _e1, ...savedTrain } = saved.train;
+    // Runs made before the SNR augmentation existed have neither field: both were off.
+    const { epochs: _e1, ...savedTrain } = {
+      snrAugment: null,
+      noisyValidation: false,
+      ...(saved.train as Partial<TrainConfig>),
+    };
     const { epochs: _e2, ...curTrain } = cfg.train;
-    if (
-      configToJson({ model: cfg.model, train: savedTrain as never }) !==
-        configToJson({ model: cfg.model, train: curTrain as never })
-    ) {
+    const canon = (t: object) =>
+      configToJson({
+        model: cfg.model,
+        train: Object.fromEntries(Object.entries(t).sort(([x], [y]) => (x < y ? -1 : 1))) as never,
+      });
+    if (canon(savedTrain) !== canon(curTrain)) {
       throw new InputError(
         `${paths.config}: training settings differ from the run's (only --epochs may change on --resume)`,
       );
@@ -486,19 +499,31 @@ export async function train(
   const scaleBuf = storageBuffer(device, 4, "clip_scale");
   const hostX = new Float32Array(K * slot), hostT = new Float32Array(K * slot);
 
-  /** Writes spectra `idx` into slot k of the host staging arrays, with optional noise. */
+  const aug = tc.snrAugment ?? null; // absent in older runs' config.json
+  /**
+   * Writes spectra `idx` into slot k of the host staging arrays; with a noise stream, the
+   * inputs get the SNR augmentation `augment` (if any), then Gaussian noise of σ `gauss`.
+   */
   const fill = (
     k: number,
     idx: ArrayLike<number>,
     from: number,
     count: number,
     noise: Rng | null,
+    augment: typeof aug = null,
+    gauss = 0,
   ) => {
     for (let j = 0; j < count; j++) {
       const s = idx[from + j]! * T, d = k * slot + j * T;
       hostX.set(data.input.subarray(s, s + T), d);
       hostT.set(data.target.subarray(s, s + T), d);
-      if (noise) { for (let i = 0; i < T; i++) hostX[d + i]! += tc.noise * noise.normal(); }
+      if (noise && augment) {
+        const row = hostX.subarray(d, d + T);
+        augmentInto(row, row, 1, T, noise, augment);
+      }
+      if (noise && gauss > 0) {
+        for (let i = 0; i < T; i++) hostX[d + i]! += gauss * noise.normal();
+      }
     }
   };
   const slice = (buf: GPUBuffer, k: number, count: number): GPUBufferBinding => ({
@@ -510,6 +535,7 @@ export async function train(
   /** Mean validation MSE (one readback per K chunks). */
   const validate = async (): Promise<number> => {
     const idx = data.valIdx;
+    const valNoise = aug && tc.noisyValidation ? new Rng(tc.seed, VAL_NOISE_STREAM) : null;
     let sum = 0;
     for (let start = 0; start < idx.length; start += K * B) {
       const enc = device.createCommandEncoder();
@@ -517,7 +543,7 @@ export async function train(
       const counts: number[] = [];
       for (let k = 0; k < K && start + k * B < idx.length; k++) {
         const c = Math.min(B, idx.length - start - k * B);
-        fill(k, idx, start + k * B, c, null);
+        fill(k, idx, start + k * B, c, valNoise, aug);
         counts.push(c);
       }
       device.queue.writeBuffer(xBuf, 0, hostX, 0, counts.length * slot);
@@ -575,7 +601,7 @@ export async function train(
     const order = new Rng(tc.seed, SHUFFLE_STREAM, epoch).shuffle(
       Uint32Array.from(data.trainIdx),
     ) as Uint32Array;
-    const noise = tc.noise > 0 ? new Rng(tc.seed, NOISE_STREAM, epoch) : null;
+    const noise = tc.noise > 0 || aug ? new Rng(tc.seed, NOISE_STREAM, epoch) : null;
     const losses: number[] = [];
     let pending: Promise<void> | undefined;
     let done = 0;
@@ -592,7 +618,7 @@ export async function train(
       for (let k = 0; k < K && s0 + k < stepsPerEpoch; k++) {
         const from = (s0 + k) * B;
         const c = Math.min(B, nTrain - from);
-        fill(k, order, from, c, noise);
+        fill(k, order, from, c, noise, aug, tc.noise);
         counts.push(c);
       }
       device.queue.writeBuffer(xBuf, 0, hostX, 0, counts.length * slot);

@@ -2,6 +2,7 @@
 import { trainCommand } from "../../src/cli/train.ts";
 import { DATASET_FORMAT, writeDataset } from "../../src/data/dataset.ts";
 import { runPaths } from "../../src/nn/checkpoint.ts";
+import { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { gpuTest } from "../_util.ts";
 import { syntheticDataset } from "../nn/_synthetic.ts";
@@ -68,3 +69,65 @@ gpuTest("train --max-slice runs batches in slices, says so, and writes the run",
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+gpuTest(
+  "train --snr/--clean-fraction/--noisy-validation reach config.json; bad values name the flag",
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "quass_train_snr_" });
+    try {
+      await _dataset(`${dir}/d.safetensors`);
+      const base = [
+        "--arch",
+        "mlp",
+        "--data",
+        `${dir}/d.safetensors`,
+        "--preset",
+        "tiny",
+        "--quiet",
+      ];
+      const lines = await _train([
+        ...base,
+        "--out",
+        `${dir}/run`,
+        "--epochs",
+        "1",
+        "--snr",
+        "30:1000",
+        "--clean-fraction",
+        "0.2",
+        "--noisy-validation",
+      ]);
+      assert(
+        lines.some((l) => /Rician noise .*SNR 30–1000 .*20 % clean; validation noisy/.test(l)),
+        lines.join("\n"),
+      );
+      const cfg = JSON.parse(await Deno.readTextFile(runPaths(`${dir}/run`).config));
+      assertEquals(cfg.train.snrAugment, { snrMin: 30, snrMax: 1000, cleanFraction: 0.2 });
+      assertEquals(cfg.train.noisyValidation, true);
+      const log = (await Deno.readTextFile(runPaths(`${dir}/run`).log)).trim().split("\n");
+      assertEquals(log.length, 2);
+      // a single number is one fixed SNR; no --snr keeps augmentation off
+      await _train([...base, "--out", `${dir}/fixed`, "--epochs", "1", "--snr", "50"]);
+      const fixed = JSON.parse(await Deno.readTextFile(runPaths(`${dir}/fixed`).config));
+      assertEquals(fixed.train.snrAugment, { snrMin: 50, snrMax: 50, cleanFraction: 0 });
+      await _train([...base, "--out", `${dir}/off`, "--epochs", "1"]);
+      const off = JSON.parse(await Deno.readTextFile(runPaths(`${dir}/off`).config));
+      assertEquals([off.train.snrAugment, off.train.noisyValidation], [null, false]);
+      const bad: [string[], RegExp][] = [
+        [["--snr", "30:inf"], /--snr: SNR bounds must be finite.*--clean-fraction/],
+        [["--snr", "0.5:10"], /--snr: the lowest SNR must be a number ≥ 1/],
+        [["--snr", "100:30"], /--snr: the highest SNR must be .*≥ the lowest 100/],
+        [["--snr", "a:b"], /--snr: expected a number but got "a"/],
+        [["--snr", "30:100", "--clean-fraction", "1"], /--clean-fraction must be in \[0, 1\)/],
+        [["--clean-fraction", "0.2"], /--clean-fraction needs --snr MIN:MAX/],
+        [["--noisy-validation"], /--noisy-validation needs --snr MIN:MAX/],
+      ];
+      for (const [flags, re] of bad) {
+        const e = await assertRejects(() => _train([...base, "--out", `${dir}/bad`, ...flags]), re);
+        assert(e instanceof InputError, `${flags.join(" ")}: ${e}`);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -14,6 +14,7 @@ import {
   modelFromParams,
   paramSpaceFrom,
   sampleParams,
+  wideParamSpace,
 } from "../../src/physics/param_space.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import { paperInputProtocol, paperTargetProtocol } from "../../src/physics/protocol.ts";
@@ -184,4 +185,72 @@ print(json.dumps({'input': t('input', '<f4').tolist(), 'off': t('offsets_ppm', '
   assertEquals(got.split, [0, 2]);
   assertEquals(got.fmt, "quass-dataset/1");
   await Deno.remove(dir, { recursive: true });
+});
+
+gpuTest(
+  "generateDataset() of the wide space: per-sample relB1, solute T1 and MT lineshape reach the GPU simulator",
+  async () => {
+    const space = wideParamSpace();
+    const n = 24;
+    const ds = await generateDataset({ n, seed, space });
+    const P = space.ranges.length;
+    assertEquals(ds.params.length, n * P);
+    assertEquals(JSON.parse(ds.metadata.param_names!).slice(20), [
+      "solute_t1_s",
+      "rel_b1",
+      "mt_superlorentzian",
+    ]);
+    const rows = Array.from({ length: n }, (_, r) => sampleParams(space, seed, r));
+    // the rows to check: the first of each lineshape, and the one with relB1 farthest from 1
+    const pick = new Set<number>([
+      rows.findIndex((p) => p[22] === 0),
+      rows.findIndex((p) => p[22] === 1),
+      rows.reduce((b, p, r) => (Math.abs(p[21]! - 1) > Math.abs(rows[b]![21]! - 1) ? r : b), 0),
+    ]);
+    assert(!pick.has(-1), "both lineshapes occur in 24 samples");
+    for (const r of pick) {
+      const p = rows[r]!;
+      assertEquals(ds.params.subarray(r * P, (r + 1) * P), Float32Array.from(p));
+      const model = modelFromParams(p, space);
+      const zin = simulateCpu(model, paperInputProtocol(1));
+      const label = `row ${r} (relB1 ${p[21]!.toFixed(3)}, ${model.mt!.lineshape})`;
+      assertClose(ds.input.subarray(r * 101, (r + 1) * 101), zin, { atol: 2e-5, label });
+      assertClose(
+        ds.target.subarray(r * 101, (r + 1) * 101),
+        simulateCpu(model, paperTargetProtocol(1)),
+        { atol: 2e-5, label },
+      );
+      // The check is sensitive: the same tissue at relB1 1 or with the other lineshape differs
+      // (per the CPU reference) by far more than the tolerance.
+      const at1 = simulateCpu({ ...model, relB1: 1 }, paperInputProtocol(1));
+      const other = simulateCpu({
+        ...model,
+        mt: {
+          ...model.mt!,
+          lineshape: model.mt!.lineshape === "Lorentzian" ? "SuperLorentzian" : "Lorentzian",
+        },
+      }, paperInputProtocol(1));
+      const dist = (a: ArrayLike<number>) =>
+        Math.max(...Array.from(zin, (v, j) => Math.abs(v - a[j]!)));
+      if (Math.abs(p[21]! - 1) > 0.05) assert(dist(at1) > 1e-3, `${label}: relB1 matters`);
+      assert(dist(other) > 1e-3, `${label}: the lineshape matters (${dist(other)})`);
+    }
+  },
+);
+
+Deno.test("simulateCpu(): relB1 1.2 saturates more than 1.0 (the law the dataset check relies on)", () => {
+  const space = wideParamSpace();
+  const p = sampleParams(space, seed, 0);
+  const m = modelFromParams(p, space);
+  const z10 = simulateCpu({ ...m, relB1: 1.0 }, paperInputProtocol(1));
+  const z12 = simulateCpu({ ...m, relB1: 1.2 }, paperInputProtocol(1));
+  const at = (o: number) =>
+    paperInputProtocol(1).offsetsPpm.findIndex((x) => Math.abs(x - o) < 1e-9);
+  // Stronger saturation: lower Z next to water and at the amide offset.
+  for (const o of [0.6, 3.48]) {
+    const j = at(o);
+    assert(j >= 0 && z12[j]! < z10[j]! - 1e-3, `Z(${o} ppm): ${z12[j]} vs ${z10[j]}`);
+  }
+  // and 1.2 × B1 at relB1 1 is the same as relB1 1.2 at B1 1 µT
+  assertClose(z12, simulateCpu({ ...m, relB1: 1.0 }, paperInputProtocol(1.2)), { atol: 1e-12 });
 });

@@ -158,3 +158,53 @@ gpuTest(
     }
   },
 );
+
+gpuTest(
+  "train() with Rician SNR augmentation: noisy batches, clean or noisy validation, exact resume",
+  async (device) => {
+    const data = small();
+    const base = { epochs: 2, batch: 16, seed: 11, stepsPerSubmit: 4 };
+    const snr = { ...base, snrMin: 20, snrMax: 200, cleanFraction: 0.2 };
+    const plainCfg = resolveConfig("mlp", "tiny", SMALL_T, base);
+    const augCfg = resolveConfig("mlp", "tiny", SMALL_T, snr);
+    assertEquals(augCfg.train.snrAugment, { snrMin: 20, snrMax: 200, cleanFraction: 0.2 });
+    assertEquals(plainCfg.train.snrAugment, null);
+    const dir = await Deno.makeTempDir({ prefix: "quass_snr_" });
+    try {
+      const plain = await train(device, data, plainCfg);
+      const aug = await train(device, data, augCfg, { out: `${dir}/full` });
+      // validation is clean by default: the same initial weights give the same epoch-0 loss
+      assertEquals(aug.log[0]!.val_loss, plain.log[0]!.val_loss);
+      assert(aug.stepLosses[0] !== plain.stepLosses[0], "the first batch is augmented");
+      const saved = JSON.parse(await Deno.readTextFile(runPaths(`${dir}/full`).config));
+      assertEquals(saved.train.snrAugment, augCfg.train.snrAugment);
+      assertEquals(saved.train.noisyValidation, false);
+      // noisy validation changes the validation loss, not the training batches (own stream)
+      const nv = await train(
+        device,
+        data,
+        resolveConfig("mlp", "tiny", SMALL_T, { ...snr, noisyValidation: true }),
+      );
+      assertEquals(nv.stepLosses, aug.stepLosses);
+      assert(nv.log[0]!.val_loss !== aug.log[0]!.val_loss, "validation inputs are noisy");
+      // an interrupted augmented run resumes to the same weights
+      await train(device, data, augCfg, { out: `${dir}/part`, stopAfterEpochs: 1 });
+      const rest = await train(device, data, augCfg, { out: `${dir}/part`, resume: true });
+      assertEquals(
+        new Uint8Array(rest.finalParams.buffer),
+        new Uint8Array(aug.finalParams.buffer),
+      );
+      // a run whose config.json predates the augmentation fields resumes as "off"
+      await train(device, data, plainCfg, { out: `${dir}/old`, stopAfterEpochs: 1 });
+      const p = runPaths(`${dir}/old`).config;
+      const old = JSON.parse(await Deno.readTextFile(p));
+      delete old.train.snrAugment;
+      delete old.train.noisyValidation;
+      await Deno.writeTextFile(p, JSON.stringify(old));
+      const oldRest = await train(device, data, plainCfg, { out: `${dir}/old`, resume: true });
+      assertEquals(oldRest.finalParams, plain.finalParams);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

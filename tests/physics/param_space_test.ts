@@ -1,12 +1,16 @@
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import {
   defaultParamSpace,
+  EXTRA_PARAM_NAMES,
   loadParamSpace,
   modelFromParams,
   N_PARAMS,
+  namedParamSpace,
   paramNames,
+  resolveParamSpace,
   sampleParamRows,
   sampleParams,
+  wideParamSpace,
 } from "../../src/physics/param_space.ts";
 import { InputError } from "../../src/util/errors.ts";
 
@@ -77,4 +81,77 @@ Deno.test("loadParamSpace() errors name the file and the field", async () => {
   }
   await assertRejects(() => loadParamSpace(`${dir}/missing.yaml`), /missing\.yaml: file not found/);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("wideParamSpace() samples its 23 columns inside their ranges, both MT lineshapes half/half", () => {
+  const s = wideParamSpace();
+  const names = paramNames(s);
+  assertEquals(names.length, 23);
+  assertEquals(names.slice(0, N_PARAMS), paramNames(defaultParamSpace()));
+  assertEquals(names.slice(N_PARAMS), [...EXTRA_PARAM_NAMES]);
+  const r = (n: string) => s.ranges.find((x) => x.name === n)!;
+  assertEquals([r("water_t1_s").lo, r("water_t1_s").hi], [1.0, 3.0]);
+  assertEquals([r("water_t2_s").lo, r("water_t2_s").hi], [20e-3, 120e-3]);
+  assertEquals([r("solute_t1_s").lo, r("solute_t1_s").hi], [0.8, 2.0]);
+  assertEquals([r("rel_b1").lo, r("rel_b1").hi], [0.8, 1.2]);
+  const seed = Math.floor(Math.random() * 1e9);
+  const n = 2000;
+  const rows = sampleParamRows(s, seed, 0, n);
+  let sl = 0, t1Lo = Infinity, t1Hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const p = rows.subarray(i * 23, (i + 1) * 23);
+    p.forEach((v, j) => {
+      const { lo, hi, name } = s.ranges[j]!;
+      assert(v >= lo && v <= hi, `${name} = ${v}`);
+    });
+    assert(p[22] === 0 || p[22] === 1, `mt_superlorentzian = ${p[22]}`);
+    const m = modelFromParams(p, s);
+    assertEquals(m.relB1, p[21]);
+    assert(m.cest.every((c) => c.t1S === p[20]) && m.mt!.t1S === p[20], "solute T1 column used");
+    assertEquals(m.mt!.lineshape, p[22] === 1 ? "SuperLorentzian" : "Lorentzian");
+    if (p[22] === 1) sl++;
+    t1Lo = Math.min(t1Lo, p[0]!);
+    t1Hi = Math.max(t1Hi, p[0]!);
+  }
+  assert(Math.abs(sl / n - 0.5) < 0.05, `SuperLorentzian fraction ${sl / n}`);
+  assert(t1Lo < 1.1 && t1Hi > 2.9, `water T1 spans ${t1Lo}…${t1Hi}`);
+  // the default space is unchanged: 20 columns, fixed solute T1, Lorentzian, relB1 1
+  const d = modelFromParams(sampleParams(defaultParamSpace(), seed, 0));
+  assertEquals([d.relB1, d.mt!.lineshape, d.cest[0]!.t1S], [1, "Lorentzian", 1.0]);
+  assert(!("base" in defaultParamSpace()), "default space (and its dataset metadata) unchanged");
+});
+
+Deno.test("resolveParamSpace() takes a built-in name or a file; base: wide files override it", async () => {
+  assertEquals(await resolveParamSpace(undefined), defaultParamSpace());
+  assertEquals(await resolveParamSpace("default"), defaultParamSpace());
+  assertEquals(await resolveParamSpace("wide"), wideParamSpace());
+  assertEquals(namedParamSpace("wide"), wideParamSpace());
+  await assertRejects(
+    () => resolveParamSpace("wider"),
+    /--space: unknown space "wider"; use default or wide/,
+  );
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/w.yaml`, "base: wide\nranges: { rel_b1: [0.9, 1.1] }\n");
+    const s = await resolveParamSpace(`${dir}/w.yaml`);
+    assertEquals(s.ranges.length, 23);
+    assertEquals(s.ranges[21], { name: "rel_b1", lo: 0.9, hi: 1.1 });
+    const cases: [string, RegExp][] = [
+      ["base: huge", /base must be "default" or "wide"/],
+      [
+        "base: wide\nmt_lineshape: Lorentzian",
+        /mt_lineshape is sampled per spectrum .*mt_superlorentzian/,
+      ],
+      ["base: wide\nsolute_t1_s: 1.2", /solute_t1_s is sampled per spectrum/],
+      ["base: wide\nmt_form: xyz", /mt_form xyz has no MT lineshape/],
+      ["base: wide\nranges: { mt_superlorentzian: [0, 1] }", /is a 0\/1 choice/],
+    ];
+    for (const [text, re] of cases) {
+      await Deno.writeTextFile(`${dir}/bad.yaml`, text);
+      const e = await assertRejects(() => resolveParamSpace(`${dir}/bad.yaml`), re);
+      assert(e instanceof InputError && e.message.startsWith(`${dir}/bad.yaml`), `${text}: ${e}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
