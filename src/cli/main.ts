@@ -14,6 +14,7 @@ import { predictCommand } from "./predict.ts";
 import { quassFitCommand } from "./quass_fit.ts";
 import { compareCommand } from "./compare.ts";
 import { demoCommand } from "./demo.ts";
+import { reproduceModelCommand } from "./reproduce_model.ts";
 
 export function buildProgram(): Command {
   const program = new Command("quass")
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(quassFitCommand());
   program.addCommand(compareCommand());
   program.addCommand(demoCommand());
+  program.addCommand(reproduceModelCommand());
   _applyErrorPolicy(program);
   return program;
 }

@@ -16,6 +16,8 @@ import { type ConfigOverrides, type PresetName, PRESETS, resolveConfig } from ".
 import { readTrainingData, train } from "../nn/train.ts";
 import { configFromJson, runPaths } from "../nn/checkpoint.ts";
 import { parseInteger, parseNonNegative, parseNumber, parsePositive } from "./_args.ts";
+import { describeInput, formulaInputFromProtocol } from "../nn/formula_input.ts";
+import { isLrSchedule, LR_SCHEDULES } from "../nn/schedule.ts";
 
 /**
  * `--snr MIN:MAX` (log-uniform) or `--snr X` (one SNR) → [min, max].
@@ -71,6 +73,15 @@ export function trainCommand() {
       "--noisy-validation",
       "with --snr: validate on augmented inputs too (fixed draw; default: clean validation)",
     )
+    .option(
+      "--input <kind>",
+      "network input: 'spectrum' (the measured Z-spectrum, default) or 'formula' (T1-informed: " +
+        "the analytic QUASS prediction from the spectrum and the water T1; prediction then needs --t1)",
+    )
+    .option(
+      "--schedule <name>",
+      "learning-rate schedule: constant (default) or cosine (warm-up, decay)",
+    )
     .option("--clip <norm>", 'clip the global gradient norm ("inf" = off)')
     .option("--steps-per-submit <n>", "training steps per GPU submission")
     .option("--max-slice <n>", "at most n spectra per batch slice (caps GPU memory; same steps)")
@@ -113,7 +124,19 @@ export function trainCommand() {
         stepsPerSubmit: int("--steps-per-submit", o.stepsPerSubmit),
         residual: o.residual ? true : o.direct ? false : undefined,
       };
+      if (o.input !== undefined && o.input !== "spectrum" && o.input !== "formula") {
+        throw new InputError(`--input must be spectrum or formula (got "${o.input}")`);
+      }
+      if (o.schedule !== undefined && !isLrSchedule(o.schedule)) {
+        throw new InputError(
+          `--schedule must be one of ${LR_SCHEDULES.join(", ")} (got "${o.schedule}")`,
+        );
+      }
+      ov.lrSchedule = o.schedule;
       const data = await readTrainingData(o.data);
+      if (o.input === "formula") {
+        ov.input = formulaInputFromProtocol(data.protocol, o.data, data.b0T);
+      }
       let cfg;
       try {
         cfg = resolveConfig(o.arch, o.preset as PresetName, data.T, ov);
@@ -147,6 +170,7 @@ export function trainCommand() {
           describeGpu(info)
         }`,
       );
+      if (cfg.model.input) console.error(`quass train: input ${describeInput(cfg.model.input)}`);
       const aug = cfg.train.snrAugment;
       if (aug) {
         console.error(

@@ -81,9 +81,14 @@ export function applyFormulaInput(
  * protocols as written by data/dataset.ts).
  * @param protocolJson the dataset's protocol metadata
  * @param source the dataset's file name, for messages
+ * @param b0T the dataset's main field, T (when its input protocol names none)
  * @throws InputError when the metadata does not describe a saturation-recovery input scan
  */
-export function formulaInputFromProtocol(protocolJson: string, source: string): FormulaInput {
+export function formulaInputFromProtocol(
+  protocolJson: string,
+  source: string,
+  b0T = DEFAULT_B0_T,
+): FormulaInput {
   let p: {
     input?: { b1UT?: number; tsS?: number; b0T?: number; start?: { kind?: string; tdS?: number } };
     target?: { tsS?: number | string; start?: { kind?: string; tdS?: number } };
@@ -113,7 +118,7 @@ export function formulaInputFromProtocol(protocolJson: string, source: string): 
   return {
     kind: "formula",
     b1UT: inp.b1UT!,
-    b0T: inp.b0T ?? DEFAULT_B0_T,
+    b0T: inp.b0T ?? b0T,
     tsS: inp.tsS!,
     tdS: inp.start.tdS!,
     targetTsS,

@@ -3,6 +3,8 @@
  * can be overridden by a flag; {@link resolveConfig} merges preset, flags and checks ranges.
  * @module
  */
+import type { FormulaInput } from "./formula_input.ts";
+import type { LrSchedule } from "./schedule.ts";
 import type { ArchName, ModelConfig } from "./models/config.ts";
 import { checkSnrAugment, type SnrAugment } from "./augment.ts";
 
@@ -36,6 +38,11 @@ export interface TrainConfig {
    * false = clean validation inputs (the default).
    */
   noisyValidation: boolean;
+  /**
+   * Learning-rate schedule (schedule.ts): constant, or cosine decay after a short warm-up
+   * over the run's epochs. Absent in runs made before it existed (= constant).
+   */
+  lrSchedule: LrSchedule;
   seed: number;
   /** Training steps encoded per GPU submission (losses are read back once per submission). */
   stepsPerSubmit: number;
@@ -96,6 +103,7 @@ export const PRESET_VALUES: Record<PresetName, PresetValues> = {
       noise: 0,
       snrAugment: null,
       noisyValidation: false,
+      lrSchedule: "constant",
       stepsPerSubmit: 4,
     },
   },
@@ -111,6 +119,7 @@ export const PRESET_VALUES: Record<PresetName, PresetValues> = {
       noise: 0,
       snrAugment: null,
       noisyValidation: false,
+      lrSchedule: "constant",
       stepsPerSubmit: 16,
     },
   },
@@ -126,6 +135,7 @@ export const PRESET_VALUES: Record<PresetName, PresetValues> = {
       noise: 0,
       snrAugment: null,
       noisyValidation: false,
+      lrSchedule: "constant",
       stepsPerSubmit: 8,
     },
   },
@@ -148,6 +158,9 @@ export interface ConfigOverrides {
   /** Fraction of clean spectra under augmentation (default 0). */
   cleanFraction?: number;
   noisyValidation?: boolean;
+  lrSchedule?: LrSchedule;
+  /** T1-informed input (formula_input.ts); undefined = the measured spectrum. */
+  input?: FormulaInput;
   clip?: number;
   residual?: boolean;
   weightDecay?: number;
@@ -193,6 +206,7 @@ export function resolveConfig(
     embed: o.embed ?? p.model.embed,
     heads: o.heads ?? p.model.heads,
     residual: o.residual ?? p.model.residual,
+    ...(o.input ? { input: o.input } : {}),
   };
   const train: TrainConfig = {
     ...p.train,
@@ -203,6 +217,7 @@ export function resolveConfig(
     noise: o.noise ?? p.train.noise,
     snrAugment: _snrAugment(o) ?? p.train.snrAugment,
     noisyValidation: o.noisyValidation ?? p.train.noisyValidation,
+    lrSchedule: o.lrSchedule ?? p.train.lrSchedule,
     clip: o.clip ?? p.train.clip,
     weightDecay: o.weightDecay ?? p.train.weightDecay,
     stepsPerSubmit: o.stepsPerSubmit ?? p.train.stepsPerSubmit,

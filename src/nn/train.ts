@@ -34,6 +34,8 @@ import { accumulate } from "./add.ts";
 import { augmentInto } from "./augment.ts";
 import { scratchBuffer, subRef } from "./_uniforms.ts";
 import { maxChunkFor } from "./predict.ts";
+import { applyFormulaInput } from "./formula_input.ts";
+import { learningRate } from "./schedule.ts";
 import type { RunConfig, TrainConfig } from "./presets.ts";
 import type { BufRef } from "./types.ts";
 import {
@@ -65,6 +67,10 @@ export interface TrainingData {
   offsetsPpm: number[];
   /** The dataset's protocol metadata (JSON text) or "". */
   protocol: string;
+  /** Water T1 of each spectrum, s (the dataset's `water_t1_s` column), when known. */
+  t1S?: Float32Array;
+  /** Main field of the dataset's tissue models, T, when recorded. */
+  b0T?: number;
   trainIdx: Uint32Array;
   valIdx: Uint32Array;
   /** File name for messages. */
@@ -178,7 +184,16 @@ export function trainingDataFrom(st: SafeTensors, source: string): TrainingData 
  * @throws InputError when a split is empty or a value is not finite
  */
 export function trainingDataFromDataset(ds: Dataset, source: string): TrainingData {
-  return trainingDataFrom({
+  const P = ds.count ? ds.params.length / ds.count : 0;
+  let names: unknown = null;
+  try {
+    names = JSON.parse(ds.metadata.param_names ?? "null");
+  } catch { /* no names: the default space's column order */ }
+  const col = Array.isArray(names) ? names.indexOf("water_t1_s") : 0;
+  const t1S = col >= 0 && P > col
+    ? Float32Array.from({ length: ds.count }, (_, i) => ds.params[i * P + col]!)
+    : undefined;
+  const data = trainingDataFrom({
     tensors: {
       input: { data: ds.input, shape: [ds.count, ds.T] },
       target: { data: ds.target, shape: [ds.count, ds.T] },
@@ -187,6 +202,12 @@ export function trainingDataFromDataset(ds: Dataset, source: string): TrainingDa
     },
     metadata: ds.metadata,
   }, source);
+  let b0T: number | undefined;
+  try {
+    const v = JSON.parse(ds.metadata.param_space ?? "null")?.b0T;
+    if (typeof v === "number" && v > 0) b0T = v;
+  } catch { /* not recorded */ }
+  return { ...data, t1S, b0T };
 }
 
 /**
@@ -403,6 +424,11 @@ export async function train(
       `${data.source}: spectra have ${T} offsets but the model expects ${cfg.model.T}`,
     );
   }
+  if (cfg.model.input && !data.t1S) {
+    throw new InputError(
+      `${data.source}: a T1-informed model (--input formula) needs each spectrum's water T1; the dataset has no water_t1_s column (make it with quass simulate dataset)`,
+    );
+  }
   const spec = buildModel(cfg.model);
   const store = spec.store;
   const total = store.totalFloats;
@@ -431,6 +457,7 @@ export async function train(
     const { epochs: _e1, ...savedTrain } = {
       snrAugment: null,
       noisyValidation: false,
+      lrSchedule: "constant",
       ...(saved.train as Partial<TrainConfig>),
     };
     const { epochs: _e2, ...curTrain } = cfg.train;
@@ -500,9 +527,13 @@ export async function train(
   const hostX = new Float32Array(K * slot), hostT = new Float32Array(K * slot);
 
   const aug = tc.snrAugment ?? null; // absent in older runs' config.json
+  const formula = cfg.model.input;
+  const t1Of = data.t1S;
+  const t1One = new Float32Array(1);
   /**
    * Writes spectra `idx` into slot k of the host staging arrays; with a noise stream, the
-   * inputs get the SNR augmentation `augment` (if any), then Gaussian noise of σ `gauss`.
+   * inputs get the SNR augmentation `augment` (if any), then Gaussian noise of σ `gauss`;
+   * a T1-informed model then sees the formula's prediction from the (noisy) input.
    */
   const fill = (
     k: number,
@@ -523,6 +554,10 @@ export async function train(
       }
       if (noise && gauss > 0) {
         for (let i = 0; i < T; i++) hostX[d + i]! += gauss * noise.normal();
+      }
+      if (formula) {
+        t1One[0] = t1Of![idx[from + j]!]!;
+        applyFormulaInput(hostX.subarray(d, d + T), 1, t1One, data.offsetsPpm, formula);
       }
     }
   };
@@ -593,6 +628,7 @@ export async function train(
 
   const nTrain = data.trainIdx.length;
   const stepsPerEpoch = Math.ceil(nTrain / B);
+  const totalSteps = stepsPerEpoch * tc.epochs;
   let stoppedEarly = tc.patience > 0 && badEpochs >= tc.patience;
   let epochsThisCall = 0;
   while (epoch < tc.epochs && !stoppedEarly) {
@@ -626,6 +662,8 @@ export async function train(
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
       counts.forEach((c, k) => {
+        step++;
+        const lr = learningRate(tc.lrSchedule ?? "constant", tc.lr, step, totalSteps);
         recordTrainStep(
           device,
           pass,
@@ -640,8 +678,8 @@ export async function train(
           },
           c,
           T,
-          tc,
-          ++step,
+          { ...tc, lr },
+          step,
           sliceB,
         );
       });
