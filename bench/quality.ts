@@ -31,7 +31,10 @@ import {
 } from "../src/eval/quality_suite.ts";
 import { loadRunPredictor } from "../src/eval/run_predictor.ts";
 import { trainArchRuns } from "../src/eval/quality_archs.ts";
-import type { PresetName } from "../src/nn/presets.ts";
+import type { ConfigOverrides, PresetName } from "../src/nn/presets.ts";
+import { isLrSchedule, LR_SCHEDULES } from "../src/nn/schedule.ts";
+import { parseSnrRange } from "../src/cli/train.ts";
+import { parseNonNegative, parsePositive } from "../src/cli/_args.ts";
 
 /** The default model, used when it exists. */
 export const DEFAULT_MODEL_DIR = "models/quass-7t-cw";
@@ -52,6 +55,34 @@ export interface QualityOptions {
   preset: string;
   archList?: string[];
   runsDir: string;
+  /** The --archs runs are T1-informed. */
+  formulaInput: boolean;
+  /** Shared settings of the --archs runs. */
+  overrides: ConfigOverrides;
+}
+
+function _inputKind(v: string | undefined): boolean {
+  if (v === undefined || v === "spectrum") return false;
+  if (v === "formula") return true;
+  throw new InputError(`--input must be spectrum or formula, found "${v}"`);
+}
+
+function _archOverrides(
+  o: { lr?: string; schedule?: string; snr?: string; cleanFraction?: string },
+): ConfigOverrides {
+  const ov: ConfigOverrides = {};
+  if (o.lr !== undefined) ov.lr = parsePositive("--lr", o.lr);
+  if (o.schedule !== undefined) {
+    if (!isLrSchedule(o.schedule)) {
+      throw new InputError(`--schedule must be one of ${LR_SCHEDULES.join(", ")}`);
+    }
+    ov.lrSchedule = o.schedule;
+  }
+  if (o.snr !== undefined) [ov.snrMin, ov.snrMax] = parseSnrRange(o.snr);
+  if (o.cleanFraction !== undefined) {
+    ov.cleanFraction = parseNonNegative("--clean-fraction", o.cleanFraction);
+  }
+  return ov;
 }
 
 function _int(flag: string, v: string, min = 1): number {
@@ -97,7 +128,12 @@ export function parseQualityArgs(args: string[]): QualityOptions {
     .option("--batch <n>", "mini-batch of every --archs run (default: the preset's)")
     .option("--preset <name>", "size preset of the --archs runs", "default")
     .option("--arch-list <list>", "subset of the architectures for --archs")
-    .option("--runs <dir>", "folder of the --archs runs", "bench/quality/runs");
+    .option("--runs <dir>", "folder of the --archs runs", "bench/quality/runs")
+    .option("--input <kind>", "input of the --archs runs: spectrum (default) or formula")
+    .option("--lr <x>", "learning rate of the --archs runs (default: the preset's)")
+    .option("--schedule <name>", "learning-rate schedule of the --archs runs (constant, cosine)")
+    .option("--snr <min:max>", "Rician augmentation of the --archs runs (as quass train --snr)")
+    .option("--clean-fraction <f>", "with --snr: fraction of clean spectra");
   cmd.parse(args, { from: "user" });
   const o = cmd.opts();
   const phantoms = o.phantoms
@@ -126,6 +162,8 @@ export function parseQualityArgs(args: string[]): QualityOptions {
     preset: o.preset,
     archList: o.archList?.split(",").map((s) => s.trim()),
     runsDir: o.runs,
+    formulaInput: _inputKind(o.input),
+    overrides: _archOverrides(o),
   };
 }
 
@@ -151,6 +189,8 @@ export async function runQuality(o: QualityOptions): Promise<{ json: string; md:
       batch: o.batch,
       preset: o.preset as PresetName,
       archs: o.archList,
+      formulaInput: o.formulaInput,
+      overrides: o.overrides,
       onLine: log,
     });
     for (const r of runs) models.push(r.dir);

@@ -1,6 +1,7 @@
 /**
- * Predict form: choose a run and the phantom or uploaded NIfTI files, queue the job, show
- * its progress (polling, so other requests are never blocked), then the slice viewer.
+ * Predict form: choose the shipped pretrained model or a trained run, and the phantom or
+ * uploaded NIfTI files (with the water T1 for T1-informed models), queue the job, show its
+ * progress (polling, so other requests are never blocked), then the slice viewer.
  * @module
  */
 import { useEffect, useState } from "preact/hooks";
@@ -8,7 +9,9 @@ import SliceViewer from "./slice_viewer.tsx";
 
 /** Props of {@link PredictPanel}. */
 export interface PredictPanelProps {
-  runs: { name: string; architecture: string }[];
+  runs: { name: string; architecture: string; t1Informed: boolean }[];
+  /** The shipped pretrained model (chosen by the empty run value), when installed. */
+  pretrained: { name: string; architecture: string; t1Informed: boolean } | null;
   phantoms: string[];
   initialRun?: string;
   uploadLimitMb: number;
@@ -34,16 +37,24 @@ interface Summary {
   seconds: number;
   arch: string;
   runName: string;
+  pretrained?: boolean;
+  t1Informed?: boolean;
   source: string;
 }
 
 /** The predict panel. */
 export default function PredictPanel(
-  { runs, phantoms, initialRun, uploadLimitMb, initialJob }: PredictPanelProps,
+  { runs, pretrained, phantoms, initialRun, uploadLimitMb, initialJob }: PredictPanelProps,
 ) {
+  // "" = the shipped pretrained model
   const [run, setRun] = useState(
-    initialRun && runs.some((r) => r.name === initialRun) ? initialRun : runs[0]?.name ?? "",
+    initialRun && runs.some((r) => r.name === initialRun)
+      ? initialRun
+      : pretrained
+      ? ""
+      : runs[0]?.name ?? "",
   );
+  const chosen = run === "" ? pretrained : runs.find((r) => r.name === run);
   const [source, setSource] = useState<"phantom" | "upload">(
     phantoms.length ? "phantom" : "upload",
   );
@@ -106,15 +117,24 @@ export default function PredictPanel(
       <form class="panel" id="predict-form" onSubmit={submit}>
         <div class="form-row">
           <label>
-            Trained run
+            Model
             <select
               id="run-select"
               name="run"
               value={run}
               onChange={(e) => setRun((e.target as HTMLSelectElement).value)}
             >
+              {pretrained && (
+                <option value="">
+                  shipped pretrained model ({pretrained.name}
+                  {pretrained.t1Informed ? ", T1-informed" : ""})
+                </option>
+              )}
               {runs.map((r) => (
-                <option key={r.name} value={r.name}>{r.name} ({r.architecture})</option>
+                <option key={r.name} value={r.name}>
+                  {r.name} ({r.architecture}
+                  {r.t1Informed ? ", T1-informed" : ""})
+                </option>
               ))}
             </select>
           </label>
@@ -142,7 +162,9 @@ export default function PredictPanel(
               </select>
             </label>
           )}
-          <button type="submit" id="predict-button" disabled={!run || busy}>Predict QUASS</button>
+          <button type="submit" id="predict-button" disabled={!chosen || busy}>
+            Predict QUASS
+          </button>
         </div>
         {source === "upload" && (
           <div class="form-row">
@@ -169,7 +191,26 @@ export default function PredictPanel(
             <label>
               Reference (optional)<input type="file" name="reference" accept=".nii,.gz" />
             </label>
-            <span class="muted">Up to {uploadLimitMb} MiB in total.</span>
+            <label>
+              T1 map (s, 3-D)<input type="file" name="t1" id="t1-file" accept=".nii,.gz" />
+            </label>
+            <label>
+              or T1 (s)<input
+                type="text"
+                name="t1s"
+                id="t1-seconds"
+                inputMode="decimal"
+                placeholder="1.8"
+                size={5}
+              />
+            </label>
+            <span class="muted" id="t1-hint">
+              {chosen?.t1Informed
+                ? "This model is T1-informed: it needs"
+                : "T1-informed models need"}{" "}
+              the water T1 (a map with the scan's x, y, z, or one value). Up to {uploadLimitMb}{" "}
+              MiB in total.
+            </span>
           </div>
         )}
       </form>
@@ -189,7 +230,9 @@ export default function PredictPanel(
       {summary && jobId && (
         <>
           <p class="muted" id="predict-summary">
-            {summary.runName} ({summary.arch}) on {summary.source}:{" "}
+            {summary.pretrained ? "shipped pretrained model " : ""}
+            {summary.runName} ({summary.arch}
+            {summary.t1Informed ? ", T1-informed" : ""}) on {summary.source}:{" "}
             {summary.predicted.toLocaleString("en-US")} voxels in {summary.seconds.toFixed(1)}{" "}
             s, volume{" "}
             {summary.dims.join(" × ")}.{summary.notes.length ? " " + summary.notes.join("; ") : ""}

@@ -7,6 +7,8 @@ import {
   listReports,
   listRuns,
   type PhantomSummary,
+  type PretrainedSummary,
+  readPretrained,
   type ReportSummary,
   type RunSummary,
 } from "../src/web/catalog.ts";
@@ -16,6 +18,7 @@ export const title = "Runs · quass";
 
 export const handler = defineHandlers<{
   runs: RunSummary[];
+  pretrained: PretrainedSummary | null;
   datasets: DatasetSummary[];
   phantoms: PhantomSummary[];
   reports: ReportSummary[];
@@ -24,6 +27,7 @@ export const handler = defineHandlers<{
   GET: async ({ config }) => ({
     data: {
       runs: await listRuns(config.runsDir),
+      pretrained: await readPretrained(config.pretrainedDir),
       datasets: await listDatasets(config.dataDir),
       phantoms: await listPhantoms(config.dataDir),
       reports: await listReports(config.reportsDir),
@@ -34,9 +38,15 @@ export const handler = defineHandlers<{
 
 /** The overview page. */
 export default function Home({ data }: PageProps<DataOf<typeof handler>>) {
-  const { runs, datasets, phantoms, reports, dirs } = data;
+  const { runs, pretrained, datasets, phantoms, reports, dirs } = data;
   return (
     <>
+      {pretrained && (
+        <p class="muted" id="pretrained-model">
+          Shipped pretrained model: <strong>{pretrained.name}</strong> ({pretrained.architecture}
+          {pretrained.t1Informed ? ", T1-informed" : ""}) · <a href="/predict">predict with it</a>
+        </p>
+      )}
       <h1>Trained runs</h1>
       {runs.length === 0
         ? (

@@ -7,7 +7,7 @@
  */
 import { type NiftiVolume, readNifti } from "./data/nifti.ts";
 import { makePhantom, PHANTOM_FILES, phantomExists, writePhantom } from "./data/phantom.ts";
-import { predictVolumeFile, type RunLoader } from "./eval/predict_volume.ts";
+import { DEFAULT_MODEL_DIR, predictVolumeFile, type RunLoader } from "./eval/predict_volume.ts";
 import { describeQuassTarget, quassFitFile } from "./eval/quass_image.ts";
 import type { QuassTarget } from "./physics/analytic.ts";
 import { evaluateVolumes, evaluationSummary, voxelsFromLabels } from "./eval/evaluate.ts";
@@ -29,6 +29,8 @@ export interface CompareOptions {
   phantom: string;
   /** Directory whose subdirectories holding model.safetensors are the runs to compare. */
   runs: string;
+  /** Further model folders to compare (e.g. the shipped pretrained model). */
+  models?: string[];
   /** Report directory. */
   out: string;
   /** Loads a run for prediction. */
@@ -166,9 +168,10 @@ export async function comparePhantom(o: CompareOptions): Promise<CompareResult> 
   const log = o.log ?? (() => {});
   const ph = await _phantomVolumes(o.phantom);
   const runs = await listRuns(o.runs).catch((e) => {
-    if (o.analytic === false) throw e;
+    if (o.analytic === false && !o.models?.length) throw e;
     return [] as string[];
   });
+  runs.push(...(o.models ?? []));
   if (!runs.length && o.analytic === false) {
     throw new InputError(`${o.runs}: no trained runs (no */model.safetensors)`);
   }
@@ -242,11 +245,12 @@ export async function comparePhantom(o: CompareOptions): Promise<CompareResult> 
       run,
       input: ph.p(PHANTOM_FILES.input),
       mask: ph.p(PHANTOM_FILES.mask),
+      // T1-informed networks get the phantom's T1 map, as the formula does
+      t1: ph.p(PHANTOM_FILES.t1),
       out: predPath,
     }, o.loader);
     log(`  ${res.predicted} voxels in ${res.seconds.toFixed(1)} s`);
-    const arch = (await readArch(run)) ?? slug;
-    const name = arch === slug ? slug : `${arch} (${slug})`;
+    const name = await runLabel(run);
     const target = await _predTarget(predPath, refTs5);
     if (!target) {
       log(`  ${name}: not scored: the phantom has no reference for its target protocol`);
@@ -331,12 +335,19 @@ export async function comparePhantom(o: CompareOptions): Promise<CompareResult> 
   };
 }
 
-/** The architecture recorded in a run's config.json, if readable. */
-async function readArch(runDir: string): Promise<string | undefined> {
+/**
+ * A run's row name: "ARCH (FOLDER)", plus ", T1-informed" for networks that see the
+ * formula's prediction (config.json's model.input); the folder name when unreadable.
+ */
+export async function runLabel(runDir: string): Promise<string> {
+  const slug = runDir.replace(/\/+$/, "").slice(runDir.replace(/\/+$/, "").lastIndexOf("/") + 1);
   try {
-    return JSON.parse(await Deno.readTextFile(`${runDir}/config.json`))?.model?.arch;
+    const m = JSON.parse(await Deno.readTextFile(`${runDir}/config.json`))?.model;
+    const arch = typeof m?.arch === "string" ? m.arch : slug;
+    const tag = m?.input?.kind === "formula" ? ", T1-informed" : "";
+    return arch === slug && !tag ? slug : `${arch} (${slug}${tag})`;
   } catch {
-    return undefined;
+    return slug;
   }
 }
 
@@ -364,6 +375,11 @@ export interface DemoOptions {
   simulate?: PairSimulator;
   /** Trains the network (default: nn/train.ts on the GPU). */
   trainer?: DemoTrainer;
+  /**
+   * The pretrained model shown beside the demo's own run (default: the shipped model,
+   * models/quass-7t-cw, when present; false = none).
+   */
+  pretrained?: string | false;
   log?: StageLog;
 }
 
@@ -413,6 +429,9 @@ export interface DemoResult {
   analyticName: string;
   /** Masked MAE of the uncorrected input vs the same reference (the floor). */
   inputMae: number;
+  /** The pretrained model's row name and masked MAE (same reference), when one was shown. */
+  pretrainedName?: string;
+  pretrainedMae?: number;
   reportDir: string;
   seconds: Record<string, number>;
 }
@@ -599,9 +618,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   log("[evaluate] predict, analytic QUASS, metrics and report ...");
   const t0 = performance.now();
   const reportDir = `${dir}/report`;
+  const pretrained = o.pretrained === false ? undefined : o.pretrained ??
+    ((await exists(`${DEFAULT_MODEL_DIR}/model.safetensors`)) ? DEFAULT_MODEL_DIR : undefined);
   const compare = await comparePhantom({
     phantom: phantomDir,
     runs: `${dir}/runs`,
+    models: pretrained ? [pretrained] : [],
     out: reportDir,
     loader: o.loader,
     log,
@@ -622,6 +644,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     analyticMae: mae[analyticName] ?? NaN,
     analyticName,
     inputMae: mae[INPUT_ROW] ?? NaN,
+    ...(pretrained
+      ? {
+        pretrainedName: await runLabel(pretrained),
+        pretrainedMae: mae[await runLabel(pretrained)] ?? NaN,
+      }
+      : {}),
     reportDir,
     seconds,
   };

@@ -50,6 +50,15 @@ export function demoCommand() {
           r.inputMae.toExponential(3)
         } (network ${verdict} the formula for the same target).`,
       );
+      if (r.pretrainedName) {
+        console.log(
+          `Shipped pretrained model ${r.pretrainedName}: masked MAE ${
+            r.pretrainedMae?.toExponential(3)
+          } vs the same reference (${
+            (r.pretrainedMae ?? Infinity) < r.analyticMae ? "below" : "NOT below"
+          } the formula; it gets the phantom's T1 map, as the formula does).`,
+        );
+      }
       console.log(
         `Report: ${r.reportDir}/compare.md (per-method reports with figures in ${r.reportDir}/*/summary.md). Total ${
           ((performance.now() - t0) / 1000).toFixed(0)

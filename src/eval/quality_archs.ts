@@ -8,7 +8,8 @@
 import { InputError } from "../util/errors.ts";
 import { getGpu } from "../gpu/device.ts";
 import { type ArchName, ARCHS } from "../nn/models/config.ts";
-import { type PresetName, PRESETS, resolveConfig } from "../nn/presets.ts";
+import { type ConfigOverrides, type PresetName, PRESETS, resolveConfig } from "../nn/presets.ts";
+import { formulaInputFromProtocol } from "../nn/formula_input.ts";
 import { readTrainingData, train } from "../nn/train.ts";
 
 /** Options of {@link trainArchRuns}. */
@@ -27,6 +28,10 @@ export interface ArchRunsOptions {
   archs?: readonly string[];
   /** Seed of init, shuffling and noise (default 0). */
   seed?: number;
+  /** Every run is T1-informed (formula_input.ts). */
+  formulaInput?: boolean;
+  /** Further settings shared by every run (learning rate, schedule, SNR augmentation, …). */
+  overrides?: ConfigOverrides;
   onLine?: (line: string) => void;
 }
 
@@ -73,6 +78,10 @@ export async function trainArchRuns(o: ArchRunsOptions): Promise<ArchRun[]> {
     let cfg;
     try {
       cfg = resolveConfig(arch, preset, data.T, {
+        ...o.overrides,
+        ...(o.formulaInput
+          ? { input: formulaInputFromProtocol(data.protocol, o.data, data.b0T) }
+          : {}),
         epochs: o.epochs,
         batch: o.batch,
         patience: 0,

@@ -157,6 +157,9 @@ export function networkMethod(run: RunPredictor, name = run.name): QualityMethod
         modelInputOffsetsPpm: run.offsetsPpm,
         modelOutputLength: run.offsetsPpm.length,
         mask: c.mask,
+        // a T1-informed network gets the same true T1 map as the formula
+        t1S: c.t1S,
+        needsT1: run.needsT1,
         source: `${c.phantom} (suite)`,
       }, run.predict)).data,
   };
@@ -213,6 +216,9 @@ export interface QualityRow {
   kind: QualityMethod["kind"];
   arch?: string;
   score: QualityScore;
+  /** Wall time of the prediction alone (for networks: inference of the slice), s. */
+  predictSeconds: number;
+  /** Prediction plus scoring, s. */
   seconds: number;
 }
 
@@ -232,6 +238,7 @@ export async function runQualitySuite(
     for (const m of methods) {
       const t0 = performance.now();
       const pred = await m.predict(c);
+      const predictSeconds = (performance.now() - t0) / 1000;
       const score = scoreCase(c, pred);
       const seconds = (performance.now() - t0) / 1000;
       rows.push({
@@ -241,6 +248,7 @@ export async function runQualitySuite(
         kind: m.kind,
         ...(m.arch ? { arch: m.arch } : {}),
         score,
+        predictSeconds,
         seconds,
       });
       onLine?.(
@@ -363,6 +371,28 @@ export function qualityMarkdown(r: QualityReport): string {
       `| *paper (reported, other data)* | ${
         r.phantoms.map(() => `– · ≥ ${r.paper.r2Min}`).join(" | ")
       } | ${r.paper.ssim} | ${r.paper.psnrDb} | ${r.paper.mse.toExponential(2)} |`,
+      "",
+    );
+  }
+  const nets = r.methods.filter((m) => m.kind === "network");
+  if (nets.length) {
+    const mean = (name: string) => {
+      const xs = r.rows.filter((x) => x.method === name).map((x) => x.predictSeconds);
+      return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    };
+    const base = mean(nets[0]!.name);
+    L.push(
+      `## Inference time per ${r.size}×${r.size} slice`,
+      "",
+      `Mean wall time of one slice's prediction (${r.size * r.size} voxels × 101 offsets, masked ` +
+        "voxels predicted; T1-informed networks include the formula they correct), and the ratio " +
+        `to ${nets[0]!.name}.`,
+      "",
+      "| network | s per slice | ratio |",
+      "|---|---|---|",
+      ...nets.map((m) =>
+        `| ${m.name} | ${_fmtF(mean(m.name), 2)} | ${_fmtF(mean(m.name) / base, 2)} |`
+      ),
       "",
     );
   }

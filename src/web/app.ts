@@ -22,6 +22,7 @@ import { loadRoutes } from "./router.ts";
 import { type AppServices, createServices, type Engine } from "./services.ts";
 import { PathError, resolveUnder } from "./paths.ts";
 import { PayloadTooLargeError } from "./uploads.ts";
+import { DEFAULT_MODEL_DIR } from "../eval/predict_volume.ts";
 import { InputError } from "../util/errors.ts";
 
 /** Options of {@link createApp}; anything left out takes the default below. */
@@ -32,7 +33,10 @@ export type QuassApp = Hono & { config: AppConfig; services: AppServices; close(
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
-/** Default configuration: paths relative to the working directory, 256 MiB uploads. */
+/**
+ * Default configuration: paths relative to the working directory, 256 MiB uploads, the
+ * shipped pretrained model (models/quass-7t-cw).
+ */
 export function defaultConfig(): AppConfig {
   return {
     runsDir: "runs",
@@ -44,6 +48,7 @@ export function defaultConfig(): AppConfig {
     routesDir: `${ROOT}/routes`,
     tmpDir: `${Deno.env.get("TMPDIR") ?? "/tmp"}/quass-web-${Deno.pid}`,
     uploadLimitBytes: 256 << 20,
+    pretrainedDir: DEFAULT_MODEL_DIR,
   };
 }
 

@@ -28,6 +28,8 @@ export interface RunSummary {
   /** ISO date of the last write of the weights (or the config). */
   date: string | null;
   hasWeights: boolean;
+  /** T1-informed model (`model.input.kind` "formula"): predicting needs the water T1. */
+  t1Informed: boolean;
   problem?: string;
 }
 
@@ -118,6 +120,11 @@ async function _dirs(root: string): Promise<string[]> {
   return out.sort();
 }
 
+/** True when a run's config describes a T1-informed model (`model.input.kind` "formula"). */
+export function isT1Informed(config: Record<string, unknown>): boolean {
+  return _pick(config, ["model.input.kind"]) === "formula";
+}
+
 /** Reads one run directory (name checked; must lie under `runsDir`). */
 export async function readRun(runsDir: string, name: string): Promise<RunDetail> {
   checkName(name, "run");
@@ -154,6 +161,7 @@ export async function readRun(runsDir: string, name: string): Promise<RunDetail>
     epochs: log.length,
     date,
     hasWeights,
+    t1Informed: isT1Informed(config),
     problem,
     config,
     log,
@@ -178,11 +186,40 @@ export async function listRuns(runsDir: string): Promise<RunSummary[]> {
         epochs: 0,
         date: null,
         hasWeights: false,
+        t1Informed: false,
         problem: (e as Error).message,
       });
     }
   }
   return out.sort((a, b) => (b.date ?? "").localeCompare(a.date ?? ""));
+}
+
+/** The shipped pretrained model, as the Predict page and the home page show it. */
+export interface PretrainedSummary {
+  /** The folder's name (e.g. quass-7t-cw). */
+  name: string;
+  architecture: string;
+  t1Informed: boolean;
+}
+
+/**
+ * The pretrained model folder `dir` (config.json + model.safetensors), or null when it has
+ * no weights (not installed) or an unreadable config.
+ */
+export async function readPretrained(dir: string): Promise<PretrainedSummary | null> {
+  const d = dir.replace(/\/+$/, "");
+  try {
+    if (!(await Deno.stat(`${d}/model.safetensors`)).isFile) return null;
+    const config = JSON.parse(await Deno.readTextFile(`${d}/config.json`));
+    if (typeof config !== "object" || config === null) return null;
+    return {
+      name: d.split("/").at(-1)!,
+      architecture: _str(_pick(config, ["model.arch", "arch", "architecture"])),
+      t1Informed: isT1Informed(config),
+    };
+  } catch {
+    return null;
+  }
 }
 
 /** A dataset file. */

@@ -35,6 +35,11 @@ export interface AppConfig {
   tmpDir: string;
   /** Largest accepted upload (whole request body), bytes. */
   uploadLimitBytes: number;
+  /**
+   * The shipped pretrained model folder (`model.safetensors`, `config.json`), used when a
+   * prediction names no run; absent = trained runs only.
+   */
+  pretrainedDir: string;
 }
 
 /** What a handler gets: the request, its URL, route parameters, config and services. */

@@ -16,7 +16,7 @@ export type GpuRequest =
   & (
     | { op: "simulate"; jobs: { model: TissueModel; protocol: Protocol }[] }
     | { op: "load"; runDir: string }
-    | { op: "predict"; handle: number; x: Float32Array; n: number }
+    | { op: "predict"; handle: number; x: Float32Array; n: number; t1S?: Float32Array }
     | { op: "release"; handle: number }
   );
 
@@ -73,7 +73,7 @@ export class GpuWorkerClient {
   /** The batched GPU simulator, running in the worker. */
   simulate: SpectraSimulator = (jobs) => this.call<Float32Array[]>({ op: "simulate", jobs });
 
-  /** Loads a run in the worker; its predictions run there too. */
+  /** Loads a run in the worker (its `needsT1` included); its predictions run there too. */
   loadRun: RunLoader = async (runDir) => {
     const r = await this.call<Omit<RunPredictor, "predict"> & { handle: number }>({
       op: "load",
@@ -82,7 +82,15 @@ export class GpuWorkerClient {
     const { handle, ...info } = r;
     const run: WorkerRun = {
       ...info,
-      predict: (x, n) => this.call<Float32Array>({ op: "predict", handle, x, n }),
+      // t1S: each spectrum's water T1 (T1-informed models); its buffer is transferred when
+      // the array owns it whole (predictVolumeData makes a fresh one per batch)
+      predict: (x, n, t1S) =>
+        this.call<Float32Array>(
+          { op: "predict", handle, x, n, ...(t1S ? { t1S } : {}) },
+          t1S && t1S.byteOffset === 0 && t1S.byteLength === t1S.buffer.byteLength
+            ? [t1S.buffer]
+            : [],
+        ),
       release: () => void this.call({ op: "release", handle }).catch(() => {}),
     };
     return run;

@@ -2,7 +2,8 @@
  * The dashboard's GPU worker. WebGPU calls in Deno (shader compilation, submissions on the
  * software adapter) block the calling thread for seconds, so the server keeps the device in
  * this worker and stays responsive. Requests: `simulate` (batched Z-spectra), `load` (a
- * trained run → handle), `predict` (spectra through a loaded run), `release` (a handle).
+ * trained run → handle and its info, `needsT1` included), `predict` (spectra, and their
+ * water T1 for T1-informed models, through a loaded run), `release` (a handle).
  * Replies carry the request id and either `result` or `error` (with `user` = InputError).
  * @module
  */
@@ -34,13 +35,14 @@ async function _handle(req: GpuRequest): Promise<{ result: unknown; transfer?: T
           offsetsPpm: run.offsetsPpm,
           targetTsS: run.targetTsS,
           targetTdS: run.targetTdS,
+          needsT1: run.needsT1 === true,
         },
       };
     }
     case "predict": {
       const run = runs.get(req.handle);
       if (!run) throw new Error(`GPU worker: no loaded run with handle ${req.handle}`);
-      const y = await run.predict(req.x, req.n);
+      const y = await run.predict(req.x, req.n, req.t1S);
       return { result: y, transfer: [y.buffer] };
     }
     case "release":

@@ -20,17 +20,27 @@ import { PHANTOM_FILES } from "../data/phantom.ts";
 import { describeSkipped, predictVolumeData, type RunLoader } from "../eval/predict_volume.ts";
 import type { ProgressFn } from "./job_queue.ts";
 import type { AppConfig } from "./define.ts";
+import { isT1Informed } from "./catalog.ts";
 
 /** A validated prediction request: everything read, nothing predicted yet. */
 export interface PredictPlan {
+  /** The run's name, or the pretrained model's folder name. */
   runName: string;
   runDir: string;
+  /** True when no run was chosen and the shipped pretrained model predicts. */
+  pretrained: boolean;
+  /** The model's config says it is T1-informed (it needs {@link t1S}). */
+  needsT1: boolean;
   /** "phantom NAME" or the uploaded file name. */
   sourceLabel: string;
   scan: NiftiVolume;
   offsetsPpm: number[];
   m0?: Float32Array;
   mask?: Float32Array;
+  /** Water T1, s: one value for every voxel or a map (x, y, z). */
+  t1S?: number | Float32Array;
+  /** Where {@link t1S} came from, for the result's notes. */
+  t1Label?: string;
   reference?: NiftiVolume;
   notes: string[];
   /** The upload's temporary directory (removed when the job ends). */
@@ -39,7 +49,12 @@ export interface PredictPlan {
 
 /** A finished prediction, kept in memory for the viewer and download. */
 export interface PredictionResult {
+  /** The model that predicted: the run's name or the pretrained model's folder name. */
   runName: string;
+  /** True when the shipped pretrained model predicted (no run chosen). */
+  pretrained: boolean;
+  /** True when the model is T1-informed (it used the water T1). */
+  t1Informed: boolean;
   arch: string;
   sourceLabel: string;
   dims: [number, number, number, number];
@@ -63,37 +78,125 @@ function _vol3(v: NiftiVolume, scan: NiftiVolume, name: string, what: string): F
   return v.data;
 }
 
-/** Resolves a run name to its directory and checks it has weights (InputError otherwise). */
-export async function resolveRun(runsDir: string, name: string | null): Promise<string> {
-  if (!name) throw new InputError('No run chosen: pick a trained run (field "run")');
+/** A resolved model: a trained run or the shipped pretrained model. */
+export interface ResolvedRun {
+  runName: string;
+  runDir: string;
+  pretrained: boolean;
+  /** From the model's config.json: T1-informed models need the water T1. */
+  needsT1: boolean;
+}
+
+async function _needsT1(dir: string): Promise<boolean> {
+  try {
+    const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+    return typeof config === "object" && config !== null && isT1Informed(config);
+  } catch {
+    return false; // the loader reports a missing or broken config
+  }
+}
+
+async function _hasWeights(dir: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(`${dir}/model.safetensors`)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves a run name to its directory and checks it has weights (InputError otherwise);
+ * no name (null or "") means the shipped pretrained model `config.pretrainedDir`.
+ */
+export async function resolveRun(
+  config: Pick<AppConfig, "runsDir" | "pretrainedDir">,
+  name: string | null,
+): Promise<ResolvedRun> {
+  if (!name) {
+    const dir = config.pretrainedDir.replace(/\/+$/, "");
+    if (!dir || !(await _hasWeights(dir))) {
+      throw new InputError(
+        `No run chosen and the shipped pretrained model is not installed (${dir}/model.safetensors): pick a trained run (field "run") or run deno task quass reproduce-model`,
+      );
+    }
+    return {
+      runName: dir.split("/").at(-1)!,
+      runDir: dir,
+      pretrained: true,
+      needsT1: await _needsT1(dir),
+    };
+  }
   checkName(name, "run");
   let dir: string;
   try {
-    dir = await resolveUnder(runsDir, name);
+    dir = await resolveUnder(config.runsDir, name);
   } catch {
     throw new InputError(
       `Run ${JSON.stringify(name)} does not exist in the runs directory; choose one from the list`,
     );
   }
-  try {
-    await Deno.stat(`${dir}/model.safetensors`);
-  } catch {
+  if (!(await _hasWeights(dir))) {
     throw new InputError(
       `Run ${
         JSON.stringify(name)
       } has no model.safetensors yet; train it first or choose another run`,
     );
   }
-  return dir;
+  return { runName: name, runDir: dir, pretrained: false, needsT1: await _needsT1(dir) };
 }
 
-/** Plans a prediction on a phantom directory under `dataDir` (input, mask, reference). */
+/** The one-line InputError for a T1-informed model given no T1 (upload form fields). */
+function _noT1(runName: string): InputError {
+  return new InputError(
+    `The model ${runName} is T1-informed and needs the water T1: upload a T1 map in seconds with the scan's x, y, z (field "t1") or give one T1 for all voxels (field "t1s", e.g. 1.8)`,
+  );
+}
+
+/** Largest plausible water T1, s (a larger median means the map is in ms). */
+const MAX_T1_S = 20;
+
+/** Parses the `t1s` form field: one water T1 in seconds (InputError otherwise). */
+export function parseT1Seconds(text: string): number {
+  const t = text.trim();
+  const v = /^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : NaN;
+  if (!(v > 0 && v <= MAX_T1_S)) {
+    throw new InputError(
+      `Field "t1s" must be the water T1 in seconds, a number in (0, ${MAX_T1_S}] such as 1.8; found ${
+        JSON.stringify(text.slice(0, 40))
+      }`,
+    );
+  }
+  return v;
+}
+
+/** Rejects a T1 map that is evidently in milliseconds (median of its positive values). */
+function _checkT1Seconds(t1: Float32Array, label: string): void {
+  const pos = Array.from(t1).filter((v) => v > 0 && Number.isFinite(v)).sort((a, b) => a - b);
+  if (!pos.length) {
+    throw new InputError(
+      `${label}: the T1 map has no positive value; give the water T1 in seconds`,
+    );
+  }
+  const median = pos[Math.floor(pos.length / 2)]!;
+  if (median > MAX_T1_S) {
+    throw new InputError(
+      `${label}: median T1 ${+median.toPrecision(
+        4,
+      )}: the T1 map must be in seconds (divide a map in ms by 1000)`,
+    );
+  }
+}
+
+/**
+ * Plans a prediction on a phantom directory under `dataDir` (input, mask, reference, and
+ * the water T1 map when the phantom has one). `runName` null or "" = the pretrained model.
+ */
 export async function planPhantom(
   config: AppConfig,
   runName: string | null,
   phantom: string,
 ): Promise<PredictPlan> {
-  const runDir = await resolveRun(config.runsDir, runName);
+  const run = await resolveRun(config, runName);
   checkName(phantom, "phantom");
   let dir: string;
   try {
@@ -121,13 +224,25 @@ export async function planPhantom(
     dims: [scan.dims[0], scan.dims[1], scan.dims[2], scan.dims[3]],
     what: "the Ts 5 s reference",
   });
+  const t1Path = `${dir}/${PHANTOM_FILES.t1}`;
+  const t1S = (await Deno.stat(t1Path).then((s) => s.isFile, () => false))
+    ? _vol3(await readNifti(t1Path), scan, PHANTOM_FILES.t1, "the water T1 map (s)")
+    : undefined;
+  if (run.needsT1 && !t1S) {
+    throw new InputError(
+      `Phantom ${
+        JSON.stringify(phantom)
+      } has no ${PHANTOM_FILES.t1} (water T1 map), which the T1-informed model ${run.runName} needs; remake it with deno task quass phantom --out data/${phantom} or choose another run (field "run")`,
+    );
+  }
   return {
-    runName: runName!,
-    runDir,
+    ...run,
     sourceLabel: `phantom ${phantom}`,
     scan,
     offsetsPpm: side.offsetsPpm,
     mask,
+    t1S,
+    t1Label: t1S ? `the phantom's T1 map (${PHANTOM_FILES.t1})` : undefined,
     reference,
     notes: [],
   };
@@ -141,23 +256,36 @@ function _file(form: FormData, field: string): File | undefined {
 }
 
 /**
- * Plans a prediction from an uploaded multipart form: `run`, `scan` (.nii/.nii.gz 4-D),
- * optional `sidecar` (.json with offsetsPpm) or `offsets` (lo:hi:n or a list), `m0`,
- * `mask`, `reference`. Size-capped (413) and validated (400) before anything is used;
- * files are kept in a temporary area that the job removes.
+ * Plans a prediction from an uploaded multipart form: `run` (empty = the pretrained model),
+ * `scan` (.nii/.nii.gz 4-D), optional `sidecar` (.json with offsetsPpm) or `offsets`
+ * (lo:hi:n or a list), `m0`, `mask`, `reference`, and the water T1 as a map `t1` (3-D, s)
+ * or one value `t1s` (s) — required by T1-informed models. Size-capped (413) and validated
+ * (400) before anything is used; files are kept in a temporary area that the job removes.
  */
 export async function planUpload(config: AppConfig, req: Request): Promise<PredictPlan> {
   const form = await readLimitedForm(req, config.uploadLimitBytes);
   const runName = typeof form.get("run") === "string" ? form.get("run") as string : null;
-  const runDir = await resolveRun(config.runsDir, runName);
+  const run = await resolveRun(config, runName);
   const scanFile = _file(form, "scan");
   if (!scanFile) {
     throw new InputError(
       `No scan uploaded: choose a NIfTI series (.nii or .nii.gz) in the field "scan"`,
     );
   }
+  const t1Text = form.get("t1s");
+  if (t1Text !== null && typeof t1Text !== "string") {
+    throw new InputError(`Field "t1s" must be a number (the water T1 in seconds), not a file`);
+  }
+  const t1Value = t1Text?.trim() ? parseT1Seconds(t1Text) : undefined;
+  const t1File = _file(form, "t1");
+  if (t1File && t1Value !== undefined) {
+    throw new InputError(
+      `Both a T1 map (field "t1") and one T1 value (field "t1s") given: keep only one`,
+    );
+  }
+  if (run.needsT1 && !t1File && t1Value === undefined) throw _noT1(run.runName);
   const files: [string, File][] = [["scan", scanFile]];
-  for (const f of ["m0", "mask", "reference"]) {
+  for (const f of ["m0", "mask", "reference", "t1"]) {
     const file = _file(form, f);
     if (file) files.push([f, file]);
   }
@@ -211,15 +339,31 @@ export async function planUpload(config: AppConfig, req: Request): Promise<Predi
     }
     const vol = async (f: string) => bytes.has(f) ? await parseNifti(bytes.get(f)!, f) : undefined;
     const m0v = await vol("m0"), maskv = await vol("mask"), refv = await vol("reference");
+    const t1v = await vol("t1");
     if (refv) {
       checkDims(refv, "reference", {
         dims: [nx, ny, nz],
         what: `a reference with the scan's x, y, z = ${nx}, ${ny}, ${nz}`,
       });
     }
+    let t1S: number | Float32Array | undefined = t1Value;
+    let t1Label = t1Value !== undefined ? `T1 = ${t1Value} s for every voxel` : undefined;
+    if (t1v) {
+      const label = `t1 (${t1File!.name})`;
+      t1S = _vol3(
+        t1v,
+        scan,
+        label,
+        `a water T1 map in seconds with the scan's x, y, z = ${nx}, ${ny}, ${nz}`,
+      );
+      _checkT1Seconds(t1S, label);
+      t1Label = `the T1 map ${t1File!.name}`;
+    }
+    if (t1S !== undefined && !run.needsT1) {
+      notes.push(`the T1 given was not used: ${run.runName} is not T1-informed`);
+    }
     return {
-      runName: runName!,
-      runDir,
+      ...run,
       sourceLabel: scanFile.name,
       scan,
       offsetsPpm,
@@ -229,6 +373,8 @@ export async function planUpload(config: AppConfig, req: Request): Promise<Predi
       mask: maskv
         ? _vol3(maskv, scan, "mask", `a mask with x, y, z = ${nx}, ${ny}, ${nz}`)
         : undefined,
+      t1S,
+      t1Label,
       reference: refv,
       notes,
       temp,
@@ -254,20 +400,34 @@ export async function runPrediction(
     const nvox = nx * ny * nz;
     progress(0.02, "loading the network");
     const run = await loader(plan.runDir);
-    progress(0.05, "predicting");
-    const res = await predictVolumeData({
-      data: plan.scan.data,
-      nvox,
-      offsetsPpm: plan.offsetsPpm,
-      modelInputOffsetsPpm: run.offsetsPpm,
-      modelOutputLength: run.offsetsPpm.length,
-      mask: plan.mask,
-      m0: plan.m0,
-      batch: 1024,
-      onProgress: (d, t) =>
-        progress(0.05 + 0.9 * d / Math.max(1, t), `predicted ${d} / ${t} voxels`),
-      source: plan.sourceLabel,
-    }, run.predict).finally(() => (run as { release?: () => void }).release?.());
+    const needsT1 = run.needsT1 === true;
+    let res;
+    try {
+      // planning read the config; this catches a checkpoint that says otherwise
+      if (needsT1 && plan.t1S === undefined) {
+        throw plan.temp ? _noT1(plan.runName) : new InputError(
+          `${plan.sourceLabel} has no ${PHANTOM_FILES.t1} (water T1 map), which the T1-informed model ${plan.runName} needs; choose another run (field "run")`,
+        );
+      }
+      progress(0.05, "predicting");
+      res = await predictVolumeData({
+        data: plan.scan.data,
+        nvox,
+        offsetsPpm: plan.offsetsPpm,
+        modelInputOffsetsPpm: run.offsetsPpm,
+        modelOutputLength: run.offsetsPpm.length,
+        mask: plan.mask,
+        m0: plan.m0,
+        t1S: needsT1 ? plan.t1S : undefined,
+        needsT1,
+        batch: 1024,
+        onProgress: (d, t) =>
+          progress(0.05 + 0.9 * d / Math.max(1, t), `predicted ${d} / ${t} voxels`),
+        source: plan.sourceLabel,
+      }, run.predict);
+    } finally {
+      (run as { release?: () => void }).release?.();
+    }
     const input = new Float32Array(nvox * nt);
     for (let k = 0; k < nt; k++) {
       for (let v = 0; v < nvox; v++) {
@@ -289,10 +449,14 @@ export async function runPrediction(
       } else reference = plan.reference.data;
     }
     const notes = [...plan.notes];
+    if (plan.pretrained) notes.push(`shipped pretrained model ${plan.runName}`);
+    if (needsT1) notes.push(`T1-informed model: water T1 from ${plan.t1Label ?? "the input"}`);
     if (res.interpolated) notes.push("the scan was resampled onto the network's offsets");
     if (res.skipped.length) notes.push(describeSkipped(res.skipped, plan.scan.dims));
     return {
       runName: plan.runName,
+      pretrained: plan.pretrained,
+      t1Informed: needsT1,
       arch: run.arch,
       sourceLabel: plan.sourceLabel,
       dims: [nx, ny, nz, run.offsetsPpm.length],
@@ -399,6 +563,8 @@ export async function resultNiftiGz(r: PredictionResult): Promise<Uint8Array> {
 export function resultSummary(r: PredictionResult) {
   return {
     runName: r.runName,
+    pretrained: r.pretrained,
+    t1Informed: r.t1Informed,
     arch: r.arch,
     source: r.sourceLabel,
     dims: r.dims,

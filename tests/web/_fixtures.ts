@@ -1,7 +1,8 @@
 /**
- * Test fixtures for the dashboard: a temporary workspace with runs, a report, a bench
- * result and a small phantom-shaped scan (random values, fresh each run), plus engine
- * stand-ins (float64 CPU simulator; a fake network with a known transform).
+ * Test fixtures for the dashboard: a temporary workspace with runs, a fake shipped
+ * pretrained model (T1-informed), a report, a bench result and a small phantom-shaped scan
+ * with a T1 map (random values, fresh each run), plus engine stand-ins (float64 CPU
+ * simulator; fake networks with known transforms).
  * @module
  */
 import { writeNifti } from "../../src/data/nifti.ts";
@@ -19,6 +20,12 @@ export const OFFSETS = [-3.5, -1, 0, 1, 3.5];
 /** The fake network's transform of one input value. */
 export const fakeNet = (z: number) => 0.5 * z + 0.25;
 
+/** The fake T1-informed network's transform of one input value with the voxel's water T1 (s). */
+export const fakeT1Net = (z: number, t1S: number) => 0.5 * z + 0.1 * t1S;
+
+/** Name of the fake shipped pretrained model folder (T1-informed). */
+export const PRETRAINED_NAME = "quass-7t-cw";
+
 /** A workspace on disk; `remove()` deletes it. */
 export interface Workspace {
   root: string;
@@ -27,12 +34,16 @@ export interface Workspace {
   dataDir: string;
   benchDir: string;
   tmpDir: string;
+  /** A fake shipped pretrained model (T1-informed config, placeholder weights). */
+  pretrainedDir: string;
   /** Outside every served directory (traversal target). */
   secret: string;
   /** The fixture scan [offset][voxel] and mask. */
   scan: Float32Array;
   mask: Float32Array;
   reference: Float32Array;
+  /** The phantom's water T1 map (s), per voxel. */
+  t1: Float32Array;
   remove(): Promise<void>;
 }
 
@@ -40,7 +51,10 @@ export interface Workspace {
 export const cpuSimulator: SpectraSimulator = (jobs) =>
   Promise.resolve(jobs.map(({ model, protocol }) => simulateCpu(model, protocol)));
 
-/** A fake run loader: `fakeNet` elementwise, with OFFSETS; counts concurrent predictions. */
+/**
+ * A fake run loader with OFFSETS: `fakeNet` elementwise, or `fakeT1Net` (needing the T1 of
+ * every spectrum) when the run's config.json says T1-informed; counts concurrent predictions.
+ */
 export function fakeLoader(opts: { delayMs?: number } = {}): RunLoader & { maxConcurrent: number } {
   let active = 0;
   const f = (async (runDir: string) => {
@@ -51,12 +65,25 @@ export function fakeLoader(opts: { delayMs?: number } = {}): RunLoader & { maxCo
     } finally {
       active--;
     }
+    const cfg = JSON.parse(await Deno.readTextFile(`${runDir}/config.json`).catch(() => "{}"));
+    const needsT1 = cfg?.model?.input?.kind === "formula";
+    const T = OFFSETS.length;
     return {
       name: runDir.split("/").at(-1)!,
       arch: "fake",
       offsetsPpm: OFFSETS,
-      predict: (x: Float32Array, n: number) =>
-        Promise.resolve(Float32Array.from(x.subarray(0, n * OFFSETS.length), fakeNet)),
+      needsT1,
+      predict: (x: Float32Array, n: number, t1S?: Float32Array) => {
+        if (!needsT1) return Promise.resolve(Float32Array.from(x.subarray(0, n * T), fakeNet));
+        if (!t1S || t1S.length !== n) {
+          return Promise.reject(
+            new Error(`fake T1 net: expected ${n} T1 values, got ${t1S?.length}`),
+          );
+        }
+        return Promise.resolve(
+          Float32Array.from(x.subarray(0, n * T), (z, i) => fakeT1Net(z, t1S[Math.floor(i / T)]!)),
+        );
+      },
     };
   }) as RunLoader & { maxConcurrent: number };
   f.maxConcurrent = 0;
@@ -138,6 +165,22 @@ export async function makeWorkspace(): Promise<Workspace> {
   );
   await Deno.symlink(`${root}/secret`, `${runsDir}/escape`);
 
+  // the shipped pretrained model: T1-informed (formula input), placeholder weights
+  const pretrainedDir = `${root}/models/${PRETRAINED_NAME}`;
+  await Deno.mkdir(pretrainedDir, { recursive: true });
+  await Deno.writeTextFile(
+    `${pretrainedDir}/config.json`,
+    JSON.stringify({
+      model: {
+        ...cfg.model,
+        arch: "mlp",
+        input: { kind: "formula", b1UT: 1, b0T: 7, tsS: 1.5, tdS: 4.5, targetTsS: 5, targetTdS: 1 },
+      },
+      train: cfg.train,
+    }),
+  );
+  await Deno.writeFile(`${pretrainedDir}/model.safetensors`, new Uint8Array([1, 2, 3]));
+
   // reports: two methods at the same offsets
   for (const [name, mse] of [["lstm-attention", 2e-4], ["analytic", 9e-4]] as const) {
     await Deno.mkdir(`${reportsDir}/${name}`);
@@ -164,6 +207,7 @@ export async function makeWorkspace(): Promise<Workspace> {
   const scan = Float32Array.from({ length: nvox * nt }, () => 0.2 + 0.8 * Math.random());
   const reference = Float32Array.from({ length: nvox * nt }, () => Math.random());
   const mask = Float32Array.from({ length: nvox }, (_, v) => (v % 7 === 3 ? 0 : 1));
+  const t1 = Float32Array.from({ length: nvox }, () => 1 + 1.5 * Math.random());
   const ph = `${dataDir}/phantom`;
   await Deno.mkdir(ph);
   const dims4: [number, number, number, number] = [NX, NY, NZ, nt];
@@ -177,6 +221,7 @@ export async function makeWorkspace(): Promise<Workspace> {
   await writeNifti(`${ph}/${PHANTOM_FILES.reference}`, { dims: dims4, data: reference, ndim: 4 });
   await writeSidecar(`${ph}/${PHANTOM_FILES.reference}`, { offsetsPpm: OFFSETS, tsS: 5, tdS: 1 });
   await writeNifti(`${ph}/${PHANTOM_FILES.mask}`, { dims: [NX, NY, NZ, 1], data: mask, ndim: 3 });
+  await writeNifti(`${ph}/${PHANTOM_FILES.t1}`, { dims: [NX, NY, NZ, 1], data: t1, ndim: 3 });
   await Deno.writeTextFile(
     `${ph}/${PHANTOM_FILES.manifest}`,
     JSON.stringify({ format: "quass-phantom-1", size: NX }),
@@ -189,10 +234,12 @@ export async function makeWorkspace(): Promise<Workspace> {
     dataDir,
     benchDir,
     tmpDir: `${root}/tmp`,
+    pretrainedDir,
     secret,
     scan,
     mask,
     reference,
+    t1,
     remove: () => Deno.remove(root, { recursive: true }),
   };
 }

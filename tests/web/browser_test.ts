@@ -53,6 +53,7 @@ async function setup(): Promise<Ctx> {
     dataDir: ws.dataDir,
     benchDir: ws.benchDir,
     tmpDir: ws.tmpDir,
+    pretrainedDir: ws.pretrainedDir,
     engine: { simulate: cpuSimulator, loadRun: fakeLoader() },
   });
   return await _launch(app, ws);
@@ -227,10 +228,12 @@ Deno.test({
       dataDir: `${root}/data`,
       benchDir: `${root}/bench`,
       tmpDir: `${root}/tmp`,
+      pretrainedDir: `${root}/models/none`,
       secret: "",
       scan: new Float32Array(0),
       mask: new Float32Array(0),
       reference: new Float32Array(0),
+      t1: new Float32Array(0),
       remove: () => Deno.remove(root, { recursive: true }),
     };
     for (const d of [ws.runsDir, ws.dataDir]) await Deno.mkdir(d, { recursive: true });
@@ -242,6 +245,7 @@ Deno.test({
       dataDir: ws.dataDir,
       benchDir: ws.benchDir,
       tmpDir: ws.tmpDir,
+      pretrainedDir: ws.pretrainedDir,
     });
     const c = await _launch(app, ws);
     try {

@@ -5,7 +5,7 @@
  * tests check the web layer (routing, validation, voxel order, files) quickly.
  */
 import { createApp, type QuassApp } from "../../src/web/app.ts";
-import { parseNifti } from "../../src/data/nifti.ts";
+import { parseNifti, writeNifti } from "../../src/data/nifti.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import { parseModelYaml } from "../../src/physics/model_yaml.ts";
 import { paperInputProtocol } from "../../src/physics/protocol.ts";
@@ -16,11 +16,13 @@ import {
   cpuSimulator,
   fakeLoader,
   fakeNet,
+  fakeT1Net,
   makeWorkspace,
   NX,
   NY,
   NZ,
   OFFSETS,
+  PRETRAINED_NAME,
   type Workspace,
 } from "./_fixtures.ts";
 
@@ -37,6 +39,7 @@ async function withApp(
     dataDir: ws.dataDir,
     benchDir: ws.benchDir,
     tmpDir: ws.tmpDir,
+    pretrainedDir: ws.pretrainedDir,
     uploadLimitBytes: extra.uploadLimitBytes ?? 1 << 20,
     engine: { simulate: cpuSimulator, loadRun: fakeLoader({ delayMs: extra.delayMs }) },
   });
@@ -280,6 +283,16 @@ Deno.test({
         "run preselected",
       );
       assert(!pred.includes("r2 ("), "runs without weights are not offered");
+      const def = await text(await app.request("/predict"));
+      const opt = def.search(
+        new RegExp(
+          `<option selected value(="")?>shipped pretrained model \\(${PRETRAINED_NAME}, T1-informed\\)<`,
+        ),
+      );
+      assert(opt >= 0, "the shipped model is offered as the empty, preselected run value");
+      assert(opt < def.indexOf(">r1 (lstm-attention)<"), "first, before the trained runs");
+      const home = await text(await app.request("/"));
+      assert(home.includes(`id="pretrained-model"`) && home.includes(PRETRAINED_NAME));
       const met = await text(await app.request("/metrics"));
       assert(
         met.includes(`id="compare-table"`) && met.includes("analytic") &&
@@ -445,6 +458,167 @@ Deno.test({
         0,
         "nothing left in the temp area",
       );
+    }),
+});
+
+/** Slice k of a finished job's prediction. */
+async function predictedSlice(app: QuassApp, id: string, k: number): Promise<number[]> {
+  const res = await app.request(`/api/predict/${id}/slice?k=${k}&z=0`);
+  assertEquals(res.status, 200, await res.clone().text());
+  return (await res.json()).prediction;
+}
+
+/** What the fake T1-informed network gives at offset k with the T1 of voxel v = t1Of(v). */
+function expectedT1Slice(ws: Workspace, k: number, t1Of: (v: number) => number): number[] {
+  const nvox = NX * NY * NZ;
+  return Array.from(
+    { length: nvox },
+    (_, v) => (ws.mask[v] ? fakeT1Net(ws.scan[k * nvox + v]!, t1Of(v)) : 0),
+  );
+}
+
+Deno.test({
+  name:
+    "POST /api/predict with no run uses the shipped T1-informed model with the phantom's T1 map, and the T1 matters",
+  ...opts,
+  fn: () =>
+    withApp(async (app, ws) => {
+      const k = Math.floor(Math.random() * OFFSETS.length);
+      // run "" and no run field at all both mean the pretrained model
+      const id = await submitPhantom(app, "");
+      assertEquals((await jobDone(app, id)).status, "done");
+      const sum = await (await app.request(`/api/predict/${id}`)).json();
+      assertEquals(sum.runName, PRETRAINED_NAME);
+      assertEquals(sum.pretrained, true);
+      assertEquals(sum.t1Informed, true);
+      assert(
+        sum.notes.some((n: string) => /T1-informed/.test(n) && n.includes(PHANTOM_FILES.t1)),
+        sum.notes.join("; "),
+      );
+      const right = await predictedSlice(app, id, k);
+      assertClose(right, expectedT1Slice(ws, k, (v) => ws.t1[v]!), {
+        atol: 1e-5,
+        label: "prediction with the phantom's T1 map",
+      });
+      // a wrong T1 map (three times the true one) changes the prediction
+      const wrong = ws.t1.map((t) => 3 * t);
+      await writeNifti(`${ws.dataDir}/phantom/${PHANTOM_FILES.t1}`, {
+        dims: [NX, NY, NZ, 1],
+        data: wrong,
+        ndim: 3,
+      });
+      const res = await app.request("/api/predict", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ phantom: "phantom" }),
+      });
+      assertEquals(res.status, 202, await res.clone().text());
+      const id2 = (await res.json()).jobId;
+      assertEquals((await jobDone(app, id2)).status, "done");
+      const other = await predictedSlice(app, id2, k);
+      assertClose(other, expectedT1Slice(ws, k, (v) => wrong[v]!), {
+        atol: 1e-5,
+        label: "prediction with the wrong T1 map",
+      });
+      const diff = Math.max(...other.map((p, v) => Math.abs(p - right[v]!)));
+      assert(diff > 0.1, `the T1 map did not change the prediction (max |Δ| ${diff})`);
+      // a trained run that is not T1-informed still predicts as before
+      const id3 = await submitPhantom(app, "r1");
+      assertEquals((await jobDone(app, id3)).status, "done");
+      const s3 = await (await app.request(`/api/predict/${id3}`)).json();
+      assertEquals([s3.runName, s3.pretrained, s3.t1Informed], ["r1", false, false]);
+      // a phantom without a T1 map cannot feed a T1-informed model: 400 at once
+      await Deno.remove(`${ws.dataDir}/phantom/${PHANTOM_FILES.t1}`);
+      const noT1 = await app.request("/api/predict", {
+        method: "POST",
+        body: JSON.stringify({ run: "", phantom: "phantom" }),
+      });
+      const msg = (await noT1.json()).error as string;
+      assertEquals(noT1.status, 400, msg);
+      assert(msg.includes(PHANTOM_FILES.t1) && /T1-informed/.test(msg), msg);
+      // without the shipped model, no run is a clear 400 naming the field
+      await Deno.remove(`${ws.pretrainedDir}/model.safetensors`);
+      const none = await app.request("/api/predict", {
+        method: "POST",
+        body: JSON.stringify({ phantom: "phantom" }),
+      });
+      const msg2 = (await none.json()).error as string;
+      assertEquals(none.status, 400, msg2);
+      assert(/No run chosen/.test(msg2) && /field "run"/.test(msg2), msg2);
+    }),
+});
+
+Deno.test({
+  name:
+    "POST /api/predict uploads for a T1-informed model: T1 as a map or seconds, 400 naming the T1 field when missing or bad",
+  ...opts,
+  fn: () =>
+    withApp(async (app, ws) => {
+      const ph = `${ws.dataDir}/phantom`;
+      const scanBytes = await Deno.readFile(`${ph}/${PHANTOM_FILES.input}`);
+      const t1Bytes = await Deno.readFile(`${ph}/${PHANTOM_FILES.t1}`);
+      const form = (extra: Record<string, string | File>, run = "") => {
+        const fd = new FormData();
+        fd.set("run", run);
+        fd.set("scan", new File([scanBytes], "s.nii.gz"));
+        fd.set("offsets", OFFSETS.join(","));
+        fd.set("mask", new File([Deno.readFileSync(`${ph}/${PHANTOM_FILES.mask}`)], "m.nii.gz"));
+        for (const [key, v] of Object.entries(extra)) fd.set(key, v);
+        return fd;
+      };
+      const post = (fd: FormData) => app.request("/api/predict", { method: "POST", body: fd });
+      const msTmp = `${ws.root}/t1_ms.nii.gz`;
+      await writeNifti(msTmp, { dims: [NX, NY, NZ, 1], data: ws.t1.map((t) => 1000 * t), ndim: 3 });
+      const cases: [FormData, RegExp][] = [
+        [form({}), /T1-informed.*field "t1".*field "t1s"/],
+        [form({ t1s: "abc" }), /Field "t1s" must be the water T1 in seconds/],
+        [form({ t1s: "0" }), /Field "t1s"/],
+        [form({ t1s: "-1.5" }), /Field "t1s"/],
+        [form({ t1s: "1800" }), /Field "t1s"/],
+        [form({ t1: new File([scanBytes], "t1.nii.gz") }), /t1 \(t1\.nii\.gz\).*water T1 map/],
+        [form({ t1: new File([await Deno.readFile(msTmp)], "ms.nii.gz") }), /in seconds/],
+        [form({ t1: new File(["x".repeat(500)], "t1.nii") }), /t1.*not a NIfTI/],
+        [form({ t1: new File([t1Bytes], "t1.nii.gz"), t1s: "1.5" }), /keep only one/],
+      ];
+      for (const [fd, re] of cases) {
+        const res = await post(fd);
+        const msg = (await res.json()).error as string;
+        assertEquals(res.status, 400, msg);
+        assert(re.test(msg), msg);
+        assert(!msg.includes("\n"), `one line: ${msg}`);
+      }
+      const k = Math.floor(Math.random() * OFFSETS.length);
+      // one T1 for every voxel
+      const t1s = 0.8 + Math.random();
+      const r1 = await post(form({ t1s: String(t1s) }));
+      assertEquals(r1.status, 202, await r1.clone().text());
+      const id1 = (await r1.json()).jobId;
+      assertEquals((await jobDone(app, id1)).status, "done");
+      assertClose(await predictedSlice(app, id1, k), expectedT1Slice(ws, k, () => t1s), {
+        atol: 1e-5,
+        label: "prediction with t1s",
+      });
+      // a T1 map
+      const r2 = await post(form({ t1: new File([t1Bytes], "my t1.nii.gz") }));
+      assertEquals(r2.status, 202, await r2.clone().text());
+      const id2 = (await r2.json()).jobId;
+      assertEquals((await jobDone(app, id2)).status, "done");
+      assertClose(await predictedSlice(app, id2, k), expectedT1Slice(ws, k, (v) => ws.t1[v]!), {
+        atol: 1e-5,
+        label: "prediction with the T1 map",
+      });
+      const sum = await (await app.request(`/api/predict/${id2}`)).json();
+      assert(sum.pretrained && sum.t1Informed, JSON.stringify(sum));
+      assert(sum.notes.some((n: string) => n.includes("my t1.nii.gz")), sum.notes.join("; "));
+      // a run that is not T1-informed needs no T1, and says when one was given anyway
+      const r3 = await post(form({ t1s: "1.5" }, "r1"));
+      assertEquals(r3.status, 202, await r3.clone().text());
+      const id3 = (await r3.json()).jobId;
+      assertEquals((await jobDone(app, id3)).status, "done");
+      const sum3 = await (await app.request(`/api/predict/${id3}`)).json();
+      assert(sum3.notes.some((n: string) => /not used/.test(n)), sum3.notes.join("; "));
+      const left = [...Deno.readDirSync(ws.tmpDir)];
+      assertEquals(left.length, 0, `temporary area not cleaned: ${left.map((e) => e.name)}`);
     }),
 });
 
