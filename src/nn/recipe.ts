@@ -54,7 +54,7 @@ export const SHIPPED_RECIPE: ModelRecipe = {
   dataSeed: 2026,
   arch: "mlp",
   preset: "default",
-  hidden: 512,
+  hidden: 256,
   input: "formula",
   epochs: 16,
   batch: 128,

@@ -212,3 +212,37 @@ Deno.test("predictVolumeFile() fails with a clear error and writes nothing on ba
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("predictVolumeData() hands each voxel's T1 to a T1-informed network and leaves out invalid T1", async () => {
+  const nvox = 23, T = 5;
+  const offs = Array.from({ length: T }, (_, k) => -2 + k);
+  const data = Float32Array.from({ length: nvox * T }, () => Math.random());
+  const t1 = Float32Array.from({ length: nvox }, () => 1 + 2 * Math.random());
+  t1[7] = 0; // invalid T1
+  t1[9] = NaN;
+  // the stand-in network returns the T1 it was given at every offset
+  const echoT1: SpectraPredictor = (_x, n, t1S) => {
+    assert(t1S && t1S.length === n, "one T1 per spectrum");
+    return Promise.resolve(Float32Array.from({ length: n * T }, (_, i) => t1S[Math.floor(i / T)]!));
+  };
+  const base = {
+    data,
+    nvox,
+    offsetsPpm: offs,
+    modelInputOffsetsPpm: offs,
+    modelOutputLength: T,
+    needsT1: true,
+    batch: 4,
+  };
+  const res = await predictVolumeData({ ...base, t1S: t1 }, echoT1);
+  assertEquals(res.skipped, [7, 9]);
+  for (let v = 0; v < nvox; v++) {
+    const want = v === 7 || v === 9 ? 0 : t1[v]!;
+    for (let k = 0; k < T; k++) assertEquals(res.data[k * nvox + v], want, `voxel ${v}`);
+  }
+  const one = await predictVolumeData({ ...base, t1S: 1.7 }, echoT1);
+  assert(one.data.every((y) => Math.abs(y - 1.7) < 1e-6), "one T1 for every voxel");
+  const e = await assertRejects(() => predictVolumeData(base, echoT1), /--t1/);
+  assert(e instanceof InputError, "a missing T1 is the user's to fix");
+  await assertRejects(() => predictVolumeData({ ...base, t1S: t1.slice(1) }, echoT1), /T1 map/);
+});
