@@ -32,6 +32,7 @@ import {
   simulateVolumes,
 } from "./phantom.ts";
 import type { CestPool, MtLineshape, TissueModel } from "../physics/model.ts";
+import { PAPER_POOLS } from "../physics/param_space.ts";
 import { DEFAULT_B0_T, GAMMA_RAD_PER_S_UT } from "../physics/constants.ts";
 
 /** Names of the suite phantoms. */
@@ -73,16 +74,6 @@ export const SUITE_PARAM_NAMES: readonly string[] = Object.freeze([
 ]);
 /** Number of per-voxel parameters (20). */
 export const SUITE_N_PARAMS = 20;
-
-/** The solute pools and their shifts, ppm (the MT pool's shift is per class). */
-const _POOLS: readonly { name: string; dwPpm: number }[] = [
-  { name: "amide", dwPpm: 3.5 },
-  { name: "guanidyl", dwPpm: 2.0 },
-  { name: "hydroxyl", dwPpm: 1.3 },
-  { name: "NOE_m1p6", dwPpm: -1.6 },
-  { name: "MT", dwPpm: -2.4 },
-  { name: "NOE_m3p5", dwPpm: -3.5 },
-];
 
 /** A tissue class of a suite phantom. */
 export interface SuiteTissueClass {
@@ -642,7 +633,7 @@ export function suiteVoxelModel(maps: SuiteMaps, v: number): TissueModel {
   const p = maps.params.subarray(v * SUITE_N_PARAMS, (v + 1) * SUITE_N_PARAMS);
   const cest: CestPool[] = [];
   let mt: TissueModel["mt"];
-  _POOLS.forEach((pool, j) => {
+  PAPER_POOLS.forEach((pool, j) => {
     const f = p[2 + 3 * j]!, kPerS = p[3 + 3 * j]!, t2S = p[4 + 3 * j]!;
     if (pool.name === "MT") {
       mt = { f, kPerS, t2S, t1S: cls.soluteT1S, dwPpm: cls.mtDwPpm, lineshape: cls.mtLineshape };

@@ -14,7 +14,7 @@ import {
   suiteNoise,
   suiteVoxelModel,
 } from "../../src/data/suite_phantoms.ts";
-import type { PairSimulator } from "../../src/data/phantom.ts";
+import { fakeSim } from "./_fake_sim.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import { paperInputProtocol, paperTargetProtocol } from "../../src/physics/protocol.ts";
 
@@ -164,21 +164,6 @@ Deno.test("suite MT lineshape follows the class: both Lorentzian and SuperLorent
   assertEquals([...all].sort(), ["Lorentzian", "SuperLorentzian"]);
 });
 
-/** A fast stand-in simulator: a smooth function of water T1, relB1 and the offset. */
-let fakeCalls = 0;
-const fakeSim: PairSimulator = (models, input, target) => {
-  fakeCalls++;
-  const z = (p: typeof input) =>
-    Float32Array.from(
-      models.flatMap((m) =>
-        p.offsetsPpm.map((o) =>
-          (0.9 - 0.6 * m.relB1 * Math.exp(-o * o)) * (p.tsS === 5 ? 0.9 : 1) * m.water.t1S / 2
-        )
-      ),
-    );
-  return Promise.resolve({ input: z(input), target: z(target) });
-};
-
 Deno.test("suiteNoise(): Rician noise at the SNR (background std), deterministic, none at ∞", async () => {
   const ph = await simulateSuitePhantom("human-axial", { size: 16, simulate: fakeSim });
   const nvox = 256;
@@ -215,14 +200,14 @@ Deno.test("suiteNoise(): Rician noise at the SNR (background std), deterministic
 Deno.test("loadSuitePhantom() caches the simulation on disk and re-reads it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "quass_suite_" });
   try {
-    fakeCalls = 0;
+    fakeSim.calls = 0;
     const a = await loadSuitePhantom("vials", { size: 16, cacheDir: dir, simulate: fakeSim });
     assertEquals(a.cached, false);
-    const calls = fakeCalls;
+    const calls = fakeSim.calls;
     assert(calls > 0);
     const b = await loadSuitePhantom("vials", { size: 16, cacheDir: dir, simulate: fakeSim });
     assertEquals(b.cached, true);
-    assertEquals(fakeCalls, calls, "no simulation on a cache hit");
+    assertEquals(fakeSim.calls, calls, "no simulation on a cache hit");
     assertEquals(Array.from(b.phantom.reference), Array.from(a.phantom.reference));
     assertEquals(Array.from(b.phantom.inputClean), Array.from(a.phantom.inputClean));
     assertEquals(b.phantom.offsetsPpm, a.phantom.offsetsPpm);

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
 import { assertClose, gpuTest } from "../_util.ts";
 import { simulateSuitePhantom, SUITE_N_PARAMS } from "../../src/data/suite_phantoms.ts";
-import type { PairSimulator } from "../../src/data/phantom.ts";
+import { fakeSim } from "../data/_fake_sim.ts";
 import {
   formulaMethod,
   formulaPredict,
@@ -20,19 +20,6 @@ import {
 import { cos2Theta } from "../../src/physics/analytic.ts";
 import { PAPER_OFFSETS_PPM } from "../../src/physics/protocol.ts";
 import { InputError } from "../../src/util/errors.ts";
-
-/** A fast stand-in simulator (a smooth function of T1, relB1 and the offset). */
-const fakeSim: PairSimulator = (models, input, target) => {
-  const z = (p: typeof input) =>
-    Float32Array.from(
-      models.flatMap((m) =>
-        p.offsetsPpm.map((o) =>
-          (0.9 - 0.6 * m.relB1 * Math.exp(-o * o)) * (p.tsS === 5 ? 0.9 : 1) * m.water.t1S / 2
-        )
-      ),
-    );
-  return Promise.resolve({ input: z(input), target: z(target) });
-};
 
 async function fakeCase(snr: number): Promise<SuiteCase> {
   const ph = await simulateSuitePhantom("tumour", { size: 16, simulate: fakeSim });
