@@ -4,7 +4,7 @@
  * seeded spatial variation of every tissue parameter, an M0 (proton density × coil) map and
  * an optional B0 shift map. Pure CPU and seeded: the same seed gives the same maps.
  *
- * The 20 tissue parameters follow reference/pool_parameters.md §2 (the order of the
+ * The 20 tissue parameters follow docs/physics/pool_parameters.md §2 (the order of the
  * dataset's parameter space): water T1, T2, then (f, k, T2) for amide +3.5, guanidyl +2.0,
  * hydroxyl +1.3, NOE −1.6, MT −2.4 and NOE −3.5 ppm.
  * @module
@@ -31,7 +31,7 @@ export const PARAM_BOUNDS: readonly (readonly [number, number])[] = defaultParam
 ) => [r.lo, r.hi] as const);
 
 /**
- * Mean parameters of each tissue class. GM is reference/bmsim/generated/
+ * Mean parameters of each tissue class. GM is tests/fixtures/bmsim/generated/
  * rat_brain_7T_7pool_normal_example.yaml, the tumour core its tumour twin (longer water
  * T1/T2, twice the amide, half the MT, less NOE −3.5); WM has shorter T1/T2 and more MT and
  * NOE (myelin); the rim lies between tumour and GM with the most amide (proliferating edge).

@@ -2,7 +2,7 @@
  * The evaluation suite's phantoms: single-slice 64×64 objects whose geometry differs from the
  * rat-brain phantom (phantom_maps.ts) and whose tissue is NOT drawn from the training
  * sampler: every tissue class takes its 7-pool parameters from the literature rows of
- * reference/pool_parameters.md §1 (copied below, source named per class), several lie
+ * docs/physics/pool_parameters.md §1 (copied below, source named per class), several lie
  * outside the training box, the z-only MT lineshape is Lorentzian in some classes and
  * SuperLorentzian in others, and a smooth relative-B1 field (0.85–1.15) multiplies the
  * nominal 1 µT. Quality claims are measured on these, never tuned on them.
@@ -144,7 +144,7 @@ const GLIO = {
   mt: [0.054, 29, 39e-6],
   soluteT1S: 1.05,
 } as const;
-/** reference/bmsim/generated/rat_brain_7T_7pool_{normal,tumour}_example.yaml (illustrative). */
+/** tests/fixtures/bmsim/generated/rat_brain_7T_7pool_{normal,tumour}_example.yaml (illustrative). */
 const RAT = {
   normalWater: [1.8, 0.05],
   tumourWater: [2.2, 0.08],

@@ -1,6 +1,6 @@
 /**
  * The analytic QUASS baseline on images: Sun 2021's quasi-steady-state reconstruction
- * (reference/quass_formulas.md §4.3) applied voxel by voxel, with a water T1 map or one T1
+ * (docs/physics/quass_formulas.md §4.3) applied voxel by voxel, with a water T1 map or one T1
  * for every voxel. With a target protocol it predicts that protocol's image instead of the
  * steady state (physics/analytic.ts's `quassPredictSpectrum`), so it can be scored like for
  * like against a network trained for the same target.

@@ -1,5 +1,5 @@
 /**
- * Run directories and checkpoints (DESIGN.md "Files"):
+ * Run directories and checkpoints (docs/architecture.md "Files"):
  * - `model.safetensors`: one F32 tensor per parameter (named as in the model, e.g.
  *   `lstm.wx`), metadata `format`, `architecture`, `config` (JSON RunConfig),
  *   `offsets_ppm` (JSON), `protocol` (the dataset's, verbatim), `epoch`, `val_loss`.

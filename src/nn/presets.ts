@@ -80,9 +80,9 @@ export const DEFAULT_RESIDUAL = true;
  * - default: H 32 (E 16, 4 heads), batch 64, Adam lr 3e-3 with global-norm clip 1,
  *   10 epochs, early stopping after 5 epochs without improvement. Measured on llvmpipe
  *   (Vulkan, 2 shared cores, load average ~10 from other jobs) on 2,000 simulated pairs
- *   (7-pool models sampled uniformly from pool_parameters.md, input Ts 1.5 s / Td 4.5 s,
- *   target Ts 5 s / Td 1 s, B1 1 µT, 1,800 train / 200 validation); best validation MSE
- *   (identity baseline, input taken as the prediction: 3.9e-3) and wall time:
+ *   (7-pool models sampled uniformly from docs/physics/pool_parameters.md, input Ts 1.5 s /
+ *   Td 4.5 s, target Ts 5 s / Td 1 s, B1 1 µT, 1,800 train / 200 validation); best
+ *   validation MSE (identity baseline, input taken as the prediction: 3.9e-3) and wall time:
  *   mlp 1.7e-4 (2 s), rnn 5.0e-4 (26 s), gru 4.2e-4 (76 s), lstm 4.8e-4 (68 s),
  *   bilstm 1.7e-4 (200 s), lstm-attention 1.3e-4 (epoch 4 of 9, early stop; 538 s).
  *   Larger H mostly costs time here (e.g. mlp H 128: 1.3e-4 in 7 s).

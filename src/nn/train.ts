@@ -7,7 +7,7 @@
  * recorded into one compute pass, `stepsPerSubmit` steps into one submission; the per-step
  * losses land in a small buffer that is read back one submission late (the GPU keeps
  * working while we wait), so there is no readback inside a step or an epoch beyond one
- * ~11 ms wait per submission (PLATFORM.md).
+ * ~11 ms wait per submission on llvmpipe (docs/architecture.md, "GPU rules").
  *
  * Determinism: the shuffle of epoch e draws from `Rng(seed, SHUFFLE_STREAM, e)` and the
  * input noise (Rician SNR augmentation, src/nn/augment.ts, then Gaussian `noise`, per

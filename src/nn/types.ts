@@ -1,5 +1,5 @@
 /**
- * Types shared by every layer of the neural engine (see the layer API in DESIGN.md).
+ * Types shared by every layer of the neural engine (docs/architecture.md, src/nn/).
  * @module
  */
 

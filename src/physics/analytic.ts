@@ -1,6 +1,6 @@
 /**
  * Analytic CW saturation (Zaiss & Bachert R1ρ) and QUASS reconstruction (Sun 2021), as in
- * reference/quass_formulas.md §3–4. All rates are positive, in 1/s; offsets in ppm;
+ * docs/physics/quass_formulas.md §3–4. All rates are positive, in 1/s; offsets in ppm;
  * frequencies in rad/s. Functions are scalar and cheap so that image code can call them
  * per voxel and offset; `*Spectrum` helpers loop over offsets.
  * @module
@@ -334,7 +334,7 @@ export function quassPredictSpectrum(
 /**
  * The numerically exact R1ρ: −λ for the eigenvalue λ of A with the smallest magnitude
  * (real for Bloch–McConnell systems), by inverse iteration with LU. A test oracle for the
- * closed forms (reference/bmsim/generated/ref7T_r1rho_eig.csv holds the same quantity).
+ * closed forms (tests/fixtures/bmsim/generated/ref7T_r1rho_eig.csv holds the same quantity).
  * @param a row-major n×n system matrix
  * @returns −λ_min, 1/s
  */

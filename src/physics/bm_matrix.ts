@@ -1,6 +1,6 @@
 /**
  * The Bloch–McConnell system dM/dt = A·M + C in pulseq-cest's layout
- * (reference/quass_formulas.md §1): M = [Mx_0..Mx_P-1, My_0..My_P-1, Mz_0..Mz_P-1, (Mz_MT)],
+ * (docs/physics/quass_formulas.md §1): M = [Mx_0..Mx_P-1, My_0..My_P-1, Mz_0..Mz_P-1, (Mz_MT)],
  * pool 0 = water, P = 1 + number of CEST pools.
  *
  * B0 inhomogeneity convention: a positive `b0InhomPpm` moves every resonance (and so the

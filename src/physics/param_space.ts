@@ -6,7 +6,7 @@
  *
  * - `default` — the paper's 20 sampled tissue parameters (water T1, T2; fraction, exchange
  *   rate and T2 of each of the six solute pools), uniform in the ranges of
- *   reference/pool_parameters.md §2; solute T1 fixed at 1.0 s, z-only Lorentzian MT,
+ *   docs/physics/pool_parameters.md §2; solute T1 fixed at 1.0 s, z-only Lorentzian MT,
  *   relative B1 1. Datasets have 20 `params` columns.
  * - `wide` — for networks that must work on real tissue rather than inside the sampler's
  *   box: the same 18 solute-pool ranges, wider water relaxation, and three more per-sample

@@ -5,9 +5,10 @@ import { loadModelSync } from "../../src/physics/model_yaml.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import { linspaceOffsets } from "../../src/physics/protocol.ts";
 import { hasGpu } from "../../src/gpu/device.ts";
-import { quass, ROOT } from "./_quass.ts";
+import { quass } from "./_quass.ts";
+import { BMSIM } from "../fixtures/mod.ts";
 
-const MODEL = `${ROOT}../shared/reference/bmsim/generated/rat_brain_7T_7pool_normal_example.yaml`;
+const MODEL = `${BMSIM}generated/rat_brain_7T_7pool_normal_example.yaml`;
 
 function parseCsv(text: string): { offsets: number[]; z: number[] } {
   const lines = text.trim().split("\n");

@@ -13,7 +13,7 @@ import {
 import type { TissueModel } from "../../src/physics/model.ts";
 import { GAMMA_RAD_PER_S_UT } from "../../src/physics/constants.ts";
 
-/** The 7-pool rat-brain examples of reference/bmsim/generated/ (typed in, not loaded). */
+/** The 7-pool rat-brain examples of tests/fixtures/bmsim/generated/ (typed in, not loaded). */
 function _ratBrain(tumour: boolean): TissueModel {
   const c = (name: string, f: number, t2S: number, kPerS: number, dwPpm: number) => ({
     name,

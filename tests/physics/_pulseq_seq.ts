@@ -1,6 +1,6 @@
 /**
  * Test helper: just enough of a Pulseq 1.3 `.seq` reader to turn the block-pulse CEST
- * files of reference/bmsim/pulseq-cest-library/ into our Protocol timeline (README:
+ * files of tests/fixtures/bmsim/pulseq-cest-library/ into our Protocol timeline (its README:
  * RF dead time → block pulse → ring-down → spoiler (free) → spoil → ADC).
  */
 

@@ -1,5 +1,5 @@
 /**
- * Analytic R1ρ and QUASS (reference/quass_formulas.md §3–4) against the exact simulator and
+ * Analytic R1ρ and QUASS (docs/physics/quass_formulas.md §3–4) against the exact simulator and
  * the reference data, within the bands of §5; plus exact-inverse properties on random input.
  */
 import { assert, assertEquals } from "../_assert.ts";
@@ -28,8 +28,9 @@ import {
   paperInputProtocol,
   paperTargetProtocol,
 } from "../../src/physics/protocol.ts";
+import { BMSIM } from "../fixtures/mod.ts";
 
-const GEN = new URL("../../../shared/reference/bmsim/generated/", import.meta.url).pathname;
+const GEN = BMSIM + "generated/";
 const u = (lo: number, hi: number) => lo + (hi - lo) * Math.random();
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) =>
   Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);

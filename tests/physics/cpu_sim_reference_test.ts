@@ -1,7 +1,7 @@
 /**
  * The CPU float64 simulator against independent references: the BMCTool/scipy 7 T spectra
- * (reference/bmsim/generated/ref7T_cw_zspectra.csv) and pulseq-cest's own outputs
- * (reference/bmsim/pulseq-cest-library/M_z_*.txt).
+ * (tests/fixtures/bmsim/generated/ref7T_cw_zspectra.csv) and pulseq-cest's own outputs
+ * (tests/fixtures/bmsim/pulseq-cest-library/M_z_*.txt).
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
@@ -9,8 +9,9 @@ import { loadModelSync } from "../../src/physics/model_yaml.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import type { Protocol } from "../../src/physics/protocol.ts";
 import { parseCestSeq } from "./_pulseq_seq.ts";
+import { BMSIM } from "../fixtures/mod.ts";
 
-const REF = new URL("../../../shared/reference/bmsim/", import.meta.url).pathname;
+const REF = BMSIM;
 
 Deno.test("simulateCpu() matches ref7T_cw_zspectra.csv to 1e-8 over all 70 spectra", () => {
   const rows = Deno.readTextFileSync(REF + "generated/ref7T_cw_zspectra.csv").trim().split(/\r?\n/);

@@ -1,6 +1,6 @@
 /**
  * The batched f32 WGSL Bloch–McConnell simulator against float64 references: the BMCTool /
- * scipy-expm reference spectra (reference/bmsim/generated/ref7T_cw_zspectra.csv), our CPU
+ * scipy-expm reference spectra (tests/fixtures/bmsim/generated/ref7T_cw_zspectra.csv), our CPU
  * reference (cpu_sim.ts) on random draws of the parameter space and on random models and
  * protocols, and chunked vs unchunked runs. Tolerance: max |ΔZ| ≤ 2e-5 (issue 2).
  */
@@ -18,9 +18,10 @@ import {
 } from "../../src/physics/protocol.ts";
 import type { TissueModel } from "../../src/physics/model.ts";
 import { randomModel } from "./_random_model.ts";
+import { BMSIM } from "../fixtures/mod.ts";
 
 const ATOL = 2e-5;
-const REF_DIR = new URL("../../../shared/reference/bmsim/generated/", import.meta.url);
+const REF_DIR = BMSIM + "generated/";
 
 Deno.test("commonStep() finds the shared ladder step of 1.5 s and 5 s, and none for incommensurate times", () => {
   assertEquals(commonStep([1.5, 5]), { hS: 0.5, multiples: [3, 10] });
@@ -31,7 +32,7 @@ Deno.test("commonStep() finds the shared ladder step of 1.5 s and 5 s, and none 
 gpuTest(
   "simulateSpectraGpu() reproduces the 70 reference spectra of ref7T_cw_zspectra.csv",
   async () => {
-    const csv = (await Deno.readTextFile(new URL("ref7T_cw_zspectra.csv", REF_DIR))).trim().split(
+    const csv = (await Deno.readTextFile(REF_DIR + "ref7T_cw_zspectra.csv")).trim().split(
       "\n",
     ).slice(1);
     const spectra = new Map<
@@ -69,7 +70,7 @@ gpuTest(
       if (!models.has(s.model)) {
         models.set(
           s.model,
-          await loadModel(new URL(`${s.model}.yaml`, REF_DIR).pathname),
+          await loadModel(`${REF_DIR}${s.model}.yaml`),
         );
       }
     }

@@ -9,8 +9,9 @@ import {
 import { InputError } from "../../src/util/errors.ts";
 import { GAMMA_RAD_PER_S_UT } from "../../src/physics/constants.ts";
 import type { TissueModel } from "../../src/physics/model.ts";
+import { BMSIM } from "../fixtures/mod.ts";
 
-const REF = new URL("../../../shared/reference/bmsim/", import.meta.url).pathname;
+const REF = BMSIM;
 
 function yamlFiles(dir: string): string[] {
   const out: string[] = [];
@@ -22,7 +23,7 @@ function yamlFiles(dir: string): string[] {
   return out.sort();
 }
 
-Deno.test("loadModel() loads every YAML file under reference/bmsim/ and round-trips it", async () => {
+Deno.test("loadModel() loads every YAML file under tests/fixtures/bmsim/ and round-trips it", async () => {
   const files = yamlFiles(REF);
   assert(files.length >= 25, `found ${files.length} files`);
   for (const f of files) {
