@@ -59,11 +59,18 @@ gpuTest("runDemo() runs every stage on tiny sizes, then reuses them on a re-run"
     // are scored against the Ts 5 s reference, and nothing of theirs against the steady state
     assertEquals([r.target, r.analyticName], ["Ts 5 s / Td 1 s", "analytic QUASS → Ts 5 s"]);
     const names = r.compare.vsTs5.map((e) => e.name);
-    assertEquals(names.length, 3, `rows ${names}`);
+    // the demo's own run, the shipped pretrained model beside it, the formula, the floor
+    assertEquals(names.length, 4, `rows ${names}`);
     assert(
       names[0] === INPUT_ROW && names.some((n) => n.startsWith("lstm-attention")) &&
-        names.includes("analytic QUASS → Ts 5 s"),
+        names.includes("analytic QUASS → Ts 5 s") && names.includes(r.pretrainedName!),
       `rows ${names}`,
+    );
+    assert(/T1-informed/.test(r.pretrainedName!), r.pretrainedName);
+    assert(
+      Number.isFinite(r.pretrainedMae) &&
+        r.pretrainedMae === r.compare.maeTs5[r.pretrainedName!],
+      `pretrained MAE ${r.pretrainedMae}`,
     );
     assertEquals(r.compare.vsSteady.map((e) => e.name), [
       INPUT_ROW,

@@ -56,13 +56,13 @@ export const SHIPPED_RECIPE: ModelRecipe = {
   preset: "default",
   hidden: 256,
   input: "formula",
-  epochs: 16,
+  epochs: 12,
   batch: 128,
   lr: 1e-3,
   lrSchedule: "cosine",
-  snrMin: 30,
+  snrMin: 50,
   snrMax: 1000,
-  cleanFraction: 0.25,
+  cleanFraction: 0.5,
   trainSeed: 1,
 };
 
