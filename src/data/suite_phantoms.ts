@@ -177,6 +177,17 @@ function _row(
   return [water[0]!, water[1]!, ...amide, ...guan, ...oh, ...noe16, ...mt, ...noe35];
 }
 
+/** The rat 7 T tumour example with the C6 glioma water T2 (Dortch 2009). */
+const RAT_C6_TUMOUR = _row(
+  [RAT.tumourWater[0], DORTCH.tumourT2S],
+  RAT.tumourAmide,
+  RAT.guan,
+  RAT.oh,
+  RAT.noe16,
+  RAT.tumourMt,
+  RAT.tumourNoe35,
+);
+
 /** Tissue classes of each suite phantom (label = index + 1). */
 export const SUITE_CLASSES: Readonly<Record<SuitePhantomName, readonly SuiteTissueClass[]>> = {
   "human-axial": [
@@ -280,15 +291,7 @@ export const SUITE_CLASSES: Readonly<Record<SuitePhantomName, readonly SuiteTiss
       label: 4,
       name: "enhancing rim",
       source: "rat_brain_7T_7pool_tumour_example.yaml; water T2 Dortch 2009 C6 glioma",
-      params: _row(
-        [RAT.tumourWater[0], DORTCH.tumourT2S],
-        RAT.tumourAmide,
-        RAT.guan,
-        RAT.oh,
-        RAT.noe16,
-        RAT.tumourMt,
-        RAT.tumourNoe35,
-      ),
+      params: RAT_C6_TUMOUR,
       mtLineshape: "Lorentzian",
       mtDwPpm: -2.4,
       soluteT1S: 1.0,
@@ -394,15 +397,7 @@ export const SUITE_CLASSES: Readonly<Record<SuitePhantomName, readonly SuiteTiss
       label: 6,
       name: "rat C6 tumour",
       source: "rat_brain_7T_7pool_tumour_example.yaml; water T2 Dortch 2009",
-      params: _row(
-        [RAT.tumourWater[0], DORTCH.tumourT2S],
-        RAT.tumourAmide,
-        RAT.guan,
-        RAT.oh,
-        RAT.noe16,
-        RAT.tumourMt,
-        RAT.tumourNoe35,
-      ),
+      params: RAT_C6_TUMOUR,
       mtLineshape: "Lorentzian",
       mtDwPpm: -2.4,
       soluteT1S: 1.0,
