@@ -629,6 +629,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     log,
   });
   seconds["evaluate"] = (performance.now() - t0) / 1000;
+  const pretrainedName = pretrained ? await runLabel(pretrained) : undefined;
   // like for like: the network, the formula for the network's target, that target's reference
   const netName = Object.keys(compare.targets).find((k) => k.startsWith("lstm-attention"));
   const target = netName ? compare.targets[netName]! : "ts5";
@@ -644,12 +645,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     analyticMae: mae[analyticName] ?? NaN,
     analyticName,
     inputMae: mae[INPUT_ROW] ?? NaN,
-    ...(pretrained
-      ? {
-        pretrainedName: await runLabel(pretrained),
-        pretrainedMae: mae[await runLabel(pretrained)] ?? NaN,
-      }
-      : {}),
+    ...(pretrainedName ? { pretrainedName, pretrainedMae: mae[pretrainedName] ?? NaN } : {}),
     reportDir,
     seconds,
   };

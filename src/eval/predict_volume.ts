@@ -8,27 +8,12 @@
 import { InputError } from "../util/errors.ts";
 import { checkDims, readNifti, writeNifti } from "../data/nifti.ts";
 import { readSidecar, resolveOffsets, writeSidecar } from "../data/sidecar.ts";
+import { readT1 } from "./quass_image.ts";
 
 /** The shipped pretrained model (7 T, CW 1 µT, Ts 1.5 s / Td 4.5 s → Ts 5 s / Td 1 s). */
 export const DEFAULT_MODEL_DIR = decodeURIComponent(
   new URL("../../models/quass-7t-cw", import.meta.url).pathname,
 );
-
-/**
- * A water T1 given as seconds (number or numeric text) or as a map path read by `readMap`.
- * @throws InputError for a non-positive value
- */
-export async function readT1(
-  t1: string | number,
-  readMap: (path: string) => Promise<Float32Array>,
-): Promise<number | Float32Array> {
-  const num = typeof t1 === "number" ? t1 : /^[\d.eE+-]+$/.test(t1.trim()) ? Number(t1) : NaN;
-  if (Number.isFinite(num)) {
-    if (!(num > 0)) throw new InputError(`--t1 ${t1}: water T1 must be positive seconds`);
-    return num;
-  }
-  return await readMap(String(t1));
-}
 
 /** Offsets closer than this are the same offset, ppm. */
 export const OFFSET_TOLERANCE_PPM = 1e-3;

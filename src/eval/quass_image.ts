@@ -152,6 +152,22 @@ export function quassImage(
   return { zss, fitted, skipped };
 }
 
+/**
+ * A water T1 given as seconds (number or numeric text) or as a map path read by `readMap`.
+ * @throws InputError for a non-positive value
+ */
+export async function readT1(
+  t1: string | number,
+  readMap: (path: string) => Promise<Float32Array>,
+): Promise<number | Float32Array> {
+  const num = typeof t1 === "number" ? t1 : /^[\d.eE+-]+$/.test(t1.trim()) ? Number(t1) : NaN;
+  if (Number.isFinite(num)) {
+    if (!(num > 0)) throw new InputError(`--t1 ${t1}: water T1 must be positive seconds`);
+    return num;
+  }
+  return await readMap(String(t1));
+}
+
 /** Options of {@link quassFitFile} (the `quass quass-fit` command). */
 export interface QuassFitFileOptions {
   /** Z volume (.nii/.nii.gz, 4-D) with a sidecar. */
@@ -218,18 +234,10 @@ export async function quassFitFile(
     checkDims(m, path, { dims: [nx, ny, nz], maxT: 1, what });
     return m.data;
   };
-  let t1: number | Float32Array;
-  const t1Num = typeof o.t1 === "number"
-    ? o.t1
-    : /^[\d.eE+-]+$/.test(o.t1.trim())
-    ? Number(o.t1)
-    : NaN;
-  if (Number.isFinite(t1Num)) {
-    if (!(t1Num > 0)) throw new InputError(`--t1 ${o.t1}: water T1 must be positive seconds`);
-    t1 = t1Num;
-  } else {
-    t1 = await map3(String(o.t1), `a water T1 map in seconds with the scan's x, y, z`);
-  }
+  const t1 = await readT1(
+    o.t1,
+    (path) => map3(path, `a water T1 map in seconds with the scan's x, y, z`),
+  );
   const mask = o.mask ? await map3(o.mask, "a mask with the scan's x, y, z") : undefined;
   const b0ShiftPpm = o.b0Shift
     ? await map3(o.b0Shift, "a B0 shift map (ppm) with the scan's x, y, z")

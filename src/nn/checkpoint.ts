@@ -23,7 +23,7 @@ import { InputError } from "../util/errors.ts";
 import type { ParamStore } from "./params.ts";
 import { buildModel, isArch } from "./models/mod.ts";
 import type { ModelSpec } from "./models/graph.ts";
-import type { RunConfig } from "./presets.ts";
+import type { RunConfig, TrainConfig } from "./presets.ts";
 
 /** Format tag written into model files. */
 export const MODEL_FORMAT = "quass-model-1";
@@ -57,9 +57,23 @@ export function configToJson(cfg: RunConfig): string {
   return JSON.stringify(cfg, (_k, v) => (v === Infinity ? "Infinity" : v), 2);
 }
 
-/** Inverse of {@link configToJson}. */
+/**
+ * Training settings a run made before they existed left out, with the values that meant
+ * (no SNR augmentation, clean validation, constant learning rate).
+ */
+const _TRAIN_DEFAULTS = {
+  snrAugment: null,
+  noisyValidation: false,
+  lrSchedule: "constant",
+} as const satisfies Partial<TrainConfig>;
+
+/** Inverse of {@link configToJson}; fills settings older runs did not record. */
 export function configFromJson(text: string): RunConfig {
-  return JSON.parse(text, (_k, v) => (v === "Infinity" ? Infinity : v)) as RunConfig;
+  const cfg = JSON.parse(text, (_k, v) => (v === "Infinity" ? Infinity : v)) as RunConfig;
+  if (cfg && typeof cfg === "object" && cfg.train && typeof cfg.train === "object") {
+    cfg.train = { ..._TRAIN_DEFAULTS, ...cfg.train };
+  }
+  return cfg;
 }
 
 /** Serialises the weights (flat, store layout) and metadata of a model. */

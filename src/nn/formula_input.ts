@@ -126,9 +126,8 @@ export function formulaInputFromProtocol(
   };
 }
 
-/** One line describing a model's input, for logs and model cards. */
-export function describeInput(spec: FormulaInput | undefined): string {
-  if (!spec) return "the measured spectrum alone";
+/** One line describing a T1-informed model's input, for logs. */
+export function describeInput(spec: FormulaInput): string {
   const tgt = Number.isFinite(spec.targetTsS)
     ? `Ts ${spec.targetTsS} s / Td ${spec.targetTdS} s`
     : "the steady state";

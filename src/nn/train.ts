@@ -453,13 +453,8 @@ export async function train(
         `${paths.config}: the run was started with model ${a}, not ${b}; resume with the same flags`,
       );
     }
-    // Runs made before the SNR augmentation existed have neither field: both were off.
-    const { epochs: _e1, ...savedTrain } = {
-      snrAugment: null,
-      noisyValidation: false,
-      lrSchedule: "constant",
-      ...(saved.train as Partial<TrainConfig>),
-    };
+    // (configFromJson fills the settings older runs did not record; key order may differ)
+    const { epochs: _e1, ...savedTrain } = saved.train;
     const { epochs: _e2, ...curTrain } = cfg.train;
     const canon = (t: object) =>
       configToJson({
@@ -526,7 +521,7 @@ export async function train(
   const scaleBuf = storageBuffer(device, 4, "clip_scale");
   const hostX = new Float32Array(K * slot), hostT = new Float32Array(K * slot);
 
-  const aug = tc.snrAugment ?? null; // absent in older runs' config.json
+  const aug = tc.snrAugment;
   const formula = cfg.model.input;
   const t1Of = data.t1S;
   const t1One = new Float32Array(1);
@@ -663,7 +658,7 @@ export async function train(
       const pass = enc.beginComputePass();
       counts.forEach((c, k) => {
         step++;
-        const lr = learningRate(tc.lrSchedule ?? "constant", tc.lr, step, totalSteps);
+        const lr = learningRate(tc.lrSchedule, tc.lr, step, totalSteps);
         recordTrainStep(
           device,
           pass,
