@@ -2,6 +2,8 @@
  * The benchmark dispatcher: `deno task bench [sim|nn|all] [--quick] [--out DIR] [--md FILE]
  * [--budget SECONDS] [--only layers,train,infer] [--sizes tiny,default,paper]
  * [--archs mlp,lstm-attention] [--impls ours,tfjs-webgpu,tfjs-cpu]`, and
+ * `deno task bench validation [flags]` (bench/validation.ts: models vs the formula on a
+ * dataset's validation split, for choosing configurations);
  * `deno task bench quality [flags]` (bench/quality.ts: QUASS quality on the unseen suite
  * phantoms; its own flags, see that file).
  *
@@ -137,6 +139,9 @@ export async function runBench(
 if (import.meta.main && Deno.args[0] === "quality") {
   const { qualityMain } = await import("./quality.ts");
   await qualityMain(Deno.args.slice(1));
+} else if (import.meta.main && Deno.args[0] === "validation") {
+  const { validationMain } = await import("./validation.ts");
+  await validationMain(Deno.args.slice(1));
 } else if (import.meta.main) {
   const cmd = new Command("bench")
     .description(

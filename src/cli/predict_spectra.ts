@@ -13,7 +13,8 @@ import { InputError } from "../util/errors.ts";
 import { readSafetensors, writeSafetensors } from "../data/safetensors.ts";
 import { checkOffsets, loadModel, runPaths } from "../nn/checkpoint.ts";
 import { predictSpectra } from "../nn/predict.ts";
-import { parseInteger } from "./_args.ts";
+import { parseInteger, parsePositive } from "./_args.ts";
+import { waterT1Column } from "../data/dataset.ts";
 
 /** The `predict-spectra` command. */
 export function predictSpectraCommand() {
@@ -24,6 +25,10 @@ export function predictSpectraCommand() {
     .requiredOption("--data <file>", ".safetensors with `input` [N, offsets] and `offsets_ppm`")
     .option("--out <file>", "output .safetensors (default: <run>/prediction.safetensors)")
     .option("--chunk <n>", "spectra per GPU batch", "1024")
+    .option(
+      "--t1 <s>",
+      "water T1 of every spectrum, s, for a T1-informed model (default: the file's water_t1_s column)",
+    )
     .action(async (o) => {
       const loaded = await loadModel(o.run);
       let st;
@@ -45,9 +50,25 @@ export function predictSpectraCommand() {
         o.data,
       );
       const [n, T] = inp.shape as [number, number];
+      let t1S: ArrayLike<number> | undefined;
+      if (loaded.config.model.input) {
+        const params = st.tensors["params"];
+        t1S = o.t1 !== undefined ? [parsePositive("--t1", o.t1)] : params &&
+          waterT1Column({
+            params: Float32Array.from(params.data, Number),
+            count: n,
+            metadata: st.metadata,
+          });
+        if (!t1S) {
+          throw new InputError(
+            `${o.data}: ${o.run} is a T1-informed model and the file has no water_t1_s column; give the water T1 with --t1 SECONDS`,
+          );
+        }
+      }
       const t0 = performance.now();
       const pred = await predictSpectra(loaded, inp.data, n, {
         chunk: parseInteger("--chunk", o.chunk, 1),
+        t1S,
       });
       const s = (performance.now() - t0) / 1000;
       const out = o.out ?? `${o.run.replace(/\/+$/, "")}/prediction.safetensors`;

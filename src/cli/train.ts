@@ -79,6 +79,11 @@ export function trainCommand() {
         "the analytic QUASS prediction from the spectrum and the water T1; prediction then needs --t1)",
     )
     .option(
+      "--noise-input",
+      "the network also sees each spectrum's estimated noise level (MLP only; one model for " +
+        "clean and noisy scans, with --snr)",
+    )
+    .option(
       "--schedule <name>",
       "learning-rate schedule: constant (default) or cosine (warm-up, decay)",
     )
@@ -123,6 +128,7 @@ export function trainCommand() {
           : parsePositive("--clip", o.clip),
         stepsPerSubmit: int("--steps-per-submit", o.stepsPerSubmit),
         residual: o.residual ? true : o.direct ? false : undefined,
+        noiseInput: o.noiseInput ? true : undefined,
       };
       if (o.input !== undefined && o.input !== "spectrum" && o.input !== "formula") {
         throw new InputError(`--input must be spectrum or formula (got "${o.input}")`);
@@ -171,6 +177,9 @@ export function trainCommand() {
         }`,
       );
       if (cfg.model.input) console.error(`quass train: input ${describeInput(cfg.model.input)}`);
+      if (cfg.model.noiseInput) {
+        console.error("quass train: the network also sees each spectrum's estimated noise level");
+      }
       const aug = cfg.train.snrAugment;
       if (aug) {
         console.error(

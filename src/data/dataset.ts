@@ -84,6 +84,24 @@ export function paramColumns(ds: Pick<Dataset, "params" | "count" | "metadata">)
   return 20;
 }
 
+/**
+ * The water T1 of each row (the `water_t1_s` column of `params`, s), when the dataset has
+ * one: named in `param_names`, or column 0 of a dataset without names (the default space).
+ */
+export function waterT1Column(
+  ds: Pick<Dataset, "params" | "count" | "metadata">,
+): Float32Array | undefined {
+  const P = ds.count ? ds.params.length / ds.count : 0;
+  let names: unknown = null;
+  try {
+    names = JSON.parse(ds.metadata.param_names ?? "null");
+  } catch { /* no names: the default space's column order */ }
+  const col = Array.isArray(names) ? names.indexOf("water_t1_s") : 0;
+  return col >= 0 && P > col && Number.isInteger(P)
+    ? Float32Array.from({ length: ds.count }, (_, i) => ds.params[i * P + col]!)
+    : undefined;
+}
+
 /** The split of sample i (0 train, 1 validation, 2 test): a pure function of (seed, i). */
 export function splitOf(seed: number, i: number): number {
   const u = new Rng(seed, i, _SPLIT_STREAM).uniform();

@@ -7,7 +7,6 @@ import { loadModel } from "../nn/checkpoint.ts";
 import { Predictor } from "../nn/predict.ts";
 import { getGpu } from "../gpu/device.ts";
 import type { RunPredictor } from "./predict_volume.ts";
-import { applyFormulaInput } from "../nn/formula_input.ts";
 import { InputError } from "../util/errors.ts";
 
 /**
@@ -25,26 +24,18 @@ export async function loadRunPredictor(runDir: string): Promise<RunPredictor> {
   const { device } = await getGpu();
   const p = new Predictor(device, loaded);
   const target = _targetTiming(loaded.meta.protocol);
-  const formula = loaded.config.model.input;
-  const offsetsPpm = loaded.meta.offsetsPpm;
   return {
     name: runDir.replace(/\/+$/, ""),
     arch: loaded.config.model.arch,
-    offsetsPpm,
+    offsetsPpm: loaded.meta.offsetsPpm,
     ...target,
-    needsT1: formula !== undefined,
+    needsT1: loaded.config.model.input !== undefined,
     predict: async (x, n, t1S) => {
-      if (formula) {
-        if (!t1S) {
-          throw new InputError(
-            `${runDir}: a T1-informed model needs the water T1 of every spectrum (--t1)`,
-          );
-        }
-        x = x.slice(0, n * offsetsPpm.length);
-        applyFormulaInput(x, n, t1S, offsetsPpm, formula);
-      }
       try {
-        return await p.predict(x, n);
+        return await p.predict(x, n, { t1S });
+      } catch (e) {
+        if (e instanceof InputError) throw new InputError(`${runDir}: ${e.message}`);
+        throw e;
       } finally {
         p.release();
       }

@@ -10,6 +10,7 @@ import { storageBuffer } from "../gpu/buffers.ts";
 import { alignFloats } from "./params.ts";
 import { GpuModel, maxFloatsPerSample, type ModelSpec } from "./models/graph.ts";
 import { type LoadedModel, loadModel } from "./checkpoint.ts";
+import { featureCount, prepareModelInput } from "./model_input.ts";
 
 /** Options of {@link predictSpectra}. */
 export interface PredictOptions {
@@ -20,6 +21,8 @@ export interface PredictOptions {
   /** Called after each group with spectra done so far. */
   onProgress?: (done: number, total: number) => void;
   device?: GPUDevice;
+  /** Water T1 per spectrum, s (n values, or one for all): needed by T1-informed models. */
+  t1S?: ArrayLike<number>;
 }
 
 /** Largest chunk of spectra whose biggest activation fits one storage binding of `device`. */
@@ -50,23 +53,32 @@ export class Predictor {
   }
 
   /**
-   * Predicts `n` spectra.
-   * @param input [n, T] row-major
+   * Predicts `n` measured spectra (the model's inputs are made from them by
+   * model_input.ts: noise feature, formula input).
+   * @param input [n, T] row-major (not modified)
    * @returns [n, T] predictions
    * @throws RangeError when `input` is shorter than n·T
+   * @throws InputError when a T1-informed model gets no `opts.t1S`
    */
   async predict(input: Float32Array, n: number, opts: PredictOptions = {}): Promise<Float32Array> {
     const dev = this.#device;
-    const T = this.loaded.config.model.T;
+    const model = this.loaded.config.model;
+    const T = model.T, C = featureCount(model);
     if (input.length < n * T) {
       throw new RangeError(`Expected ${n}×${T} = ${n * T} input values but found ${input.length}`);
     }
     const out = new Float32Array(n * T);
     if (n === 0) return out;
+    let features: Float32Array | undefined;
+    if (C || model.input) {
+      input = input.slice(0, n * T);
+      features = prepareModelInput(model, input, n, opts.t1S, this.loaded.meta.offsetsPpm);
+    }
     const chunk = Math.max(1, Math.min(opts.chunk ?? 1024, this.maxChunk(), n));
     const G = Math.max(1, opts.chunksPerSubmit ?? 8);
-    const slot = alignFloats(chunk * T);
+    const slot = alignFloats(chunk * T), cSlot = alignFloats(chunk * C);
     const xBuf = storageBuffer(dev, G * slot * 4, "predict_x");
+    const cBuf = features ? storageBuffer(dev, G * cSlot * 4, "predict_c") : undefined;
     let pending: Promise<void> | undefined;
     for (let g0 = 0; g0 < n; g0 += G * chunk) {
       const enc = dev.createCommandEncoder();
@@ -79,11 +91,13 @@ export class Predictor {
         const c = Math.min(chunk, groupN - k * chunk);
         const from = (g0 + k * chunk) * T;
         dev.queue.writeBuffer(xBuf, k * slot * 4, input, from, c * T);
+        if (cBuf) dev.queue.writeBuffer(cBuf, k * cSlot * 4, features!, (from / T) * C, c * C);
         const pass = enc.beginComputePass();
         const y = this.#model.forward(
           pass,
           { buffer: xBuf, offset: k * slot * 4, size: c * T * 4 },
           c,
+          cBuf && { buffer: cBuf, offset: k * cSlot * 4, size: c * C * 4 },
         );
         pass.end();
         const yb = "buffer" in y ? y.buffer : y;
@@ -101,6 +115,7 @@ export class Predictor {
     }
     if (pending) await pending;
     xBuf.destroy();
+    cBuf?.destroy();
     return out;
   }
 

@@ -161,6 +161,8 @@ export interface ConfigOverrides {
   lrSchedule?: LrSchedule;
   /** T1-informed input (formula_input.ts); undefined = the measured spectrum. */
   input?: FormulaInput;
+  /** The network also sees each spectrum's estimated noise level (noise_level.ts; MLP only). */
+  noiseInput?: boolean;
   clip?: number;
   residual?: boolean;
   weightDecay?: number;
@@ -207,7 +209,11 @@ export function resolveConfig(
     heads: o.heads ?? p.model.heads,
     residual: o.residual ?? p.model.residual,
     ...(o.input ? { input: o.input } : {}),
+    ...(o.noiseInput ? { noiseInput: true } : {}),
   };
+  if (model.noiseInput && arch !== "mlp") {
+    throw new RangeError(`--noise-input is available for the MLP only (not --arch ${arch})`);
+  }
   const train: TrainConfig = {
     ...p.train,
     epochs: o.epochs ?? p.train.epochs,

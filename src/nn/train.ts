@@ -20,7 +20,7 @@
  */
 import { readF32, storageBuffer } from "../gpu/buffers.ts";
 import { f32Tensor, type SafeTensors } from "../data/safetensors.ts";
-import { type Dataset, readDataset } from "../data/dataset.ts";
+import { type Dataset, readDataset, waterT1Column } from "../data/dataset.ts";
 import { exists, writeFileAtomic } from "../util/atomic.ts";
 import { InputError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
@@ -34,7 +34,7 @@ import { accumulate } from "./add.ts";
 import { augmentInto } from "./augment.ts";
 import { scratchBuffer, subRef } from "./_uniforms.ts";
 import { maxChunkFor } from "./predict.ts";
-import { applyFormulaInput } from "./formula_input.ts";
+import { prepareModelInput } from "./model_input.ts";
 import { learningRate } from "./schedule.ts";
 import type { RunConfig, TrainConfig } from "./presets.ts";
 import type { BufRef } from "./types.ts";
@@ -184,15 +184,7 @@ export function trainingDataFrom(st: SafeTensors, source: string): TrainingData 
  * @throws InputError when a split is empty or a value is not finite
  */
 export function trainingDataFromDataset(ds: Dataset, source: string): TrainingData {
-  const P = ds.count ? ds.params.length / ds.count : 0;
-  let names: unknown = null;
-  try {
-    names = JSON.parse(ds.metadata.param_names ?? "null");
-  } catch { /* no names: the default space's column order */ }
-  const col = Array.isArray(names) ? names.indexOf("water_t1_s") : 0;
-  const t1S = col >= 0 && P > col
-    ? Float32Array.from({ length: ds.count }, (_, i) => ds.params[i * P + col]!)
-    : undefined;
+  const t1S = waterT1Column(ds);
   const data = trainingDataFrom({
     tensors: {
       input: { data: ds.input, shape: [ds.count, ds.T] },
@@ -296,6 +288,8 @@ async function _drain(buf: GPUBuffer, n: number): Promise<Float32Array> {
 export interface TrainStepBuffers {
   /** Inputs [B, T]. */
   x: BufRef;
+  /** Per-spectrum features [B, C] of a model that takes some (see ModelSpec.C). */
+  c?: BufRef;
   /** Targets [B, T]. */
   target: BufRef;
   /** Scratch for the loss gradient [B, T]. */
@@ -309,15 +303,18 @@ export interface TrainStepBuffers {
 /**
  * Spectra per slice of a batch of B whose buffers must each fit one storage binding: B when
  * the whole batch fits, else the largest multiple of the spectra count whose byte offset is
- * always 256-aligned (64 / gcd(T, 64); 64 at T = 101) below `maxB`.
+ * always 256-aligned (64 / gcd(T, 64); 64 at T = 101) below `maxB`; with C features per
+ * spectrum their slices must be aligned too.
  * @param maxB the largest batch whose buffers fit (see maxChunkFor)
+ * @param C features per spectrum (0: none)
  * @throws RangeError when not even one aligned slice fits
  */
-export function batchSliceSize(B: number, T: number, maxB: number): number {
+export function batchSliceSize(B: number, T: number, maxB: number, C = 0): number {
   if (B <= maxB) return B;
-  let g = 64, t = T;
-  while (t) [g, t] = [t, g % t];
-  const unit = 64 / g;
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  const unitOf = (w: number) => 64 / gcd(64, w);
+  const u = unitOf(T), v = C ? unitOf(C) : 1;
+  const unit = (u * v) / gcd(u, v);
   const b = Math.floor(maxB / unit) * unit;
   if (b < 1) {
     throw new RangeError(
@@ -337,7 +334,7 @@ function _forwardLoss(
   device: GPUDevice,
   pass: GPUComputePassEncoder,
   model: GpuModel,
-  io: Pick<TrainStepBuffers, "x" | "target" | "loss">,
+  io: Pick<TrainStepBuffers, "x" | "c" | "target" | "loss">,
   B: number,
   T: number,
   sliceB: number,
@@ -349,9 +346,10 @@ function _forwardLoss(
   const part = sliced ? scratchBuffer(device, "loss-slice", 4) : io.loss;
   if (sliced) zeroFill(device, pass, io.loss, 1);
   let y: BufRef = io.x;
+  const C = model.spec.C ?? 0;
   for (let s = 0; s < B; s += sliceB) {
     const b = Math.min(sliceB, B - s);
-    y = model.forward(pass, subRef(io.x, s * T, b * T), b);
+    y = model.forward(pass, subRef(io.x, s * T, b * T), b, io.c && subRef(io.c, s * C, b * C));
     mseForward(device, pass, part, y, subRef(io.target, s * T, b * T), b * T, B * T);
     if (sliced) accumulate(device, pass, io.loss, part, 1);
     perSlice?.(y, s, b);
@@ -378,7 +376,7 @@ export function recordTrainStep(
   T: number,
   tc: TrainConfig,
   step: number,
-  sliceB = batchSliceSize(B, T, maxChunkFor(device, model.spec)),
+  sliceB = batchSliceSize(B, T, maxChunkFor(device, model.spec), model.spec.C),
 ): BufRef {
   const total = model.spec.store.totalFloats;
   zeroFill(device, pass, bufs.grads, total);
@@ -502,7 +500,8 @@ export async function train(
   const B = tc.batch;
   const K = tc.stepsPerSubmit;
   const fit = maxChunkFor(device, spec);
-  const sliceB = batchSliceSize(B, T, Math.min(fit, opts.maxSlice ?? Infinity));
+  const C = spec.C ?? 0;
+  const sliceB = batchSliceSize(B, T, Math.min(fit, opts.maxSlice ?? Infinity), C);
   if (sliceB < B) {
     const why = fit < B
       ? `its buffers exceed this adapter's ${
@@ -513,22 +512,23 @@ export async function train(
       `batch ${B} runs in slices of ${sliceB} spectra (gradients summed: the same step); ${why}`,
     );
   }
-  const slot = alignFloats(B * T);
+  const slot = alignFloats(B * T), cSlot = alignFloats(B * C);
   const xBuf = storageBuffer(device, K * slot * 4, "train_x");
+  const cBuf = C ? storageBuffer(device, K * cSlot * 4, "train_c") : undefined;
   const tBuf = storageBuffer(device, K * slot * 4, "train_t");
   const dyBuf = storageBuffer(device, B * T * 4, "train_dy");
   const lossBuf = storageBuffer(device, K * 64 * 4, "train_loss");
   const scaleBuf = storageBuffer(device, 4, "clip_scale");
   const hostX = new Float32Array(K * slot), hostT = new Float32Array(K * slot);
+  const hostC = new Float32Array(K * cSlot);
 
   const aug = tc.snrAugment;
-  const formula = cfg.model.input;
   const t1Of = data.t1S;
   const t1One = new Float32Array(1);
   /**
    * Writes spectra `idx` into slot k of the host staging arrays; with a noise stream, the
    * inputs get the SNR augmentation `augment` (if any), then Gaussian noise of σ `gauss`;
-   * a T1-informed model then sees the formula's prediction from the (noisy) input.
+   * then the model's input is made from the (noisy) spectrum (model_input.ts).
    */
   const fill = (
     k: number,
@@ -550,10 +550,9 @@ export async function train(
       if (noise && gauss > 0) {
         for (let i = 0; i < T; i++) hostX[d + i]! += gauss * noise.normal();
       }
-      if (formula) {
-        t1One[0] = t1Of![idx[from + j]!]!;
-        applyFormulaInput(hostX.subarray(d, d + T), 1, t1One, data.offsetsPpm, formula);
-      }
+      if (t1Of) t1One[0] = t1Of[idx[from + j]!]!;
+      const cOut = hostC.subarray(k * cSlot + j * C, k * cSlot + (j + 1) * C);
+      prepareModelInput(cfg.model, hostX.subarray(d, d + T), 1, t1One, data.offsetsPpm, cOut);
     }
   };
   const slice = (buf: GPUBuffer, k: number, count: number): GPUBufferBinding => ({
@@ -561,6 +560,13 @@ export async function train(
     offset: k * slot * 4,
     size: count * T * 4,
   });
+  const cSlice = (k: number, count: number): GPUBufferBinding | undefined =>
+    cBuf && { buffer: cBuf, offset: k * cSlot * 4, size: count * C * 4 };
+  const upload = (chunks: number) => {
+    device.queue.writeBuffer(xBuf, 0, hostX, 0, chunks * slot);
+    device.queue.writeBuffer(tBuf, 0, hostT, 0, chunks * slot);
+    if (cBuf) device.queue.writeBuffer(cBuf, 0, hostC, 0, chunks * cSlot);
+  };
 
   /** Mean validation MSE (one readback per K chunks). */
   const validate = async (): Promise<number> => {
@@ -576,11 +582,11 @@ export async function train(
         fill(k, idx, start + k * B, c, valNoise, aug);
         counts.push(c);
       }
-      device.queue.writeBuffer(xBuf, 0, hostX, 0, counts.length * slot);
-      device.queue.writeBuffer(tBuf, 0, hostT, 0, counts.length * slot);
+      upload(counts.length);
       counts.forEach((c, k) => {
         const io = {
           x: slice(xBuf, k, c),
+          c: cSlice(k, c),
           target: slice(tBuf, k, c),
           loss: { buffer: lossBuf, offset: k * 256, size: 4 },
         };
@@ -652,8 +658,7 @@ export async function train(
         fill(k, order, from, c, noise, aug, tc.noise);
         counts.push(c);
       }
-      device.queue.writeBuffer(xBuf, 0, hostX, 0, counts.length * slot);
-      device.queue.writeBuffer(tBuf, 0, hostT, 0, counts.length * slot);
+      upload(counts.length);
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
       counts.forEach((c, k) => {
@@ -666,6 +671,7 @@ export async function train(
           bufs,
           {
             x: slice(xBuf, k, c),
+            c: cSlice(k, c),
             target: slice(tBuf, k, c),
             dy: { buffer: dyBuf, offset: 0, size: c * T * 4 },
             loss: { buffer: lossBuf, offset: k * 256, size: 4 },
@@ -764,7 +770,7 @@ export async function train(
       ? (await loadModel(paths.model)).flat
       : finalParams;
   }
-  for (const b of [xBuf, tBuf, dyBuf, lossBuf, scaleBuf]) b.destroy();
+  for (const b of [xBuf, tBuf, dyBuf, lossBuf, scaleBuf, ...(cBuf ? [cBuf] : [])]) b.destroy();
   model.releaseWorkspaces();
   for (const b of Object.values(bufs)) b.destroy();
   return {

@@ -75,20 +75,31 @@ Deno.test("buildModel() rejects heads that do not divide hidden and unknown arch
   );
 });
 
+/** The variants tested per architecture: direct output and noise input for the MLP. */
+function variants(arch: typeof ARCHS[number]): { name: string; over: Partial<ModelConfig> }[] {
+  const v = [{ name: "", over: {} }];
+  if (arch !== "mlp") return v;
+  return [...v, { name: " (direct)", over: { residual: false } }, {
+    name: " (noise input)",
+    over: { noiseInput: true },
+  }];
+}
+
 for (const arch of ARCHS) {
-  for (const residual of arch === "mlp" ? [true, false] : [true]) {
-    Deno.test(`refBackward() of ${arch}${residual ? "" : " (direct)"} matches central finite differences of refForward()`, () => {
+  for (const { name, over } of variants(arch)) {
+    Deno.test(`refBackward() of ${arch}${name} matches central finite differences of refForward()`, () => {
       const B = 2, T = 6;
-      const spec = buildModel(cfgOf(arch, T, { residual }));
+      const spec = buildModel(cfgOf(arch, T, over));
       const params = randomParams(spec);
       const x = rand(B * T), r = rand(B * T);
+      const c = spec.C ? rand(B * spec.C) : undefined;
       const loss = () => {
-        const { y } = refForward(spec, params, x, B);
+        const { y } = refForward(spec, params, x, B, c);
         let s = 0;
         for (let i = 0; i < y.length; i++) s += y[i]! * r[i]!;
         return s;
       };
-      const { cache } = refForward(spec, params, x, B);
+      const { cache } = refForward(spec, params, x, B, c);
       const grads = refBackward(spec, params, cache, r);
       const eps = 1e-6;
       let checked = 0;
@@ -118,55 +129,70 @@ async function readRef(device: GPUDevice, r: BufRef, n: number): Promise<Float32
 }
 
 for (const arch of ARCHS) {
-  gpuTest(
-    `GpuModel ${arch} forward and backward match the float64 reference model`,
-    async (device) => {
-      const B = 3, T = 101;
-      const spec = buildModel(cfgOf(arch, T, { hidden: 8, embed: 4, heads: 2 }));
-      const params = randomParams(spec);
-      const flat = spec.store.flatten(params);
-      const p64 = spec.store.toF64(flat); // the exact f32 weights the GPU sees
-      const bufs = spec.store.createBuffers(device, flat);
-      const model = new GpuModel(device, spec, bufs);
-      const x32 = Float32Array.from(rand(B * T, 1).map((v) => 0.5 + 0.5 * v));
-      const dy32 = Float32Array.from(rand(B * T));
-      const xb = uploadBuffer(device, x32), dyb = uploadBuffer(device, dy32);
-      const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      const y = model.forward(pass, xb, B);
-      zeroFill(device, pass, bufs.grads, spec.store.totalFloats);
-      model.backward(pass, dyb, B);
-      pass.end();
-      device.queue.submit([enc.finish()]);
-      const yGpu = await readRef(device, y, B * T);
-      const gGpu = await readF32(device, bufs.grads, spec.store.totalFloats);
-      const ref = refForward(spec, p64, Float64Array.from(x32), B);
-      const gRef = refBackward(spec, p64, ref.cache, Float64Array.from(dy32));
-      // f32 over a 101-step recurrence (and a 101-wide softmax) against float64.
-      const yr = assertClose(yGpu, ref.y, { atol: 2e-5, rtol: 2e-5, label: `${arch} y` });
-      let maxG = 0;
-      for (const g of gRef.values()) for (const v of g) maxG = Math.max(maxG, Math.abs(v));
-      let gErr = 0;
-      for (const s of spec.store.specs) {
-        gErr = Math.max(
-          gErr,
-          assertClose(spec.store.view(gGpu, s.name), gRef.get(s.name)!, {
-            atol: 1e-4 * Math.max(1, maxG),
-            rtol: 1e-3,
-            label: `${arch} grad ${s.name}`,
-          }).maxAbs,
+  for (const { name, over } of variants(arch).filter((v) => v.over.residual !== false)) {
+    gpuTest(
+      `GpuModel ${arch}${name} forward and backward match the float64 reference model`,
+      async (device) => {
+        const B = 3, T = 101;
+        const spec = buildModel(cfgOf(arch, T, { hidden: 8, embed: 4, heads: 2, ...over }));
+        const params = randomParams(spec);
+        const flat = spec.store.flatten(params);
+        const p64 = spec.store.toF64(flat); // the exact f32 weights the GPU sees
+        const bufs = spec.store.createBuffers(device, flat);
+        const model = new GpuModel(device, spec, bufs);
+        const x32 = Float32Array.from(rand(B * T, 1).map((v) => 0.5 + 0.5 * v));
+        const dy32 = Float32Array.from(rand(B * T));
+        const c32 = spec.C ? Float32Array.from(rand(B * spec.C, 2)) : undefined;
+        const xb = uploadBuffer(device, x32), dyb = uploadBuffer(device, dy32);
+        const cb = c32 ? uploadBuffer(device, c32) : undefined;
+        const enc = device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        const y = model.forward(pass, xb, B, cb);
+        zeroFill(device, pass, bufs.grads, spec.store.totalFloats);
+        model.backward(pass, dyb, B);
+        pass.end();
+        device.queue.submit([enc.finish()]);
+        const yGpu = await readRef(device, y, B * T);
+        const gGpu = await readF32(device, bufs.grads, spec.store.totalFloats);
+        const ref = refForward(spec, p64, Float64Array.from(x32), B, c32 && Float64Array.from(c32));
+        const gRef = refBackward(spec, p64, ref.cache, Float64Array.from(dy32));
+        // f32 over a 101-step recurrence (and a 101-wide softmax) against float64.
+        const yr = assertClose(yGpu, ref.y, { atol: 2e-5, rtol: 2e-5, label: `${arch} y` });
+        let maxG = 0;
+        for (const g of gRef.values()) for (const v of g) maxG = Math.max(maxG, Math.abs(v));
+        let gErr = 0;
+        for (const s of spec.store.specs) {
+          gErr = Math.max(
+            gErr,
+            assertClose(spec.store.view(gGpu, s.name), gRef.get(s.name)!, {
+              atol: 1e-4 * Math.max(1, maxG),
+              rtol: 1e-3,
+              label: `${arch} grad ${s.name}`,
+            }).maxAbs,
+          );
+        }
+        console.log(
+          `${arch}: y max abs err ${yr.maxAbs.toExponential(2)}; grad max abs err ${
+            gErr.toExponential(2)
+          } (max |grad| ${maxG.toExponential(2)})`,
         );
-      }
-      console.log(
-        `${arch}: y max abs err ${yr.maxAbs.toExponential(2)}; grad max abs err ${
-          gErr.toExponential(2)
-        } (max |grad| ${maxG.toExponential(2)})`,
-      );
-      model.releaseWorkspaces();
-      for (const b of [xb, dyb, ...Object.values(bufs)]) b.destroy();
-    },
-  );
+        model.releaseWorkspaces();
+        for (const b of [xb, dyb, ...(cb ? [cb] : []), ...Object.values(bufs)]) b.destroy();
+      },
+    );
+  }
 }
+
+Deno.test("buildModel() offers the noise input for the MLP only, and the graph insists on its features", () => {
+  assertThrows(() => buildModel(cfgOf("lstm", 6, { noiseInput: true })), /MLP only/);
+  const spec = buildModel(cfgOf("mlp", 6, { noiseInput: true }));
+  assertEquals(spec.C, 1);
+  assertEquals(spec.store.specs.find((s) => s.name === "fc1c.w")?.shape, [1, 4]);
+  const params = randomParams(spec);
+  assertThrows(() => refForward(spec, params, rand(12), 2), /features/);
+  const plain = buildModel(cfgOf("mlp", 6));
+  assertThrows(() => refForward(plain, randomParams(plain), rand(12), 2, rand(2)), /no features/);
+});
 
 Deno.test("resolveConfig() applies preset, then flags, and names the flag that is out of range", async () => {
   const { resolveConfig } = await import("../../src/nn/presets.ts");

@@ -2,16 +2,22 @@
  * T1-informed training end to end on Bloch–McConnell spectra (float64 CPU simulator, 21
  * offsets, the paper's protocols): the trainer feeds the formula's prediction, the run
  * records it, and prediction applies the same transform; at equal budget it beats a
- * spectrum-only network by a wide margin (the water T1 is what the spectrum hides).
+ * spectrum-only network by a wide margin (the water T1 is what the spectrum hides). A
+ * noise-aware model gets the noise feature of the measured (noisy) spectrum, in training
+ * and in prediction alike.
  */
 import { assertClose, gpuTest } from "../_util.ts";
-import { assert, assertRejects } from "../_assert.ts";
+import { assert, assertEquals, assertRejects } from "../_assert.ts";
+import { scoreOnValidation } from "../../src/eval/validation_score.ts";
 import { train, trainingDataFromDataset } from "../../src/nn/train.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
 import { loadModel } from "../../src/nn/checkpoint.ts";
 import { refForward } from "../../src/nn/models/mod.ts";
 import { applyFormulaInput, formulaInputFromProtocol } from "../../src/nn/formula_input.ts";
 import { loadRunPredictor } from "../../src/eval/run_predictor.ts";
+import { noiseFeature } from "../../src/nn/noise_level.ts";
+import { augmentInto } from "../../src/nn/augment.ts";
+import { Rng } from "../../src/util/rng.ts";
 import type { Dataset } from "../../src/data/dataset.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import {
@@ -102,3 +108,84 @@ gpuTest(
     }
   },
 );
+
+gpuTest(
+  "a noise-aware T1-informed model trains on augmented inputs and predicts with the noise feature of the measured spectrum",
+  async (device) => {
+    const ds = simulated(48, 1 + Math.floor(Math.random() * 1e6));
+    const data = trainingDataFromDataset(ds, "simulated");
+    const formula = formulaInputFromProtocol(ds.metadata.protocol!, "simulated", data.b0T);
+    const dir = await Deno.makeTempDir();
+    try {
+      const cfg = resolveConfig("mlp", "tiny", T, {
+        epochs: 3,
+        batch: 16,
+        seed: 3,
+        hidden: 16,
+        input: formula,
+        noiseInput: true,
+        snrMin: 50,
+        snrMax: 500,
+        cleanFraction: 0.5,
+      });
+      const res = await train(device, data, cfg, { out: dir });
+      assert(Number.isFinite(res.bestVal) && res.bestVal < res.initialVal, "it learns");
+      const loaded = await loadModel(dir);
+      assert(loaded.config.model.noiseInput === true, "the checkpoint records the noise input");
+      assert(loaded.spec.C === 1, "one feature per spectrum");
+
+      const run = await loadRunPredictor(dir);
+      const n = 6, x = ds.input.slice(0, n * T), t1 = data.t1S!.slice(0, n);
+      augmentInto(x, x, n, T, new Rng(9, 1), { snrMin: 30, snrMax: 300, cleanFraction: 0.3 });
+      const measured = x.slice();
+      const got = await run.predict(x, n, t1);
+      const c = noiseFeature(measured, n, [...ds.offsetsPpm]);
+      const fx = measured.slice();
+      applyFormulaInput(fx, n, t1, [...ds.offsetsPpm], formula);
+      const p64 = loaded.spec.store.toF64(loaded.flat);
+      const want = refForward(loaded.spec, p64, Float64Array.from(fx), n, Float64Array.from(c)).y;
+      assertClose(got, want, { atol: 2e-5, label: "predict = network(formula(x, T1), σ̂(x))" });
+      // the feature must matter: the same inputs with another noise level predict otherwise
+      const other =
+        refForward(loaded.spec, p64, Float64Array.from(fx), n, Float64Array.from(c, (v) => v - 2))
+          .y;
+      assert(other.some((v, i) => Math.abs(v - want[i]!) > 1e-6), "the noise feature is used");
+      assert(x.every((v, i) => v === measured[i]), "the caller's spectra are left as they were");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+Deno.test("scoreOnValidation() scores against the like-for-like formula: 1× for the formula itself, 0× for the target", async () => {
+  const ds = simulated(40, 1 + Math.floor(Math.random() * 1e6));
+  const data = trainingDataFromDataset(ds, "simulated");
+  const formula = formulaInputFromProtocol(ds.metadata.protocol!, "simulated", data.b0T);
+  const offs = [...ds.offsetsPpm];
+  const asFormula = {
+    name: "formula",
+    arch: "mlp",
+    offsetsPpm: offs,
+    needsT1: true,
+    predict: (x: Float32Array, n: number, t1?: ArrayLike<number>) => {
+      applyFormulaInput(x, n, t1!, offs, formula);
+      return Promise.resolve(x);
+    },
+  };
+  const [clean, noisy] = await scoreOnValidation(asFormula, data, { snrs: [100] });
+  assertClose([clean!.ratio, clean!.bestThirdRatio, noisy!.ratio], [1, 1, 1], { rtol: 1e-12 });
+  assert(noisy!.formulaMae > clean!.formulaMae, "noise costs the formula");
+  const oracle = {
+    ...asFormula,
+    predict: (x: Float32Array, n: number) => {
+      const y = new Float32Array(n * T);
+      for (let j = 0; j < n; j++) {
+        const i = data.valIdx[j]!;
+        y.set(ds.target.subarray(i * T, (i + 1) * T), j * T);
+      }
+      return Promise.resolve(y);
+    },
+  };
+  const [o] = await scoreOnValidation(oracle, data, { snrs: [] });
+  assertEquals(o!.ratio, 0);
+});

@@ -18,18 +18,21 @@ Deno.test("batchSliceSize() keeps whole batches that fit and 256-byte-aligned sl
   assertEquals(batchSliceSize(256, 101, 200), 192);
   assertEquals(batchSliceSize(256, 32, 81), 80); // 32 floats a spectrum: slices of 2
   assertEquals(batchSliceSize(256, 64, 81), 81);
+  assertEquals(batchSliceSize(256, 64, 81, 1), 64); // one feature a spectrum: slices of 64
+  assertEquals(batchSliceSize(256, 32, 81, 2), 64);
   for (let i = 0; i < 50; i++) {
     const T = 1 + Math.floor(Math.random() * 200), maxB = 1 + Math.floor(Math.random() * 300);
-    const B = maxB + 1 + Math.floor(Math.random() * 300);
+    const B = maxB + 1 + Math.floor(Math.random() * 300), C = Math.floor(Math.random() * 3);
     let b: number;
     try {
-      b = batchSliceSize(B, T, maxB);
+      b = batchSliceSize(B, T, maxB, C);
     } catch (e) {
       assert(e instanceof RangeError && /aligned/.test(e.message), String(e));
       continue;
     }
     assert(b >= 1 && b <= maxB, `T ${T}, maxB ${maxB}: slice ${b}`);
     assertEquals((b * T * 4) % 256, 0, `T ${T}: slice ${b} is not 256-byte aligned`);
+    assertEquals((b * C * 4) % 256, 0, `C ${C}: slice ${b} of the features is not aligned`);
   }
   assertThrows(() => batchSliceSize(256, 101, 40), /64 spectra/);
 });
@@ -44,22 +47,31 @@ Deno.test("maxFloatsPerSample() counts the gate buffers of recurrent layers", ()
   }
 });
 
-for (const arch of ["mlp", "gru", "lstm-attention"] as ArchName[]) {
+for (
+  const [arch, noiseInput] of [["mlp", false], ["mlp", true], ["gru", false], [
+    "lstm-attention",
+    false,
+  ]] as [ArchName, boolean][]
+) {
   gpuTest(
-    `recordTrainStep() in slices of 64 gives the whole batch's loss and gradients (${arch})`,
+    `recordTrainStep() in slices of 64 gives the whole batch's loss and gradients (${arch}${
+      noiseInput ? ", noise input" : ""
+    })`,
     async (device) => {
       const T = 21, B = 160; // slices 64, 64, 32
-      const cfg = resolveConfig(arch, "tiny", T, { batch: B });
+      const cfg = resolveConfig(arch, "tiny", T, { batch: B, noiseInput });
       const spec = buildModel(cfg.model);
       const flat = spec.store.initialValues(1 + Math.floor(Math.random() * 1000));
       const x = Float32Array.from({ length: B * T }, () => Math.random());
       const target = Float32Array.from({ length: B * T }, () => Math.random());
+      const c = Float32Array.from({ length: B * (spec.C ?? 0) }, () => 2 * Math.random() - 1);
       const total = spec.store.totalFloats;
       const run = async (sliceB: number) => {
         const bufs = spec.store.createBuffers(device, flat);
         const model = new GpuModel(device, spec, bufs);
         const io = {
           x: uploadBuffer(device, x),
+          c: c.length ? uploadBuffer(device, c) : undefined,
           target: uploadBuffer(device, target),
           dy: storageBuffer(device, B * T * 4),
           loss: storageBuffer(device, 4),

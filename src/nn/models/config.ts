@@ -34,6 +34,11 @@ export interface ModelConfig {
    * (formula_input.ts; a T1-informed model needs a T1 per spectrum). The layers are the same.
    */
   input?: FormulaInput;
+  /**
+   * true: the network also sees each input spectrum's estimated noise level (one feature,
+   * nn/noise_level.ts), so one model can trust clean spectra and smooth noisy ones. MLP only.
+   */
+  noiseInput?: boolean;
 }
 
 /**

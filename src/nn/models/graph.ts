@@ -5,7 +5,9 @@
  * whole model in float64 on the CPU from the reference layers (the oracle for the GPU run
  * and for finite differences).
  *
- * Tensor names: `x` is the input [B, T] (never differentiated), `y` the output [B, T].
+ * Tensor names: `x` is the input [B, T], `c` the per-spectrum features [B, C] of a model
+ * that takes some (e.g. the noise level, nn/noise_level.ts); inputs are never
+ * differentiated. `y` is the output [B, T].
  * Parameter names refer to the model's {@link ParamStore}; constant (non-trainable)
  * tables, e.g. the positional encoding, live in {@link ModelSpec.consts}.
  * @module
@@ -89,6 +91,8 @@ export interface ModelSpec {
   store: ParamStore;
   /** Non-trainable tables by name (uploaded once). */
   consts: Map<string, Float32Array>;
+  /** Features per spectrum in the input `c` [B, C] (absent or 0: the model takes none). */
+  C?: number;
   /** The ops for a batch of B spectra, in forward order; the last writes `y`. */
   ops(B: number): Op[];
 }
@@ -125,6 +129,20 @@ export function tensorSizes(ops: Op[]): Map<string, number> {
 /** The wx, wh and b tensors (or gradients) of recurrent layer `prefix`, looked up with `get`. */
 function _recParams<V>(prefix: string, get: (name: string) => V): { wx: V; wh: V; b: V } {
   return { wx: get(`${prefix}.wx`), wh: get(`${prefix}.wh`), b: get(`${prefix}.b`) };
+}
+
+/** The tensors a caller provides (never differentiated). */
+const _INPUTS = new Set(["x", "c"]);
+
+/** Checks that the features `c` are given exactly when the model takes some. */
+function _checkFeatures(spec: ModelSpec, c: unknown): void {
+  if ((spec.C ?? 0) > 0 !== (c !== undefined)) {
+    throw new TypeError(
+      spec.C
+        ? `${spec.arch} takes ${spec.C} features per spectrum (c) but none were given`
+        : `${spec.arch} takes no features per spectrum but c was given`,
+    );
+  }
 }
 
 const _FWD = RECURRENT_FORWARD;
@@ -205,12 +223,15 @@ export class GpuModel {
   /**
    * Records the forward pass for B spectra.
    * @param x input [B, T] (a whole buffer or a 256-byte-aligned slice)
+   * @param c features [B, C] when the model takes some (see {@link ModelSpec.C})
    * @returns the output tensor y [B, T] (valid until the next forward with the same B)
    */
-  forward(pass: GPUComputePassEncoder, x: BufRef, B: number): BufRef {
+  forward(pass: GPUComputePassEncoder, x: BufRef, B: number, c?: BufRef): BufRef {
+    _checkFeatures(this.spec, c);
     const dev = this.#device;
     const ws = this.#workspace(B);
     ws.t.set("x", x);
+    if (c) ws.t.set("c", c);
     const T = (n: string): BufRef => {
       const b = ws.t.get(n) ?? this.#consts.get(n);
       if (!b) throw new Error(`tensor ${n} is not computed before use`);
@@ -288,9 +309,9 @@ export class GpuModel {
     for (const [name, n] of ws.sizes) if (name !== "y") zeroFill(dev, pass, ws.d.get(name)!, n);
     const T = (n: string): BufRef => ws.t.get(n) ?? this.#consts.get(n)!;
     const D = (n: string): BufRef => (n === "y" ? dy : ws.d.get(n)!);
-    const Dn = (n: string): BufRef | null => (n === "x" ? null : D(n));
+    const Dn = (n: string): BufRef | null => (_INPUTS.has(n) ? null : D(n));
     const acc = (dst: string, src: string, n: number) => {
-      if (dst === "x" || this.#consts.has(dst)) return;
+      if (_INPUTS.has(dst) || this.#consts.has(dst)) return;
       accumulate(dev, pass, D(dst), D(src), n);
     };
     for (let i = ws.ops.length - 1; i >= 0; i--) {
@@ -312,7 +333,9 @@ export class GpuModel {
           );
           break;
         case "act":
-          if (op.inp !== "x") actBackward(dev, pass, D(op.inp), D(op.out), T(op.out), op.n, op.act);
+          if (!_INPUTS.has(op.inp)) {
+            actBackward(dev, pass, D(op.inp), D(op.out), T(op.out), op.n, op.act);
+          }
           break;
         case "add":
           acc(op.a, op.out, op.n);
@@ -400,6 +423,7 @@ export interface RefCache {
  * The whole model in float64 on the CPU, composed from the reference layers.
  * @param params tensors by name (see ParamStore.toF64)
  * @param x input [B, T]
+ * @param c features [B, C] when the model takes some
  * @returns y [B, T] and the cache for {@link refBackward}
  */
 export function refForward(
@@ -407,9 +431,12 @@ export function refForward(
   params: Map<string, Float64Array>,
   x: Float64Array,
   B: number,
+  c?: Float64Array,
 ): { y: Float64Array; cache: RefCache } {
+  _checkFeatures(spec, c);
   const ops = spec.ops(B);
   const t = new Map<string, Float64Array>([["x", x]]);
+  if (c) t.set("c", c);
   for (const [k, v] of spec.consts) t.set(k, Float64Array.from(v));
   // deno-lint-ignore no-explicit-any
   const rec = new Map<string, any>();
@@ -470,9 +497,9 @@ export function refBackward(
   const P = (n: string) => params.get(n)!;
   const G = (n: string) => grads.get(n)!;
   const D = (n: string) => d.get(n)!;
-  const Dn = (n: string) => (n === "x" ? null : D(n));
+  const Dn = (n: string) => (_INPUTS.has(n) ? null : D(n));
   const acc = (dst: string, src: string) => {
-    if (dst === "x" || spec.consts.has(dst)) return;
+    if (_INPUTS.has(dst) || spec.consts.has(dst)) return;
     const a = D(dst), b = D(src);
     for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
   };
@@ -493,7 +520,7 @@ export function refBackward(
         );
         break;
       case "act":
-        if (op.inp !== "x") R.actBack(D(op.inp), D(op.out), T(op.out), op.act);
+        if (!_INPUTS.has(op.inp)) R.actBack(D(op.inp), D(op.out), T(op.out), op.act);
         break;
       case "add":
         acc(op.a, op.out);

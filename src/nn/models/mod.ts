@@ -44,5 +44,10 @@ export function buildModel(cfg: ModelConfig): ModelSpec {
       throw new RangeError(`${k} must be a positive integer (got ${cfg[k]})`);
     }
   }
+  if (cfg.noiseInput && cfg.arch !== "mlp") {
+    throw new RangeError(
+      `a noise-aware model (--noise-input) is available for the MLP only, not ${cfg.arch}`,
+    );
+  }
   return MODELS[cfg.arch](cfg);
 }
