@@ -106,13 +106,3 @@ export async function readF32(
   return new Float32Array(await readBuffer(device, buf, n * 4, offset * 4));
 }
 
-/** Reads a buffer back as uint32 values. */
-export async function readU32(
-  device: GPUDevice,
-  buf: GPUBuffer,
-  count?: number,
-  offset = 0,
-): Promise<Uint32Array> {
-  const n = count ?? (buf.size / 4 - offset);
-  return new Uint32Array(await readBuffer(device, buf, n * 4, offset * 4));
-}

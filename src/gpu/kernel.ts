@@ -42,7 +42,7 @@ export interface CompiledKernel {
 const _registry = new Map<string, KernelDescriptor>();
 
 /**
- * Declares a kernel and adds it to the registry ({@link listKernels}).
+ * Declares a kernel and adds it to the registry (names are unique).
  * @throws Error when another kernel already has that name
  */
 export function defineKernel(desc: KernelDescriptor): KernelDescriptor {
@@ -52,11 +52,6 @@ export function defineKernel(desc: KernelDescriptor): KernelDescriptor {
   }
   _registry.set(desc.name, desc);
   return desc;
-}
-
-/** Every kernel declared so far (modules declare theirs when imported). */
-export function listKernels(): KernelDescriptor[] {
-  return [..._registry.values()];
 }
 
 const _sources = new Map<string, string>();

@@ -72,11 +72,6 @@ export function subRef(r: BufRef, offsetFloats: number, sizeFloats: number): GPU
   return { buffer: r, offset: off, size };
 }
 
-/** The byte offset of a buffer reference (0 for a whole buffer). */
-export function refOffset(r: BufRef): number {
-  return "buffer" in r ? (r.offset ?? 0) : 0;
-}
-
 /**
  * Throws a RangeError naming the layer when an operand of `floats` f32 values is larger
  * than one storage binding may be on this device (128 MiB on llvmpipe); WebGPU would

@@ -32,6 +32,8 @@ export interface ModelRecipe {
   hidden: number;
   /** "formula": T1-informed (formula_input.ts); "spectrum": the spectrum alone. */
   input: "formula" | "spectrum";
+  /** The network also sees each spectrum's estimated noise level (noise_level.ts). */
+  noiseInput: boolean;
   epochs: number;
   batch: number;
   lr: number;
@@ -56,6 +58,7 @@ export const SHIPPED_RECIPE: ModelRecipe = {
   preset: "default",
   hidden: 256,
   input: "formula",
+  noiseInput: true,
   epochs: 12,
   batch: 128,
   lr: 1e-3,
@@ -87,6 +90,7 @@ export function recipeCommands(r: ModelRecipe, data: string, run: string): strin
   return [
     `quass simulate dataset --space ${r.space} --n ${r.n} --seed ${r.dataSeed} --out ${data}`,
     `quass train --arch ${r.arch} --preset ${r.preset} --hidden ${r.hidden} --input ${r.input} ` +
+    (r.noiseInput ? "--noise-input " : "") +
     `--epochs ${r.epochs} --batch ${r.batch} --lr ${r.lr} --schedule ${r.lrSchedule} ` +
     `--snr ${r.snrMin}:${r.snrMax} --clean-fraction ${r.cleanFraction} --noisy-validation ` +
     `--patience 0 --seed ${r.trainSeed} --data ${data} --out ${run}`,
@@ -158,6 +162,7 @@ export async function reproduceModel(
     noisyValidation: true,
     patience: 0,
     seed: r.trainSeed,
+    noiseInput: r.noiseInput,
     ...(r.input === "formula"
       ? { input: formulaInputFromProtocol(data.protocol, dataPath, data.b0T) }
       : {}),

@@ -19,6 +19,11 @@ Deno.test({
       assertEquals(m.config.model.hidden, TINY_RECIPE.hidden);
       assertEquals(m.config.model.input?.kind, "formula");
       assertEquals(m.config.model.input?.targetTsS, 5);
+      assertEquals(m.config.model.noiseInput, SHIPPED_RECIPE.noiseInput);
+      assert(
+        !SHIPPED_RECIPE.noiseInput || / --noise-input /.test(a.stderr),
+        "the printed training command names the noise input",
+      );
       assertEquals(m.config.train.snrAugment?.snrMin, SHIPPED_RECIPE.snrMin);
       assertEquals(m.config.train.lrSchedule, "cosine");
       assert(await exists(`${out}/recipe.json`) && await exists(`${out}/config.json`));

@@ -23,6 +23,7 @@ import { attentionBackward, attentionForward } from "../attention.ts";
 import { zeroFill } from "../fill.ts";
 import {
   allocRecurrentActs,
+  destroyRecurrentActs,
   gateCount,
   RECURRENT_BACKWARD,
   RECURRENT_FORWARD,
@@ -207,7 +208,11 @@ export class GpuModel {
   /** Drops cached activation buffers (e.g. after a large inference batch). */
   releaseWorkspaces(): void {
     for (const ws of this.#ws.values()) {
-      for (const [name, b] of ws.t) if (!ws.acts.has(name) && !("buffer" in b)) b.destroy();
+      for (const [name, b] of ws.t) {
+        // inputs belong to the caller; recurrent layers' buffers go with their activations
+        if (!_INPUTS.has(name) && !ws.acts.has(name) && !("buffer" in b)) b.destroy();
+      }
+      for (const a of ws.acts.values()) destroyRecurrentActs(a);
       for (const b of ws.d.values()) b.destroy();
     }
     this.#ws.clear();
