@@ -105,4 +105,3 @@ export async function readF32(
   const n = count ?? (buf.size / 4 - offset);
   return new Float32Array(await readBuffer(device, buf, n * 4, offset * 4));
 }
-
