@@ -15,6 +15,7 @@ import { checkOffsets, loadModel, runPaths } from "../nn/checkpoint.ts";
 import { predictSpectra } from "../nn/predict.ts";
 import { parseInteger, parsePositive } from "./_args.ts";
 import { waterT1Column } from "../data/dataset.ts";
+import { needsT1 } from "../nn/model_input.ts";
 
 /** The `predict-spectra` command. */
 export function predictSpectraCommand() {
@@ -51,7 +52,7 @@ export function predictSpectraCommand() {
       );
       const [n, T] = inp.shape as [number, number];
       let t1S: ArrayLike<number> | undefined;
-      if (loaded.config.model.input) {
+      if (needsT1(loaded.config.model)) {
         const params = st.tensors["params"];
         t1S = o.t1 !== undefined ? [parsePositive("--t1", o.t1)] : params &&
           waterT1Column({
@@ -61,7 +62,7 @@ export function predictSpectraCommand() {
           });
         if (!t1S) {
           throw new InputError(
-            `${o.data}: ${o.run} is a T1-informed model and the file has no water_t1_s column; give the water T1 with --t1 SECONDS`,
+            `${o.data}: ${o.run} needs the water T1 of every spectrum and the file has no water_t1_s column; give it with --t1 SECONDS`,
           );
         }
       }

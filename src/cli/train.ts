@@ -11,7 +11,7 @@ import { Command, Option } from "@commander-js/extra-typings";
 import { InputError } from "../util/errors.ts";
 import { type Progress, startProgress } from "../util/progress.ts";
 import { describeGpu, getGpu } from "../gpu/device.ts";
-import { ARCHS, isArch } from "../nn/models/mod.ts";
+import { ARCHS, isArch, type SpectrumFeature } from "../nn/models/mod.ts";
 import { type ConfigOverrides, type PresetName, PRESETS, resolveConfig } from "../nn/presets.ts";
 import { readTrainingData, train } from "../nn/train.ts";
 import { configFromJson, runPaths } from "../nn/checkpoint.ts";
@@ -79,9 +79,9 @@ export function trainCommand() {
         "the analytic QUASS prediction from the spectrum and the water T1; prediction then needs --t1)",
     )
     .option(
-      "--noise-input",
-      "the network also sees each spectrum's estimated noise level (MLP only; one model for " +
-        "clean and noisy scans, with --snr)",
+      "--features <list>",
+      "per-spectrum inputs beside the spectrum, comma-separated (MLP only): noise (its " +
+        "estimated noise level: one model for clean and noisy scans, with --snr), t1 (the water T1)",
     )
     .option(
       "--schedule <name>",
@@ -128,7 +128,8 @@ export function trainCommand() {
           : parsePositive("--clip", o.clip),
         stepsPerSubmit: int("--steps-per-submit", o.stepsPerSubmit),
         residual: o.residual ? true : o.direct ? false : undefined,
-        noiseInput: o.noiseInput ? true : undefined,
+        // names are checked with the rest of the configuration (resolveConfig)
+        features: o.features?.split(",").map((v) => v.trim()) as SpectrumFeature[] | undefined,
       };
       if (o.input !== undefined && o.input !== "spectrum" && o.input !== "formula") {
         throw new InputError(`--input must be spectrum or formula (got "${o.input}")`);
@@ -177,8 +178,8 @@ export function trainCommand() {
         }`,
       );
       if (cfg.model.input) console.error(`quass train: input ${describeInput(cfg.model.input)}`);
-      if (cfg.model.noiseInput) {
-        console.error("quass train: the network also sees each spectrum's estimated noise level");
+      if (cfg.model.features) {
+        console.error(`quass train: per-spectrum features ${cfg.model.features.join(", ")}`);
       }
       const aug = cfg.train.snrAugment;
       if (aug) {

@@ -8,6 +8,7 @@ import { Predictor } from "../nn/predict.ts";
 import { getGpu } from "../gpu/device.ts";
 import type { RunPredictor } from "./predict_volume.ts";
 import { InputError } from "../util/errors.ts";
+import { needsT1 } from "../nn/model_input.ts";
 
 /**
  * Loads a run directory as a {@link RunPredictor} for predict_volume.ts. The target
@@ -29,7 +30,7 @@ export async function loadRunPredictor(runDir: string): Promise<RunPredictor> {
     arch: loaded.config.model.arch,
     offsetsPpm: loaded.meta.offsetsPpm,
     ...target,
-    needsT1: loaded.config.model.input !== undefined,
+    needsT1: needsT1(loaded.config.model),
     predict: async (x, n, t1S) => {
       try {
         return await p.predict(x, n, { t1S });

@@ -2,31 +2,37 @@
  * What a network actually sees, made from measured spectra: the one place where the trainer
  * and every prediction path turn Z-spectra (and water T1) into a model's inputs.
  *
- * - Noise-aware models (`noiseInput`) get each spectrum's noise feature, estimated from the
- *   measured spectrum before anything else touches it (noise_level.ts).
+ * - Per-spectrum features (`features`, in order): "noise", the noise level estimated from
+ *   the measured spectrum before anything else touches it (noise_level.ts); "t1", the
+ *   water T1 in seconds.
  * - T1-informed models (`input.kind === "formula"`) see the analytic QUASS formula's
  *   prediction in place of the spectrum (formula_input.ts).
  * @module
  */
 import type { ModelConfig } from "./models/config.ts";
-import { NOISE_FEATURES, noiseFeature } from "./noise_level.ts";
+import { estimateNoiseSigma, noiseFeatureOf } from "./noise_level.ts";
 import { applyFormulaInput } from "./formula_input.ts";
 import { InputError } from "../util/errors.ts";
 
 /** Features per spectrum a model takes besides the spectrum (0: none). */
 export function featureCount(model: ModelConfig): number {
-  return model.noiseInput ? NOISE_FEATURES : 0;
+  return model.features?.length ?? 0;
+}
+
+/** True when a model needs the water T1 of every spectrum (formula input or T1 feature). */
+export function needsT1(model: ModelConfig): boolean {
+  return model.input !== undefined || (model.features ?? []).includes("t1");
 }
 
 /**
  * Turns `n` measured spectra (rows of `x`, in place) into a model's input and returns the
  * per-spectrum features when the model takes some.
  * @param x [n, T] measured Z (M0-normalised); overwritten with the network input
- * @param t1S water T1 per spectrum, s (n values, or one for all); needed by T1-informed models
+ * @param t1S water T1 per spectrum, s (n values, or one for all), for models that need it
  * @param offsetsPpm the T offsets, ppm
- * @param featuresOut receives n·C features (default: a new array)
+ * @param featuresOut receives n·C features, row-major (default: a new array)
  * @returns the features [n, C], or undefined for a model that takes none
- * @throws InputError when a T1-informed model gets no T1
+ * @throws InputError when a model that needs T1 gets none, or a T1 is not positive
  */
 export function prepareModelInput(
   model: ModelConfig,
@@ -36,14 +42,36 @@ export function prepareModelInput(
   offsetsPpm: readonly number[],
   featuresOut?: Float32Array,
 ): Float32Array | undefined {
-  const c = model.noiseInput ? noiseFeature(x, n, offsetsPpm, featuresOut) : undefined;
-  if (model.input) {
+  const T = offsetsPpm.length, features = model.features ?? [], C = features.length;
+  if (needsT1(model)) {
     if (!t1S) {
       throw new InputError(
-        "a T1-informed model needs the water T1 of every spectrum (a T1 map, or one value: --t1)",
+        "this model needs the water T1 of every spectrum (a T1 map, or one value: --t1)",
       );
     }
-    applyFormulaInput(x, n, t1S, offsetsPpm, model.input);
+    if (t1S.length !== n && t1S.length !== 1) {
+      throw new TypeError(`Expected ${n} water T1 values (or one) but found ${t1S.length}`);
+    }
   }
+  let c: Float32Array | undefined;
+  if (C) {
+    c = featuresOut ?? new Float32Array(n * C);
+    for (let j = 0; j < n; j++) {
+      features.forEach((f, k) => {
+        if (f === "noise") {
+          c![j * C + k] = noiseFeatureOf(
+            estimateNoiseSigma(x.subarray(j * T, (j + 1) * T), offsetsPpm),
+          );
+        } else {
+          const t1 = t1S!.length === 1 ? t1S![0]! : t1S![j]!;
+          if (!(t1 > 0 && Number.isFinite(t1))) {
+            throw new InputError(`water T1 of spectrum ${j} is ${t1}; the model needs T1 > 0 s`);
+          }
+          c![j * C + k] = t1;
+        }
+      });
+    }
+  }
+  if (model.input) applyFormulaInput(x, n, t1S!, offsetsPpm, model.input);
   return c;
 }

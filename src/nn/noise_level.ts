@@ -23,9 +23,6 @@
 /** Offsets closer to water than this are left out of the estimate, ppm. */
 export const NOISE_MIN_OFFSET_PPM = 1;
 
-/** Features per spectrum a noise-aware model takes (the {@link noiseFeature}). */
-export const NOISE_FEATURES = 1;
-
 /**
  * σ̂ of one spectrum (see the module doc).
  * @param z the spectrum, T values (M0-normalised)
@@ -60,23 +57,4 @@ export function estimateNoiseSigma(z: ArrayLike<number>, offsetsPpm: readonly nu
 /** The network input of a noise level σ̂: log10(max(σ̂, 1e-5)) + 2. */
 export function noiseFeatureOf(sigma: number): number {
   return Math.log10(Math.max(sigma, 1e-5)) + 2;
-}
-
-/**
- * The noise feature of each of `n` spectra (rows of `x`).
- * @param x [n, T] measured Z
- * @param offsetsPpm the T offsets, ppm
- * @param out receives n features (default: a new array)
- */
-export function noiseFeature(
-  x: Float32Array,
-  n: number,
-  offsetsPpm: readonly number[],
-  out: Float32Array = new Float32Array(n),
-): Float32Array {
-  const T = offsetsPpm.length;
-  for (let j = 0; j < n; j++) {
-    out[j] = noiseFeatureOf(estimateNoiseSigma(x.subarray(j * T, (j + 1) * T), offsetsPpm));
-  }
-  return out;
 }

@@ -5,7 +5,12 @@
  */
 import type { FormulaInput } from "./formula_input.ts";
 import type { LrSchedule } from "./schedule.ts";
-import type { ArchName, ModelConfig } from "./models/config.ts";
+import {
+  type ArchName,
+  checkFeatures,
+  type ModelConfig,
+  type SpectrumFeature,
+} from "./models/config.ts";
 import { checkSnrAugment, type SnrAugment } from "./augment.ts";
 
 /** Optimiser and loop settings (stored in config.json and the checkpoint). */
@@ -161,8 +166,8 @@ export interface ConfigOverrides {
   lrSchedule?: LrSchedule;
   /** T1-informed input (formula_input.ts); undefined = the measured spectrum. */
   input?: FormulaInput;
-  /** The network also sees each spectrum's estimated noise level (noise_level.ts; MLP only). */
-  noiseInput?: boolean;
+  /** Per-spectrum features beside the spectrum (ModelConfig.features; MLP only). */
+  features?: SpectrumFeature[];
   clip?: number;
   residual?: boolean;
   weightDecay?: number;
@@ -209,11 +214,9 @@ export function resolveConfig(
     heads: o.heads ?? p.model.heads,
     residual: o.residual ?? p.model.residual,
     ...(o.input ? { input: o.input } : {}),
-    ...(o.noiseInput ? { noiseInput: true } : {}),
+    ...(o.features?.length ? { features: o.features } : {}),
   };
-  if (model.noiseInput && arch !== "mlp") {
-    throw new RangeError(`--noise-input is available for the MLP only (not --arch ${arch})`);
-  }
+  checkFeatures(o.features ?? [], arch);
   const train: TrainConfig = {
     ...p.train,
     epochs: o.epochs ?? p.train.epochs,

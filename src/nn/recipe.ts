@@ -12,7 +12,7 @@ import { generateDataset, readDataset, writeDataset } from "../data/dataset.ts";
 import { namedParamSpace, type ParamSpaceName } from "../physics/param_space.ts";
 import { exists, writeFileAtomic } from "../util/atomic.ts";
 import { InputError } from "../util/errors.ts";
-import type { ArchName } from "./models/config.ts";
+import type { ArchName, SpectrumFeature } from "./models/config.ts";
 import { type ConfigOverrides, type PresetName, resolveConfig } from "./presets.ts";
 import { runPaths } from "./checkpoint.ts";
 import { formulaInputFromProtocol } from "./formula_input.ts";
@@ -32,8 +32,8 @@ export interface ModelRecipe {
   hidden: number;
   /** "formula": T1-informed (formula_input.ts); "spectrum": the spectrum alone. */
   input: "formula" | "spectrum";
-  /** The network also sees each spectrum's estimated noise level (noise_level.ts). */
-  noiseInput: boolean;
+  /** Per-spectrum features beside the spectrum (ModelConfig.features). */
+  features: SpectrumFeature[];
   epochs: number;
   batch: number;
   lr: number;
@@ -58,7 +58,7 @@ export const SHIPPED_RECIPE: ModelRecipe = {
   preset: "default",
   hidden: 256,
   input: "formula",
-  noiseInput: true,
+  features: ["noise"],
   epochs: 12,
   batch: 128,
   lr: 1e-3,
@@ -90,7 +90,7 @@ export function recipeCommands(r: ModelRecipe, data: string, run: string): strin
   return [
     `quass simulate dataset --space ${r.space} --n ${r.n} --seed ${r.dataSeed} --out ${data}`,
     `quass train --arch ${r.arch} --preset ${r.preset} --hidden ${r.hidden} --input ${r.input} ` +
-    (r.noiseInput ? "--noise-input " : "") +
+    (r.features.length ? `--features ${r.features.join(",")} ` : "") +
     `--epochs ${r.epochs} --batch ${r.batch} --lr ${r.lr} --schedule ${r.lrSchedule} ` +
     `--snr ${r.snrMin}:${r.snrMax} --clean-fraction ${r.cleanFraction} --noisy-validation ` +
     `--patience 0 --seed ${r.trainSeed} --data ${data} --out ${run}`,
@@ -162,7 +162,7 @@ export async function reproduceModel(
     noisyValidation: true,
     patience: 0,
     seed: r.trainSeed,
-    noiseInput: r.noiseInput,
+    features: r.features,
     ...(r.input === "formula"
       ? { input: formulaInputFromProtocol(data.protocol, dataPath, data.b0T) }
       : {}),

@@ -19,10 +19,10 @@ Deno.test({
       assertEquals(m.config.model.hidden, TINY_RECIPE.hidden);
       assertEquals(m.config.model.input?.kind, "formula");
       assertEquals(m.config.model.input?.targetTsS, 5);
-      assertEquals(m.config.model.noiseInput, SHIPPED_RECIPE.noiseInput);
+      assertEquals(m.config.model.features, SHIPPED_RECIPE.features);
       assert(
-        !SHIPPED_RECIPE.noiseInput || / --noise-input /.test(a.stderr),
-        "the printed training command names the noise input",
+        new RegExp(` --features ${SHIPPED_RECIPE.features.join(",")} `).test(a.stderr),
+        "the printed training command names the features",
       );
       assertEquals(m.config.train.snrAugment?.snrMin, SHIPPED_RECIPE.snrMin);
       assertEquals(m.config.train.lrSchedule, "cosine");

@@ -80,8 +80,8 @@ function variants(arch: typeof ARCHS[number]): { name: string; over: Partial<Mod
   const v = [{ name: "", over: {} }];
   if (arch !== "mlp") return v;
   return [...v, { name: " (direct)", over: { residual: false } }, {
-    name: " (noise input)",
-    over: { noiseInput: true },
+    name: " (features noise, t1)",
+    over: { features: ["noise", "t1"] },
   }];
 }
 
@@ -183,11 +183,14 @@ for (const arch of ARCHS) {
   }
 }
 
-Deno.test("buildModel() offers the noise input for the MLP only, and the graph insists on its features", () => {
-  assertThrows(() => buildModel(cfgOf("lstm", 6, { noiseInput: true })), /MLP only/);
-  const spec = buildModel(cfgOf("mlp", 6, { noiseInput: true }));
+Deno.test("buildModel() offers per-spectrum features for the MLP only, and the graph insists on them", () => {
+  assertThrows(() => buildModel(cfgOf("lstm", 6, { features: ["noise"] })), /MLP only/);
+  assertThrows(() => buildModel(cfgOf("mlp", 6, { features: ["noise", "noise"] })), /distinct/);
+  assertThrows(() => buildModel(cfgOf("mlp", 6, { features: ["b1" as never] })), /noise, t1/);
+  const spec = buildModel(cfgOf("mlp", 6, { features: ["t1"] }));
   assertEquals(spec.C, 1);
   assertEquals(spec.store.specs.find((s) => s.name === "fc1c.w")?.shape, [1, 4]);
+  assertEquals(buildModel(cfgOf("mlp", 6, { features: ["noise", "t1"] })).C, 2);
   const params = randomParams(spec);
   assertThrows(() => refForward(spec, params, rand(12), 2), /features/);
   const plain = buildModel(cfgOf("mlp", 6));

@@ -4,7 +4,7 @@
  * spectra, and the feature's scale as documented.
  */
 import { assert, assertEquals } from "../_assert.ts";
-import { estimateNoiseSigma, noiseFeature, noiseFeatureOf } from "../../src/nn/noise_level.ts";
+import { estimateNoiseSigma, noiseFeatureOf } from "../../src/nn/noise_level.ts";
 import { Rng } from "../../src/util/rng.ts";
 
 /** A Z-spectrum: 1 − water, MT and CEST Lorentzians of random amplitude, width and place. */
@@ -61,7 +61,7 @@ for (
   });
 }
 
-Deno.test("noiseFeature() is log10(max(σ̂, 1e-5)) + 2 per spectrum; too few usable offsets give the floor", () => {
+Deno.test("noiseFeatureOf() is log10(max(σ̂, 1e-5)) + 2 per spectrum; too few usable offsets give the floor", () => {
   assertEquals(noiseFeatureOf(0.01), 0);
   assert(Math.abs(noiseFeatureOf(0.001) + 1) < 1e-12);
   assertEquals(noiseFeatureOf(0), -3);
@@ -72,6 +72,8 @@ Deno.test("noiseFeature() is log10(max(σ̂, 1e-5)) + 2 per spectrum; too few us
   const x = new Float32Array(2 * 101);
   x.set(spectrum(offs, rng).map((v) => v + 0.01 * rng.normal()), 0);
   x.set(spectrum(offs, rng), 101);
-  const f = noiseFeature(x, 2, offs);
+  const f = [0, 1].map((j) =>
+    noiseFeatureOf(estimateNoiseSigma(x.subarray(j * 101, (j + 1) * 101), offs))
+  );
   assert(Math.abs(f[0]!) < 0.15 && f[1]! < -1.5, `features ${[...f]}`);
 });

@@ -15,7 +15,7 @@ import { loadModel } from "../../src/nn/checkpoint.ts";
 import { refForward } from "../../src/nn/models/mod.ts";
 import { applyFormulaInput, formulaInputFromProtocol } from "../../src/nn/formula_input.ts";
 import { loadRunPredictor } from "../../src/eval/run_predictor.ts";
-import { noiseFeature } from "../../src/nn/noise_level.ts";
+import { estimateNoiseSigma, noiseFeatureOf } from "../../src/nn/noise_level.ts";
 import { augmentInto } from "../../src/nn/augment.ts";
 import { Rng } from "../../src/util/rng.ts";
 import type { Dataset } from "../../src/data/dataset.ts";
@@ -110,7 +110,7 @@ gpuTest(
 );
 
 gpuTest(
-  "a noise-aware T1-informed model trains on augmented inputs and predicts with the noise feature of the measured spectrum",
+  "a T1-informed model with noise and T1 features trains on augmented inputs and predicts with the features of the measured spectrum",
   async (device) => {
     const ds = simulated(48, 1 + Math.floor(Math.random() * 1e6));
     const data = trainingDataFromDataset(ds, "simulated");
@@ -123,7 +123,7 @@ gpuTest(
         seed: 3,
         hidden: 16,
         input: formula,
-        noiseInput: true,
+        features: ["noise", "t1"],
         snrMin: 50,
         snrMax: 500,
         cleanFraction: 0.5,
@@ -131,25 +131,39 @@ gpuTest(
       const res = await train(device, data, cfg, { out: dir });
       assert(Number.isFinite(res.bestVal) && res.bestVal < res.initialVal, "it learns");
       const loaded = await loadModel(dir);
-      assert(loaded.config.model.noiseInput === true, "the checkpoint records the noise input");
-      assert(loaded.spec.C === 1, "one feature per spectrum");
+      assertEquals(loaded.config.model.features, ["noise", "t1"], "the checkpoint records them");
+      assert(loaded.spec.C === 2, "two features per spectrum");
 
       const run = await loadRunPredictor(dir);
       const n = 6, x = ds.input.slice(0, n * T), t1 = data.t1S!.slice(0, n);
       augmentInto(x, x, n, T, new Rng(9, 1), { snrMin: 30, snrMax: 300, cleanFraction: 0.3 });
       const measured = x.slice();
       const got = await run.predict(x, n, t1);
-      const c = noiseFeature(measured, n, [...ds.offsetsPpm]);
+      const noise = Array.from(
+        { length: n },
+        (_, j) =>
+          noiseFeatureOf(
+            estimateNoiseSigma(measured.subarray(j * T, (j + 1) * T), [...ds.offsetsPpm]),
+          ),
+      );
+      const c = Float32Array.from(
+        { length: 2 * n },
+        (_, i) => (i % 2 ? t1[i >> 1]! : noise[i >> 1]!),
+      );
       const fx = measured.slice();
       applyFormulaInput(fx, n, t1, [...ds.offsetsPpm], formula);
       const p64 = loaded.spec.store.toF64(loaded.flat);
       const want = refForward(loaded.spec, p64, Float64Array.from(fx), n, Float64Array.from(c)).y;
-      assertClose(got, want, { atol: 2e-5, label: "predict = network(formula(x, T1), σ̂(x))" });
-      // the feature must matter: the same inputs with another noise level predict otherwise
-      const other =
-        refForward(loaded.spec, p64, Float64Array.from(fx), n, Float64Array.from(c, (v) => v - 2))
-          .y;
-      assert(other.some((v, i) => Math.abs(v - want[i]!) > 1e-6), "the noise feature is used");
+      assertClose(got, want, {
+        atol: 2e-5,
+        label: "predict = network(formula(x, T1), [σ̂(x), T1])",
+      });
+      // the features must matter: another noise level or T1 predicts otherwise
+      for (const k of [0, 1]) {
+        const moved = Float64Array.from(c, (v, i) => (i % 2 === k ? v + 1 : v));
+        const other = refForward(loaded.spec, p64, Float64Array.from(fx), n, moved).y;
+        assert(other.some((v, i) => Math.abs(v - want[i]!) > 1e-6), `feature ${k} is used`);
+      }
       assert(x.every((v, i) => v === measured[i]), "the caller's spectra are left as they were");
     } finally {
       await Deno.remove(dir, { recursive: true });

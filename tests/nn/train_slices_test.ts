@@ -8,7 +8,7 @@ import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { batchSliceSize, recordTrainStep, train, trainingDataFrom } from "../../src/nn/train.ts";
 import { syntheticDataset } from "./_synthetic.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
-import { type ArchName, buildModel } from "../../src/nn/models/mod.ts";
+import { type ArchName, buildModel, type SpectrumFeature } from "../../src/nn/models/mod.ts";
 import { GpuModel, maxFloatsPerSample } from "../../src/nn/models/graph.ts";
 import { readF32, storageBuffer, uploadBuffer } from "../../src/gpu/buffers.ts";
 
@@ -48,18 +48,19 @@ Deno.test("maxFloatsPerSample() counts the gate buffers of recurrent layers", ()
 });
 
 for (
-  const [arch, noiseInput] of [["mlp", false], ["mlp", true], ["gru", false], [
+  const [arch, withFeatures] of [["mlp", false], ["mlp", true], ["gru", false], [
     "lstm-attention",
     false,
   ]] as [ArchName, boolean][]
 ) {
   gpuTest(
     `recordTrainStep() in slices of 64 gives the whole batch's loss and gradients (${arch}${
-      noiseInput ? ", noise input" : ""
+      withFeatures ? ", two features" : ""
     })`,
     async (device) => {
       const T = 21, B = 160; // slices 64, 64, 32
-      const cfg = resolveConfig(arch, "tiny", T, { batch: B, noiseInput });
+      const features = withFeatures ? ["noise", "t1"] as SpectrumFeature[] : undefined;
+      const cfg = resolveConfig(arch, "tiny", T, { batch: B, features });
       const spec = buildModel(cfg.model);
       const flat = spec.store.initialValues(1 + Math.floor(Math.random() * 1000));
       const x = Float32Array.from({ length: B * T }, () => Math.random());

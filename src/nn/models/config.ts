@@ -35,10 +35,38 @@ export interface ModelConfig {
    */
   input?: FormulaInput;
   /**
-   * true: the network also sees each input spectrum's estimated noise level (one feature,
-   * nn/noise_level.ts), so one model can trust clean spectra and smooth noisy ones. MLP only.
+   * Per-spectrum features the network sees beside the spectrum, in this order (absent or
+   * empty: none; MLP only; made by nn/model_input.ts): "noise", the spectrum's estimated
+   * noise level (nn/noise_level.ts), so one model can trust clean spectra and smooth noisy
+   * ones; "t1", the water T1 in seconds.
    */
-  noiseInput?: boolean;
+  features?: SpectrumFeature[];
+}
+
+/** The per-spectrum features a model can take (`--features`). */
+export const SPECTRUM_FEATURES = ["noise", "t1"] as const;
+
+/** One of {@link SPECTRUM_FEATURES}. */
+export type SpectrumFeature = typeof SPECTRUM_FEATURES[number];
+
+/**
+ * Checks a model's feature list: distinct known names, and only for the MLP.
+ * @throws RangeError naming --features and what it takes
+ */
+export function checkFeatures(features: readonly string[], arch: ArchName): void {
+  if (!features.length) return;
+  if (arch !== "mlp") {
+    throw new RangeError(`--features are available for the MLP only, not ${arch}`);
+  }
+  for (const [i, f] of features.entries()) {
+    if (!(SPECTRUM_FEATURES as readonly string[]).includes(f) || features.indexOf(f) !== i) {
+      throw new RangeError(
+        `--features must be distinct names among ${SPECTRUM_FEATURES.join(", ")} (got "${
+          features.join(",")
+        }")`,
+      );
+    }
+  }
 }
 
 /**

@@ -2,17 +2,16 @@
 import { fanInBound, ParamStore } from "../params.ts";
 import type { ModelSpec, Op } from "./graph.ts";
 import { finish, type ModelConfig } from "./config.ts";
-import { NOISE_FEATURES } from "../noise_level.ts";
 
 /**
- * Builds the MLP of a config: dense T→H, ReLU, dense H→H, ReLU, dense H→T. A noise-aware
- * MLP (`noiseInput`) adds its features c [B, C] to the first layer through their own
- * weights: z1 = x·W1 + c·W1c + b1, the first layer of the concatenation [x, c].
+ * Builds the MLP of a config: dense T→H, ReLU, dense H→H, ReLU, dense H→T. An MLP with
+ * per-spectrum features (`features`) adds them, c [B, C], to the first layer through their
+ * own weights: z1 = x·W1 + c·W1c + b1, the first layer of the concatenation [x, c].
  * Initialisation U(−1/√fan_in, 1/√fan_in) for weights and biases.
  */
 export function buildMlp(cfg: ModelConfig): ModelSpec {
   const { T, hidden: H } = cfg;
-  const C = cfg.noiseInput ? NOISE_FEATURES : 0;
+  const C = cfg.features?.length ?? 0;
   const store = new ParamStore();
   const dense = (name: string, K: number, N: number) => {
     store.add(`${name}.w`, [K, N], { uniform: fanInBound(K) });

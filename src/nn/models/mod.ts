@@ -3,7 +3,7 @@
  * @module
  */
 import type { ModelSpec } from "./graph.ts";
-import { type ArchName, ARCHS, type ModelConfig } from "./config.ts";
+import { type ArchName, ARCHS, checkFeatures, type ModelConfig } from "./config.ts";
 import { buildMlp } from "./mlp.ts";
 import { buildRnn } from "./rnn.ts";
 import { buildLstm } from "./lstm.ts";
@@ -12,6 +12,7 @@ import { buildBilstm } from "./bilstm.ts";
 import { buildLstmAttention } from "./lstm_attention.ts";
 
 export { type ArchName, ARCHS, type ModelConfig };
+export { SPECTRUM_FEATURES, type SpectrumFeature } from "./config.ts";
 export { GpuModel, type ModelSpec, type Op, refBackward, refForward } from "./graph.ts";
 
 /** Builders by architecture name. */
@@ -44,10 +45,6 @@ export function buildModel(cfg: ModelConfig): ModelSpec {
       throw new RangeError(`${k} must be a positive integer (got ${cfg[k]})`);
     }
   }
-  if (cfg.noiseInput && cfg.arch !== "mlp") {
-    throw new RangeError(
-      `a noise-aware model (--noise-input) is available for the MLP only, not ${cfg.arch}`,
-    );
-  }
+  checkFeatures(cfg.features ?? [], cfg.arch);
   return MODELS[cfg.arch](cfg);
 }
