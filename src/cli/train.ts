@@ -13,7 +13,7 @@ import { type Progress, startProgress } from "../util/progress.ts";
 import { describeGpu, getGpu } from "../gpu/device.ts";
 import { ARCHS, isArch, type SpectrumFeature } from "../nn/models/mod.ts";
 import { type ConfigOverrides, type PresetName, PRESETS, resolveConfig } from "../nn/presets.ts";
-import { readTrainingData, train } from "../nn/train.ts";
+import { fitScalingOn, readTrainingData, train } from "../nn/train.ts";
 import { configFromJson, runPaths } from "../nn/checkpoint.ts";
 import { parseInteger, parseNonNegative, parseNumber, parsePositive } from "./_args.ts";
 import { describeInput, formulaInputFromProtocol } from "../nn/formula_input.ts";
@@ -84,6 +84,11 @@ export function trainCommand() {
         "estimated noise level: one model for clean and noisy scans, with --snr), t1 (the water T1)",
     )
     .option(
+      "--normalize",
+      "standardise the network's input per offset and scale its residual output, fitted on " +
+        "the training split (stored with the model)",
+    )
+    .option(
       "--schedule <name>",
       "learning-rate schedule: constant (default) or cosine (warm-up, decay)",
     )
@@ -150,6 +155,7 @@ export function trainCommand() {
       } catch (e) {
         throw new InputError((e as Error).message);
       }
+      if (o.normalize && !o.resume) cfg.model.scaling = fitScalingOn(data, cfg.model);
       if (o.resume) {
         // The run's own settings win; only --epochs may extend it.
         const p = runPaths(o.out).config;

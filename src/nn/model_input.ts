@@ -7,12 +7,23 @@
  *   water T1 in seconds.
  * - T1-informed models (`input.kind === "formula"`) see the analytic QUASS formula's
  *   prediction in place of the spectrum (formula_input.ts).
+ * - Scaled models (`scaling`) see that input standardised per offset (scaling.ts); the
+ *   unscaled input is kept as the base the residual is added to.
  * @module
  */
 import type { ModelConfig } from "./models/config.ts";
 import { estimateNoiseSigma, noiseFeatureOf } from "./noise_level.ts";
 import { applyFormulaInput } from "./formula_input.ts";
 import { InputError } from "../util/errors.ts";
+import { scaleInput } from "./scaling.ts";
+
+/** What {@link prepareModelInput} returns besides the network input written into x. */
+export interface PreparedInput {
+  /** Per-spectrum features [n, C], when the model takes some. */
+  features?: Float32Array;
+  /** The unscaled input [n, T] the output is added to, for a scaled model. */
+  base?: Float32Array;
+}
 
 /** Features per spectrum a model takes besides the spectrum (0: none). */
 export function featureCount(model: ModelConfig): number {
@@ -25,13 +36,12 @@ export function needsT1(model: ModelConfig): boolean {
 }
 
 /**
- * Turns `n` measured spectra (rows of `x`, in place) into a model's input and returns the
- * per-spectrum features when the model takes some.
+ * Turns `n` measured spectra (rows of `x`, in place) into a model's input.
  * @param x [n, T] measured Z (M0-normalised); overwritten with the network input
  * @param t1S water T1 per spectrum, s (n values, or one for all), for models that need it
  * @param offsetsPpm the T offsets, ppm
- * @param featuresOut receives n·C features, row-major (default: a new array)
- * @returns the features [n, C], or undefined for a model that takes none
+ * @param out arrays to write the features (n·C) and the base (n·T) into (default: new ones)
+ * @returns the features and, for a scaled model, the unscaled input
  * @throws InputError when a model that needs T1 gets none, or a T1 is not positive
  */
 export function prepareModelInput(
@@ -40,8 +50,8 @@ export function prepareModelInput(
   n: number,
   t1S: ArrayLike<number> | undefined,
   offsetsPpm: readonly number[],
-  featuresOut?: Float32Array,
-): Float32Array | undefined {
+  out: { features?: Float32Array; base?: Float32Array } = {},
+): PreparedInput {
   const T = offsetsPpm.length, features = model.features ?? [], C = features.length;
   if (needsT1(model)) {
     if (!t1S) {
@@ -55,7 +65,7 @@ export function prepareModelInput(
   }
   let c: Float32Array | undefined;
   if (C) {
-    c = featuresOut ?? new Float32Array(n * C);
+    c = out.features ?? new Float32Array(n * C);
     for (let j = 0; j < n; j++) {
       features.forEach((f, k) => {
         if (f === "noise") {
@@ -73,5 +83,11 @@ export function prepareModelInput(
     }
   }
   if (model.input) applyFormulaInput(x, n, t1S!, offsetsPpm, model.input);
-  return c;
+  let base: Float32Array | undefined;
+  if (model.scaling) {
+    base = out.base ?? new Float32Array(n * T);
+    base.set(x.subarray(0, n * T));
+    scaleInput(x, n, model.scaling);
+  }
+  return { features: c, base };
 }

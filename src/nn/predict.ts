@@ -11,6 +11,7 @@ import { alignFloats } from "./params.ts";
 import { GpuModel, maxFloatsPerSample, type ModelSpec } from "./models/graph.ts";
 import { type LoadedModel, loadModel } from "./checkpoint.ts";
 import { featureCount, prepareModelInput } from "./model_input.ts";
+import { unscaleOutput } from "./scaling.ts";
 
 /** Options of {@link predictSpectra}. */
 export interface PredictOptions {
@@ -69,10 +70,16 @@ export class Predictor {
     }
     const out = new Float32Array(n * T);
     if (n === 0) return out;
-    let features: Float32Array | undefined;
-    if (C || model.input) {
+    let features: Float32Array | undefined, base: Float32Array | undefined;
+    if (C || model.input || model.scaling) {
       input = input.slice(0, n * T);
-      features = prepareModelInput(model, input, n, opts.t1S, this.loaded.meta.offsetsPpm);
+      ({ features, base } = prepareModelInput(
+        model,
+        input,
+        n,
+        opts.t1S,
+        this.loaded.meta.offsetsPpm,
+      ));
     }
     const chunk = Math.max(1, Math.min(opts.chunk ?? 1024, this.maxChunk(), n));
     const G = Math.max(1, opts.chunksPerSubmit ?? 8);
@@ -116,6 +123,7 @@ export class Predictor {
     if (pending) await pending;
     xBuf.destroy();
     cBuf?.destroy();
+    if (model.scaling) unscaleOutput(out, base!, n, model.scaling);
     return out;
   }
 

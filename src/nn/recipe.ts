@@ -16,7 +16,7 @@ import type { ArchName, SpectrumFeature } from "./models/config.ts";
 import { type ConfigOverrides, type PresetName, resolveConfig } from "./presets.ts";
 import { runPaths } from "./checkpoint.ts";
 import { formulaInputFromProtocol } from "./formula_input.ts";
-import { train, trainingDataFromDataset } from "./train.ts";
+import { fitScalingOn, train, trainingDataFromDataset } from "./train.ts";
 import type { LrSchedule } from "./schedule.ts";
 
 /** Everything that fixes a shipped model. */
@@ -34,6 +34,8 @@ export interface ModelRecipe {
   input: "formula" | "spectrum";
   /** Per-spectrum features beside the spectrum (ModelConfig.features). */
   features: SpectrumFeature[];
+  /** Standardised input, scaled residual output (scaling.ts). */
+  normalize: boolean;
   epochs: number;
   batch: number;
   lr: number;
@@ -59,6 +61,7 @@ export const SHIPPED_RECIPE: ModelRecipe = {
   hidden: 256,
   input: "formula",
   features: ["noise"],
+  normalize: true,
   epochs: 12,
   batch: 128,
   lr: 1e-3,
@@ -91,6 +94,7 @@ export function recipeCommands(r: ModelRecipe, data: string, run: string): strin
     `quass simulate dataset --space ${r.space} --n ${r.n} --seed ${r.dataSeed} --out ${data}`,
     `quass train --arch ${r.arch} --preset ${r.preset} --hidden ${r.hidden} --input ${r.input} ` +
     (r.features.length ? `--features ${r.features.join(",")} ` : "") +
+    (r.normalize ? "--normalize " : "") +
     `--epochs ${r.epochs} --batch ${r.batch} --lr ${r.lr} --schedule ${r.lrSchedule} ` +
     `--snr ${r.snrMin}:${r.snrMax} --clean-fraction ${r.cleanFraction} --noisy-validation ` +
     `--patience 0 --seed ${r.trainSeed} --data ${data} --out ${run}`,
@@ -168,6 +172,7 @@ export async function reproduceModel(
       : {}),
   };
   const cfg = resolveConfig(r.arch, r.preset, data.T, ov);
+  if (r.normalize) cfg.model.scaling = fitScalingOn(data, cfg.model);
   const resume = await exists(runPaths(runDir).optimizer);
   log(`train: ${r.arch} H ${r.hidden}, ${r.epochs} epochs${resume ? " (resuming)" : ""}`);
   t0 = performance.now();

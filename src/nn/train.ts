@@ -25,7 +25,7 @@ import { exists, writeFileAtomic } from "../util/atomic.ts";
 import { InputError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
 import { alignFloats, type ParamBuffers } from "./params.ts";
-import { buildModel } from "./models/mod.ts";
+import { buildModel, type ModelConfig } from "./models/mod.ts";
 import { GpuModel } from "./models/graph.ts";
 import { mseBackward, mseForward } from "./loss.ts";
 import { adamUpdate, gradNormClip } from "./adam.ts";
@@ -34,7 +34,8 @@ import { accumulate } from "./add.ts";
 import { augmentInto } from "./augment.ts";
 import { scratchBuffer, subRef } from "./_uniforms.ts";
 import { maxChunkFor } from "./predict.ts";
-import { prepareModelInput } from "./model_input.ts";
+import { needsT1, prepareModelInput } from "./model_input.ts";
+import { fitScaling, lossScale, scaleTarget, type Scaling } from "./scaling.ts";
 import { learningRate } from "./schedule.ts";
 import type { RunConfig, TrainConfig } from "./presets.ts";
 import type { BufRef } from "./types.ts";
@@ -210,6 +211,27 @@ export function trainingDataFromDataset(ds: Dataset, source: string): TrainingDa
  */
 export async function readTrainingData(path: string): Promise<TrainingData> {
   return trainingDataFromDataset(await readDataset(path), path);
+}
+
+/**
+ * Fits a model's scaling (nn/scaling.ts) on the clean training split of `data`, its inputs
+ * made as the model makes them (e.g. the formula's prediction for a T1-informed model).
+ * @throws InputError when the model needs T1 and the data has none
+ */
+export function fitScalingOn(data: TrainingData, model: ModelConfig): Scaling {
+  const T = data.T, idx = data.trainIdx, n = idx.length;
+  const x = new Float32Array(n * T), t = new Float32Array(n * T);
+  const t1S = data.t1S ? Float32Array.from(idx, (i) => data.t1S![i]!) : undefined;
+  idx.forEach((i, j) => {
+    x.set(data.input.subarray(i * T, (i + 1) * T), j * T);
+    t.set(data.target.subarray(i * T, (i + 1) * T), j * T);
+  });
+  const unscaled: ModelConfig = { ...model, scaling: undefined, features: undefined };
+  if (needsT1(unscaled) && !t1S) {
+    throw new InputError(`${data.source}: the model needs each spectrum's water T1 (water_t1_s)`);
+  }
+  prepareModelInput(unscaled, x, n, t1S, data.offsetsPpm);
+  return fitScaling(x, t, Uint32Array.from({ length: n }, (_, j) => j), T);
 }
 
 /** One line of log.jsonl. */
@@ -525,6 +547,9 @@ export async function train(
   const aug = tc.snrAugment;
   const t1Of = data.t1S;
   const t1One = new Float32Array(1);
+  const scaling = cfg.model.scaling, baseRow = new Float32Array(T);
+  // the network's MSE → the model's, in Z units (scaling.ts)
+  const toZ = lossScale(cfg.model);
   /**
    * Writes spectra `idx` into slot k of the host staging arrays; with a noise stream, the
    * inputs get the SNR augmentation `augment` (if any), then Gaussian noise of σ `gauss`;
@@ -551,8 +576,12 @@ export async function train(
         for (let i = 0; i < T; i++) hostX[d + i]! += gauss * noise.normal();
       }
       if (t1Of) t1One[0] = t1Of[idx[from + j]!]!;
-      const cOut = hostC.subarray(k * cSlot + j * C, k * cSlot + (j + 1) * C);
-      prepareModelInput(cfg.model, hostX.subarray(d, d + T), 1, t1One, data.offsetsPpm, cOut);
+      const features = hostC.subarray(k * cSlot + j * C, k * cSlot + (j + 1) * C);
+      prepareModelInput(cfg.model, hostX.subarray(d, d + T), 1, t1One, data.offsetsPpm, {
+        features,
+        base: baseRow,
+      });
+      if (scaling) scaleTarget(hostT.subarray(d, d + T), baseRow, 1, scaling);
     }
   };
   const slice = (buf: GPUBuffer, k: number, count: number): GPUBufferBinding => ({
@@ -599,7 +628,7 @@ export async function train(
       const l = await _drain(staging, K * 64);
       counts.forEach((c, k) => (sum += l[k * 64]! * c));
     }
-    return sum / idx.length;
+    return (sum / idx.length) * toZ;
   };
 
   const t0 = performance.now();
@@ -693,7 +722,7 @@ export async function train(
       const nSteps = counts.length;
       const batchSamples = counts.reduce((a, b) => a + b, 0);
       pending = _drain(staging, K * 64).then((l) => {
-        for (let k = 0; k < nSteps; k++) losses.push(l[k * 64]!);
+        for (let k = 0; k < nSteps; k++) losses.push(l[k * 64]! * toZ);
         done += batchSamples;
         const el = (performance.now() - te) / 1000;
         opts.onProgress?.({

@@ -4,6 +4,7 @@
  */
 import type { Op } from "./graph.ts";
 import type { FormulaInput } from "../formula_input.ts";
+import type { Scaling } from "../scaling.ts";
 
 /** The architectures, as spelled on the command line (`--arch`). */
 export const ARCHS = ["mlp", "rnn", "lstm", "gru", "bilstm", "lstm-attention"] as const;
@@ -41,6 +42,11 @@ export interface ModelConfig {
    * ones; "t1", the water T1 in seconds.
    */
   features?: SpectrumFeature[];
+  /**
+   * Input standardisation and output scale fitted on the training split (nn/scaling.ts);
+   * the residual y = x + s·f is then added outside the graph. Absent: unscaled.
+   */
+  scaling?: Scaling;
 }
 
 /** The per-spectrum features a model can take (`--features`). */

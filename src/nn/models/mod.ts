@@ -46,5 +46,20 @@ export function buildModel(cfg: ModelConfig): ModelSpec {
     }
   }
   checkFeatures(cfg.features ?? [], cfg.arch);
+  if (cfg.scaling) {
+    const s = cfg.scaling;
+    if (!cfg.residual) throw new RangeError("a scaled model (--normalize) must be residual");
+    if (
+      s.inputMean?.length !== cfg.T || s.inputStd?.length !== cfg.T ||
+      ![...s.inputMean, ...s.inputStd, s.outputScale].every(Number.isFinite) ||
+      !s.inputStd.every((v) => v > 0) || !(s.outputScale > 0)
+    ) {
+      throw new RangeError(
+        `scaling must hold ${cfg.T} finite means, ${cfg.T} stds > 0 and a scale > 0`,
+      );
+    }
+    // the residual y = x + s·f is added outside the graph (nn/scaling.ts)
+    return MODELS[cfg.arch]({ ...cfg, residual: false });
+  }
   return MODELS[cfg.arch](cfg);
 }
