@@ -7,6 +7,7 @@ import { applyParams, modelParams, mtrAsym } from "../../src/web/simulate.ts";
 import { inferPreset, parseTrainingLog } from "../../src/web/catalog.ts";
 import { benchTables, pickBarColumn } from "../../src/web/bench.ts";
 import { entrySource, islandNames } from "../../src/web/build.ts";
+import { fmtTick } from "../../src/web/format.ts";
 import { encodeNifti, gzip } from "../../src/data/nifti.ts";
 import { parseModelYaml } from "../../src/physics/model_yaml.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
@@ -209,4 +210,30 @@ Deno.test("entrySource() registers every island file by name", async () => {
   }
   const src = entrySource(names);
   for (const n of names) assert(src.includes(`"${n}": `) && src.includes(`./islands/${n}.tsx`), n);
+});
+
+Deno.test("fmtTick() labels log-axis ticks without rounding small values to 0", () => {
+  const ticks = [1e-6, 2.5e-5, 1e-4, 3e-4, 1e-3, 0.01, 0.1, 0.30000000000000004, 1, 10, 250, 1e5];
+  assertEquals(ticks.map(fmtTick), [
+    "1e-6",
+    "2.5e-5",
+    "1e-4",
+    "3e-4",
+    "0.001",
+    "0.01",
+    "0.1",
+    "0.3",
+    "1",
+    "10",
+    "250",
+    "1e5",
+  ]);
+  // every decade of a loss axis, and random values in it, keeps its own non-zero label
+  for (let e = -12; e <= 6; e++) {
+    const v = (1 + 8 * Math.random()) * 10 ** e;
+    const label = fmtTick(v);
+    assert(label !== "0" && Number(label) > 0, `${v}: ${label}`);
+    assert(Math.abs(Number(label) / v - 1) < 1e-3, `${v}: ${label} is not the value`);
+  }
+  assertEquals([fmtTick(0), fmtTick(-2e-4), fmtTick(null), fmtTick(NaN)], ["0", "-2e-4", "", ""]);
 });
