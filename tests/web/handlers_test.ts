@@ -12,6 +12,7 @@ import { paperInputProtocol } from "../../src/physics/protocol.ts";
 import { PHANTOM_FILES } from "../../src/data/phantom.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
+import { fmtMs } from "../../bench/harness.ts";
 import {
   cpuSimulator,
   fakeLoader,
@@ -272,7 +273,7 @@ Deno.test({
   name: "GET /simulate, /predict, /metrics and /bench render their pages",
   ...opts,
   fn: () =>
-    withApp(async (app) => {
+    withApp(async (app, ws) => {
       const sim = await text(await app.request("/simulate"));
       assert(sim.includes(`data-island="simulator"`) && sim.includes("Rat brain 7 T, tumour"));
       const pred = await text(await app.request("/predict?run=r1"));
@@ -308,6 +309,15 @@ Deno.test({
         bench.includes("sim.json") && bench.includes("spectra_per_s") &&
           bench.includes("lavapipe") && bench.includes("cpu-f64"),
       );
+      // a `deno task bench` group file: its cases as the RESULTS.md table, measured figures in it
+      const fig = fmtMs(ws.benchMedianMs);
+      assert(bench.includes(`${fig} (${fmtMs(0.9 * ws.benchMedianMs)}–`), `median ${fig} shown`);
+      assert(bench.includes("net1 inference") && bench.includes("ours vs tfjs-webgpu"));
+      assert(bench.includes("3.0×"), "the ratio ours vs tfjs-webgpu");
+      assert(
+        /train\.json[\s\S]*No benchmark cases in this file/.test(bench),
+        "an empty group says so",
+      );
     }),
 });
 
@@ -322,7 +332,8 @@ Deno.test({
         "lstm-attention",
       ]);
       const bench = await (await app.request("/api/bench")).json();
-      assertEquals(bench[0].content.results[1].impl, "cpu-f64");
+      const sim = bench.find((f: { name: string }) => f.name === "sim.json");
+      assertEquals(sim.content.results[1].impl, "cpu-f64");
     }),
 });
 
