@@ -2,13 +2,12 @@
 import { routePattern } from "../../src/web/router.ts";
 import { JobQueue } from "../../src/web/job_queue.ts";
 import { PathError, resolveUnder } from "../../src/web/paths.ts";
-import { niftiProblem, PayloadTooLargeError, readLimitedBody } from "../../src/web/uploads.ts";
+import { PayloadTooLargeError, readLimitedBody } from "../../src/web/uploads.ts";
 import { applyParams, modelParams, mtrAsym } from "../../src/web/simulate.ts";
 import { inferPreset, parseTrainingLog } from "../../src/web/catalog.ts";
 import { benchTables, pickBarColumn } from "../../src/web/bench.ts";
 import { entrySource, islandNames } from "../../src/web/build.ts";
 import { fmtTick } from "../../src/web/format.ts";
-import { encodeNifti, gzip } from "../../src/data/nifti.ts";
 import { parseModelYaml } from "../../src/physics/model_yaml.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
 import { assertClose, randomArray } from "../_util.ts";
@@ -121,21 +120,6 @@ Deno.test("readLimitedBody() stops at the cap, with or without Content-Length", 
     readLimitedBody(new Request("http://x/", { method: "POST", body: stream }), 10_000)
   );
   assert(err instanceof PayloadTooLargeError);
-});
-
-Deno.test("niftiProblem() passes NIfTI-1 (.nii and .nii.gz) and names what is wrong otherwise", async () => {
-  const nii = encodeNifti({
-    dims: [3, 2, 1, 4],
-    data: Float32Array.from(randomArray(24)),
-  }) as Uint8Array<ArrayBuffer>;
-  assertEquals(await niftiProblem(nii, "a.nii"), null);
-  assertEquals(await niftiProblem(await gzip(nii) as Uint8Array<ArrayBuffer>, "a.nii.gz"), null);
-  assert(/too short/.test((await niftiProblem(new TextEncoder().encode("a,b\n1,2\n"), "x.nii"))!));
-  assert(/header size field is not 348/.test((await niftiProblem(new Uint8Array(400), "z.nii"))!));
-  const badMagic = nii.slice();
-  badMagic[344] = 0x41;
-  assert(/magic/.test((await niftiProblem(badMagic, "m.nii"))!));
-  assert(/gzip/.test((await niftiProblem(new Uint8Array([0x1f, 0x8b, 8, 0, 1]), "t.nii.gz"))!));
 });
 
 Deno.test("mtrAsym() is Z(−Δ) − Z(+Δ) at every mirrored positive offset", () => {
