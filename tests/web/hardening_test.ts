@@ -257,7 +257,13 @@ Deno.test({
       await new Promise((r) => setTimeout(r, 100));
       assertEquals(app.services.queue.busy, 1);
       ac.abort();
-      await pending.catch(() => {});
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const ended = await Promise.race([
+        pending.then(() => true, () => true),
+        new Promise<false>((r) => (timer = setTimeout(() => r(false), 3000))),
+      ]);
+      clearTimeout(timer);
+      assert(ended, "the request still waits 3 s after its client went away");
       assertEquals(sim.aborted, 1, "the engine was told to stop");
       assertEquals(app.services.queue.busy, 0);
       assertEquals((await simulate(app, { model: "normal" })).status, 200);
@@ -505,9 +511,16 @@ Deno.test({
     assert(out.includes("stuck job running"), out);
     const t0 = performance.now();
     child.kill("SIGTERM");
-    const status = await child.status;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const status = await Promise.race([
+      child.status,
+      new Promise<null>((r) => (timer = setTimeout(() => r(null), 10_000))),
+    ]);
+    clearTimeout(timer);
     const ms = performance.now() - t0;
     reader.cancel().catch(() => {});
+    if (!status) child.kill("SIGKILL");
+    assert(status, "still running 10 s after SIGTERM");
     assertEquals(status.code, 0);
     assert(ms < 3000, `exit took ${ms.toFixed(0)} ms`);
   },
