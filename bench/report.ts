@@ -138,8 +138,21 @@ const _pct = (f: number | undefined) =>
     ? `${(f * 100).toFixed(1)} %`
     : `${(f * 100).toExponential(0)} %`;
 
-/** The Markdown table of one group. */
-export function groupTable(g: GroupResults): string {
+/** One group's table: column heads, a row per case (name and shape apart), skip notes. */
+export interface GroupTableData {
+  /** Heads of the columns after the benchmark's name. */
+  head: string[];
+  rows: { name: string; shape: string; cells: string[] }[];
+  /** "name (size) impl: why it was skipped" for every skipped result. */
+  notes: string[];
+}
+
+/**
+ * The table of one group as data (RESULTS.md and the dashboard's Bench page both show
+ * it): per case the median (min–max) of every implementation, the ratios against the first
+ * one, the floor, its fraction of the peak, GFLOP/s, compile time and the agreement.
+ */
+export function groupTableData(g: GroupResults): GroupTableData {
   const impls: string[] = [];
   for (const c of g.cases) {
     for (const r of c.results) if (!impls.includes(r.impl)) impls.push(r.impl);
@@ -147,7 +160,6 @@ export function groupTable(g: GroupResults): string {
   const base = impls[0] ?? "ours";
   const others = impls.slice(1);
   const head = [
-    "benchmark",
     "size",
     ...impls.map((i) => `${i} median (min–max)`),
     ...others.map((o) => `${base} vs ${o}`),
@@ -157,7 +169,7 @@ export function groupTable(g: GroupResults): string {
     `${base} compile`,
     "max |Δ| vs ours",
   ];
-  const lines = [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`];
+  const rows: GroupTableData["rows"] = [];
   const notes: string[] = [];
   for (const c of g.cases) {
     const by = new Map(c.results.map((r) => [r.impl, r]));
@@ -168,24 +180,39 @@ export function groupTable(g: GroupResults): string {
     const diffs = c.results.filter((r) => r.maxAbsDiff !== undefined).map((r) =>
       `${r.impl} ${r.maxAbsDiff!.toExponential(0)}`
     );
-    lines.push(
-      `| ${
-        [
-          `${c.name}<br><sub>${c.shape}</sub>`,
-          c.size,
-          ...impls.map((i) => _cell(by.get(i))),
-          ...others.map((x) => _ratio(o, by.get(x))),
-          c.floorMs !== undefined ? fmtMs(c.floorMs) : "—",
-          _pct(o?.fractionOfPeak),
-          o?.flopsPerS !== undefined ? (o.flopsPerS / 1e9).toFixed(2) : "—",
-          o?.timing?.compileMs !== undefined ? fmtMs(o.timing.compileMs) : "—",
-          diffs.join(", ") || "—",
-        ].join(" | ")
-      } |`,
-    );
+    rows.push({
+      name: c.name,
+      shape: c.shape,
+      cells: [
+        c.size,
+        ...impls.map((i) => _cell(by.get(i))),
+        ...others.map((x) => _ratio(o, by.get(x))),
+        c.floorMs !== undefined ? fmtMs(c.floorMs) : "—",
+        _pct(o?.fractionOfPeak),
+        o?.flopsPerS !== undefined ? (o.flopsPerS / 1e9).toFixed(2) : "—",
+        o?.timing?.compileMs !== undefined ? fmtMs(o.timing.compileMs) : "—",
+        diffs.join(", ") || "—",
+      ],
+    });
+  }
+  return { head, rows, notes };
+}
+
+/** A group's title ("Layers (batch 256, 101 steps)", ...; the group's name when unknown). */
+export function groupTitle(group: string): string {
+  return _TITLES[group] ?? group;
+}
+
+/** The Markdown table of one group. */
+export function groupTable(g: GroupResults): string {
+  const t = groupTableData(g);
+  const head = ["benchmark", ...t.head];
+  const lines = [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`];
+  for (const r of t.rows) {
+    lines.push(`| ${[`${r.name}<br><sub>${r.shape}</sub>`, ...r.cells].join(" | ")} |`);
   }
   let out = lines.join("\n") + "\n";
-  if (notes.length) out += `\n¹ Skipped:\n${notes.map((n) => `- ${n}`).join("\n")}\n`;
+  if (t.notes.length) out += `\n¹ Skipped:\n${t.notes.map((n) => `- ${n}`).join("\n")}\n`;
   return out;
 }
 
@@ -204,7 +231,7 @@ export async function writeResultsMd(out: string, mdPath: string, preamble = "")
   for (const g of groups) {
     const i = g.info;
     parts.push(
-      `## ${_TITLES[g.group] ?? g.group}${i.quick ? " — quick (smoke-test sizes)" : ""}\n`,
+      `## ${groupTitle(g.group)}${i.quick ? " — quick (smoke-test sizes)" : ""}\n`,
     );
     parts.push(
       `Measured ${i.date} on **${i.adapter}**; machine: ${i.machine}; Deno ${i.deno}; load average at start ${i.loadavg}.` +

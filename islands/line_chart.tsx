@@ -6,6 +6,7 @@
  */
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
+import { fmtTick } from "../src/web/format.ts";
 
 /** One curve. */
 export interface LineSeries {
@@ -86,7 +87,14 @@ export default function LineChart(props: LineChartProps) {
           grid: { stroke: "#e6e6e6" },
           ...(props.xInteger ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] } : {}),
         },
-        { label: props.yLabel, stroke: "#333", grid: { stroke: "#e6e6e6" }, size: 60 },
+        {
+          label: props.yLabel,
+          stroke: "#333",
+          grid: { stroke: "#e6e6e6" },
+          size: 60,
+          // uPlot's own labels round small log ticks (1e-4) to "0"
+          ...(props.logY ? { values: (_u: uPlot, splits: number[]) => splits.map(fmtTick) } : {}),
+        },
       ],
       legend: { show: true },
       cursor: { drag: { x: true, y: false } },

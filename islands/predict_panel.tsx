@@ -21,7 +21,7 @@ export interface PredictPanelProps {
 
 interface JobInfo {
   id: string;
-  status: "queued" | "running" | "done" | "error";
+  status: "queued" | "running" | "done" | "error" | "cancelled";
   progress: number;
   message: string;
   position?: number;
@@ -81,6 +81,7 @@ export default function PredictPanel(
         else setError(d.error);
         history.replaceState(null, "", `/predict?job=${jobId}`);
       } else if (info.status === "error") setError(info.error ?? "the job failed");
+      else if (info.status === "cancelled") setError(info.error ?? "the job was cancelled");
       else setTimeout(poll, 300);
     };
     poll();
@@ -112,6 +113,12 @@ export default function PredictPanel(
   };
 
   const busy = job !== null && (job.status === "queued" || job.status === "running");
+
+  const cancel = async () => {
+    if (!jobId) return;
+    const r = await fetch(`/api/jobs/${jobId}`, { method: "DELETE" });
+    if (!r.ok) setError((await r.json()).error ?? `HTTP ${r.status}`);
+  };
   return (
     <div>
       <form class="panel" id="predict-form" onSubmit={submit}>
@@ -225,6 +232,11 @@ export default function PredictPanel(
               ? `queued${job.position ? ` (position ${job.position})` : ""}`
               : job.message} · {Math.round(job.progress * 100)} %
           </span>
+          {busy && (
+            <button type="button" class="small" id="cancel-button" onClick={cancel}>
+              Cancel
+            </button>
+          )}
         </div>
       )}
       {summary && jobId && (

@@ -1,6 +1,7 @@
 /** Bench: the latest benchmark results as tables and bar charts. @module */
 import { type DataOf, defineHandlers, type PageProps } from "../src/web/define.ts";
 import { type BenchTable, type BenchView, benchView } from "../src/web/bench.ts";
+import type { GroupTableData } from "../bench/report.ts";
 import { fmtDate, fmtNum } from "../src/web/format.ts";
 
 export const title = "Benchmarks · quass";
@@ -36,6 +37,43 @@ function Bars({ t }: { t: BenchTable }) {
   );
 }
 
+/** A `deno task bench` group's table, as in RESULTS.md. */
+function GroupTable({ title, t }: { title: string; t: GroupTableData }) {
+  return (
+    <>
+      <h3>{title}</h3>
+      {t.rows.length === 0
+        ? <p class="empty">No benchmark cases in this file: the run measured nothing.</p>
+        : (
+          <div style={{ overflowX: "auto" }}>
+            <table class="data bench-group">
+              <thead>
+                <tr>
+                  <th>benchmark</th>
+                  {t.head.map((h) => <th key={h}>{h}</th>)}
+                </tr>
+              </thead>
+              <tbody>
+                {t.rows.map((r) => (
+                  <tr>
+                    <td>
+                      {r.name}
+                      <br />
+                      <small class="muted">{r.shape}</small>
+                    </td>
+                    {r.cells.map((c, i) => <td key={i}>{c}</td>)}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      {t.notes.length > 0 && <ul class="plain muted">{t.notes.map((n) => <li key={n}>{n}</li>)}
+      </ul>}
+    </>
+  );
+}
+
 /** The bench page. */
 export default function BenchPage({ data }: PageProps<DataOf<typeof handler>>) {
   return (
@@ -67,6 +105,7 @@ export default function BenchPage({ data }: PageProps<DataOf<typeof handler>>) {
               ))}
             </dl>
           )}
+          {f.group && <GroupTable title={f.group.title} t={f.group.table} />}
           {f.tables.map((t) => (
             <>
               <h3>{t.path}</h3>

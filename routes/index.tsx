@@ -159,9 +159,13 @@ export default function Home({ data }: PageProps<DataOf<typeof handler>>) {
               <ul class="plain" id="reports-list">
                 {reports.map((r) => (
                   <li>
-                    <a href={`/metrics?report=${encodeURIComponent(r.name)}`}>
-                      {r.name === "." ? `${dirs.reports}/` : r.name}
-                    </a>{" "}
+                    {r.metrics
+                      ? (
+                        <a href={`/metrics?report=${encodeURIComponent(r.name)}`}>
+                          {r.name === "." ? `${dirs.reports}/` : r.name}
+                        </a>
+                      )
+                      : <strong>{r.name === "." ? `${dirs.reports}/` : r.name}</strong>}{" "}
                     <span class="muted">
                       {fmtDate(r.date)} · {r.figures.length}{" "}
                       figures{r.problem ? ` · ${r.problem}` : ""}

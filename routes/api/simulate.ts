@@ -2,6 +2,7 @@
  * POST /api/simulate — JSON {model | modelYaml, params, b1UT, tsS, tdS, targetTsS,
  * targetTdS} → the Z-spectra at the input Ts, the target Ts and the steady state with MTR
  * asymmetry, plus the model's editable parameters. `?format=csv` returns CSV instead.
+ * Content-type application/json only; the job is cancelled if the client goes away.
  * @module
  */
 import { defineHandlers, json } from "../../src/web/define.ts";
@@ -12,20 +13,13 @@ import {
   simResultCsv,
   simulateForPage,
 } from "../../src/web/simulate.ts";
-import { readLimitedBody } from "../../src/web/uploads.ts";
-import { InputError } from "../../src/util/errors.ts";
+import { readJsonBody } from "../../src/web/uploads.ts";
 
 export const handler = defineHandlers({
   POST: async ({ req, url, config, services }) => {
-    const bytes = await readLimitedBody(req, Math.min(config.uploadLimitBytes, 4 << 20));
-    let body: unknown;
-    try {
-      body = JSON.parse(new TextDecoder().decode(bytes));
-    } catch (e) {
-      throw new InputError(`The request body is not JSON: ${(e as Error).message}`);
-    }
+    const body = await readJsonBody(req, `{"model": "normal", "b1UT": 1, "tsS": 1.5}`);
     const simReq = parseSimRequest(body);
-    const result = await simulateForPage(config.modelsDir, simReq, services.simulate);
+    const result = await simulateForPage(config.modelsDir, simReq, services.simulate, req.signal);
     if (
       url.searchParams.get("format") === "csv" || (body as Record<string, unknown>).format === "csv"
     ) {

@@ -127,23 +127,31 @@ function _sformAffine(view: DataView, le: boolean): Affine {
   return rows;
 }
 
+/** What a NIfTI-1 header says about the file's layout (see {@link _parseHeader}). */
+interface _Header {
+  h: nifti.NIFTI1;
+  le: boolean;
+  ndim: number;
+  dims: [number, number, number, number];
+  /** Voxel count. */
+  n: number;
+  type: { bytes: number; name: string };
+  /** Byte offset of the voxel data. */
+  offset: number;
+  /** Bytes of voxel data. */
+  need: number;
+  /** offset + need: the bytes the file must hold. */
+  total: number;
+}
+
 /**
- * Parses NIfTI-1 bytes (already gunzipped or not). `name` is used in error messages.
- * @throws InputError when the bytes are not a NIfTI-1 single file or hold an unsupported type.
+ * Validates the header at the start of `bytes` (`length` = the file's whole length when
+ * known, for the "too short" message) and returns the layout it declares.
  */
-export async function parseNifti(bytes: Uint8Array, name: string): Promise<NiftiVolume> {
-  if (_isGzip(bytes)) {
-    try {
-      bytes = await gunzip(bytes);
-    } catch (e) {
-      throw new InputError(
-        `${name}: not a valid gzip file (${(e as Error).message}); expected .nii or .nii.gz`,
-      );
-    }
-  }
-  if (bytes.length < 348) {
+function _parseHeader(bytes: Uint8Array, name: string, length = bytes.length): _Header {
+  if (length < 348) {
     throw new InputError(
-      `${name}: not a NIfTI file (only ${bytes.length} bytes; a NIfTI-1 header has 348)`,
+      `${name}: not a NIfTI file (only ${length} bytes; a NIfTI-1 header has 348)`,
     );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -207,18 +215,26 @@ export async function parseNifti(bytes: Uint8Array, name: string): Promise<Nifti
     );
   }
   const offset = Math.floor(h.vox_offset);
-  if (offset < 348) {
+  if (!(offset >= 348)) {
     throw new InputError(`${name}: vox_offset is ${h.vox_offset}; it must be ≥ 352`);
   }
   const need = n * type.bytes;
-  if (bytes.length < offset + need) {
-    throw new InputError(
-      `${name}: truncated: [${dims}] ${type.name} needs ${need} bytes of voxel data after offset ${offset}, the file has ${
-        Math.max(0, bytes.length - offset)
-      }`,
-    );
-  }
-  const data = _decodeVoxels(view, offset, n, h.datatypeCode, le);
+  return { h, le, ndim, dims, n, type, offset, need, total: offset + need };
+}
+
+function _truncated(name: string, hd: _Header, length: number): InputError {
+  return new InputError(
+    `${name}: truncated: [${hd.dims}] ${hd.type.name} needs ${hd.need} bytes of voxel data after offset ${hd.offset}, the file has ${
+      Math.max(0, length - hd.offset)
+    }`,
+  );
+}
+
+/** Decodes the voxels and the affine of a whole file's bytes (`own`: the bytes may be reused). */
+function _decode(bytes: Uint8Array, hd: _Header, own: boolean): NiftiVolume {
+  const { h, le, ndim, dims, n, offset } = hd;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = _decodeVoxels(view, offset, n, h.datatypeCode, le, own);
   let slope = h.scl_slope, inter = h.scl_inter;
   if (!Number.isFinite(slope) || slope === 0) slope = 1, inter = 0; // NIfTI: slope 0 means unscaled
   if (!Number.isFinite(inter)) inter = 0;
@@ -239,20 +255,241 @@ export async function parseNifti(bytes: Uint8Array, name: string): Promise<Nifti
   return { dims, ndim: Math.min(ndim, 4), data, affine, pixdim, nonFinite, header: h };
 }
 
+/**
+ * The most bytes one NIfTI file may hold (header + voxel data, after gunzip) when no
+ * smaller {@link ByteBudget} is given: 2 GiB.
+ */
+export const MAX_NIFTI_BYTES = 2 ** 31;
+
+/** Bytes a file may hold past the voxel data its header declares before it is refused. */
+export const NIFTI_SLACK_BYTES = 1 << 16;
+
+/**
+ * Compressed bytes handed to the gunzip at a time. Deflate inflates at most ~1032:1, so an
+ * inflated chunk stays below ~8.5 MiB however the file was made.
+ */
+const _GZ_PIECE = 8192;
+
+function _size(n: number): string {
+  return n >= 1 << 30
+    ? `${(n / 2 ** 30).toFixed(1)} GiB`
+    : n >= 1 << 20
+    ? `${(n / 2 ** 20).toFixed(1)} MiB`
+    : `${n} bytes`;
+}
+
+/**
+ * A budget of bytes that NIfTI reads may hold once inflated, shared by every read given it
+ * (e.g. the files of one upload). A file takes what its header declares, before its voxel
+ * data is read; a file over what is left is refused at once (InputError).
+ *
+ * @example
+ * ```ts
+ * const budget = new ByteBudget(1 << 30, "or start the server with a larger --inflate-limit-mb");
+ * const scan = await parseNifti(scanBytes, "scan", { budget });
+ * const mask = await parseNifti(maskBytes, "mask", { budget }); // shares what is left
+ * ```
+ */
+export class ByteBudget {
+  #left: number;
+  /**
+   * @param limitBytes the bytes all reads together may take
+   * @param advice what to do when a file does not fit (ends the error message)
+   */
+  constructor(
+    readonly limitBytes: number,
+    readonly advice = "crop or mask the image (fewer slices or voxels)",
+  ) {
+    this.#left = limitBytes;
+  }
+
+  /** Bytes still free. */
+  get remainingBytes(): number {
+    return this.#left;
+  }
+
+  /** Takes `bytes` for the file `name` (its header `hd`), or throws InputError. */
+  take(bytes: number, name: string, what: string): void {
+    if (bytes > this.#left) {
+      const others = this.#left < this.limitBytes
+        ? ` (${_size(this.#left)} left after the other files)`
+        : "";
+      throw new InputError(
+        `${name}: its header declares ${what} = ${_size(bytes)}, over the limit of ${
+          _size(this.limitBytes)
+        }${others}; ${this.advice}`,
+      );
+    }
+    this.#left -= bytes;
+  }
+}
+
+/** Options of {@link parseNifti} and {@link readNifti}. */
+export interface NiftiReadOptions {
+  /** Bytes the file may take (default: a fresh budget of {@link MAX_NIFTI_BYTES}). */
+  budget?: ByteBudget;
+}
+
+function _take(budget: ByteBudget | undefined, hd: _Header, name: string): void {
+  (budget ?? new ByteBudget(MAX_NIFTI_BYTES)).take(
+    hd.total,
+    name,
+    `[${hd.dims}] ${hd.type.name} after a ${hd.offset}-byte header`,
+  );
+}
+
+/**
+ * Reads a .nii or .nii.gz byte stream into exactly the bytes its header declares, gunzipping
+ * piece by piece: the header is read first and checked against the budget, then the voxel
+ * data fills one buffer of that size. Reading stops, and the stream is cancelled, as soon as
+ * the file holds more than {@link NIFTI_SLACK_BYTES} beyond it (a corrupt file or a
+ * decompression bomb), so nothing larger than the declared size is ever held.
+ */
+async function _readBounded(
+  src: ReadableStream<Uint8Array>,
+  name: string,
+  budget: ByteBudget | undefined,
+): Promise<{ bytes: Uint8Array; hd: _Header }> {
+  const raw = src.getReader();
+  const pending: Uint8Array[] = [];
+  let gz = false;
+  {
+    let got = 0;
+    while (got < 2) {
+      const { done, value } = await raw.read();
+      if (done) break;
+      pending.push(value);
+      got += value.length;
+    }
+    const first = pending.length === 1 ? pending[0]! : _concat(pending, got);
+    pending.splice(0, pending.length, ...(got ? [first] : []));
+    gz = _isGzip(first);
+  }
+  const pieces = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      let cur = pending[0];
+      if (!cur) {
+        const { done, value } = await raw.read();
+        if (done) return c.close();
+        pending.push(cur = value);
+      }
+      if (!gz || cur.length <= _GZ_PIECE) {
+        pending.shift();
+        c.enqueue(cur);
+      } else {
+        c.enqueue(cur.slice(0, _GZ_PIECE));
+        pending[0] = cur.subarray(_GZ_PIECE);
+      }
+    },
+    cancel: (reason) => raw.cancel(reason),
+  }, { highWaterMark: 0 });
+  const reader = (gz
+    ? pieces.pipeThrough(
+      new DecompressionStream("gzip") as TransformStream<Uint8Array, Uint8Array>,
+    )
+    : pieces).getReader();
+  let finished = false;
+  const next = async (): Promise<Uint8Array | null> => {
+    try {
+      const { done, value } = await reader.read();
+      if (done) finished = true;
+      return done ? null : value;
+    } catch (e) {
+      finished = true;
+      if (!gz) throw e;
+      throw new InputError(
+        `${name}: not a valid gzip file (${(e as Error).message}); expected .nii or .nii.gz`,
+      );
+    }
+  };
+  try {
+    const head: Uint8Array[] = [];
+    let got = 0;
+    while (got < 352) {
+      const c = await next();
+      if (!c) break;
+      head.push(c);
+      got += c.length;
+    }
+    const start = _concat(head, got);
+    const hd = _parseHeader(start, name);
+    _take(budget, hd, name);
+    const bytes = new Uint8Array(hd.total);
+    let filled = Math.min(hd.total, start.length), extra = start.length - filled;
+    bytes.set(start.subarray(0, filled));
+    while (extra <= NIFTI_SLACK_BYTES) {
+      const c = await next();
+      if (!c) break;
+      const k = Math.min(c.length, hd.total - filled);
+      bytes.set(k === c.length ? c : c.subarray(0, k), filled);
+      filled += k;
+      extra += c.length - k;
+    }
+    if (extra > NIFTI_SLACK_BYTES) {
+      throw new InputError(
+        `${name}: holds more data than its header declares ([${hd.dims}] ${hd.type.name} = ${
+          _size(hd.total)
+        } with the header); a corrupt file or a decompression bomb, refused`,
+      );
+    }
+    if (filled < hd.total) throw _truncated(name, hd, filled);
+    return { bytes, hd };
+  } finally {
+    if (!finished) await reader.cancel().catch(() => {});
+  }
+}
+
+function _concat(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/**
+ * Parses NIfTI-1 bytes (.nii, or .nii.gz: gunzipped piece by piece, never past what the
+ * header declares). `name` is used in error messages.
+ * @throws InputError when the bytes are not a NIfTI-1 single file, hold an unsupported type,
+ * or declare or hold more than the budget allows
+ */
+export async function parseNifti(
+  bytes: Uint8Array,
+  name: string,
+  opts: NiftiReadOptions = {},
+): Promise<NiftiVolume> {
+  if (_isGzip(bytes)) {
+    const r = await _readBounded(
+      new Blob([bytes as Uint8Array<ArrayBuffer>]).stream(),
+      name,
+      opts.budget,
+    );
+    return _decode(r.bytes, r.hd, true);
+  }
+  const hd = _parseHeader(bytes, name);
+  _take(opts.budget, hd, name);
+  if (bytes.length < hd.total) throw _truncated(name, hd, bytes.length);
+  return _decode(bytes, hd, false);
+}
+
 function _decodeVoxels(
   view: DataView,
   offset: number,
   n: number,
   code: number,
   le: boolean,
+  own: boolean,
 ): Float32Array {
-  const out = new Float32Array(n);
   const hostLe = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-  // Fast path: aligned float32 in host order is a copy.
+  // Fast path: aligned float32 in host order is a view of bytes we own, else a copy.
   if (code === 16 && le === hostLe && (view.byteOffset + offset) % 4 === 0) {
-    out.set(new Float32Array(view.buffer, view.byteOffset + offset, n));
-    return out;
+    const f = new Float32Array(view.buffer, view.byteOffset + offset, n);
+    return own ? f : f.slice();
   }
+  const out = new Float32Array(n);
   const get: (o: number) => number = {
     2: (o: number) => view.getUint8(o),
     256: (o: number) => view.getInt8(o),
@@ -271,25 +508,31 @@ function _decodeVoxels(
 }
 
 /**
- * Reads a NIfTI-1 volume (.nii or .nii.gz, 1- to 4-D, any common datatype) as float32.
+ * Reads a NIfTI-1 volume (.nii or .nii.gz, 1- to 4-D, any common datatype) as float32,
+ * streaming: a .nii.gz is gunzipped piece by piece into one buffer of the size its header
+ * declares, and refused as soon as it holds more (or declares more than the budget,
+ * {@link MAX_NIFTI_BYTES} by default).
  * @param path file to read
+ * @param opts the byte budget (shared by several reads when given)
  * @returns the volume; NaN/Inf voxels are kept and counted in `nonFinite`
- * @throws InputError when the file is missing, not a NIfTI-1 file, or has an unsupported layout
+ * @throws InputError when the file is missing, not a NIfTI-1 file, has an unsupported layout,
+ * or is larger than its header or the budget allows
  * @example
  * ```ts
  * const vol = await readNifti("scan.nii.gz");
  * const [nx, ny, nz, nOffsets] = vol.dims;
  * ```
  */
-export async function readNifti(path: string): Promise<NiftiVolume> {
-  let bytes: Uint8Array;
+export async function readNifti(path: string, opts: NiftiReadOptions = {}): Promise<NiftiVolume> {
+  let file: Deno.FsFile;
   try {
-    bytes = await Deno.readFile(path);
+    file = await Deno.open(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new InputError(`${path}: file not found`);
     throw e;
   }
-  return await parseNifti(bytes, path);
+  const r = await _readBounded(file.readable, path, opts.budget);
+  return _decode(r.bytes, r.hd, true);
 }
 
 /**

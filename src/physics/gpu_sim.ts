@@ -35,6 +35,7 @@ import type { TissueModel } from "./model.ts";
 import type { Protocol } from "./protocol.ts";
 import { equilibrium, omega0PerPpm, stateLayout, superLorentzian } from "./bm_matrix.ts";
 import { simulateCpuStates } from "./cpu_sim.ts";
+import { InputError } from "../util/errors.ts";
 
 /** Per-group z-block preparation: Td recovery, pre-delay, post-delay propagator. */
 export const BM_PREP = defineKernel({
@@ -127,6 +128,26 @@ interface _Layout {
 
 /** Largest state size the kernels take: 10 water + CEST pools and a z-only MT pool. */
 export const MAX_STATE_SIZE = 31;
+
+/**
+ * Most CEST pools besides water the GPU simulator takes (an MT pool written as a CEST pool
+ * counts; a z-only MT pool comes on top): 3·(9 + 1) + 1 = {@link MAX_STATE_SIZE}.
+ */
+export const MAX_CEST_POOLS = Math.floor((MAX_STATE_SIZE - 1) / 3) - 1;
+
+/**
+ * Refuses a model the GPU simulator cannot run (more than {@link MAX_CEST_POOLS} CEST
+ * pools), before any work is queued.
+ * @param name the model's name in the message (e.g. its file)
+ * @throws InputError naming the pool count and the fix
+ */
+export function checkGpuModel(model: TissueModel, name: string): void {
+  if (model.cest.length > MAX_CEST_POOLS) {
+    throw new InputError(
+      `${name}: ${model.cest.length} CEST pools, but the GPU simulator takes at most ${MAX_CEST_POOLS} besides water (plus one z-only MT pool); remove pools, or simulate it on the CPU (quass simulate spectrum --device cpu)`,
+    );
+  }
+}
 
 /** Matrix capacity compiled for a state size: 20 covers the 7-pool model (19). */
 function _capacity(n: number): number {

@@ -1,7 +1,8 @@
 /**
- * The dashboard's Hono app: routes from `routes/` (pages rendered on the server with
- * Preact, API routes returning JSON), `static/` files, and error mapping (InputError →
- * 400, too large → 413, outside the configured directories → 404).
+ * The dashboard's Hono app: request guards (Host, Origin), routes from `routes/` (pages
+ * rendered on the server with Preact, API routes returning JSON), `static/` files, and
+ * error mapping (InputError → 400, HttpError → its status, too large → 413, outside the
+ * configured directories → 404).
  * @module
  */
 import { Hono } from "hono";
@@ -22,10 +23,11 @@ import { loadRoutes } from "./router.ts";
 import { type AppServices, createServices, type Engine } from "./services.ts";
 import { PathError, resolveUnder } from "./paths.ts";
 import { PayloadTooLargeError } from "./uploads.ts";
+import { checkHost, checkOrigin, HttpError, STATE_CHANGING } from "./guard.ts";
 import { DEFAULT_MODEL_DIR } from "../eval/predict_volume.ts";
 import { InputError } from "../util/errors.ts";
 
-/** Options of {@link createApp}; anything left out takes the default below. */
+/** Options of {@link createApp}; anything left out (or undefined) takes the default below. */
 export type AppOptions = Partial<AppConfig> & { engine?: Partial<Engine> };
 
 /** The Hono app plus its services and a `close()` that drops jobs and temp files. */
@@ -33,21 +35,54 @@ export type QuassApp = Hono & { config: AppConfig; services: AppServices; close(
 
 const ROOT = new URL("../../", import.meta.url).pathname.replace(/\/$/, "");
 
+/** Where `deno task demo` writes, relative to the working directory. */
+export const DEMO_DIR = "demo";
+
+function _isDir(p: string): boolean {
+  try {
+    return Deno.statSync(p).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Default configuration: paths relative to the working directory, 256 MiB uploads, the
- * shipped pretrained model (models/quass-7t-cw).
+ * The directories served when none is given, under `root` (default: the working
+ * directory): runs/, report/ and data/, each replaced by the demo's output (demo/runs,
+ * demo/report, demo/ — where `deno task demo` puts its phantom, dataset, run and reports)
+ * when it does not exist and the demo's does. So `deno task demo` then `deno task serve`
+ * shows the demo, and a project's own folders win once they exist.
+ */
+export function defaultDirs(
+  root = "",
+): Pick<AppConfig, "runsDir" | "reportsDir" | "dataDir"> {
+  const at = (p: string) => (root ? `${root.replace(/\/+$/, "")}/${p}` : p);
+  const pick = (dir: string, demo: string) =>
+    !_isDir(at(dir)) && _isDir(at(demo)) ? at(demo) : at(dir);
+  return {
+    runsDir: pick("runs", `${DEMO_DIR}/runs`),
+    reportsDir: pick("report", `${DEMO_DIR}/report`),
+    dataDir: pick("data", DEMO_DIR),
+  };
+}
+
+/**
+ * Default configuration: the directories of {@link defaultDirs}, 256 MiB uploads
+ * inflating to at most 1 GiB per request, jobs stopped after 10 minutes, the shipped
+ * pretrained model (models/quass-7t-cw).
  */
 export function defaultConfig(): AppConfig {
   return {
-    runsDir: "runs",
-    reportsDir: "report",
-    dataDir: "data",
+    ...defaultDirs(),
     benchDir: "bench/results",
     modelsDir: `${ROOT}/static/models`,
     staticDir: `${ROOT}/static`,
     routesDir: `${ROOT}/routes`,
     tmpDir: `${Deno.env.get("TMPDIR") ?? "/tmp"}/quass-web-${Deno.pid}`,
     uploadLimitBytes: 256 << 20,
+    inflateLimitBytes: 1 << 30,
+    jobTimeLimitMs: 10 * 60_000,
+    allowedHosts: [],
     pretrainedDir: DEFAULT_MODEL_DIR,
   };
 }
@@ -82,8 +117,9 @@ export function contentType(name: string): string {
  */
 export async function createApp(opts: AppOptions = {}): Promise<QuassApp> {
   const { engine, ...rest } = opts;
-  const config: AppConfig = { ...defaultConfig(), ...rest };
-  const services = createServices(engine);
+  const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  const config: AppConfig = { ...defaultConfig(), ...given };
+  const services = createServices(engine, { jobTimeLimitMs: config.jobTimeLimitMs });
   const { routes, app: appModule } = await loadRoutes(config.routesDir);
   const Layout = appModule?.default as ComponentType<LayoutProps> | undefined;
   const hono = new Hono();
@@ -92,6 +128,13 @@ export async function createApp(opts: AppOptions = {}): Promise<QuassApp> {
   hono.notFound((c) =>
     errorResponse(new PathError(`No page at ${new URL(c.req.url).pathname}`), c, Layout)
   );
+
+  // every request: a Host this server answers to; state changes: from its own origin
+  hono.use("*", async (c, next) => {
+    checkHost(c.req.raw, config.allowedHosts);
+    if (STATE_CHANGING.has(c.req.method)) checkOrigin(c.req.raw);
+    await next();
+  });
 
   hono.get("/static/:rest{.+}", async (c) => {
     const rel = c.req.param("rest");
@@ -172,6 +215,7 @@ export function renderPage<T>(
 /** Maps an error to a status and a message the user can act on. */
 export function errorStatus(err: unknown): { status: number; message: string } {
   if (err instanceof PayloadTooLargeError) return { status: 413, message: err.message };
+  if (err instanceof HttpError) return { status: err.status, message: err.message };
   if (err instanceof InputError) return { status: 400, message: err.message };
   if (err instanceof PathError) return { status: 404, message: err.message };
   const msg = err instanceof Error ? err.message : String(err);
@@ -205,8 +249,12 @@ function errorResponse(err: unknown, c: Context, Layout?: ComponentType<LayoutPr
 function _reason(status: number): string {
   return {
     400: "bad input",
+    403: "forbidden",
     404: "not found",
+    409: "conflict",
     413: "upload too large",
+    415: "unsupported content type",
     500: "server error",
+    503: "unavailable",
   }[status] ?? "error";
 }

@@ -1,10 +1,19 @@
 /**
- * The Bench page's data: the latest benchmark result files, each turned into tables (every
- * array of flat records found in the JSON) with a bar chart of the most telling numeric
- * column (throughput if present, else time), plus the file's scalar facts (adapter, date).
+ * The Bench page's data: the latest benchmark result files. A group file of `deno task
+ * bench` (`{group, info, cases}`) becomes the same table as its section of RESULTS.md
+ * (bench/report.ts's groupTableData: medians, ratios, floor, fraction of peak) with the
+ * run's facts (adapter, machine, date); any other JSON is turned into tables (every array of
+ * flat records found in it) with a bar chart of the most telling numeric column
+ * (throughput if present, else time), plus the file's scalar facts.
  * @module
  */
 import { type BenchFile, listBench } from "./catalog.ts";
+import {
+  type GroupResults,
+  type GroupTableData,
+  groupTableData,
+  groupTitle,
+} from "../../bench/report.ts";
 
 /** A table extracted from a result file. */
 export interface BenchTable {
@@ -24,6 +33,8 @@ export interface BenchView {
   date: string | null;
   facts: [string, string][];
   tables: BenchTable[];
+  /** For a group file of `deno task bench`: its title and table (no rows: no cases). */
+  group?: { title: string; table: GroupTableData };
 }
 
 type Flat = Record<string, string | number | boolean | null>;
@@ -76,8 +87,30 @@ export function benchTables(v: unknown): { facts: [string, string][]; tables: Be
   return { facts, tables };
 }
 
+/** True for the content of a `deno task bench` group file (`{group, info, cases: [...]}`). */
+export function isGroupResults(v: unknown): v is GroupResults {
+  const o = v as Partial<GroupResults> | null;
+  return typeof o === "object" && o !== null && typeof o.group === "string" &&
+    Array.isArray(o.cases) && o.cases.every((c) => Array.isArray(c?.results));
+}
+
+/** One result file as a view (a group file as its table, anything else as found tables). */
+export function fileView(f: BenchFile): BenchView {
+  if (!isGroupResults(f.content)) {
+    return { name: f.name, date: f.date, ...benchTables(f.content) };
+  }
+  const g = f.content;
+  return {
+    name: f.name,
+    date: f.date,
+    facts: benchTables(g.info ?? {}).facts,
+    tables: [],
+    group: { title: groupTitle(g.group), table: groupTableData(g) },
+  };
+}
+
 /** The newest `limit` result files as views. */
 export async function benchView(benchDir: string, limit = 8): Promise<BenchView[]> {
   const files: BenchFile[] = (await listBench(benchDir)).slice(0, limit);
-  return files.map((f) => ({ name: f.name, date: f.date, ...benchTables(f.content) }));
+  return files.map(fileView);
 }

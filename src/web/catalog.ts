@@ -5,7 +5,7 @@
  * is an empty list, a malformed file is listed with its problem instead of failing the page.
  * @module
  */
-import { checkName, PathError, resolveUnder } from "./paths.ts";
+import { checkName, PathError, resolveUnder, SAFE_NAME } from "./paths.ts";
 import { PRESET_VALUES, PRESETS } from "../nn/presets.ts";
 
 /** One training epoch from `log.jsonl`. */
@@ -291,13 +291,22 @@ export interface PhantomSummary {
   files: string[];
 }
 
-/** Folders under `dataDir` that contain `.nii`/`.nii.gz` files. */
+/**
+ * Folders under `dataDir` that contain `.nii`/`.nii.gz` files; folders whose names are not
+ * plain names (SAFE_NAME: they could not be chosen for a prediction) or cannot be read are
+ * left out.
+ */
 export async function listPhantoms(dataDir: string): Promise<PhantomSummary[]> {
   const out: PhantomSummary[] = [];
   for (const name of await _dirs(dataDir)) {
+    if (!SAFE_NAME.test(name)) continue;
     const files: string[] = [];
-    for await (const f of Deno.readDir(`${dataDir}/${name}`)) {
-      if (f.isFile && /\.nii(\.gz)?$/.test(f.name)) files.push(f.name);
+    try {
+      for await (const f of Deno.readDir(`${dataDir}/${name}`)) {
+        if (f.isFile && /\.nii(\.gz)?$/.test(f.name)) files.push(f.name);
+      }
+    } catch {
+      continue;
     }
     if (files.length) out.push({ name, files: files.sort() });
   }
@@ -342,7 +351,12 @@ export async function readReport(reportsDir: string, name: string): Promise<Repo
   };
 }
 
-/** Reports under `reportsDir`: the directory itself and each sub-folder with a metrics.json. */
+/**
+ * Reports under `reportsDir`: the directory itself and each sub-folder with a metrics.json.
+ * Never fails for one folder: a name that is not a plain name (e.g. with a space) or a
+ * folder that cannot be read is listed with its problem and no metrics; one that resolves
+ * outside is left out.
+ */
 export async function listReports(reportsDir: string): Promise<ReportSummary[]> {
   const out: ReportSummary[] = [];
   const names = [".", ...await _dirs(reportsDir)];
@@ -352,10 +366,18 @@ export async function listReports(reportsDir: string): Promise<ReportSummary[]> 
     } catch {
       continue;
     }
+    const unlisted = (problem: string) =>
+      out.push({ name, date: null, figures: [], metrics: null, problem });
+    if (name !== "." && !SAFE_NAME.test(name)) {
+      unlisted(
+        "the folder name has characters other than letters, digits, '.', '_' and '-'; rename it to show this report",
+      );
+      continue;
+    }
     try {
       out.push(await readReport(reportsDir, name));
     } catch (e) {
-      if (!(e instanceof PathError)) throw e;
+      if (!(e instanceof PathError)) unlisted((e as Error).message);
     }
   }
   return out;

@@ -33,8 +33,20 @@ export interface AppConfig {
   routesDir: string;
   /** Where uploads and job files live while a job runs (removed after it). */
   tmpDir: string;
-  /** Largest accepted upload (whole request body), bytes. */
+  /** Largest accepted upload (whole multipart request body, compressed as sent), bytes. */
   uploadLimitBytes: number;
+  /**
+   * Most bytes the NIfTI files of one request may hold once gunzipped (all files together;
+   * each is refused as soon as its header declares more than is left).
+   */
+  inflateLimitBytes: number;
+  /** A running job (prediction, simulation) is stopped after this many ms. */
+  jobTimeLimitMs: number;
+  /**
+   * Host names accepted besides the loopback names and IP addresses (the bind host, names
+   * given with --allow-host); any other Host header is refused (DNS rebinding).
+   */
+  allowedHosts: string[];
   /**
    * The shipped pretrained model folder (`model.safetensors`, `config.json`), used when a
    * prediction names no run; absent = trained runs only.

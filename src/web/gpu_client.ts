@@ -33,9 +33,11 @@ export class GpuWorkerClient {
   #worker: Worker | null = null;
   #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   #next = 1;
+  #closed = false;
 
   #ensure(): Worker {
     if (this.#worker) return this.#worker;
+    if (this.#closed) throw new Error("GPU worker closed");
     const w = new Worker(new URL("./gpu_worker.ts", import.meta.url).href, { type: "module" });
     w.onmessage = (e: MessageEvent<Reply>) => {
       const p = this.#pending.get(e.data.id);
@@ -61,17 +63,37 @@ export class GpuWorkerClient {
     return w;
   }
 
-  /** Sends one request; resolves with the worker's result. */
-  call<T>(req: WithoutId<GpuRequest>, transfer: Transferable[] = []): Promise<T> {
+  /**
+   * Sends one request; resolves with the worker's result. When `signal` aborts, the worker
+   * is ended (its computation with it) and the call rejects with the signal's reason.
+   */
+  call<T>(
+    req: WithoutId<GpuRequest>,
+    transfer: Transferable[] = [],
+    signal?: AbortSignal,
+  ): Promise<T> {
     const id = this.#next++;
     return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#ensure().postMessage({ ...req, id }, transfer);
+      if (signal?.aborted) return reject(signal.reason);
+      const onAbort = () => this.stop(signal!.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const done = () => signal?.removeEventListener("abort", onAbort);
+      this.#pending.set(id, {
+        resolve: (v) => (done(), resolve(v as T)),
+        reject: (e) => (done(), reject(e)),
+      });
+      try {
+        this.#ensure().postMessage({ ...req, id }, transfer);
+      } catch (e) {
+        this.#pending.get(id)?.reject(e);
+        this.#pending.delete(id);
+      }
     });
   }
 
   /** The batched GPU simulator, running in the worker. */
-  simulate: SpectraSimulator = (jobs) => this.call<Float32Array[]>({ op: "simulate", jobs });
+  simulate: SpectraSimulator = (jobs, signal) =>
+    this.call<Float32Array[]>({ op: "simulate", jobs }, [], signal);
 
   /** Loads a run in the worker (its `needsT1` included); its predictions run there too. */
   loadRun: RunLoader = async (runDir) => {
@@ -96,11 +118,21 @@ export class GpuWorkerClient {
     return run;
   };
 
-  /** Ends the worker (pending calls are rejected). */
-  close(): void {
+  /**
+   * Ends the worker now, whatever it is computing (pending calls reject with `reason`); the
+   * next call starts a fresh one. Runs loaded in the old worker are gone.
+   */
+  stop(reason: unknown = new Error("GPU worker stopped")): void {
     this.#worker?.terminate();
     this.#worker = null;
-    for (const p of this.#pending.values()) p.reject(new Error("GPU worker closed"));
+    const pending = [...this.#pending.values()];
     this.#pending.clear();
+    for (const p of pending) p.reject(reason);
+  }
+
+  /** Ends the worker for good (pending and later calls are rejected). */
+  close(): void {
+    this.#closed = true;
+    this.stop(new Error("GPU worker closed"));
   }
 }

@@ -49,6 +49,10 @@ export async function metricsView(
   const reports: ReportView[] = [];
   const problems: MetricsView["problems"] = [];
   for (const r of await listReports(reportsDir)) {
+    if (!r.metrics && r.problem) {
+      problems.push({ name: r.name, problem: r.problem });
+      continue;
+    }
     try {
       const dir = await resolveUnder(reportsDir, r.name === "." ? "" : r.name);
       const m = await readMetrics(`${dir}/metrics.json`);

@@ -37,7 +37,8 @@ function _join(root: string, rel: string): string {
 /**
  * Resolves `rel` (a relative path with `/` separators) under `root` and returns the real
  * path; throws PathError when it escapes `root` lexically or through a symlink, or does
- * not exist.
+ * not exist (the last two with the same message: a symlink does not reveal whether its
+ * target exists).
  *
  * @example
  * ```ts
@@ -53,16 +54,18 @@ export async function resolveUnder(root: string, rel: string): Promise<string> {
   if (parts.some((p) => p === ".." || p.startsWith("."))) {
     throw new PathError(`Path ${JSON.stringify(rel)} leaves its directory`);
   }
+  // A missing path, one that cannot be read and one that resolves outside the root get the
+  // same answer, so the reply never tells whether something exists outside.
+  const missing = () => new PathError(`No such file: ${rel}`);
   let realRoot: string, real: string;
   try {
     realRoot = await Deno.realPath(root);
     real = await Deno.realPath(_join(root, parts.join("/")));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new PathError(`No such file: ${rel}`);
-    throw e;
+  } catch {
+    throw missing();
   }
   if (real !== realRoot && !real.startsWith(realRoot.endsWith("/") ? realRoot : realRoot + "/")) {
-    throw new PathError(`Path ${JSON.stringify(rel)} resolves outside its directory`);
+    throw missing();
   }
   return real;
 }

@@ -6,8 +6,9 @@
  */
 import { InputError } from "../util/errors.ts";
 import { checkName, resolveUnder } from "./paths.ts";
-import { makeTempArea, niftiProblem, readLimitedForm, type TempArea } from "./uploads.ts";
+import { makeTempArea, readLimitedForm, type TempArea } from "./uploads.ts";
 import {
+  ByteBudget,
   checkDims,
   encodeNifti,
   gzip,
@@ -76,6 +77,17 @@ function _vol3(v: NiftiVolume, scan: NiftiVolume, name: string, what: string): F
   const [nx, ny, nz] = scan.dims;
   checkDims(v, name, { dims: [nx, ny, nz], maxT: 1, what });
   return v.data;
+}
+
+/**
+ * The budget of inflated NIfTI bytes for one request's files (all of them together): the
+ * server's `inflateLimitBytes`.
+ */
+export function requestBudget(config: Pick<AppConfig, "inflateLimitBytes">): ByteBudget {
+  return new ByteBudget(
+    config.inflateLimitBytes,
+    "crop or mask the series, or start the server with a larger --inflate-limit-mb",
+  );
 }
 
 /** A resolved model: a trained run or the shipped pretrained model. */
@@ -209,24 +221,26 @@ export async function planPhantom(
       } in the data directory; make one with deno task quass phantom --out data/${phantom}`,
     );
   }
+  const budget = requestBudget(config);
+  const read = (path: string) => readNifti(path, { budget });
   const scanPath = `${dir}/${PHANTOM_FILES.input}`;
-  const scan = await readNifti(scanPath);
+  const scan = await read(scanPath);
   const side = await readSidecar(scanPath, scan.dims[3]);
   if (!side?.offsetsPpm) throw new InputError(`${scanPath}: the sidecar has no offsetsPpm`);
   const mask = _vol3(
-    await readNifti(`${dir}/${PHANTOM_FILES.mask}`),
+    await read(`${dir}/${PHANTOM_FILES.mask}`),
     scan,
     PHANTOM_FILES.mask,
     "the brain mask",
   );
-  const reference = await readNifti(`${dir}/${PHANTOM_FILES.reference}`);
+  const reference = await read(`${dir}/${PHANTOM_FILES.reference}`);
   checkDims(reference, PHANTOM_FILES.reference, {
     dims: [scan.dims[0], scan.dims[1], scan.dims[2], scan.dims[3]],
     what: "the Ts 5 s reference",
   });
   const t1Path = `${dir}/${PHANTOM_FILES.t1}`;
   const t1S = (await Deno.stat(t1Path).then((s) => s.isFile, () => false))
-    ? _vol3(await readNifti(t1Path), scan, PHANTOM_FILES.t1, "the water T1 map (s)")
+    ? _vol3(await read(t1Path), scan, PHANTOM_FILES.t1, "the water T1 map (s)")
     : undefined;
   if (run.needsT1 && !t1S) {
     throw new InputError(
@@ -289,11 +303,14 @@ export async function planUpload(config: AppConfig, req: Request): Promise<Predi
     const file = _file(form, f);
     if (file) files.push([f, file]);
   }
+  // each file is read once, gunzipped no further than its header declares, all of them
+  // within one budget (400 at once when a header declares more, or a file holds more)
+  const budget = requestBudget(config);
   const bytes = new Map<string, Uint8Array<ArrayBuffer>>();
+  const vols = new Map<string, NiftiVolume>();
   for (const [field, file] of files) {
     const b = new Uint8Array(await file.arrayBuffer());
-    const problem = await niftiProblem(b, `${field} (${file.name})`);
-    if (problem) throw new InputError(problem);
+    vols.set(field, await parseNifti(b, `${field} (${file.name})`, { budget }));
     bytes.set(field, b);
   }
   const temp = await makeTempArea(config.tmpDir, "upload-");
@@ -302,7 +319,7 @@ export async function planUpload(config: AppConfig, req: Request): Promise<Predi
       const safe = file.name.replace(/[^A-Za-z0-9._-]/g, "_").slice(-80);
       await Deno.writeFile(`${temp.dir}/${field}-${safe}`, bytes.get(field)!);
     }
-    const scan = await parseNifti(bytes.get("scan")!, scanFile.name);
+    const scan = vols.get("scan")!;
     const [nx, ny, nz, nt] = scan.dims;
     if (nt < 2) {
       throw new InputError(
@@ -337,9 +354,8 @@ export async function planUpload(config: AppConfig, req: Request): Promise<Predi
         `${scanFile.name}: ${offsetsPpm.length} offsets given but the image has ${nt} volumes along the 4th dimension`,
       );
     }
-    const vol = async (f: string) => bytes.has(f) ? await parseNifti(bytes.get(f)!, f) : undefined;
-    const m0v = await vol("m0"), maskv = await vol("mask"), refv = await vol("reference");
-    const t1v = await vol("t1");
+    const m0v = vols.get("m0"), maskv = vols.get("mask"), refv = vols.get("reference");
+    const t1v = vols.get("t1");
     if (refv) {
       checkDims(refv, "reference", {
         dims: [nx, ny, nz],

@@ -9,10 +9,15 @@ import { InputError } from "../util/errors.ts";
 import type { TissueModel } from "../physics/model.ts";
 import { parseModelYaml } from "../physics/model_yaml.ts";
 import { paperInputProtocol, type Protocol } from "../physics/protocol.ts";
+import { checkGpuModel } from "../physics/gpu_sim.ts";
 
-/** Simulates many (model, protocol) pairs; Z per offset for each (the engine's signature). */
+/**
+ * Simulates many (model, protocol) pairs; Z per offset for each (the engine's signature).
+ * `signal` aborts when nobody waits for the result any more (the engine may stop early).
+ */
 export type SpectraSimulator = (
   jobs: { model: TissueModel; protocol: Protocol }[],
+  signal?: AbortSignal,
 ) => Promise<Float32Array[] | Float64Array[]>;
 
 /** A model shipped with the app (`static/models/*.yaml`). */
@@ -282,7 +287,10 @@ export function parseSimRequest(body: unknown): SimRequest {
   };
 }
 
-/** The model a request refers to (uploaded YAML or bundled), parameters applied. */
+/**
+ * The model a request refers to (uploaded YAML or bundled), parameters applied; one the
+ * GPU simulator cannot run (too many pools) is refused here, before anything is queued.
+ */
 export async function requestModel(
   modelsDir: string,
   req: SimRequest,
@@ -290,6 +298,7 @@ export async function requestModel(
   const base = req.modelYaml !== undefined
     ? parseModelYaml(req.modelYaml, "uploaded model")
     : await loadBundledModel(modelsDir, req.model ?? "normal");
+  checkGpuModel(base, req.modelYaml !== undefined ? "modelYaml" : `model ${req.model}`);
   return {
     model: applyParams(base, req.params ?? {}),
     name: req.modelYaml !== undefined ? "uploaded" : req.model ?? "normal",
@@ -297,7 +306,8 @@ export async function requestModel(
 }
 
 /**
- * Simulates the three spectra of a request in one batch on `simulate`.
+ * Simulates the three spectra of a request in one batch on `simulate` (`signal`: abort when
+ * nobody waits any more).
  * @example
  * const res = await simulateForPage("static/models", { model: "normal" }, simulateSpectraGpu);
  */
@@ -305,6 +315,7 @@ export async function simulateForPage(
   modelsDir: string,
   req: SimRequest,
   simulate: SpectraSimulator,
+  signal?: AbortSignal,
 ): Promise<SimResult> {
   const t0 = performance.now();
   const { model, name } = await requestModel(modelsDir, req);
@@ -320,7 +331,7 @@ export async function simulateForPage(
     { model, protocol: proto(tsS, tdS) },
     { model, protocol: proto(targetTsS, targetTdS) },
     { model, protocol: proto(Infinity, targetTdS) },
-  ]);
+  ], signal);
   const offsetsPpm = [...base.offsetsPpm];
   const mi = mtrAsym(offsetsPpm, zi!), mt = mtrAsym(offsetsPpm, zt!), ms = mtrAsym(offsetsPpm, zs!);
   return {

@@ -44,6 +44,8 @@ export interface Workspace {
   reference: Float32Array;
   /** The phantom's water T1 map (s), per voxel. */
   t1: Float32Array;
+  /** Median ms of "ours" in the first case of the bench group file infer.json (random). */
+  benchMedianMs: number;
   remove(): Promise<void>;
 }
 
@@ -202,6 +204,50 @@ export async function makeWorkspace(): Promise<Workspace> {
     }),
   );
 
+  // `deno task bench` group files: infer.json with two cases, train.json with none
+  const benchMedianMs = 20 + 80 * Math.random();
+  const timing = (m: number) => ({
+    medianMs: m,
+    minMs: 0.9 * m,
+    maxMs: 1.2 * m,
+    runsMs: [m],
+    iters: 1,
+    firstMs: 3 * m,
+  });
+  const info = {
+    date: "2026-01-01 00:00 UTC",
+    quick: false,
+    adapter: "lavapipe (software adapter)",
+    machine: "test machine, 2 logical cores",
+    deno: "2.9.6",
+    loadavg: "0 0 0",
+    peak: { flopsPerS: 5e9, bytesPerS: 2e10, syncMs: 11, note: "test" },
+  };
+  await Deno.writeTextFile(
+    `${benchDir}/infer.json`,
+    JSON.stringify({
+      group: "infer",
+      info,
+      cases: [benchMedianMs, 2 * benchMedianMs].map((m, i) => ({
+        group: "infer",
+        name: `net${i} inference`,
+        size: "default",
+        shape: "4096 spectra",
+        flops: 1e8,
+        bytes: 1e6,
+        floorMs: 1,
+        results: [
+          { impl: "ours", timing: timing(m), flopsPerS: 1e8 / m * 1e3, fractionOfPeak: 0.1 },
+          { impl: "tfjs-webgpu", timing: timing(3 * m), maxAbsDiff: 1e-7 },
+        ],
+      })),
+    }),
+  );
+  await Deno.writeTextFile(
+    `${benchDir}/train.json`,
+    JSON.stringify({ group: "train", info, cases: [] }),
+  );
+
   // a phantom-shaped scan: random Z in (0.2, 1), mask, reference
   const nvox = NX * NY * NZ, nt = OFFSETS.length;
   const scan = Float32Array.from({ length: nvox * nt }, () => 0.2 + 0.8 * Math.random());
@@ -240,6 +286,7 @@ export async function makeWorkspace(): Promise<Workspace> {
     mask,
     reference,
     t1,
+    benchMedianMs,
     remove: () => Deno.remove(root, { recursive: true }),
   };
 }

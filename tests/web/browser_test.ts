@@ -17,6 +17,7 @@ import { assertClose } from "../_util.ts";
 import { cpuSimulator, fakeLoader, makeWorkspace, type Workspace } from "./_fixtures.ts";
 import { makeRealRunAndPhantom } from "./_e2e.ts";
 import { predictSpectra } from "../../src/nn/predict.ts";
+import { fmtMs } from "../../bench/harness.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
@@ -127,6 +128,12 @@ Deno.test({
         const page = await open(c, path);
         assert((await page.locator("header.topbar").count()) === 1, `${path}: layout`);
         if (chart) await chartDrawn(page, chart);
+        if (path === "/bench") {
+          // the bench group file's table shows a measured figure from the JSON
+          const shown = await page.locator("table.bench-group").first().innerText();
+          const fig = fmtMs(c.ws.benchMedianMs);
+          assert(shown.includes(fig), `median ${fig} not in the bench table: ${shown}`);
+        }
         await page.screenshot({ path: `${SHOTS}${shot}.png`, fullPage: true });
         await page.close();
       }
@@ -234,6 +241,7 @@ Deno.test({
       mask: new Float32Array(0),
       reference: new Float32Array(0),
       t1: new Float32Array(0),
+      benchMedianMs: 0,
       remove: () => Deno.remove(root, { recursive: true }),
     };
     for (const d of [ws.runsDir, ws.dataDir]) await Deno.mkdir(d, { recursive: true });

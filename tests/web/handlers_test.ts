@@ -12,6 +12,7 @@ import { paperInputProtocol } from "../../src/physics/protocol.ts";
 import { PHANTOM_FILES } from "../../src/data/phantom.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
+import { fmtMs } from "../../bench/harness.ts";
 import {
   cpuSimulator,
   fakeLoader,
@@ -27,6 +28,7 @@ import {
 } from "./_fixtures.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
+const JSON_HEADERS = { "content-type": "application/json" };
 
 async function withApp(
   fn: (app: QuassApp, ws: Workspace) => Promise<void>,
@@ -156,6 +158,7 @@ Deno.test({
       const b1UT = 0.5 + Math.random(), t1 = 1.2 + Math.random();
       const res = await app.request("/api/simulate", {
         method: "POST",
+        headers: JSON_HEADERS,
         body: JSON.stringify({
           model: "tumour",
           b1UT,
@@ -201,6 +204,7 @@ Deno.test({
     withApp(async (app) => {
       const res = await app.request("/api/simulate?format=csv", {
         method: "POST",
+        headers: JSON_HEADERS,
         body: JSON.stringify({ model: "normal" }),
       });
       assertEquals(res.status, 200);
@@ -219,7 +223,8 @@ Deno.test({
   ...opts,
   fn: () =>
     withApp(async (app) => {
-      const post = (body: string) => app.request("/api/simulate", { method: "POST", body });
+      const post = (body: string) =>
+        app.request("/api/simulate", { method: "POST", headers: JSON_HEADERS, body });
       const cases: [string, RegExp][] = [
         ["not json", /not JSON/],
         [JSON.stringify({ model: "liver" }), /Unknown model "liver"/],
@@ -251,6 +256,7 @@ Deno.test({
         "water_pool: {f: 1.0, t1: 1.5, t2: 0.06}\ncest_pool: {amide: {f: 0.002, t1: 1.0, t2: 0.01, k: 100, dw: 3.5}}\nb0: 7.0\n";
       const res = await app.request("/api/simulate", {
         method: "POST",
+        headers: JSON_HEADERS,
         body: JSON.stringify({ modelYaml: yaml }),
       });
       assertEquals(res.status, 200);
@@ -272,7 +278,7 @@ Deno.test({
   name: "GET /simulate, /predict, /metrics and /bench render their pages",
   ...opts,
   fn: () =>
-    withApp(async (app) => {
+    withApp(async (app, ws) => {
       const sim = await text(await app.request("/simulate"));
       assert(sim.includes(`data-island="simulator"`) && sim.includes("Rat brain 7 T, tumour"));
       const pred = await text(await app.request("/predict?run=r1"));
@@ -308,6 +314,15 @@ Deno.test({
         bench.includes("sim.json") && bench.includes("spectra_per_s") &&
           bench.includes("lavapipe") && bench.includes("cpu-f64"),
       );
+      // a `deno task bench` group file: its cases as the RESULTS.md table, measured figures in it
+      const fig = fmtMs(ws.benchMedianMs);
+      assert(bench.includes(`${fig} (${fmtMs(0.9 * ws.benchMedianMs)}–`), `median ${fig} shown`);
+      assert(bench.includes("net1 inference") && bench.includes("ours vs tfjs-webgpu"));
+      assert(bench.includes("3.0×"), "the ratio ours vs tfjs-webgpu");
+      assert(
+        /train\.json[\s\S]*No benchmark cases in this file/.test(bench),
+        "an empty group says so",
+      );
     }),
 });
 
@@ -322,7 +337,8 @@ Deno.test({
         "lstm-attention",
       ]);
       const bench = await (await app.request("/api/bench")).json();
-      assertEquals(bench[0].content.results[1].impl, "cpu-f64");
+      const sim = bench.find((f: { name: string }) => f.name === "sim.json");
+      assertEquals(sim.content.results[1].impl, "cpu-f64");
     }),
 });
 
@@ -430,7 +446,10 @@ Deno.test({
       const scan = new File([await Deno.readFile(`${ph}/${PHANTOM_FILES.input}`)], "s.nii.gz");
       const cases: [FormData, RegExp][] = [
         [form(new File(["hello, I am a CSV file\n1,2,3\n"], "scan.nii")), /not a NIfTI|too short/],
-        [form(new File([new Uint8Array(400)], "zeros.nii")), /not a NIfTI-1 file/],
+        [
+          form(new File([new Uint8Array(400)], "zeros.nii")),
+          /scan \(zeros\.nii\): not a NIfTI file \(sizeof_hdr is 0/,
+        ],
         [form(new File([new Uint8Array([0x1f, 0x8b, 1, 2, 3])], "broken.nii.gz")), /gzip/],
         [form(scan), /no offsets/],
         [form(scan, { offsets: "-6:6:101" }), /101 offsets given but the image has 5/],
@@ -449,6 +468,7 @@ Deno.test({
       }
       const js = await app.request("/api/predict", {
         method: "POST",
+        headers: JSON_HEADERS,
         body: JSON.stringify({ run: "r1", phantom: "nope" }),
       });
       assertEquals(js.status, 400);
@@ -531,6 +551,7 @@ Deno.test({
       await Deno.remove(`${ws.dataDir}/phantom/${PHANTOM_FILES.t1}`);
       const noT1 = await app.request("/api/predict", {
         method: "POST",
+        headers: JSON_HEADERS,
         body: JSON.stringify({ run: "", phantom: "phantom" }),
       });
       const msg = (await noT1.json()).error as string;
@@ -540,6 +561,7 @@ Deno.test({
       await Deno.remove(`${ws.pretrainedDir}/model.safetensors`);
       const none = await app.request("/api/predict", {
         method: "POST",
+        headers: JSON_HEADERS,
         body: JSON.stringify({ phantom: "phantom" }),
       });
       const msg2 = (await none.json()).error as string;

@@ -26,6 +26,7 @@ gpuTest(
       const b1UT = 0.5 + Math.random(), t1 = 1.2 + Math.random(), tsS = 1 + Math.random();
       const pending = app.request("/api/simulate", {
         method: "POST",
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({
           model: "normal",
           b1UT,

@@ -2,12 +2,12 @@
 import { routePattern } from "../../src/web/router.ts";
 import { JobQueue } from "../../src/web/job_queue.ts";
 import { PathError, resolveUnder } from "../../src/web/paths.ts";
-import { niftiProblem, PayloadTooLargeError, readLimitedBody } from "../../src/web/uploads.ts";
+import { PayloadTooLargeError, readLimitedBody } from "../../src/web/uploads.ts";
 import { applyParams, modelParams, mtrAsym } from "../../src/web/simulate.ts";
 import { inferPreset, parseTrainingLog } from "../../src/web/catalog.ts";
 import { benchTables, pickBarColumn } from "../../src/web/bench.ts";
 import { entrySource, islandNames } from "../../src/web/build.ts";
-import { encodeNifti, gzip } from "../../src/data/nifti.ts";
+import { fmtTick } from "../../src/web/format.ts";
 import { parseModelYaml } from "../../src/physics/model_yaml.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
 import { assertClose, randomArray } from "../_util.ts";
@@ -122,21 +122,6 @@ Deno.test("readLimitedBody() stops at the cap, with or without Content-Length", 
   assert(err instanceof PayloadTooLargeError);
 });
 
-Deno.test("niftiProblem() passes NIfTI-1 (.nii and .nii.gz) and names what is wrong otherwise", async () => {
-  const nii = encodeNifti({
-    dims: [3, 2, 1, 4],
-    data: Float32Array.from(randomArray(24)),
-  }) as Uint8Array<ArrayBuffer>;
-  assertEquals(await niftiProblem(nii, "a.nii"), null);
-  assertEquals(await niftiProblem(await gzip(nii) as Uint8Array<ArrayBuffer>, "a.nii.gz"), null);
-  assert(/too short/.test((await niftiProblem(new TextEncoder().encode("a,b\n1,2\n"), "x.nii"))!));
-  assert(/header size field is not 348/.test((await niftiProblem(new Uint8Array(400), "z.nii"))!));
-  const badMagic = nii.slice();
-  badMagic[344] = 0x41;
-  assert(/magic/.test((await niftiProblem(badMagic, "m.nii"))!));
-  assert(/gzip/.test((await niftiProblem(new Uint8Array([0x1f, 0x8b, 8, 0, 1]), "t.nii.gz"))!));
-});
-
 Deno.test("mtrAsym() is Z(−Δ) − Z(+Δ) at every mirrored positive offset", () => {
   const offs = [-3, -2, -1, 0, 1, 2, 3, 4];
   const z = Array.from(randomArray(offs.length, 0, 1));
@@ -209,4 +194,30 @@ Deno.test("entrySource() registers every island file by name", async () => {
   }
   const src = entrySource(names);
   for (const n of names) assert(src.includes(`"${n}": `) && src.includes(`./islands/${n}.tsx`), n);
+});
+
+Deno.test("fmtTick() labels log-axis ticks without rounding small values to 0", () => {
+  const ticks = [1e-6, 2.5e-5, 1e-4, 3e-4, 1e-3, 0.01, 0.1, 0.30000000000000004, 1, 10, 250, 1e5];
+  assertEquals(ticks.map(fmtTick), [
+    "1e-6",
+    "2.5e-5",
+    "1e-4",
+    "3e-4",
+    "0.001",
+    "0.01",
+    "0.1",
+    "0.3",
+    "1",
+    "10",
+    "250",
+    "1e5",
+  ]);
+  // every decade of a loss axis, and random values in it, keeps its own non-zero label
+  for (let e = -12; e <= 6; e++) {
+    const v = (1 + 8 * Math.random()) * 10 ** e;
+    const label = fmtTick(v);
+    assert(label !== "0" && Number(label) > 0, `${v}: ${label}`);
+    assert(Math.abs(Number(label) / v - 1) < 1e-3, `${v}: ${label} is not the value`);
+  }
+  assertEquals([fmtTick(0), fmtTick(-2e-4), fmtTick(null), fmtTick(NaN)], ["0", "-2e-4", "", ""]);
 });

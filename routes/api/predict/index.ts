@@ -1,10 +1,10 @@
 /**
  * POST /api/predict — queue a prediction. multipart/form-data (`run`, `scan`, `sidecar` or
  * `offsets`, optional `m0`, `mask`, `reference`, and the water T1 as a map `t1` or seconds
- * `t1s`, which T1-informed models need) for uploads, or JSON / a urlencoded form
- * `{run, phantom}` for a phantom under the data directory (its T1 map is used). No `run`
+ * `t1s`, which T1-informed models need) for uploads, or JSON `{run, phantom}` for a phantom
+ * under the data directory (its T1 map is used); other content types get 415. No `run`
  * (or "") = the shipped pretrained model. Replies 202 with the job id at once; poll
- * /api/jobs/ID for progress.
+ * /api/jobs/ID for progress, DELETE /api/jobs/ID to cancel.
  * @module
  */
 import { defineHandlers, json } from "../../../src/web/define.ts";
@@ -14,27 +14,25 @@ import {
   type PredictPlan,
   runPrediction,
 } from "../../../src/web/predict.ts";
-import { readLimitedBody } from "../../../src/web/uploads.ts";
+import { readJsonBody } from "../../../src/web/uploads.ts";
+import { requireContentType } from "../../../src/web/guard.ts";
 import { InputError } from "../../../src/util/errors.ts";
 
 export const handler = defineHandlers({
   POST: async ({ req, config, services }) => {
-    const type = req.headers.get("content-type") ?? "";
+    const type = requireContentType(req, ["multipart/form-data", "application/json"]);
     let plan: PredictPlan;
-    if (type.startsWith("multipart/form-data")) plan = await planUpload(config, req);
+    if (type === "multipart/form-data") plan = await planUpload(config, req);
     else {
-      const text = new TextDecoder().decode(await readLimitedBody(req, 1 << 16));
-      let fields: Record<string, unknown>;
-      if (type.startsWith("application/x-www-form-urlencoded")) {
-        fields = Object.fromEntries(new URLSearchParams(text));
-      } else {
-        try {
-          fields = JSON.parse(text);
-        } catch {
-          throw new InputError(
-            `Expected JSON {"run": NAME, "phantom": NAME} or a multipart upload`,
-          );
-        }
+      const body = await readJsonBody(req, `{"run": NAME, "phantom": NAME}`);
+      if (typeof body !== "object" || body === null || Array.isArray(body)) {
+        throw new InputError(
+          `Expected a JSON object {"run": NAME, "phantom": NAME}, or a multipart upload`,
+        );
+      }
+      const fields = body as Record<string, unknown>;
+      if (fields.run !== undefined && fields.run !== null && typeof fields.run !== "string") {
+        throw new InputError(`Field "run" must be a run name (a string; "" = the shipped model)`);
       }
       if (typeof fields.phantom !== "string") {
         throw new InputError(
