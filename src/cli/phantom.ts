@@ -8,7 +8,7 @@ import { Command } from "@commander-js/extra-typings";
 import cliProgress from "cli-progress";
 import process from "node:process";
 import { makePhantom, PHANTOM_FILES, writePhantom } from "../data/phantom.ts";
-import { parseInteger, parseNonNegative, parsePositive } from "./_args.ts";
+import { parseB1, parseInteger, parseNonNegative, parsePositive } from "./_args.ts";
 
 /** The `phantom` command. */
 export function phantomCommand() {
@@ -37,7 +37,7 @@ export function phantomCommand() {
       const ph = await makePhantom({
         seed: parseInteger("--seed", o.seed),
         snr: /^\+?inf(inity)?$/i.test(o.snr.trim()) ? Infinity : parsePositive("--snr", o.snr),
-        b1UT: parsePositive("--b1", o.b1),
+        b1UT: parseB1("--b1", o.b1, true),
         size: parseInteger("--size", o.size, 8),
         b0ShiftPpm: parseNonNegative("--b0-shift", o.b0Shift),
         onProgress: (stage, done, total) => {

@@ -9,8 +9,8 @@
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
-import { InputError } from "../util/errors.ts";
-import { readSafetensors, writeSafetensors } from "../data/safetensors.ts";
+import { writeSafetensors } from "../data/safetensors.ts";
+import { readSpectraFile } from "../data/dataset.ts";
 import { checkOffsets, loadModel, runPaths } from "../nn/checkpoint.ts";
 import { predictSpectra } from "../nn/predict.ts";
 import { parseInteger } from "./_args.ts";
@@ -25,32 +25,15 @@ export function predictSpectraCommand() {
     .option("--out <file>", "output .safetensors (default: <run>/prediction.safetensors)")
     .option("--chunk <n>", "spectra per GPU batch", "1024")
     .action(async (o) => {
+      const chunk = parseInteger("--chunk", o.chunk, 1);
       const loaded = await loadModel(o.run);
-      let st;
-      try {
-        st = await readSafetensors(o.data);
-      } catch (e) {
-        throw new InputError((e as Error).message);
-      }
-      const inp = st.tensors["input"];
-      if (!inp || !(inp.data instanceof Float32Array) || inp.shape.length !== 2) {
-        throw new InputError(`${o.data}: needs an F32 tensor "input" [N, offsets]`);
-      }
-      const off = st.tensors["offsets_ppm"];
-      if (!off) throw new InputError(`${o.data}: tensor "offsets_ppm" is missing`);
-      checkOffsets(
-        loaded.meta.offsetsPpm,
-        [...off.data].map(Number),
-        runPaths(o.run).model,
-        o.data,
-      );
-      const [n, T] = inp.shape as [number, number];
-      const t0 = performance.now();
-      const pred = await predictSpectra(loaded, inp.data, n, {
-        chunk: parseInteger("--chunk", o.chunk, 1),
-      });
-      const s = (performance.now() - t0) / 1000;
       const out = o.out ?? `${o.run.replace(/\/+$/, "")}/prediction.safetensors`;
+      const spectra = await readSpectraFile(o.data);
+      checkOffsets(loaded.meta.offsetsPpm, spectra.offsetsPpm, runPaths(o.run).model, o.data);
+      const { n, T } = spectra;
+      const t0 = performance.now();
+      const pred = await predictSpectra(loaded, spectra.input, n, { chunk });
+      const s = (performance.now() - t0) / 1000;
       await writeSafetensors(out, {
         tensors: {
           prediction: { data: pred, shape: [n, T] },
@@ -61,10 +44,10 @@ export function predictSpectraCommand() {
       let msg = `quass predict-spectra: ${n} spectra in ${s.toFixed(2)} s (${
         (n / s).toFixed(0)
       } spectra/s) → ${out}`;
-      const tgt = st.tensors["target"];
-      if (tgt && tgt.data.length === pred.length) {
+      const tgt = spectra.target;
+      if (tgt && tgt.length === pred.length) {
         let e = 0;
-        for (let i = 0; i < pred.length; i++) e += (pred[i]! - Number(tgt.data[i])) ** 2;
+        for (let i = 0; i < pred.length; i++) e += (pred[i]! - tgt[i]!) ** 2;
         msg += `; MSE vs target ${(e / pred.length).toExponential(4)}`;
       }
       console.error(msg);

@@ -8,13 +8,19 @@
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
-import { generateDataset, joinShards, shardRows, writeDataset } from "../data/dataset.ts";
+import {
+  checkDatasetSize,
+  generateDataset,
+  joinShards,
+  shardRows,
+  writeDataset,
+} from "../data/dataset.ts";
 import { resolveParamSpace } from "../physics/param_space.ts";
 import { paperInputProtocol, paperTargetProtocol } from "../physics/protocol.ts";
 import { describeGpu, getGpu } from "../gpu/device.ts";
 import { InputError } from "../util/errors.ts";
 import { startProgress } from "../util/progress.ts";
-import { parseInteger, parsePositive } from "./_args.ts";
+import { parseB1, parseInteger } from "./_args.ts";
 
 /** `data/x.safetensors` + shard 2/8 → `data/x.shard-2-of-8.safetensors`. */
 export function shardPath(out: string, index: number, count: number): string {
@@ -50,8 +56,9 @@ export function datasetCommand() {
         return;
       }
       const n = parseInteger("--n", o.n, 1);
+      checkDatasetSize(n);
       const seed = parseInteger("--seed", o.seed, 0);
-      const b1UT = parsePositive("--b1", o.b1);
+      const b1UT = parseB1("--b1", o.b1, true);
       if (o.target !== "ts5" && o.target !== "steady") {
         throw new InputError(`--target must be 'ts5' or 'steady', found '${o.target}'`);
       }

@@ -5,6 +5,7 @@
  */
 import { InputError } from "../util/errors.ts";
 import { exists, writeFileAtomic } from "../util/atomic.ts";
+import { checkOffsetCount } from "../util/limits.ts";
 
 /** Protocol of a CEST image series (the fields quass reads; others are kept as they are). */
 export interface Sidecar {
@@ -122,9 +123,11 @@ export function parseOffsetsFlag(text: string): number[] {
         `--offsets "${text}": expected lo:hi:n in ppm (e.g. --offsets=-6:6:101) or a comma list`,
       );
     }
+    checkOffsetCount("--offsets", n);
     if (n === 1) return [lo];
     return Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
   }
+  checkOffsetCount("--offsets", t.split(",").length);
   const vals = t.split(",").map((v) => (v.trim() === "" ? NaN : Number(v)));
   if (vals.some((v) => !Number.isFinite(v))) {
     throw new InputError(

@@ -33,6 +33,7 @@ import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
 import { readF32, storageBuffer, uniformBuffer, uploadBuffer } from "../gpu/buffers.ts";
 import type { TissueModel } from "./model.ts";
 import type { Protocol } from "./protocol.ts";
+import { InputError } from "../util/errors.ts";
 import { equilibrium, omega0PerPpm, stateLayout, superLorentzian } from "./bm_matrix.ts";
 import { simulateCpuStates } from "./cpu_sim.ts";
 
@@ -382,7 +383,7 @@ async function _runLayout(
       const bad = got.findIndex((v) => !Number.isFinite(v));
       if (bad >= 0) {
         const g = groups[pending.first + Math.floor(bad / (NSLOT * noff))]!;
-        throw new Error(
+        throw new InputError(
           `GPU Bloch–McConnell simulation gave a non-finite Z (model with ${g.model.cest.length} CEST pools, ` +
             `B1 ${g.b1UT} µT); check the model's parameters or use --device cpu`,
         );
