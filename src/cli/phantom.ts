@@ -7,6 +7,7 @@
 import { Command } from "@commander-js/extra-typings";
 import cliProgress from "cli-progress";
 import process from "node:process";
+import { checkWritable } from "../util/output.ts";
 import { makePhantom, PHANTOM_FILES, writePhantom } from "../data/phantom.ts";
 import { parseB1, parseInteger, parseNonNegative, parsePositive } from "./_args.ts";
 
@@ -23,6 +24,7 @@ export function phantomCommand() {
     .option("--size <n>", "matrix size (1 mm voxels)", "64")
     .option("--b0-shift <ppm>", "peak |B0 shift| of a smooth B0 map, ppm (0 = none)", "0")
     .action(async (o) => {
+      await checkWritable(o.out, "--out", "dir");
       const t0 = performance.now();
       const bar = new cliProgress.SingleBar(
         {

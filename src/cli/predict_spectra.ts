@@ -11,6 +11,7 @@
 import { Command } from "@commander-js/extra-typings";
 import { writeSafetensors } from "../data/safetensors.ts";
 import { readSpectraFile } from "../data/dataset.ts";
+import { checkNotInput, checkWritable } from "../util/output.ts";
 import { checkOffsets, loadModel, runPaths } from "../nn/checkpoint.ts";
 import { predictSpectra } from "../nn/predict.ts";
 import { parseInteger } from "./_args.ts";
@@ -28,6 +29,11 @@ export function predictSpectraCommand() {
       const chunk = parseInteger("--chunk", o.chunk, 1);
       const loaded = await loadModel(o.run);
       const out = o.out ?? `${o.run.replace(/\/+$/, "")}/prediction.safetensors`;
+      await checkWritable(out, "--out");
+      await checkNotInput([{ flag: "--out", path: out }], [
+        { flag: "--data", path: o.data },
+        { flag: "--run's model", path: runPaths(o.run).model },
+      ]);
       const spectra = await readSpectraFile(o.data);
       checkOffsets(loaded.meta.offsetsPpm, spectra.offsetsPpm, runPaths(o.run).model, o.data);
       const { n, T } = spectra;

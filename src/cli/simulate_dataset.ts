@@ -15,6 +15,7 @@ import {
   shardRows,
   writeDataset,
 } from "../data/dataset.ts";
+import { checkNotInput, checkWritable } from "../util/output.ts";
 import { resolveParamSpace } from "../physics/param_space.ts";
 import { paperInputProtocol, paperTargetProtocol } from "../physics/protocol.ts";
 import { describeGpu, getGpu } from "../gpu/device.ts";
@@ -50,6 +51,11 @@ export function datasetCommand() {
     .option("--quiet", "no progress bar")
     .action(async (o) => {
       if (o.join) {
+        await checkWritable(o.out, "--out");
+        await checkNotInput(
+          [{ flag: "--out", path: o.out }],
+          o.join.map((path) => ({ flag: "--join", path })),
+        );
         const ds = await joinShards(o.join);
         await writeDataset(o.out, ds);
         console.error(`quass: joined ${o.join.length} shards (${ds.count} samples) into ${o.out}`);
@@ -69,6 +75,7 @@ export function datasetCommand() {
         rows = shardRows(n, Number(m[1]), Number(m[2]));
         out = shardPath(o.out, Number(m[1]), Number(m[2]));
       }
+      await checkWritable(out, "--out");
       const space = await resolveParamSpace(o.space);
       const { info } = await getGpu();
       if (!o.quiet) {

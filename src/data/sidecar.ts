@@ -6,6 +6,7 @@
 import { InputError } from "../util/errors.ts";
 import { exists, writeFileAtomic } from "../util/atomic.ts";
 import { checkOffsetCount } from "../util/limits.ts";
+import type { FlagPath } from "../util/output.ts";
 
 /** Protocol of a CEST image series (the fields quass reads; others are kept as they are). */
 export interface Sidecar {
@@ -26,6 +27,18 @@ export interface Sidecar {
 /** The sidecar path of a NIfTI path: `dir/scan.nii.gz` → `dir/scan.json`. */
 export function sidecarPath(niftiPath: string): string {
   return niftiPath.replace(/\.nii(\.gz)?$/, "") + ".json";
+}
+
+/**
+ * The files a NIfTI path stands for: the volume and its sidecar, each labelled with `flag`
+ * (for {@link checkNotInput}'s messages); undefined gives none.
+ */
+export function withSidecar(flag: string, niftiPath: string | undefined): FlagPath[] {
+  if (niftiPath === undefined) return [];
+  return [
+    { flag, path: niftiPath },
+    { flag: `${flag}'s sidecar`, path: sidecarPath(niftiPath) },
+  ];
 }
 
 const _NUMBER_FIELDS = ["tsS", "tdS", "b1UT", "b0T"] as const;

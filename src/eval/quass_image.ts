@@ -10,7 +10,15 @@ import { InputError } from "../util/errors.ts";
 import { DEFAULT_B0_T } from "../physics/constants.ts";
 import { quassPredictSpectrum, type QuassTarget } from "../physics/analytic.ts";
 import { checkDims, readNifti, writeNifti } from "../data/nifti.ts";
-import { readSidecar, resolveOffsets, writeSidecar } from "../data/sidecar.ts";
+import {
+  readSidecar,
+  resolveOffsets,
+  sidecarPath,
+  withSidecar,
+  writeSidecar,
+} from "../data/sidecar.ts";
+import { checkNotInput, checkWritable } from "../util/output.ts";
+import { checkB1UT } from "../util/limits.ts";
 
 /** Acquisition parameters of the short-saturation scan being corrected. */
 export interface QuassScanParams {
@@ -111,7 +119,11 @@ export function quassImage(
   nvox: number,
   t1S: number | ArrayLike<number>,
   scan: QuassScanParams,
-  opts: { mask?: ArrayLike<number>; b0ShiftPpm?: ArrayLike<number>; target?: QuassTarget } = {},
+  opts: {
+    mask?: ArrayLike<number>;
+    b0ShiftPpm?: ArrayLike<number>;
+    target?: QuassTarget;
+  } = {},
 ): QuassImageResult {
   const target = checkQuassTarget(opts.target ?? "steady");
   const nOff = scan.offsetsPpm.length;
@@ -152,6 +164,14 @@ export function quassImage(
   return { zss, fitted, skipped };
 }
 
+/** The map path a `--t1` value names, or undefined when it is seconds (a number or numeric text). */
+export function t1MapPath(t1: string | number | undefined): string | undefined {
+  if (t1 === undefined || typeof t1 === "number" || /^[\d.eE+-]+$/.test(t1.trim())) {
+    return undefined;
+  }
+  return t1;
+}
+
 /**
  * A water T1 given as seconds (number or numeric text) or as a map path read by `readMap`.
  * @throws InputError for a non-positive value
@@ -160,7 +180,8 @@ export async function readT1(
   t1: string | number,
   readMap: (path: string) => Promise<Float32Array>,
 ): Promise<number | Float32Array> {
-  const num = typeof t1 === "number" ? t1 : /^[\d.eE+-]+$/.test(t1.trim()) ? Number(t1) : NaN;
+  const path = t1MapPath(t1);
+  const num = path === undefined ? Number(t1) : NaN;
   if (Number.isFinite(num)) {
     if (!(num > 0)) throw new InputError(`--t1 ${t1}: water T1 must be positive seconds`);
     return num;
@@ -209,6 +230,13 @@ export async function quassFitFile(
   if (!/\.nii(\.gz)?$/.test(o.out)) {
     throw new InputError(`--out ${o.out}: the output name must end in .nii or .nii.gz`);
   }
+  await checkWritable(o.out, "--out");
+  await checkNotInput(withSidecar("--out", o.out), [
+    ...withSidecar("--input", o.input),
+    ...withSidecar("--t1", t1MapPath(o.t1)),
+    ...withSidecar("--mask", o.mask),
+    ...withSidecar("--b0-shift", o.b0Shift),
+  ]);
   const target = checkQuassTarget(o.target ?? "steady", "--target");
   const vol = await readNifti(o.input);
   checkDims(vol, o.input, { minT: 2, what: "a 4-D Z-spectral series [x, y, z, offset]" });
@@ -242,7 +270,15 @@ export async function quassFitFile(
   const b0ShiftPpm = o.b0Shift
     ? await map3(o.b0Shift, "a B0 shift map (ppm) with the scan's x, y, z")
     : undefined;
-  const res = quassImage(vol.data, nvox, t1, scan, { mask, b0ShiftPpm, target });
+  checkB1UT(
+    o.b1UT === undefined && side.b1UT !== undefined ? `${sidecarPath(o.input)}: b1UT` : "--b1",
+    scan.b1UT,
+  );
+  const res = quassImage(vol.data, nvox, t1, scan, {
+    mask,
+    b0ShiftPpm,
+    target,
+  });
   const targetText = describeQuassTarget(target);
   await writeNifti(o.out, {
     dims: vol.dims,
