@@ -111,6 +111,8 @@ export interface QuassImageResult {
  * @param opts mask (nonzero = fit), per-voxel B0 shift map in ppm, target protocol
  *   (default "steady")
  * @returns the QUASS volume and which voxels were skipped
+ * @throws InputError when no voxel can be fitted (every T1 ≤ 0 or input non-finite, or an
+ *   empty mask): an all-zero volume is never a result
  * @example
  * const { zss } = quassImage(vol, 64 * 64, 1.8, { offsetsPpm, b1UT: 1, tsS: 1.5, tdS: 4.5 });
  */
@@ -123,6 +125,8 @@ export function quassImage(
     mask?: ArrayLike<number>;
     b0ShiftPpm?: ArrayLike<number>;
     target?: QuassTarget;
+    /** The T1 map's file name, for messages. */
+    t1Source?: string;
   } = {},
 ): QuassImageResult {
   const target = checkQuassTarget(opts.target ?? "steady");
@@ -160,6 +164,15 @@ export function quassImage(
     const out = quassFitVoxel(spec, 1 / t1, scan, shift, target);
     for (let k = 0; k < nOff; k++) zss[k * nvox + v] = out[k]!;
     fitted++;
+  }
+  if (fitted === 0) {
+    throw new InputError(
+      skipped.length === 0
+        ? "no voxel to fit: the mask selects none; give a mask that covers the tissue"
+        : `${opts.t1Source ?? "--t1"}: no voxel can be fitted: all ${skipped.length} ${
+          opts.mask ? "masked " : ""
+        }voxels have a water T1 ≤ 0 (or NaN) or NaN/Inf input; give a T1 map in seconds > 0 over the tissue (or one T1, e.g. --t1 1.8) and a finite scan`,
+    );
   }
   return { zss, fitted, skipped };
 }
@@ -278,6 +291,7 @@ export async function quassFitFile(
     mask,
     b0ShiftPpm,
     target,
+    t1Source: typeof t1 === "number" ? undefined : String(o.t1),
   });
   const targetText = describeQuassTarget(target);
   await writeNifti(o.out, {
