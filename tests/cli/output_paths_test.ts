@@ -29,6 +29,21 @@ Deno.test("an --out under a file, or a file --out that is a directory, exits 2 b
         `${dir}/adir`,
         "is a directory; give a file name",
       ],
+      [
+        [
+          "train",
+          "--arch",
+          "mlp",
+          "--preset",
+          "tiny",
+          "--quiet",
+          "--data",
+          `${dir}/d.safetensors`,
+          "--out",
+        ],
+        `${dir}/file`,
+        "is a file, not a directory",
+      ],
       [["phantom", "--size", "16", "--out"], `${dir}/file`, "is a file, not a directory"],
       [
         ["quass-fit", "--input", scan, "--t1", "1.7", "--out"],
