@@ -14,6 +14,7 @@ import { evaluateVolumes, evaluationSummary, voxelsFromLabels } from "./eval/eva
 import { type CompareEntry, compareReports, writeReport } from "./eval/report.ts";
 import { exists, writeFileAtomic } from "./util/atomic.ts";
 import { InputError } from "./util/errors.ts";
+import { checkWritable } from "./util/output.ts";
 import { readSidecar, resolveOffsets } from "./data/sidecar.ts";
 import type { PairSimulator } from "./data/phantom.ts";
 import { simulatePairsGpu } from "./physics/gpu_sim.ts";
@@ -27,8 +28,11 @@ export type StageLog = (line: string) => void;
 export interface CompareOptions {
   /** Phantom directory (from `quass phantom`). */
   phantom: string;
-  /** Directory whose subdirectories holding model.safetensors are the runs to compare. */
-  runs: string;
+  /**
+   * Directory whose subdirectories holding model.safetensors are the runs to compare; it must
+   * exist. Undefined: `runs/` when it exists, else no runs.
+   */
+  runs?: string;
   /** Further model folders to compare (e.g. the shipped pretrained model). */
   models?: string[];
   /** Report directory. */
@@ -80,6 +84,9 @@ export interface CompareResult {
   files: string[];
 }
 
+/** Where {@link comparePhantom} looks for runs when none is named. */
+export const DEFAULT_RUNS_DIR = "runs";
+
 /** Subdirectories of `runsDir` that hold a trained model, sorted by name. */
 export async function listRuns(runsDir: string): Promise<string[]> {
   const out: string[] = [];
@@ -92,7 +99,12 @@ export async function listRuns(runsDir: string): Promise<string[]> {
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
       throw new InputError(
-        `${runsDir}: directory not found; train a model with quass train --out ${runsDir}/NAME`,
+        `--runs ${runsDir}: directory not found; give the directory holding your runs, or train one with quass train --out ${runsDir}/NAME`,
+      );
+    }
+    if (e instanceof Deno.errors.NotADirectory) {
+      throw new InputError(
+        `--runs ${runsDir}: is a file; give the directory holding the run directories (runs/NAME/model.safetensors)`,
       );
     }
     throw e;
@@ -166,14 +178,13 @@ async function _predTarget(
  */
 export async function comparePhantom(o: CompareOptions): Promise<CompareResult> {
   const log = o.log ?? (() => {});
+  await checkWritable(o.out, "--out", "dir");
   const ph = await _phantomVolumes(o.phantom);
-  const runs = await listRuns(o.runs).catch((e) => {
-    if (o.analytic === false && !o.models?.length) throw e;
-    return [] as string[];
-  });
+  const runsDir = o.runs ?? DEFAULT_RUNS_DIR;
+  const runs = o.runs !== undefined || await exists(runsDir) ? await listRuns(runsDir) : [];
   runs.push(...(o.models ?? []));
   if (!runs.length && o.analytic === false) {
-    throw new InputError(`${o.runs}: no trained runs (no */model.safetensors)`);
+    throw new InputError(`${runsDir}: no trained runs (no */model.safetensors)`);
   }
   const out = o.out.replace(/\/+$/, "");
   await Deno.mkdir(out, { recursive: true });

@@ -4,6 +4,7 @@
  * @module
  */
 import { InputError } from "../util/errors.ts";
+import { checkAtMost, checkB1UT, checkOffsetCount, MAX_DURATION_S } from "../util/limits.ts";
 
 /** Parses a finite number. */
 export function parseNumber(flag: string, value: string): number {
@@ -35,11 +36,27 @@ export function parseInteger(flag: string, value: string, min = 0): number {
   return v;
 }
 
+/**
+ * Parses a saturation amplitude in µT, at most the documented cap (src/util/limits.ts);
+ * `positive` refuses 0.
+ */
+export function parseB1(flag: string, value: string, positive = false): number {
+  return checkB1UT(flag, positive ? parsePositive(flag, value) : parseNumber(flag, value));
+}
+
 /** Parses a duration in s that may be "inf" / "infinity" (→ Infinity, e.g. --ts inf). */
 export function parseSecondsOrInf(flag: string, value: string): number {
   if (/^\+?inf(inity)?$/i.test(value.trim())) return Infinity;
   const v = parseNumber(flag, value);
   if (!(v > 0)) throw new InputError(`${flag}: must be > 0 s or "inf" but is ${value}`);
+  checkAtMost(flag, v, MAX_DURATION_S, `write ${flag} inf for the steady state`);
+  return v;
+}
+
+/** Parses a finite duration ≥ 0 s (a delay), at most the documented cap. */
+export function parseDelay(flag: string, value: string): number {
+  const v = parseNonNegative(flag, value);
+  checkAtMost(flag, v, MAX_DURATION_S, "give the time in seconds");
   return v;
 }
 
@@ -55,6 +72,7 @@ export function parseOffsetRange(flag: string, value: string): number[] {
   if (parts.length !== 3) throw bad();
   const [lo, hi, n] = parts.map((p) => (p.trim() === "" ? NaN : Number(p)));
   if (!Number.isFinite(lo) || !Number.isFinite(hi) || !Number.isInteger(n) || n! < 1) throw bad();
+  checkOffsetCount(flag, n!);
   if (n === 1) return [lo!];
   return Array.from({ length: n! }, (_, i) => lo! + ((hi! - lo!) * i) / (n! - 1));
 }
@@ -81,5 +99,6 @@ export async function readOffsetsFile(flag: string, path: string): Promise<numbe
     out.push(v);
   });
   if (!out.length) throw new InputError(`${path}: no offsets found; write one ppm value per line`);
+  checkOffsetCount(`${flag} ${path}`, out.length);
   return out;
 }

@@ -19,7 +19,10 @@ export function compareCommand() {
       "compare every trained run and the analytic QUASS baseline on the phantom, each against the reference of its own target (the paper's Figures 6–8 as numbers)",
     )
     .option("--phantom <dir>", "phantom directory (from quass phantom)", "phantom")
-    .option("--runs <dir>", "directory of run directories (each with model.safetensors)", "runs")
+    .option(
+      "--runs <dir>",
+      "directory of run directories (each with model.safetensors); default: runs/ when it exists",
+    )
     .option("--no-analytic", "leave out the analytic QUASS baseline")
     .requiredOption(
       "--out <dir>",

@@ -11,6 +11,7 @@ import { readSidecar, resolveOffsets } from "../data/sidecar.ts";
 import { evaluateVolumes, voxelsFromLabels, type VoxelSpec } from "../eval/evaluate.ts";
 import { sidecarProtocol, summaryTable, targetMismatch, writeReport } from "../eval/report.ts";
 import { InputError } from "../util/errors.ts";
+import { checkWritable } from "../util/output.ts";
 import { parseInteger } from "./_args.ts";
 
 /** Parses `--voxel LABEL:x,y,z` (repeatable). */
@@ -78,6 +79,7 @@ export function evaluateCommand() {
     .option("--slice <z>", "z-slice for the image grid (default: the middle one)")
     .option("--title <text>", "report title (e.g. the model name)")
     .action(async (o) => {
+      await checkWritable(o.out, "--out", "dir");
       const pred = await readNifti(o.pred);
       const reference = await readNifti(o.reference);
       checkDims(pred, o.pred, { minT: 2, what: "a 4-D Z-spectrum volume [x,y,z,offset]" });

@@ -7,8 +7,9 @@
 import { Command } from "@commander-js/extra-typings";
 import cliProgress from "cli-progress";
 import process from "node:process";
+import { checkWritable } from "../util/output.ts";
 import { makePhantom, PHANTOM_FILES, writePhantom } from "../data/phantom.ts";
-import { parseInteger, parseNonNegative, parsePositive } from "./_args.ts";
+import { parseB1, parseInteger, parseNonNegative, parsePositive } from "./_args.ts";
 
 /** The `phantom` command. */
 export function phantomCommand() {
@@ -23,6 +24,7 @@ export function phantomCommand() {
     .option("--size <n>", "matrix size (1 mm voxels)", "64")
     .option("--b0-shift <ppm>", "peak |B0 shift| of a smooth B0 map, ppm (0 = none)", "0")
     .action(async (o) => {
+      await checkWritable(o.out, "--out", "dir");
       const t0 = performance.now();
       const bar = new cliProgress.SingleBar(
         {
@@ -37,7 +39,7 @@ export function phantomCommand() {
       const ph = await makePhantom({
         seed: parseInteger("--seed", o.seed),
         snr: /^\+?inf(inity)?$/i.test(o.snr.trim()) ? Infinity : parsePositive("--snr", o.snr),
-        b1UT: parsePositive("--b1", o.b1),
+        b1UT: parseB1("--b1", o.b1, true),
         size: parseInteger("--size", o.size, 8),
         b0ShiftPpm: parseNonNegative("--b0-shift", o.b0Shift),
         onProgress: (stage, done, total) => {

@@ -10,7 +10,7 @@ import { Command } from "@commander-js/extra-typings";
 import type { QuassTarget } from "../physics/analytic.ts";
 import { checkQuassTarget, describeQuassTarget, quassFitFile } from "../eval/quass_image.ts";
 import { InputError } from "../util/errors.ts";
-import { parseNonNegative, parsePositive } from "./_args.ts";
+import { parseB1, parseDelay, parsePositive, parseSecondsOrInf } from "./_args.ts";
 
 /**
  * Parses `--target`: `steady` (or `inf`), or `ts=SECONDS,td=SECONDS` (ts may be `inf`).
@@ -71,9 +71,9 @@ export function quassFitCommand() {
       const res = await quassFitFile({
         input: o.input,
         t1: o.t1,
-        b1UT: o.b1 === undefined ? undefined : parsePositive("--b1", o.b1),
-        tsS: o.ts === undefined ? undefined : parsePositive("--ts", o.ts),
-        tdS: o.td === undefined ? undefined : parseNonNegative("--td", o.td),
+        b1UT: o.b1 === undefined ? undefined : parseB1("--b1", o.b1, true),
+        tsS: o.ts === undefined ? undefined : parseSecondsOrInf("--ts", o.ts),
+        tdS: o.td === undefined ? undefined : parseDelay("--td", o.td),
         b0T: o.b0 === undefined ? undefined : parsePositive("--b0", o.b0),
         offsets: o.offsets,
         mask: o.mask,

@@ -8,13 +8,20 @@
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
-import { generateDataset, joinShards, shardRows, writeDataset } from "../data/dataset.ts";
+import {
+  checkDatasetSize,
+  generateDataset,
+  joinShards,
+  shardRows,
+  writeDataset,
+} from "../data/dataset.ts";
+import { checkNotInput, checkWritable } from "../util/output.ts";
 import { resolveParamSpace } from "../physics/param_space.ts";
 import { paperInputProtocol, paperTargetProtocol } from "../physics/protocol.ts";
 import { describeGpu, getGpu } from "../gpu/device.ts";
 import { InputError } from "../util/errors.ts";
 import { startProgress } from "../util/progress.ts";
-import { parseInteger, parsePositive } from "./_args.ts";
+import { parseB1, parseInteger } from "./_args.ts";
 
 /** `data/x.safetensors` + shard 2/8 → `data/x.shard-2-of-8.safetensors`. */
 export function shardPath(out: string, index: number, count: number): string {
@@ -44,14 +51,20 @@ export function datasetCommand() {
     .option("--quiet", "no progress bar")
     .action(async (o) => {
       if (o.join) {
+        await checkWritable(o.out, "--out");
+        await checkNotInput(
+          [{ flag: "--out", path: o.out }],
+          o.join.map((path) => ({ flag: "--join", path })),
+        );
         const ds = await joinShards(o.join);
         await writeDataset(o.out, ds);
         console.error(`quass: joined ${o.join.length} shards (${ds.count} samples) into ${o.out}`);
         return;
       }
       const n = parseInteger("--n", o.n, 1);
+      checkDatasetSize(n);
       const seed = parseInteger("--seed", o.seed, 0);
-      const b1UT = parsePositive("--b1", o.b1);
+      const b1UT = parseB1("--b1", o.b1, true);
       if (o.target !== "ts5" && o.target !== "steady") {
         throw new InputError(`--target must be 'ts5' or 'steady', found '${o.target}'`);
       }
@@ -62,6 +75,7 @@ export function datasetCommand() {
         rows = shardRows(n, Number(m[1]), Number(m[2]));
         out = shardPath(o.out, Number(m[1]), Number(m[2]));
       }
+      await checkWritable(out, "--out");
       const space = await resolveParamSpace(o.space);
       const { info } = await getGpu();
       if (!o.quiet) {

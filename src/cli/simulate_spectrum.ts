@@ -11,7 +11,8 @@ import { loadModel } from "../physics/model_yaml.ts";
 import { simulateCpu } from "../physics/cpu_sim.ts";
 import type { Protocol } from "../physics/protocol.ts";
 import {
-  parseNonNegative,
+  parseB1,
+  parseDelay,
   parseNumber,
   parseOffsetRange,
   parsePositive,
@@ -41,13 +42,13 @@ export async function spectrumProtocol(f: SpectrumFlags): Promise<Protocol> {
     ? await readOffsetsFile("--offsets-file", f.offsetsFile)
     : parseOffsetRange("--offsets", f.offsets ?? "-6:6:101");
   const protocol: Protocol = {
-    b1UT: parseNonNegative("--b1", f.b1),
+    b1UT: parseB1("--b1", f.b1),
     tsS: parseSecondsOrInf("--ts", f.ts),
     start: f.td === undefined
       ? { kind: "relaxed" }
-      : { kind: "satrec", tdS: parseNonNegative("--td", f.td) },
-    preDelayS: parseNonNegative("--pre-delay", f.preDelay),
-    postDelayS: parseNonNegative("--post-delay", f.postDelay),
+      : { kind: "satrec", tdS: parseDelay("--td", f.td) },
+    preDelayS: parseDelay("--pre-delay", f.preDelay),
+    postDelayS: parseDelay("--post-delay", f.postDelay),
     offsetsPpm,
   };
   if (f.b0 !== undefined) protocol.b0T = parsePositive("--b0", f.b0);

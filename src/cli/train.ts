@@ -14,7 +14,8 @@ import { describeGpu, getGpu } from "../gpu/device.ts";
 import { ARCHS, isArch, type SpectrumFeature } from "../nn/models/mod.ts";
 import { type ConfigOverrides, type PresetName, PRESETS, resolveConfig } from "../nn/presets.ts";
 import { fitScalingOn, readTrainingData, train } from "../nn/train.ts";
-import { configFromJson, runPaths } from "../nn/checkpoint.ts";
+import { runPaths } from "../nn/checkpoint.ts";
+import { checkRunOut, openRunDir, runStart } from "../nn/run_dir.ts";
 import { parseInteger, parseNonNegative, parseNumber, parsePositive } from "./_args.ts";
 import { describeInput, formulaInputFromProtocol } from "../nn/formula_input.ts";
 import { isLrSchedule, LR_SCHEDULES } from "../nn/schedule.ts";
@@ -145,6 +146,8 @@ export function trainCommand() {
         );
       }
       ov.lrSchedule = o.schedule;
+      const maxSlice = int("--max-slice", o.maxSlice);
+      await checkRunOut(o.out, !!o.resume);
       const data = await readTrainingData(o.data);
       if (o.input === "formula") {
         ov.input = formulaInputFromProtocol(data.protocol, o.data, data.b0T);
@@ -155,29 +158,16 @@ export function trainCommand() {
       } catch (e) {
         throw new InputError((e as Error).message);
       }
-      if (o.normalize && !o.resume) cfg.model.scaling = fitScalingOn(data, cfg.model);
-      if (o.resume) {
-        // The run's own settings win; only --epochs may extend it.
-        const p = runPaths(o.out).config;
-        let saved;
-        try {
-          saved = configFromJson(await Deno.readTextFile(p));
-        } catch {
-          throw new InputError(
-            `${p}: cannot read the run's config; nothing to resume (drop --resume)`,
-          );
-        }
-        if (saved.model.arch !== o.arch) {
-          throw new InputError(
-            `${p}: the run in ${o.out} trains "${saved.model.arch}", not "${o.arch}"; use --arch ${saved.model.arch}`,
-          );
-        }
-        cfg = {
-          model: saved.model,
-          train: { ...saved.train, epochs: ov.epochs ?? saved.train.epochs },
-        };
-      }
-      const { device, info } = await getGpu();
+      // lock --out, then record the dataset (new run) or check it and take the run's settings
+      const run = await openRunDir(o.out, { resume: !!o.resume });
+      run.notes.forEach((msg) => console.error(`quass train: ${msg}`));
+      const start = await run.guard(
+        runStart(o.out, o.data, { resume: !!o.resume, arch: o.arch, epochs: ov.epochs }),
+      );
+      if (start.cfg) cfg = start.cfg; // The run's own settings win; only --epochs may extend it.
+      else if (o.normalize) cfg.model.scaling = fitScalingOn(data, cfg.model);
+      if (start.warning) console.error(`quass train: warning: ${start.warning}`);
+      const { device, info } = await run.guard(getGpu());
       console.error(
         `quass train: ${cfg.model.arch} H=${cfg.model.hidden} on ${data.trainIdx.length} train / ${data.valIdx.length} val spectra; ${
           describeGpu(info)
@@ -196,12 +186,13 @@ export function trainCommand() {
         );
       }
       let bar: Progress | undefined;
-      const res = await train(device, data, cfg, {
+      const res = await run.guard(train(device, data, cfg, {
         out: o.out,
         resume: !!o.resume,
         preset: o.preset,
         onNote: (msg) => console.error(`quass train: ${msg}`),
-        maxSlice: int("--max-slice", o.maxSlice),
+        maxSlice,
+        record: start.record,
         onProgress: (p) => {
           bar ??= startProgress(`epoch ${p.epoch}/${p.epochs}`, p.total, "samples", !!o.quiet);
           bar.update(p.done, Number.isNaN(p.loss) ? "" : `| loss ${p.loss.toExponential(3)}`);
@@ -216,7 +207,8 @@ export function trainCommand() {
               `${e.samples_per_s.toFixed(0)} samples/s  ${e.time.toFixed(1)} s`,
           );
         },
-      });
+      }));
+      await run.release();
       console.error(
         `quass train: best val MSE ${res.bestVal.toExponential(4)} at epoch ${res.bestEpoch}` +
           `${res.stoppedEarly ? " (stopped early)" : ""}; weights in ${runPaths(o.out).model}`,

@@ -23,6 +23,7 @@ import {
 import { simulatePairsGpu } from "../physics/gpu_sim.ts";
 import { readSafetensors, type SafeTensors, writeSafetensors } from "./safetensors.ts";
 import { InputError } from "../util/errors.ts";
+import { checkAtMost, checkB1UT, MAX_DATASET_N } from "../util/limits.ts";
 import { Rng } from "../util/rng.ts";
 
 /** Format tag written into every dataset. */
@@ -152,6 +153,22 @@ function _metadata(
 }
 
 /**
+ * Checks a dataset size: a positive integer up to {@link MAX_DATASET_N}.
+ * @throws InputError naming --n and the limit
+ */
+export function checkDatasetSize(n: number): void {
+  if (!(Number.isInteger(n) && n >= 1)) {
+    throw new InputError(`--n must be a positive integer, found ${n}`);
+  }
+  checkAtMost(
+    "--n",
+    n,
+    MAX_DATASET_N,
+    "simulate larger sets as several datasets with different --seed",
+  );
+}
+
+/**
  * Simulates a dataset (or rows of it) on the GPU.
  * @example
  * const ds = await generateDataset({ n: 1000, seed: 1 });
@@ -161,12 +178,12 @@ export async function generateDataset(spec: DatasetSpec): Promise<Dataset> {
   const space = spec.space ?? defaultParamSpace();
   const input = spec.input ?? paperInputProtocol(1);
   const target = spec.target ?? paperTargetProtocol(1);
-  if (!(Number.isInteger(spec.n) && spec.n >= 1)) {
-    throw new InputError(`--n must be a positive integer, found ${spec.n}`);
-  }
+  checkDatasetSize(spec.n);
   if (!Number.isInteger(spec.seed) || spec.seed < 0) {
     throw new InputError(`--seed must be an integer ≥ 0, found ${spec.seed}`);
   }
+  checkB1UT("--b1", input.b1UT);
+  checkB1UT("--b1", target.b1UT);
   const { start, end } = spec.rows ?? { start: 0, end: spec.n };
   const count = end - start;
   const T = input.offsetsPpm.length;
@@ -284,6 +301,63 @@ export async function readDataset(path: string): Promise<Dataset> {
     count,
     T,
     metadata: st.metadata,
+  };
+}
+
+/** Spectra to run a network on: `input` [n, T] and its offsets (+ `target` when present). */
+export interface SpectraFile {
+  input: Float32Array;
+  n: number;
+  T: number;
+  offsetsPpm: number[];
+  /** `target` [n, T] when the file has one of that shape. */
+  target?: Float32Array;
+  /** The water T1 per spectrum, s, when the file has a `params` tensor with that column. */
+  t1S?: Float32Array;
+}
+
+/**
+ * Reads spectra to predict from a .safetensors file: an F32 tensor `input` [N, offsets] and
+ * `offsets_ppm` with one offset per column (a quass dataset is one such file).
+ * @throws InputError naming the file and the tensor that is missing or does not fit
+ */
+export async function readSpectraFile(path: string): Promise<SpectraFile> {
+  let st: SafeTensors;
+  try {
+    st = await readSafetensors(path);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+  const inp = st.tensors["input"];
+  if (!inp || !(inp.data instanceof Float32Array) || inp.shape.length !== 2) {
+    throw new InputError(`${path}: needs an F32 tensor "input" [N, offsets]`);
+  }
+  const [n, T] = inp.shape as [number, number];
+  const off = st.tensors["offsets_ppm"];
+  if (!off) throw new InputError(`${path}: tensor "offsets_ppm" is missing`);
+  if (off.data.length !== T) {
+    throw new InputError(
+      `${path}: "offsets_ppm" has ${off.data.length} entries but "input" [${inp.shape}] has ${T} columns; give one offset per column`,
+    );
+  }
+  const tgt = st.tensors["target"];
+  const params = st.tensors["params"];
+  const t1S = params && params.shape[0] === n
+    ? waterT1Column({
+      params: Float32Array.from(params.data, Number),
+      count: n,
+      metadata: st.metadata,
+    })
+    : undefined;
+  return {
+    ...(t1S ? { t1S } : {}),
+    input: inp.data,
+    n,
+    T,
+    offsetsPpm: [...off.data].map(Number),
+    ...(tgt && tgt.shape.join() === inp.shape.join()
+      ? { target: Float32Array.from(tgt.data) }
+      : {}),
   };
 }
 

@@ -12,6 +12,7 @@
 import * as nifti from "nifti-reader-js";
 import { InputError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
+import { NIFTI1_MAX_DIM } from "../util/limits.ts";
 
 /** A 4×4 row-major affine mapping voxel indices (i, j, k, 1) to world millimetres. */
 export type Affine = number[][];
@@ -647,7 +648,8 @@ function _affineToQuatern(
 
 /**
  * Encodes a volume as NIfTI-1 float32 bytes (uncompressed, vox_offset 352).
- * @throws TypeError when `data` does not hold dims' product values
+ * @throws TypeError when `data` does not hold dims' product values; InputError when a
+ *   dimension is above NIfTI-1's 32,767
  */
 export function encodeNifti(
   vol:
@@ -656,6 +658,11 @@ export function encodeNifti(
   opts: WriteNiftiOptions = {},
 ): Uint8Array {
   const [nx, ny, nz, nt] = vol.dims;
+  if (vol.dims.some((d) => d > NIFTI1_MAX_DIM)) {
+    throw new InputError(
+      `dims [${vol.dims}]: NIfTI-1 holds at most ${NIFTI1_MAX_DIM} values per dimension; write a smaller volume`,
+    );
+  }
   const n = nx * ny * nz * nt;
   if (vol.data.length !== n) {
     throw new TypeError(

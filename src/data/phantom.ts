@@ -21,6 +21,7 @@ import { type Sidecar, writeSidecar } from "./sidecar.ts";
 import { exists, writeFileAtomic } from "../util/atomic.ts";
 import { Rng } from "../util/rng.ts";
 import { InputError } from "../util/errors.ts";
+import { checkAtMost, checkB1UT, MAX_PHANTOM_SIZE, NIFTI1_MAX_DIM } from "../util/limits.ts";
 import type { TissueModel } from "../physics/model.ts";
 import { paperInputProtocol, paperTargetProtocol, type Protocol } from "../physics/protocol.ts";
 import { simulatePairsGpu } from "../physics/gpu_sim.ts";
@@ -111,7 +112,18 @@ export async function makePhantom(opts: PhantomOptions = {}): Promise<Phantom> {
   if (!(b1UT > 0 && Number.isFinite(b1UT))) {
     throw new InputError(`--b1 must be a positive number of µT, found ${b1UT}`);
   }
-  const maps = phantomMaps({ size: opts.size ?? 64, seed, b0ShiftPpm: opts.b0ShiftPpm ?? 0 });
+  checkB1UT("--b1", b1UT);
+  const size = opts.size ?? 64;
+  if (!Number.isInteger(size) || size < 8) {
+    throw new InputError(`--size must be an integer ≥ 8 (voxels per side), found ${size}`);
+  }
+  checkAtMost(
+    "--size",
+    size,
+    MAX_PHANTOM_SIZE,
+    `the phantom is size × size voxels (NIfTI-1 holds at most ${NIFTI1_MAX_DIM} per dimension); use e.g. --size 64`,
+  );
+  const maps = phantomMaps({ size, seed, b0ShiftPpm: opts.b0ShiftPpm ?? 0 });
   const nvox = maps.size * maps.size;
   const brain: number[] = [];
   for (let v = 0; v < nvox; v++) if (maps.mask[v]) brain.push(v);

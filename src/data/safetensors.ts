@@ -78,9 +78,47 @@ export function encodeSafetensors(file: SafeTensors): Uint8Array {
 }
 
 /**
+ * The format's layout rule: the tensors' byte ranges, in offset order, tile the data buffer
+ * from 0 to its end with no overlap and no gap (so no byte belongs to two tensors and none is
+ * hidden between them).
+ */
+function _checkLayout(
+  ranges: { name: string; b: number; e: number }[],
+  dataBytes: number,
+  bad: (why: string) => Error,
+): void {
+  const sorted = [...ranges].sort((x, y) => x.b - y.b || x.e - y.e);
+  let pos = 0, prev: { name: string; b: number; e: number } | undefined;
+  for (const r of sorted) {
+    if (r.b < pos) {
+      throw bad(
+        `tensors "${prev!.name}" [${prev!.b}, ${
+          prev!.e
+        }] and "${r.name}" [${r.b}, ${r.e}] overlap; each byte of the data must belong to one tensor: rewrite the file`,
+      );
+    }
+    if (r.b > pos) {
+      throw bad(
+        `${
+          r.b - pos
+        } bytes before tensor "${r.name}" (data_offsets [${r.b}, ${r.e}]) belong to no tensor; the tensors must be contiguous: rewrite the file`,
+      );
+    }
+    pos = r.e;
+    prev = r;
+  }
+  if (pos !== dataBytes) {
+    throw bad(
+      `the tensors cover ${pos} of the ${dataBytes} data bytes after the header; the rest belongs to no tensor: rewrite the file`,
+    );
+  }
+}
+
+/**
  * Parses safetensors bytes.
  * @param source a name for error messages (usually the file path)
- * @throws Error naming the source and what is wrong when the bytes are not safetensors
+ * @throws Error naming the source and what is wrong when the bytes are not safetensors,
+ *   including tensors whose byte ranges overlap, leave gaps or do not reach the end
  */
 export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): SafeTensors {
   const bad = (why: string) => new Error(`${source} is not a valid safetensors file: ${why}`);
@@ -96,24 +134,49 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): SafeTe
   } catch (e) {
     throw bad(`header is not JSON (${(e as Error).message})`);
   }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) {
+    throw bad("header is not a JSON object");
+  }
   const dataStart = 8 + headerLen;
   const tensors: Record<string, Tensor> = {};
+  const ranges: { name: string; b: number; e: number }[] = [];
   for (const [name, v] of Object.entries(header)) {
     if (name === "__metadata__") continue;
     const info = v as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const dt = _DTYPES[info.dtype];
+    const dt = _DTYPES[info?.dtype];
     if (!dt) {
       throw bad(
-        `tensor "${name}" has unsupported dtype ${info.dtype} (supported: ${Object.keys(_DTYPES)})`,
+        `tensor "${name}" has unsupported dtype ${info?.dtype} (supported: ${
+          Object.keys(_DTYPES)
+        })`,
       );
     }
-    const [b, e] = info.data_offsets;
+    const okInt = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
+    if (!Array.isArray(info.shape) || !info.shape.every(okInt)) {
+      throw bad(
+        `tensor "${name}" has shape ${JSON.stringify(info.shape)}; expected a list of sizes`,
+      );
+    }
+    const [b, e] = Array.isArray(info.data_offsets) ? info.data_offsets : [];
+    if (!okInt(b) || !okInt(e) || info.data_offsets.length !== 2) {
+      throw bad(
+        `tensor "${name}" has data_offsets ${
+          JSON.stringify(info.data_offsets)
+        }; expected [begin, end]`,
+      );
+    }
     const n = info.shape.reduce((a, c) => a * c, 1);
-    if (e - b !== n * dt.bytes || dataStart + e > bytes.length) {
+    if (e! - b! !== n * dt.bytes || dataStart + e! > bytes.length) {
       throw bad(
         `tensor "${name}" data_offsets [${b}, ${e}] do not match shape [${info.shape}] or the file size`,
       );
     }
+    ranges.push({ name, b: b!, e: e! });
+  }
+  _checkLayout(ranges, bytes.length - dataStart, bad);
+  for (const { name, b, e } of ranges) {
+    const info = header[name] as { dtype: string; shape: number[] };
+    const dt = _DTYPES[info.dtype]!;
     // Copy so the result is aligned and independent of the input buffer.
     const copy = bytes.slice(dataStart + b, dataStart + e);
     tensors[name] = { data: new dt.ctor(copy.buffer), shape: info.shape };

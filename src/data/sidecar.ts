@@ -5,6 +5,8 @@
  */
 import { InputError } from "../util/errors.ts";
 import { exists, writeFileAtomic } from "../util/atomic.ts";
+import { checkOffsetCount } from "../util/limits.ts";
+import type { FlagPath } from "../util/output.ts";
 
 /** Protocol of a CEST image series (the fields quass reads; others are kept as they are). */
 export interface Sidecar {
@@ -25,6 +27,18 @@ export interface Sidecar {
 /** The sidecar path of a NIfTI path: `dir/scan.nii.gz` → `dir/scan.json`. */
 export function sidecarPath(niftiPath: string): string {
   return niftiPath.replace(/\.nii(\.gz)?$/, "") + ".json";
+}
+
+/**
+ * The files a NIfTI path stands for: the volume and its sidecar, each labelled with `flag`
+ * (for {@link checkNotInput}'s messages); undefined gives none.
+ */
+export function withSidecar(flag: string, niftiPath: string | undefined): FlagPath[] {
+  if (niftiPath === undefined) return [];
+  return [
+    { flag, path: niftiPath },
+    { flag: `${flag}'s sidecar`, path: sidecarPath(niftiPath) },
+  ];
 }
 
 const _NUMBER_FIELDS = ["tsS", "tdS", "b1UT", "b0T"] as const;
@@ -122,9 +136,11 @@ export function parseOffsetsFlag(text: string): number[] {
         `--offsets "${text}": expected lo:hi:n in ppm (e.g. --offsets=-6:6:101) or a comma list`,
       );
     }
+    checkOffsetCount("--offsets", n);
     if (n === 1) return [lo];
     return Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
   }
+  checkOffsetCount("--offsets", t.split(",").length);
   const vals = t.split(",").map((v) => (v.trim() === "" ? NaN : Number(v)));
   if (vals.some((v) => !Number.isFinite(v))) {
     throw new InputError(

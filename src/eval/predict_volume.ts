@@ -7,8 +7,9 @@
  */
 import { InputError } from "../util/errors.ts";
 import { checkDims, readNifti, writeNifti } from "../data/nifti.ts";
-import { readSidecar, resolveOffsets, writeSidecar } from "../data/sidecar.ts";
-import { readT1 } from "./quass_image.ts";
+import { readSidecar, resolveOffsets, withSidecar, writeSidecar } from "../data/sidecar.ts";
+import { checkNotInput, checkWritable } from "../util/output.ts";
+import { readT1, t1MapPath } from "./quass_image.ts";
 
 /** The shipped pretrained model (7 T, CW 1 µT, Ts 1.5 s / Td 4.5 s → Ts 5 s / Td 1 s). */
 export const DEFAULT_MODEL_DIR = decodeURIComponent(
@@ -321,6 +322,13 @@ export async function predictVolumeFile(
   if (!/\.nii(\.gz)?$/.test(o.out)) {
     throw new InputError(`--out ${o.out}: the output name must end in .nii or .nii.gz`);
   }
+  await checkWritable(o.out, "--out");
+  await checkNotInput(withSidecar("--out", o.out), [
+    ...withSidecar("--input", o.input),
+    ...withSidecar("--mask", o.mask),
+    ...withSidecar("--m0", o.m0),
+    ...withSidecar("--t1", t1MapPath(o.t1)),
+  ]);
   const vol = await readNifti(o.input);
   const [nx, ny, nz, nt] = vol.dims;
   const nvox = nx * ny * nz;

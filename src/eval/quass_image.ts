@@ -10,7 +10,15 @@ import { InputError } from "../util/errors.ts";
 import { DEFAULT_B0_T } from "../physics/constants.ts";
 import { quassPredictSpectrum, type QuassTarget } from "../physics/analytic.ts";
 import { checkDims, readNifti, writeNifti } from "../data/nifti.ts";
-import { readSidecar, resolveOffsets, writeSidecar } from "../data/sidecar.ts";
+import {
+  readSidecar,
+  resolveOffsets,
+  sidecarPath,
+  withSidecar,
+  writeSidecar,
+} from "../data/sidecar.ts";
+import { checkNotInput, checkWritable } from "../util/output.ts";
+import { checkB1UT } from "../util/limits.ts";
 
 /** Acquisition parameters of the short-saturation scan being corrected. */
 export interface QuassScanParams {
@@ -103,6 +111,8 @@ export interface QuassImageResult {
  * @param opts mask (nonzero = fit), per-voxel B0 shift map in ppm, target protocol
  *   (default "steady")
  * @returns the QUASS volume and which voxels were skipped
+ * @throws InputError when no voxel can be fitted (every T1 ≤ 0 or input non-finite, or an
+ *   empty mask): an all-zero volume is never a result
  * @example
  * const { zss } = quassImage(vol, 64 * 64, 1.8, { offsetsPpm, b1UT: 1, tsS: 1.5, tdS: 4.5 });
  */
@@ -111,7 +121,13 @@ export function quassImage(
   nvox: number,
   t1S: number | ArrayLike<number>,
   scan: QuassScanParams,
-  opts: { mask?: ArrayLike<number>; b0ShiftPpm?: ArrayLike<number>; target?: QuassTarget } = {},
+  opts: {
+    mask?: ArrayLike<number>;
+    b0ShiftPpm?: ArrayLike<number>;
+    target?: QuassTarget;
+    /** The T1 map's file name, for messages. */
+    t1Source?: string;
+  } = {},
 ): QuassImageResult {
   const target = checkQuassTarget(opts.target ?? "steady");
   const nOff = scan.offsetsPpm.length;
@@ -149,7 +165,24 @@ export function quassImage(
     for (let k = 0; k < nOff; k++) zss[k * nvox + v] = out[k]!;
     fitted++;
   }
+  if (fitted === 0) {
+    throw new InputError(
+      skipped.length === 0
+        ? "no voxel to fit: the mask selects none; give a mask that covers the tissue"
+        : `${opts.t1Source ?? "--t1"}: no voxel can be fitted: all ${skipped.length} ${
+          opts.mask ? "masked " : ""
+        }voxels have a water T1 ≤ 0 (or NaN) or NaN/Inf input; give a T1 map in seconds > 0 over the tissue (or one T1, e.g. --t1 1.8) and a finite scan`,
+    );
+  }
   return { zss, fitted, skipped };
+}
+
+/** The map path a `--t1` value names, or undefined when it is seconds (a number or numeric text). */
+export function t1MapPath(t1: string | number | undefined): string | undefined {
+  if (t1 === undefined || typeof t1 === "number" || /^[\d.eE+-]+$/.test(t1.trim())) {
+    return undefined;
+  }
+  return t1;
 }
 
 /**
@@ -160,7 +193,8 @@ export async function readT1(
   t1: string | number,
   readMap: (path: string) => Promise<Float32Array>,
 ): Promise<number | Float32Array> {
-  const num = typeof t1 === "number" ? t1 : /^[\d.eE+-]+$/.test(t1.trim()) ? Number(t1) : NaN;
+  const path = t1MapPath(t1);
+  const num = path === undefined ? Number(t1) : NaN;
   if (Number.isFinite(num)) {
     if (!(num > 0)) throw new InputError(`--t1 ${t1}: water T1 must be positive seconds`);
     return num;
@@ -209,6 +243,13 @@ export async function quassFitFile(
   if (!/\.nii(\.gz)?$/.test(o.out)) {
     throw new InputError(`--out ${o.out}: the output name must end in .nii or .nii.gz`);
   }
+  await checkWritable(o.out, "--out");
+  await checkNotInput(withSidecar("--out", o.out), [
+    ...withSidecar("--input", o.input),
+    ...withSidecar("--t1", t1MapPath(o.t1)),
+    ...withSidecar("--mask", o.mask),
+    ...withSidecar("--b0-shift", o.b0Shift),
+  ]);
   const target = checkQuassTarget(o.target ?? "steady", "--target");
   const vol = await readNifti(o.input);
   checkDims(vol, o.input, { minT: 2, what: "a 4-D Z-spectral series [x, y, z, offset]" });
@@ -242,7 +283,16 @@ export async function quassFitFile(
   const b0ShiftPpm = o.b0Shift
     ? await map3(o.b0Shift, "a B0 shift map (ppm) with the scan's x, y, z")
     : undefined;
-  const res = quassImage(vol.data, nvox, t1, scan, { mask, b0ShiftPpm, target });
+  checkB1UT(
+    o.b1UT === undefined && side.b1UT !== undefined ? `${sidecarPath(o.input)}: b1UT` : "--b1",
+    scan.b1UT,
+  );
+  const res = quassImage(vol.data, nvox, t1, scan, {
+    mask,
+    b0ShiftPpm,
+    target,
+    t1Source: typeof t1 === "number" ? undefined : String(o.t1),
+  });
   const targetText = describeQuassTarget(target);
   await writeNifti(o.out, {
     dims: vol.dims,

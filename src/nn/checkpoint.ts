@@ -125,7 +125,7 @@ async function _readBytes(path: string, what: string): Promise<Uint8Array> {
   try {
     return await Deno.readFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
       throw new InputError(`${path}: file not found (${what})`);
     }
     throw e;
@@ -247,6 +247,11 @@ export function decodeModel(bytes: Uint8Array, path: string, expectArch?: string
  */
 export async function loadModel(runDirOrFile: string, expectArch?: string): Promise<LoadedModel> {
   const path = runDirOrFile.endsWith(".safetensors") ? runDirOrFile : runPaths(runDirOrFile).model;
+  if (path !== runDirOrFile && (await Deno.stat(runDirOrFile).catch(() => null))?.isFile) {
+    throw new InputError(
+      `--run ${runDirOrFile}: is a file, not a run directory; give the directory quass train --out wrote (it holds model.safetensors)`,
+    );
+  }
   const bytes = await _readBytes(path, "train a model first with `quass train --out DIR`");
   return decodeModel(bytes, path, expectArch);
 }

@@ -12,6 +12,7 @@ import {
   type SpectrumFeature,
 } from "./models/config.ts";
 import { checkSnrAugment, type SnrAugment } from "./augment.ts";
+import { MAX_BATCH, MAX_HIDDEN } from "../util/limits.ts";
 
 /** Optimiser and loop settings (stored in config.json and the checkpoint). */
 export interface TrainConfig {
@@ -233,8 +234,10 @@ export function resolveConfig(
     seed: o.seed ?? 0,
   };
   const posInt = (v: number) => Number.isInteger(v) && v >= 1;
-  _check("hidden", model.hidden, posInt(model.hidden), "a positive integer");
-  _check("embed", model.embed, posInt(model.embed), "a positive integer");
+  const upTo = (v: number, max: number) => posInt(v) && v <= max;
+  const most = (max: number) => `a positive integer ≤ ${max} (the documented limit)`;
+  _check("hidden", model.hidden, upTo(model.hidden, MAX_HIDDEN), most(MAX_HIDDEN));
+  _check("embed", model.embed, upTo(model.embed, MAX_HIDDEN), most(MAX_HIDDEN));
   _check("heads", model.heads, posInt(model.heads), "a positive integer");
   if (arch === "lstm-attention") {
     _check(
@@ -245,7 +248,7 @@ export function resolveConfig(
     );
   }
   _check("epochs", train.epochs, posInt(train.epochs), "a positive integer");
-  _check("batch", train.batch, posInt(train.batch), "a positive integer");
+  _check("batch", train.batch, upTo(train.batch, MAX_BATCH), most(MAX_BATCH));
   _check("lr", train.lr, train.lr > 0 && Number.isFinite(train.lr), "a positive number");
   _check(
     "patience",

@@ -269,6 +269,8 @@ export interface TrainOptions {
   stopAfterEpochs?: number;
   /** Preset name recorded in config.json (for the dashboard; not used in training). */
   preset?: string;
+  /** More fields recorded in config.json when a run starts (e.g. `dataset`, run_dataset.ts). */
+  record?: Record<string, unknown>;
   /** One-line notes worth telling the user (e.g. that batches run in slices). */
   onNote?: (msg: string) => void;
   /**
@@ -514,6 +516,7 @@ export async function train(
       ...JSON.parse(configToJson(cfg)),
       data: data.source,
       preset: opts.preset ?? "custom",
+      ...opts.record,
     };
     await writeFileAtomic(paths.config, JSON.stringify(described, null, 2) + "\n");
     await Deno.remove(paths.log).catch(() => {});

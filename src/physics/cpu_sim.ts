@@ -9,7 +9,7 @@
  * @module
  */
 import type { TissueModel } from "./model.ts";
-import type { Protocol } from "./protocol.ts";
+import { checkFiniteZ, type Protocol } from "./protocol.ts";
 import { bmSystem, equilibrium, stateLayout } from "./bm_matrix.ts";
 import { expm, matvec, solve } from "./expm.ts";
 
@@ -150,5 +150,11 @@ export function simulateCpu(model: TissueModel, protocol: Protocol): Float64Arra
   if (protocol.m0OffsetPpm !== undefined) {
     norm = simulateCpuStates(model, protocol, [protocol.m0OffsetPpm])[0]![wz]!;
   }
-  return Float64Array.from(states, (m) => m[wz]! / norm);
+  const z = Float64Array.from(states, (m) => m[wz]! / norm);
+  checkFiniteZ(
+    z,
+    protocol.offsetsPpm,
+    `float64 simulation (B1 ${protocol.b1UT} µT, Ts ${protocol.tsS} s)`,
+  );
+  return z;
 }

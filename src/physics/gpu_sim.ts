@@ -33,9 +33,10 @@ import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
 import { readF32, storageBuffer, uniformBuffer, uploadBuffer } from "../gpu/buffers.ts";
 import type { TissueModel } from "./model.ts";
 import type { Protocol } from "./protocol.ts";
+import { InputError } from "../util/errors.ts";
+import { MAX_CEST_POOLS } from "../util/limits.ts";
 import { equilibrium, omega0PerPpm, stateLayout, superLorentzian } from "./bm_matrix.ts";
 import { simulateCpuStates } from "./cpu_sim.ts";
-import { InputError } from "../util/errors.ts";
 
 /** Per-group z-block preparation: Td recovery, pre-delay, post-delay propagator. */
 export const BM_PREP = defineKernel({
@@ -129,11 +130,10 @@ interface _Layout {
 /** Largest state size the kernels take: 10 water + CEST pools and a z-only MT pool. */
 export const MAX_STATE_SIZE = 31;
 
-/**
- * Most CEST pools besides water the GPU simulator takes (an MT pool written as a CEST pool
- * counts; a z-only MT pool comes on top): 3·(9 + 1) + 1 = {@link MAX_STATE_SIZE}.
- */
-export const MAX_CEST_POOLS = Math.floor((MAX_STATE_SIZE - 1) / 3) - 1;
+// The pool cap of util/limits.ts is what these kernels hold: 3·(9 + 1) + 1 = MAX_STATE_SIZE.
+if (3 * (MAX_CEST_POOLS + 1) + 1 > MAX_STATE_SIZE) {
+  throw new Error(`MAX_CEST_POOLS ${MAX_CEST_POOLS} exceeds the kernels' ${MAX_STATE_SIZE} states`);
+}
 
 /**
  * Refuses a model the GPU simulator cannot run (more than {@link MAX_CEST_POOLS} CEST
@@ -403,7 +403,7 @@ async function _runLayout(
       const bad = got.findIndex((v) => !Number.isFinite(v));
       if (bad >= 0) {
         const g = groups[pending.first + Math.floor(bad / (NSLOT * noff))]!;
-        throw new Error(
+        throw new InputError(
           `GPU Bloch–McConnell simulation gave a non-finite Z (model with ${g.model.cest.length} CEST pools, ` +
             `B1 ${g.b1UT} µT); check the model's parameters or use --device cpu`,
         );

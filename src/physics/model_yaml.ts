@@ -7,8 +7,10 @@
  * Anything else is an error that names the file and the key.
  * @module
  */
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
+import { parseYamlDoc } from "../util/yaml.ts";
 import { InputError } from "../util/errors.ts";
+import { MAX_CEST_POOLS } from "../util/limits.ts";
 import { GAMMA_RAD_PER_S_UT } from "./constants.ts";
 import type { CestPool, MtLineshape, MtPool, TissueModel, WaterPool } from "./model.ts";
 
@@ -36,13 +38,13 @@ class _Ctx {
     throw new InputError(`${this.source}: ${key}: ${msg}`);
   }
   num(o: Obj, key: string, path: string): number {
-    let v = o[key];
+    const raw = o[key];
     // pulseq-cest-library files sometimes write arithmetic such as `f: 11.2 / 111`
-    if (typeof v === "string") v = evalArithmetic(v);
+    const v = typeof raw === "string" ? evalArithmetic(raw) : raw;
     if (typeof v !== "number" || !Number.isFinite(v)) {
       this.fail(
         path ? `${path}.${key}` : key,
-        `expected a number but found ${JSON.stringify(v) ?? String(v)}; write a plain number`,
+        `expected a finite number but found ${describeYamlValue(raw)}; write a plain number`,
       );
     }
     return v;
@@ -72,6 +74,23 @@ class _Ctx {
       }
     }
   }
+}
+
+/**
+ * A YAML value in words for error messages: `.nan` → "NaN (.nan)", `.inf` → "infinity
+ * (.inf)", text → the text in quotes, an empty value → "an empty value".
+ */
+export function describeYamlValue(v: unknown): string {
+  if (v === null || v === undefined) return "an empty value";
+  if (typeof v === "number") {
+    if (Number.isNaN(v)) return "NaN (.nan)";
+    if (!Number.isFinite(v)) return `${v < 0 ? "minus " : ""}infinity (${v < 0 ? "-" : ""}.inf)`;
+    return String(v);
+  }
+  if (typeof v === "string") return `the text ${JSON.stringify(v)}`;
+  if (Array.isArray(v)) return `a list ${JSON.stringify(v)}`.slice(0, 80);
+  if (typeof v === "object") return "a mapping";
+  return JSON.stringify(v) ?? String(v);
 }
 
 /**
@@ -146,6 +165,13 @@ function _exchange(ctx: _Ctx, o: Obj, path: string): { kPerS: number; dwPpm: num
 function _cest(ctx: _Ctx, v: unknown): CestPool[] {
   if (v === undefined || v === null) return [];
   if (!_isObj(v)) ctx.fail("cest_pool", "expected a mapping of pool name → {f, t1, t2, k, dw}");
+  const n = Object.keys(v).length;
+  if (n > MAX_CEST_POOLS) {
+    ctx.fail(
+      "cest_pool",
+      `${n} pools, above the limit of ${MAX_CEST_POOLS} (what the GPU simulator runs, beside water and one mt_pool); merge or drop pools`,
+    );
+  }
   return Object.entries(v).map(([name, p]) => {
     const path = `cest_pool.${name}`;
     if (!_isObj(p)) ctx.fail(path, "expected a mapping {f, t1, t2, k, dw}");
@@ -186,13 +212,12 @@ function _mt(ctx: _Ctx, v: unknown): MtPool | undefined {
  */
 export function parseModelYaml(text: string, source: string): TissueModel {
   const ctx = new _Ctx(source);
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (e) {
-    const msg = ((e as Error).message ?? String(e)).split("\n")[0];
-    throw new InputError(`${source}: not valid YAML: ${msg}`);
-  }
+  const doc = parseYamlDoc(
+    text,
+    source,
+    "YAML",
+    "a tissue model is a mapping of pools two levels deep (water_pool: {f: 1, t1: 1.8, t2: 0.05})",
+  );
   if (!_isObj(doc)) {
     throw new InputError(`${source}: expected a YAML mapping with water_pool, cest_pool, b0, ...`);
   }

@@ -34,7 +34,7 @@
  * ```
  * @module
  */
-import { parse } from "yaml";
+import { parseYamlDoc } from "../util/yaml.ts";
 import { InputError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
 import { DEFAULT_B0_T, GAMMA_RAD_PER_S_UT } from "./constants.ts";
@@ -376,12 +376,12 @@ export function paramSpaceFrom(doc: unknown, source: string): ParamSpace {
  * @throws InputError naming the file and the field
  */
 export function parseParamSpace(text: string, source: string): ParamSpace {
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (e) {
-    throw new InputError(`${source}: not valid YAML/JSON (${(e as Error).message.split("\n")[0]})`);
-  }
+  const doc = parseYamlDoc(
+    text,
+    source,
+    "YAML/JSON",
+    "a parameter space is a mapping such as {base: wide, ranges: {water_t1_s: [1, 3]}}",
+  );
   return paramSpaceFrom(doc, source);
 }
 

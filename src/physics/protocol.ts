@@ -7,6 +7,7 @@
  * post-saturation delay (free evolution) → spoil (transverse → 0) → readout of water Mz.
  * @module
  */
+import { InputError } from "../util/errors.ts";
 
 /** How each offset's magnetisation starts. */
 export type StartState =
@@ -66,4 +67,28 @@ export function paperTargetProtocol(b1UT = 1, steady = false): Protocol {
     postDelayS: 0,
     offsetsPpm: [...PAPER_OFFSETS_PPM],
   };
+}
+
+/**
+ * Simulated Z must be finite: a NaN or ±Inf means the model or protocol is outside what the
+ * simulator handles, and is an error rather than an output.
+ * @param z Z per offset (or several spectra back to back)
+ * @param what the simulation in words, for the message (e.g. "model m.yaml at B1 1 µT")
+ * @throws InputError naming the offset and what to check
+ */
+export function checkFiniteZ(
+  z: ArrayLike<number>,
+  offsetsPpm: readonly number[],
+  what: string,
+): void {
+  for (let i = 0; i < z.length; i++) {
+    if (!Number.isFinite(z[i]!)) {
+      const off = offsetsPpm.length ? offsetsPpm[i % offsetsPpm.length] : undefined;
+      throw new InputError(
+        `${what}: the simulation gave a non-finite Z (${z[i]})${
+          off === undefined ? "" : ` at ${off} ppm`
+        }; the model or protocol is outside what the simulator handles: check B1, Ts, Td and the pool parameters`,
+      );
+    }
+  }
 }

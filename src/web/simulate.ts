@@ -6,6 +6,7 @@
  * @module
  */
 import { InputError } from "../util/errors.ts";
+import { B1_MAX_UT } from "../util/limits.ts";
 import type { TissueModel } from "../physics/model.ts";
 import { parseModelYaml } from "../physics/model_yaml.ts";
 import { paperInputProtocol, type Protocol } from "../physics/protocol.ts";
@@ -279,7 +280,7 @@ export function parseSimRequest(body: unknown): SimRequest {
     model: b.model as string | undefined,
     modelYaml: b.modelYaml as string | undefined,
     params: b.params as Record<string, number> | undefined,
-    b1UT: _num(b.b1UT, "b1UT", 1, 0.01, 20),
+    b1UT: _num(b.b1UT, "b1UT", 1, 0.01, B1_MAX_UT),
     tsS: _num(b.tsS, "tsS", 1.5, 0.01, 30),
     tdS: _num(b.tdS, "tdS", 4.5, 0, 30),
     targetTsS: _num(b.targetTsS, "targetTsS", 5, 0.01, 30),
