@@ -156,7 +156,7 @@ export function trainCommand() {
       try {
         cfg = resolveConfig(o.arch, o.preset as PresetName, data.T, ov);
       } catch (e) {
-        throw new InputError((e as Error).message);
+        throw new InputError((e as Error).message, { cause: e });
       }
       // lock --out, then record the dataset (new run) or check it and take the run's settings
       const run = await openRunDir(o.out, { resume: !!o.resume });

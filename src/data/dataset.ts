@@ -244,12 +244,7 @@ export async function writeDataset(path: string, ds: Dataset): Promise<void> {
  * @throws InputError naming the file and the tensor or field that is wrong
  */
 export async function readDataset(path: string): Promise<Dataset> {
-  let st: SafeTensors;
-  try {
-    st = await readSafetensors(path);
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
+  const st: SafeTensors = await readSafetensors(path);
   const need = (name: string, ctor: new (...a: never[]) => unknown) => {
     const t = st.tensors[name];
     if (!t) throw new InputError(`${path}: tensor "${name}" is missing; is this a quass dataset?`);
@@ -322,12 +317,7 @@ export interface SpectraFile {
  * @throws InputError naming the file and the tensor that is missing or does not fit
  */
 export async function readSpectraFile(path: string): Promise<SpectraFile> {
-  let st: SafeTensors;
-  try {
-    st = await readSafetensors(path);
-  } catch (e) {
-    throw new InputError((e as Error).message);
-  }
+  const st: SafeTensors = await readSafetensors(path);
   const inp = st.tensors["input"];
   if (!inp || !(inp.data instanceof Float32Array) || inp.shape.length !== 2) {
     throw new InputError(`${path}: needs an F32 tensor "input" [N, offsets]`);

@@ -174,7 +174,7 @@ function _parseHeader(bytes: Uint8Array, name: string, length = bytes.length): _
   }
   if (magic !== "n+1") {
     throw new InputError(
-      `${name}: not a NIfTI-1 file (magic "${magic.replace(/\0/g, "\\0")}", expected "n+1")`,
+      `${name}: not a NIfTI-1 file (magic ${JSON.stringify(magic)}, expected "n+1")`,
     );
   }
   const head = new Uint8Array(352);

@@ -5,6 +5,7 @@
  * @module
  */
 import { writeFileAtomic } from "../util/atomic.ts";
+import { InputError } from "../util/errors.ts";
 
 /** Typed arrays we store, by safetensors dtype. */
 export type TensorData = Float32Array | Float64Array | Int32Array | Uint32Array | Uint8Array;
@@ -117,11 +118,11 @@ function _checkLayout(
 /**
  * Parses safetensors bytes.
  * @param source a name for error messages (usually the file path)
- * @throws Error naming the source and what is wrong when the bytes are not safetensors,
+ * @throws InputError naming the source and what is wrong when the bytes are not safetensors,
  *   including tensors whose byte ranges overlap, leave gaps or do not reach the end
  */
 export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): SafeTensors {
-  const bad = (why: string) => new Error(`${source} is not a valid safetensors file: ${why}`);
+  const bad = (why: string) => new InputError(`${source} is not a valid safetensors file: ${why}`);
   if (bytes.length < 8) throw bad(`only ${bytes.length} bytes`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = Number(dv.getBigUint64(0, true));
@@ -132,7 +133,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): SafeTe
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
   } catch (e) {
-    throw bad(`header is not JSON (${(e as Error).message})`);
+    // the parser quotes the offending bytes: keep the message one printable line
+    const why = (e as Error).message.replace(/[\x00-\x1f\x7f-\x9f\ufffd]/g, "?").slice(0, 160);
+    throw bad(`header is not JSON (${why})`);
   }
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
     throw bad("header is not a JSON object");
@@ -192,20 +195,20 @@ export async function writeSafetensors(path: string, file: SafeTensors): Promise
 
 /**
  * Reads a safetensors file.
- * @throws Error naming the path when the file is missing or malformed
+ * @throws InputError naming the path when the file is missing, unreadable or malformed
  */
 export async function readSafetensors(path: string): Promise<SafeTensors> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new Error(`${path}: file not found`);
-    throw e;
+    if (e instanceof Deno.errors.NotFound) throw new InputError(`${path}: file not found`);
+    throw new InputError(`${path}: cannot be read (${(e as Error).message})`, { cause: e });
   }
   return decodeSafetensors(bytes, path);
 }
 
-/** The tensor `name` as float32, or an error naming the file and the missing tensor. */
+/** The tensor `name` as float32, or an InputError naming the file and the missing tensor. */
 export function f32Tensor(
   file: SafeTensors,
   name: string,
@@ -213,10 +216,12 @@ export function f32Tensor(
 ): Tensor & { data: Float32Array } {
   const t = file.tensors[name];
   if (!t) {
-    throw new Error(
+    throw new InputError(
       `${source}: tensor "${name}" is missing (found: ${Object.keys(file.tensors).join(", ")})`,
     );
   }
-  if (!(t.data instanceof Float32Array)) throw new Error(`${source}: tensor "${name}" must be F32`);
+  if (!(t.data instanceof Float32Array)) {
+    throw new InputError(`${source}: tensor "${name}" must be F32`);
+  }
   return t as Tensor & { data: Float32Array };
 }

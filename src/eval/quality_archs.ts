@@ -88,7 +88,7 @@ export async function trainArchRuns(o: ArchRunsOptions): Promise<ArchRun[]> {
         seed: o.seed ?? 0,
       });
     } catch (e) {
-      throw new InputError((e as Error).message);
+      throw new InputError((e as Error).message, { cause: e });
     }
     const dir = `${o.runsDir.replace(/\/+$/, "")}/${arch}`;
     o.onLine?.(

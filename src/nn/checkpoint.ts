@@ -138,6 +138,7 @@ function _decode(bytes: Uint8Array, path: string): SafeTensors {
   } catch (e) {
     throw new InputError(
       `${(e as Error).message}; the checkpoint is corrupt: retrain or restore it`,
+      { cause: e },
     );
   }
 }

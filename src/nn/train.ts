@@ -128,6 +128,7 @@ export function trainingDataFrom(st: SafeTensors, source: string): TrainingData 
       `${
         (e as Error).message
       }; a training dataset needs F32 tensors "input" and "target" [N, offsets]`,
+      { cause: e },
     );
   }
   if (input.shape.length !== 2 || target.shape.join() !== input.shape.join()) {

@@ -3,8 +3,8 @@
  * one line and exits with code 2; anything else is a bug and exits with 1.
  */
 export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "InputError";
   }
 }
