@@ -527,7 +527,16 @@ export async function train(
   const K = tc.stepsPerSubmit;
   const fit = maxChunkFor(device, spec);
   const C = spec.C ?? 0;
-  const sliceB = batchSliceSize(B, T, Math.min(fit, opts.maxSlice ?? Infinity), C);
+  let sliceB: number;
+  try {
+    sliceB = batchSliceSize(B, T, Math.min(fit, opts.maxSlice ?? Infinity), C);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const fix = (opts.maxSlice ?? Infinity) < fit ? "raise --max-slice" : "use a smaller --hidden";
+    throw new InputError(`${e.message.replace(/; use a smaller model width$/, "")}; ${fix}`, {
+      cause: e,
+    });
+  }
   if (sliceB < B) {
     const why = fit < B
       ? `its buffers exceed this adapter's ${

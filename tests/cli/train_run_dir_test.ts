@@ -164,7 +164,8 @@ gpuTest("a new run that fails before its first epoch leaves no run directory beh
       "--out",
       `${dir}/run`,
     );
-    assert(r.code !== 0 && r.stderr.includes("batch slice"), r.stderr);
+    assertEquals(r.code, 2, r.stderr);
+    assert(r.stderr.includes("batch slice") && r.stderr.includes("raise --max-slice"), r.stderr);
     assertEquals(await listTree(dir), ["a.safetensors"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
