@@ -12,7 +12,7 @@ import {
   type SpectrumFeature,
 } from "./models/config.ts";
 import { checkSnrAugment, type SnrAugment } from "./augment.ts";
-import { MAX_BATCH, MAX_HIDDEN } from "../util/limits.ts";
+import { MAX_BATCH, MAX_HIDDEN, MAX_STEPS_PER_SUBMIT } from "../util/limits.ts";
 
 /** Optimiser and loop settings (stored in config.json and the checkpoint). */
 export interface TrainConfig {
@@ -266,8 +266,8 @@ export function resolveConfig(
   _check(
     "steps-per-submit",
     train.stepsPerSubmit,
-    posInt(train.stepsPerSubmit),
-    "a positive integer",
+    upTo(train.stepsPerSubmit, MAX_STEPS_PER_SUBMIT),
+    most(MAX_STEPS_PER_SUBMIT),
   );
   return { model, train };
 }

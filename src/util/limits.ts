@@ -26,6 +26,9 @@ export const MAX_OFFSETS = 10_000;
 /** Most samples of one simulated dataset (350,000 is the paper's size). */
 export const MAX_DATASET_N = 10_000_000;
 
+/** Most training steps recorded into one GPU submission (each holds a batch of staging). */
+export const MAX_STEPS_PER_SUBMIT = 1_024;
+
 /** Largest mini-batch, spectra (the paper uses 256). */
 export const MAX_BATCH = 65_536;
 
