@@ -12,7 +12,7 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { InputError } from "../src/util/errors.ts";
-import { readTrainingData } from "../src/nn/train.ts";
+import { readTrainingData } from "../src/nn/training_data.ts";
 import { loadRunPredictor } from "../src/eval/run_predictor.ts";
 import { scoreOnValidation } from "../src/eval/validation_score.ts";
 import { parseInteger, parsePositive } from "../src/cli/_args.ts";

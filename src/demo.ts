@@ -481,7 +481,8 @@ async function _makeDataset(
 /** Trains with nn/train.ts on the GPU (the default {@link DemoTrainer}). */
 export const gpuTrainer: DemoTrainer = async (a) => {
   const { getGpu } = await import("./gpu/device.ts");
-  const { readTrainingData, train } = await import("./nn/train.ts");
+  const { train } = await import("./nn/train.ts");
+  const { readTrainingData } = await import("./nn/training_data.ts");
   const { resolveConfig } = await import("./nn/presets.ts");
   const data = await readTrainingData(a.dataPath);
   const cfg = resolveConfig("lstm-attention", a.preset, data.T, {

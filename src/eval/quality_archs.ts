@@ -10,7 +10,8 @@ import { getGpu } from "../gpu/device.ts";
 import { type ArchName, ARCHS } from "../nn/models/config.ts";
 import { type ConfigOverrides, type PresetName, PRESETS, resolveConfig } from "../nn/presets.ts";
 import { formulaInputFromProtocol } from "../nn/formula_input.ts";
-import { readTrainingData, train } from "../nn/train.ts";
+import { train } from "../nn/train.ts";
+import { readTrainingData } from "../nn/training_data.ts";
 
 /** Options of {@link trainArchRuns}. */
 export interface ArchRunsOptions {

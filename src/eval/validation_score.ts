@@ -9,7 +9,7 @@
  * the third of the spectra the formula predicts best (where a network most easily does harm).
  * @module
  */
-import type { TrainingData } from "../nn/train.ts";
+import type { TrainingData } from "../nn/training_data.ts";
 import { augmentInto } from "../nn/augment.ts";
 import { applyFormulaInput, formulaInputFromProtocol } from "../nn/formula_input.ts";
 import { Rng } from "../util/rng.ts";

@@ -16,7 +16,8 @@ import type { ArchName, SpectrumFeature } from "./models/config.ts";
 import { type ConfigOverrides, type PresetName, resolveConfig } from "./presets.ts";
 import { runPaths } from "./checkpoint.ts";
 import { formulaInputFromProtocol } from "./formula_input.ts";
-import { fitScalingOn, train, trainingDataFromDataset } from "./train.ts";
+import { train } from "./train.ts";
+import { fitScalingOn, trainingDataFromDataset } from "./training_data.ts";
 import type { LrSchedule } from "./schedule.ts";
 
 /** Everything that fixes a shipped model. */

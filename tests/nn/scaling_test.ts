@@ -13,7 +13,8 @@ import {
   scaleTarget,
   unscaleOutput,
 } from "../../src/nn/scaling.ts";
-import { fitScalingOn, train, trainingDataFrom } from "../../src/nn/train.ts";
+import { train } from "../../src/nn/train.ts";
+import { fitScalingOn, trainingDataFrom } from "../../src/nn/training_data.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
 import { buildModel, refForward } from "../../src/nn/models/mod.ts";
 import { loadModel } from "../../src/nn/checkpoint.ts";

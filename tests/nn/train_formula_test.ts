@@ -9,7 +9,8 @@
 import { assertClose, gpuTest } from "../_util.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { scoreOnValidation } from "../../src/eval/validation_score.ts";
-import { train, trainingDataFromDataset } from "../../src/nn/train.ts";
+import { train } from "../../src/nn/train.ts";
+import { trainingDataFromDataset } from "../../src/nn/training_data.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
 import { loadModel } from "../../src/nn/checkpoint.ts";
 import { refForward } from "../../src/nn/models/mod.ts";

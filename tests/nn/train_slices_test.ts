@@ -5,7 +5,8 @@
  */
 import { assertClose, gpuTest } from "../_util.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
-import { batchSliceSize, recordTrainStep, train, trainingDataFrom } from "../../src/nn/train.ts";
+import { batchSliceSize, recordTrainStep, train } from "../../src/nn/train.ts";
+import { trainingDataFrom } from "../../src/nn/training_data.ts";
 import { syntheticDataset } from "./_synthetic.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
 import { type ArchName, buildModel, type SpectrumFeature } from "../../src/nn/models/mod.ts";

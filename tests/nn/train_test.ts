@@ -5,7 +5,8 @@
  */
 import { assertClose, gpuTest } from "../_util.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
-import { train, trainingDataFrom } from "../../src/nn/train.ts";
+import { train } from "../../src/nn/train.ts";
+import { trainingDataFrom } from "../../src/nn/training_data.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
 import { loadModel, runPaths } from "../../src/nn/checkpoint.ts";
 import { predictSpectra } from "../../src/nn/predict.ts";

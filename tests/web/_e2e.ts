@@ -10,7 +10,8 @@
 import { makePhantom, type PairSimulator, writePhantom } from "../../src/data/phantom.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
-import { train, type TrainingData } from "../../src/nn/train.ts";
+import { train } from "../../src/nn/train.ts";
+import type { TrainingData } from "../../src/nn/training_data.ts";
 import { getGpu } from "../../src/gpu/device.ts";
 
 /** The float64 CPU reference with the PairSimulator signature. */
