@@ -45,11 +45,36 @@ export interface Gpu {
 
 let _gpu: Promise<Gpu> | undefined;
 
-function _isSoftware(
-  info: { vendor: string; architecture: string; device: string; description: string },
-) {
-  const s = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
-  return /llvmpipe|lavapipe|swiftshader|software|cpu/.test(s);
+/**
+ * True for a software (CPU) adapter: Mesa llvmpipe/lavapipe, SwiftShader, a fallback
+ * adapter. The one test of it (getGpu's `info.isSoftware`, the matmul choice of nn/dense.ts).
+ */
+export function isSoftwareAdapter(
+  info: {
+    vendor?: string;
+    architecture?: string;
+    device?: string;
+    description?: string;
+    isFallbackAdapter?: boolean;
+  },
+): boolean {
+  const s = `${info.vendor ?? ""} ${info.architecture ?? ""} ${info.device ?? ""} ${
+    info.description ?? ""
+  }`.toLowerCase();
+  return info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software|cpu/.test(s);
+}
+
+const _softCache = new WeakMap<GPUDevice, boolean>();
+
+/** {@link isSoftwareAdapter} of a device's adapter (from `device.adapterInfo`, cached). */
+export function isSoftwareDevice(device: GPUDevice): boolean {
+  let s = _softCache.get(device);
+  if (s === undefined) {
+    // deno-lint-ignore no-explicit-any
+    s = isSoftwareAdapter((device as any).adapterInfo ?? {});
+    _softCache.set(device, s);
+  }
+  return s;
 }
 
 async function _adapterInfo(adapter: GPUAdapter) {
@@ -92,7 +117,7 @@ async function _create(): Promise<Gpu> {
   });
   const info: GpuInfo = {
     ...raw,
-    isSoftware: _isSoftware(raw),
+    isSoftware: isSoftwareAdapter(raw),
     features: [...device.features].map(String),
     limits: {
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,

@@ -8,6 +8,7 @@ import { bindGroup, defineKernel, dispatch, getKernel, MAX_GROUPS_PER_DIM } from
 import { cachedUniform, dummyBuffer, subRef } from "./_uniforms.ts";
 import { colSumAcc } from "./add.ts";
 import type { BufRef } from "./types.ts";
+import { isSoftwareDevice } from "../gpu/device.ts";
 
 /** The matmul variants, by name. */
 export const MATMUL_VARIANTS = ["rb4x4", "tiled64"] as const;
@@ -75,33 +76,12 @@ export function setMatmulVariant(v: MatmulVariant | undefined): void {
   _override = v;
 }
 
-const _softCache = new WeakMap<GPUDevice, boolean>();
-
-/**
- * True when the device runs on a software (CPU) adapter such as llvmpipe/lavapipe. Read
- * from `device.adapterInfo` (the same test as getGpu().info.isSoftware) so that the
- * synchronous layer functions need no adapter handle.
- */
-function _isSoftware(device: GPUDevice): boolean {
-  let s = _softCache.get(device);
-  if (s === undefined) {
-    // deno-lint-ignore no-explicit-any
-    const info = (device as any).adapterInfo ?? {};
-    const text = `${info.vendor ?? ""} ${info.architecture ?? ""} ${info.device ?? ""} ${
-      info.description ?? ""
-    }`;
-    s = info.isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/i.test(text);
-    _softCache.set(device, s);
-  }
-  return s;
-}
-
 /**
  * The matmul variant used on a device: the override if set, else `rb4x4` on software
  * adapters (workgroup memory and barriers are slow there) and `tiled64` on GPUs.
  */
 export function matmulVariant(device: GPUDevice): MatmulVariant {
-  return _override ?? (_isSoftware(device) ? "rb4x4" : "tiled64");
+  return _override ?? (isSoftwareDevice(device) ? "rb4x4" : "tiled64");
 }
 
 /** Options of {@link matmul}. */
