@@ -3,7 +3,8 @@
  * which ops it is made of ({@link ModelSpec.ops}); this file runs the list three ways:
  * forward and backward on the GPU (recorded into one compute pass, no readback) and the
  * whole model in float64 on the CPU from the reference layers (the oracle for the GPU run
- * and for finite differences).
+ * and for finite differences). Each op kind is one entry of one table (`OPS`): the tensors
+ * it writes, its GPU forward and backward, its reference forward and backward.
  *
  * Tensor names: `x` is the input [B, T], `c` the per-spectrum features [B, C] of a model
  * that takes some (e.g. the noise level, nn/noise_level.ts); inputs are never
@@ -27,7 +28,9 @@ import {
   gateCount,
   RECURRENT_BACKWARD,
   RECURRENT_FORWARD,
+  type RecurrentActs,
 } from "../recurrent.ts";
+import type { RecurrentCacheRef } from "../reference/recurrent.ts";
 import * as R from "./_ref_ops.ts";
 
 /** The recurrent cells. */
@@ -98,40 +101,6 @@ export interface ModelSpec {
   ops(B: number): Op[];
 }
 
-/** Floats of every tensor an op list writes (for allocation and chunk sizing). */
-export function tensorSizes(ops: Op[]): Map<string, number> {
-  const s = new Map<string, number>();
-  for (const op of ops) {
-    switch (op.kind) {
-      case "dense":
-        s.set(op.out, op.M * op.N);
-        break;
-      case "act":
-      case "add":
-        s.set(op.out, op.n);
-        break;
-      case "addBroadcast":
-        s.set(op.out, op.B * op.n);
-        break;
-      case "layernorm":
-        s.set(op.out, op.M * op.C).set(op.mean, op.M).set(op.rstd, op.M);
-        break;
-      case "attention":
-        s.set(op.out, op.B * op.T * op.D).set(op.att, op.B * op.NH * op.T * op.T);
-        break;
-      case "recurrent":
-        s.set(op.out, op.B * op.T * op.H);
-        break;
-    }
-  }
-  return s;
-}
-
-/** The wx, wh and b tensors (or gradients) of recurrent layer `prefix`, looked up with `get`. */
-function _recParams<V>(prefix: string, get: (name: string) => V): { wx: V; wh: V; b: V } {
-  return { wx: get(`${prefix}.wx`), wh: get(`${prefix}.wh`), b: get(`${prefix}.b`) };
-}
-
 /** The tensors a caller provides (never differentiated). */
 const _INPUTS = new Set(["x", "c"]);
 
@@ -146,8 +115,313 @@ function _checkFeatures(spec: ModelSpec, c: unknown): void {
   }
 }
 
-const _FWD = RECURRENT_FORWARD;
-const _BWD = RECURRENT_BACKWARD;
+/** What the GPU implementation of an op reads and writes, by tensor or parameter name. */
+interface GpuCtx {
+  dev: GPUDevice;
+  pass: GPUComputePassEncoder;
+  /** An activation, input or constant table. */
+  t(name: string): BufRef;
+  /** The gradient of an activation (`y`: the caller's dy). */
+  d(name: string): BufRef;
+  /** The gradient of an op's input, or null for the model's inputs (not differentiated). */
+  dn(name: string): BufRef | null;
+  /** dst's gradient += src's gradient (nothing for inputs and constants). */
+  acc(dst: string, src: string, n: number): void;
+  p(name: string): GPUBufferBinding;
+  g(name: string): GPUBufferBinding;
+  /** Recurrent layers' activations by output name. */
+  acts: Map<string, RecurrentActs>;
+}
+
+/** The same for the float64 reference. */
+interface RefCtx {
+  t: Map<string, Float64Array>;
+  d(name: string): Float64Array;
+  dn(name: string): Float64Array | null;
+  acc(dst: string, src: string): void;
+  p(name: string): Float64Array;
+  g(name: string): Float64Array;
+  rec: Map<string, RecurrentCacheRef>;
+}
+
+/** One op kind: the tensors it writes, and its GPU and reference forward and backward. */
+interface OpImpl<O extends Op> {
+  sizes(op: O, set: (name: string, floats: number) => void): void;
+  forward(c: GpuCtx, op: O): void;
+  backward(c: GpuCtx, op: O): void;
+  refForward(c: RefCtx, op: O): void;
+  refBackward(c: RefCtx, op: O): void;
+}
+
+/** The wx, wh and b tensors (or gradients) of recurrent layer `prefix`, looked up with `get`. */
+function _recParams<V>(prefix: string, get: (name: string) => V): { wx: V; wh: V; b: V } {
+  return { wx: get(`${prefix}.wx`), wh: get(`${prefix}.wh`), b: get(`${prefix}.b`) };
+}
+
+/** Adds `src` into `dst` (when there is a dst). */
+function _addInto(dst: Float64Array | null, src: Float64Array): void {
+  if (dst) { for (let j = 0; j < dst.length; j++) dst[j]! += src[j]!; }
+}
+
+/** Every op kind, in one table. */
+const OPS: { [K in Op["kind"]]: OpImpl<Extract<Op, { kind: K }>> } = {
+  dense: {
+    sizes: (op, set) => set(op.out, op.M * op.N),
+    forward: (c, op) =>
+      denseForward(
+        c.dev,
+        c.pass,
+        c.t(op.out),
+        c.t(op.inp),
+        c.p(op.w),
+        op.b ? c.p(op.b) : null,
+        op.M,
+        op.K,
+        op.N,
+      ),
+    backward: (c, op) =>
+      denseBackward(
+        c.dev,
+        c.pass,
+        c.dn(op.inp),
+        c.g(op.w),
+        op.b ? c.g(op.b) : null,
+        c.d(op.out),
+        c.t(op.inp),
+        c.p(op.w),
+        op.M,
+        op.K,
+        op.N,
+      ),
+    refForward: (c, op) =>
+      c.t.set(
+        op.out,
+        R.dense(c.t.get(op.inp)!, c.p(op.w), op.b ? c.p(op.b) : null, op.M, op.K, op.N),
+      ),
+    refBackward: (c, op) =>
+      R.denseBack(
+        c.dn(op.inp),
+        c.g(op.w),
+        op.b ? c.g(op.b) : null,
+        c.d(op.out),
+        c.t.get(op.inp)!,
+        c.p(op.w),
+        op.M,
+        op.K,
+        op.N,
+      ),
+  },
+  act: {
+    sizes: (op, set) => set(op.out, op.n),
+    forward: (c, op) => actForward(c.dev, c.pass, c.t(op.out), c.t(op.inp), op.n, op.act),
+    backward: (c, op) => {
+      const dInp = c.dn(op.inp);
+      if (dInp) actBackward(c.dev, c.pass, dInp, c.d(op.out), c.t(op.out), op.n, op.act);
+    },
+    refForward: (c, op) => c.t.set(op.out, R.act(c.t.get(op.inp)!, op.act)),
+    refBackward: (c, op) => {
+      const dInp = c.dn(op.inp);
+      if (dInp) R.actBack(dInp, c.d(op.out), c.t.get(op.out)!, op.act);
+    },
+  },
+  add: {
+    sizes: (op, set) => set(op.out, op.n),
+    forward: (c, op) => addForward(c.dev, c.pass, c.t(op.out), c.t(op.a), c.t(op.b), op.n),
+    backward: (c, op) => {
+      c.acc(op.a, op.out, op.n);
+      c.acc(op.b, op.out, op.n);
+    },
+    refForward: (c, op) => c.t.set(op.out, R.add(c.t.get(op.a)!, c.t.get(op.b)!)),
+    refBackward: (c, op) => {
+      c.acc(op.a, op.out);
+      c.acc(op.b, op.out);
+    },
+  },
+  addBroadcast: {
+    sizes: (op, set) => set(op.out, op.B * op.n),
+    forward: (c, op) =>
+      addBroadcastForward(c.dev, c.pass, c.t(op.out), c.t(op.inp), c.t(op.table), op.B, op.n),
+    backward: (c, op) => c.acc(op.inp, op.out, op.B * op.n),
+    refForward: (c, op) =>
+      c.t.set(op.out, R.addBroadcast(c.t.get(op.inp)!, c.t.get(op.table)!, op.B, op.n)),
+    refBackward: (c, op) => c.acc(op.inp, op.out),
+  },
+  layernorm: {
+    sizes: (op, set) => {
+      set(op.out, op.M * op.C);
+      set(op.mean, op.M);
+      set(op.rstd, op.M);
+    },
+    forward: (c, op) =>
+      layernormForward(
+        c.dev,
+        c.pass,
+        c.t(op.out),
+        c.t(op.mean),
+        c.t(op.rstd),
+        c.t(op.inp),
+        c.p(op.gamma),
+        c.p(op.beta),
+        op.M,
+        op.C,
+      ),
+    backward: (c, op) =>
+      layernormBackward(
+        c.dev,
+        c.pass,
+        c.d(op.inp),
+        c.g(op.gamma),
+        c.g(op.beta),
+        c.d(op.out),
+        c.t(op.inp),
+        c.p(op.gamma),
+        c.t(op.mean),
+        c.t(op.rstd),
+        op.M,
+        op.C,
+      ),
+    refForward: (c, op) => {
+      const r = R.layernorm(c.t.get(op.inp)!, c.p(op.gamma), c.p(op.beta), op.M, op.C);
+      c.t.set(op.out, r.out).set(op.mean, r.mean).set(op.rstd, r.rstd);
+    },
+    refBackward: (c, op) =>
+      R.layernormBack(
+        c.d(op.inp),
+        c.g(op.gamma),
+        c.g(op.beta),
+        c.d(op.out),
+        c.t.get(op.inp)!,
+        c.p(op.gamma),
+        c.t.get(op.mean)!,
+        c.t.get(op.rstd)!,
+        op.M,
+        op.C,
+      ),
+  },
+  attention: {
+    sizes: (op, set) => {
+      set(op.out, op.B * op.T * op.D);
+      set(op.att, op.B * op.NH * op.T * op.T);
+    },
+    forward: (c, op) =>
+      attentionForward(
+        c.dev,
+        c.pass,
+        c.t(op.out),
+        c.t(op.att),
+        c.t(op.qkv),
+        op.B,
+        op.T,
+        op.D,
+        op.NH,
+      ),
+    backward: (c, op) =>
+      attentionBackward(
+        c.dev,
+        c.pass,
+        c.d(op.qkv),
+        c.d(op.out),
+        c.t(op.qkv),
+        c.t(op.att),
+        op.B,
+        op.T,
+        op.D,
+        op.NH,
+      ),
+    refForward: (c, op) => {
+      const r = R.attention(c.t.get(op.qkv)!, op.B, op.T, op.D, op.NH);
+      c.t.set(op.out, r.out).set(op.att, r.att);
+    },
+    refBackward: (c, op) =>
+      R.attentionBack(
+        c.d(op.qkv),
+        c.d(op.out),
+        c.t.get(op.qkv)!,
+        c.t.get(op.att)!,
+        op.B,
+        op.T,
+        op.D,
+        op.NH,
+      ),
+  },
+  recurrent: {
+    sizes: (op, set) => set(op.out, op.B * op.T * op.H),
+    forward: (c, op) =>
+      RECURRENT_FORWARD[op.cell](
+        c.dev,
+        c.pass,
+        c.acts.get(op.out)!,
+        c.t(op.inp),
+        _recParams(op.prefix, c.p),
+        op.B,
+        op.T,
+        op.C,
+        op.H,
+        op.reverse,
+      ),
+    backward: (c, op) =>
+      RECURRENT_BACKWARD[op.cell](
+        c.dev,
+        c.pass,
+        c.dn(op.inp),
+        _recParams(op.prefix, c.g),
+        c.d(op.out),
+        c.acts.get(op.out)!,
+        c.t(op.inp),
+        _recParams(op.prefix, c.p),
+        op.B,
+        op.T,
+        op.C,
+        op.H,
+        op.reverse,
+      ),
+    refForward: (c, op) => {
+      const p = _recParams(op.prefix, c.p);
+      const r = R.recurrentForward(
+        op.cell,
+        c.t.get(op.inp)!,
+        p,
+        op.B,
+        op.T,
+        op.C,
+        op.H,
+        op.reverse,
+      );
+      c.rec.set(op.out, r.cache);
+      c.t.set(op.out, r.h);
+    },
+    refBackward: (c, op) => {
+      const r = R.recurrentBackward(
+        op.cell,
+        c.d(op.out),
+        c.rec.get(op.out)!,
+        c.t.get(op.inp)!,
+        _recParams(op.prefix, c.p),
+        op.B,
+        op.T,
+        op.C,
+        op.H,
+        op.reverse,
+      );
+      _addInto(c.dn(op.inp), r.dx);
+      _addInto(c.g(`${op.prefix}.wx`), r.dwx);
+      _addInto(c.g(`${op.prefix}.wh`), r.dwh);
+      _addInto(c.g(`${op.prefix}.b`), r.db);
+    },
+  },
+};
+
+/** The implementation of an op's kind. */
+function _impl<O extends Op>(op: O): OpImpl<O> {
+  return OPS[op.kind] as unknown as OpImpl<O>;
+}
+
+/** Floats of every tensor an op list writes (for allocation and chunk sizing). */
+export function tensorSizes(ops: Op[]): Map<string, number> {
+  const s = new Map<string, number>();
+  for (const op of ops) _impl(op).sizes(op, (name, n) => s.set(name, n));
+  return s;
+}
 
 /** Buffers of one batch size: activations, their gradients, recurrent state. */
 interface Workspace {
@@ -156,8 +430,7 @@ interface Workspace {
   t: Map<string, BufRef>;
   d: Map<string, GPUBuffer>;
   sizes: Map<string, number>;
-  // deno-lint-ignore no-explicit-any
-  acts: Map<string, any>;
+  acts: Map<string, RecurrentActs>;
 }
 
 /**
@@ -187,8 +460,7 @@ export class GpuModel {
     const sizes = tensorSizes(ops);
     const t = new Map<string, BufRef>();
     const d = new Map<string, GPUBuffer>();
-    // deno-lint-ignore no-explicit-any
-    const acts = new Map<string, any>();
+    const acts = new Map<string, RecurrentActs>();
     for (const op of ops) {
       if (op.kind === "recurrent") {
         const a = allocRecurrentActs(this.#device, op.cell, B, op.T, op.H);
@@ -218,11 +490,29 @@ export class GpuModel {
     this.#ws.clear();
   }
 
-  #p(name: string): GPUBufferBinding {
-    return this.spec.store.ref(this.bufs.params, name);
-  }
-  #g(name: string): GPUBufferBinding {
-    return this.spec.store.ref(this.bufs.grads, name);
+  /** The GPU context of a workspace (`dy`: the output's gradient, for the backward). */
+  #ctx(pass: GPUComputePassEncoder, ws: Workspace, dy?: BufRef): GpuCtx {
+    const { store } = this.spec, { params, grads } = this.bufs;
+    const t = (n: string): BufRef => {
+      const b = ws.t.get(n) ?? this.#consts.get(n);
+      if (!b) throw new Error(`tensor ${n} is not computed before use`);
+      return b;
+    };
+    const d = (n: string): BufRef => (n === "y" && dy ? dy : ws.d.get(n)!);
+    return {
+      dev: this.#device,
+      pass,
+      t,
+      d,
+      dn: (n) => (_INPUTS.has(n) ? null : d(n)),
+      acc: (dst, src, n) => {
+        if (_INPUTS.has(dst) || this.#consts.has(dst)) return;
+        accumulate(this.#device, pass, d(dst), d(src), n);
+      },
+      p: (n) => store.ref(params, n),
+      g: (n) => store.ref(grads, n),
+      acts: ws.acts,
+    };
   }
 
   /**
@@ -233,75 +523,12 @@ export class GpuModel {
    */
   forward(pass: GPUComputePassEncoder, x: BufRef, B: number, c?: BufRef): BufRef {
     _checkFeatures(this.spec, c);
-    const dev = this.#device;
     const ws = this.#workspace(B);
     ws.t.set("x", x);
     if (c) ws.t.set("c", c);
-    const T = (n: string): BufRef => {
-      const b = ws.t.get(n) ?? this.#consts.get(n);
-      if (!b) throw new Error(`tensor ${n} is not computed before use`);
-      return b;
-    };
-    for (const op of ws.ops) {
-      switch (op.kind) {
-        case "dense":
-          denseForward(
-            dev,
-            pass,
-            T(op.out),
-            T(op.inp),
-            this.#p(op.w),
-            op.b ? this.#p(op.b) : null,
-            op.M,
-            op.K,
-            op.N,
-          );
-          break;
-        case "act":
-          actForward(dev, pass, T(op.out), T(op.inp), op.n, op.act);
-          break;
-        case "add":
-          addForward(dev, pass, T(op.out), T(op.a), T(op.b), op.n);
-          break;
-        case "addBroadcast":
-          addBroadcastForward(dev, pass, T(op.out), T(op.inp), T(op.table), op.B, op.n);
-          break;
-        case "layernorm":
-          layernormForward(
-            dev,
-            pass,
-            T(op.out),
-            T(op.mean),
-            T(op.rstd),
-            T(op.inp),
-            this.#p(op.gamma),
-            this.#p(op.beta),
-            op.M,
-            op.C,
-          );
-          break;
-        case "attention":
-          attentionForward(dev, pass, T(op.out), T(op.att), T(op.qkv), op.B, op.T, op.D, op.NH);
-          break;
-        case "recurrent": {
-          const p = _recParams(op.prefix, (n) => this.#p(n));
-          _FWD[op.cell](
-            dev,
-            pass,
-            ws.acts.get(op.out),
-            T(op.inp),
-            p,
-            op.B,
-            op.T,
-            op.C,
-            op.H,
-            op.reverse,
-          );
-          break;
-        }
-      }
-    }
-    return T("y");
+    const ctx = this.#ctx(pass, ws);
+    for (const op of ws.ops) _impl(op).forward(ctx, op);
+    return ctx.t("y");
   }
 
   /**
@@ -309,98 +536,12 @@ export class GpuModel {
    * every parameter gradient into `bufs.grads`. Activation gradients are zeroed here.
    */
   backward(pass: GPUComputePassEncoder, dy: BufRef, B: number): void {
-    const dev = this.#device;
     const ws = this.#workspace(B);
-    for (const [name, n] of ws.sizes) if (name !== "y") zeroFill(dev, pass, ws.d.get(name)!, n);
-    const T = (n: string): BufRef => ws.t.get(n) ?? this.#consts.get(n)!;
-    const D = (n: string): BufRef => (n === "y" ? dy : ws.d.get(n)!);
-    const Dn = (n: string): BufRef | null => (_INPUTS.has(n) ? null : D(n));
-    const acc = (dst: string, src: string, n: number) => {
-      if (_INPUTS.has(dst) || this.#consts.has(dst)) return;
-      accumulate(dev, pass, D(dst), D(src), n);
-    };
-    for (let i = ws.ops.length - 1; i >= 0; i--) {
-      const op = ws.ops[i]!;
-      switch (op.kind) {
-        case "dense":
-          denseBackward(
-            dev,
-            pass,
-            Dn(op.inp),
-            this.#g(op.w),
-            op.b ? this.#g(op.b) : null,
-            D(op.out),
-            T(op.inp),
-            this.#p(op.w),
-            op.M,
-            op.K,
-            op.N,
-          );
-          break;
-        case "act":
-          if (!_INPUTS.has(op.inp)) {
-            actBackward(dev, pass, D(op.inp), D(op.out), T(op.out), op.n, op.act);
-          }
-          break;
-        case "add":
-          acc(op.a, op.out, op.n);
-          acc(op.b, op.out, op.n);
-          break;
-        case "addBroadcast":
-          acc(op.inp, op.out, op.B * op.n);
-          break;
-        case "layernorm":
-          layernormBackward(
-            dev,
-            pass,
-            D(op.inp),
-            this.#g(op.gamma),
-            this.#g(op.beta),
-            D(op.out),
-            T(op.inp),
-            this.#p(op.gamma),
-            T(op.mean),
-            T(op.rstd),
-            op.M,
-            op.C,
-          );
-          break;
-        case "attention":
-          attentionBackward(
-            dev,
-            pass,
-            D(op.qkv),
-            D(op.out),
-            T(op.qkv),
-            T(op.att),
-            op.B,
-            op.T,
-            op.D,
-            op.NH,
-          );
-          break;
-        case "recurrent": {
-          const p = _recParams(op.prefix, (n) => this.#p(n));
-          const dp = _recParams(op.prefix, (n) => this.#g(n));
-          _BWD[op.cell](
-            dev,
-            pass,
-            Dn(op.inp),
-            dp,
-            D(op.out),
-            ws.acts.get(op.out),
-            T(op.inp),
-            p,
-            op.B,
-            op.T,
-            op.C,
-            op.H,
-            op.reverse,
-          );
-          break;
-        }
-      }
+    for (const [name, n] of ws.sizes) {
+      if (name !== "y") zeroFill(this.#device, pass, ws.d.get(name)!, n);
     }
+    const ctx = this.#ctx(pass, ws, dy);
+    for (let i = ws.ops.length - 1; i >= 0; i--) _impl(ws.ops[i]!).backward(ctx, ws.ops[i]!);
   }
 }
 
@@ -420,8 +561,7 @@ export interface RefCache {
   B: number;
   ops: Op[];
   t: Map<string, Float64Array>;
-  // deno-lint-ignore no-explicit-any
-  rec: Map<string, any>;
+  rec: Map<string, RecurrentCacheRef>;
 }
 
 /**
@@ -443,44 +583,32 @@ export function refForward(
   const t = new Map<string, Float64Array>([["x", x]]);
   if (c) t.set("c", c);
   for (const [k, v] of spec.consts) t.set(k, Float64Array.from(v));
-  // deno-lint-ignore no-explicit-any
-  const rec = new Map<string, any>();
-  const T = (n: string) => t.get(n)!;
-  const P = (n: string) => params.get(n)!;
-  for (const op of ops) {
-    switch (op.kind) {
-      case "dense":
-        t.set(op.out, R.dense(T(op.inp), P(op.w), op.b ? P(op.b) : null, op.M, op.K, op.N));
-        break;
-      case "act":
-        t.set(op.out, R.act(T(op.inp), op.act));
-        break;
-      case "add":
-        t.set(op.out, R.add(T(op.a), T(op.b)));
-        break;
-      case "addBroadcast":
-        t.set(op.out, R.addBroadcast(T(op.inp), T(op.table), op.B, op.n));
-        break;
-      case "layernorm": {
-        const r = R.layernorm(T(op.inp), P(op.gamma), P(op.beta), op.M, op.C);
-        t.set(op.out, r.out).set(op.mean, r.mean).set(op.rstd, r.rstd);
-        break;
-      }
-      case "attention": {
-        const r = R.attention(T(op.qkv), op.B, op.T, op.D, op.NH);
-        t.set(op.out, r.out).set(op.att, r.att);
-        break;
-      }
-      case "recurrent": {
-        const p = _recParams(op.prefix, P);
-        const r = R.recurrentForward(op.cell, T(op.inp), p, op.B, op.T, op.C, op.H, op.reverse);
-        rec.set(op.out, r.cache);
-        t.set(op.out, r.h);
-        break;
-      }
-    }
-  }
-  return { y: T("y"), cache: { B, ops, t, rec } };
+  const ctx = _refCtx(spec, params, t, new Map(), new Map(), new Map());
+  for (const op of ops) _impl(op).refForward(ctx, op);
+  return { y: t.get("y")!, cache: { B, ops, t, rec: ctx.rec } };
+}
+
+/** The reference context over tensors `t`, gradients `d` and parameter gradients `grads`. */
+function _refCtx(
+  spec: ModelSpec,
+  params: Map<string, Float64Array>,
+  t: Map<string, Float64Array>,
+  d: Map<string, Float64Array>,
+  grads: Map<string, Float64Array>,
+  rec: Map<string, RecurrentCacheRef>,
+): RefCtx {
+  const dOf = (n: string) => d.get(n)!;
+  return {
+    t,
+    d: dOf,
+    dn: (n) => (_INPUTS.has(n) ? null : dOf(n)),
+    acc: (dst, src) => {
+      if (!_INPUTS.has(dst) && !spec.consts.has(dst)) _addInto(dOf(dst), dOf(src));
+    },
+    p: (n) => params.get(n)!,
+    g: (n) => grads.get(n)!,
+    rec,
+  };
 }
 
 /**
@@ -495,86 +623,11 @@ export function refBackward(
   const grads = new Map<string, Float64Array>();
   for (const s of spec.store.specs) grads.set(s.name, new Float64Array(s.size));
   const d = new Map<string, Float64Array>();
-  const sizes = tensorSizes(cache.ops);
-  for (const [n, size] of sizes) d.set(n, new Float64Array(size));
+  for (const [n, size] of tensorSizes(cache.ops)) d.set(n, new Float64Array(size));
   d.set("y", Float64Array.from(dy));
-  const T = (n: string) => cache.t.get(n)!;
-  const P = (n: string) => params.get(n)!;
-  const G = (n: string) => grads.get(n)!;
-  const D = (n: string) => d.get(n)!;
-  const Dn = (n: string) => (_INPUTS.has(n) ? null : D(n));
-  const acc = (dst: string, src: string) => {
-    if (_INPUTS.has(dst) || spec.consts.has(dst)) return;
-    const a = D(dst), b = D(src);
-    for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
-  };
+  const ctx = _refCtx(spec, params, cache.t, d, grads, cache.rec);
   for (let i = cache.ops.length - 1; i >= 0; i--) {
-    const op = cache.ops[i]!;
-    switch (op.kind) {
-      case "dense":
-        R.denseBack(
-          Dn(op.inp),
-          G(op.w),
-          op.b ? G(op.b) : null,
-          D(op.out),
-          T(op.inp),
-          P(op.w),
-          op.M,
-          op.K,
-          op.N,
-        );
-        break;
-      case "act":
-        if (!_INPUTS.has(op.inp)) R.actBack(D(op.inp), D(op.out), T(op.out), op.act);
-        break;
-      case "add":
-        acc(op.a, op.out);
-        acc(op.b, op.out);
-        break;
-      case "addBroadcast":
-        acc(op.inp, op.out);
-        break;
-      case "layernorm":
-        R.layernormBack(
-          D(op.inp),
-          G(op.gamma),
-          G(op.beta),
-          D(op.out),
-          T(op.inp),
-          P(op.gamma),
-          T(op.mean),
-          T(op.rstd),
-          op.M,
-          op.C,
-        );
-        break;
-      case "attention":
-        R.attentionBack(D(op.qkv), D(op.out), T(op.qkv), T(op.att), op.B, op.T, op.D, op.NH);
-        break;
-      case "recurrent": {
-        const p = _recParams(op.prefix, P);
-        const r = R.recurrentBackward(
-          op.cell,
-          D(op.out),
-          cache.rec.get(op.out),
-          T(op.inp),
-          p,
-          op.B,
-          op.T,
-          op.C,
-          op.H,
-          op.reverse,
-        );
-        const add = (dst: Float64Array | null, src: Float64Array) => {
-          if (dst) { for (let j = 0; j < dst.length; j++) dst[j]! += src[j]!; }
-        };
-        add(Dn(op.inp), r.dx);
-        add(G(`${op.prefix}.wx`), r.dwx);
-        add(G(`${op.prefix}.wh`), r.dwh);
-        add(G(`${op.prefix}.b`), r.db);
-        break;
-      }
-    }
+    _impl(cache.ops[i]!).refBackward(ctx, cache.ops[i]!);
   }
   return grads;
 }
