@@ -11,6 +11,16 @@ export function align4(bytes: number): number {
   return Math.max(4, Math.ceil(bytes / 4) * 4);
 }
 
+/**
+ * The one rule of splitting work under the storage-binding limit: how many rows of
+ * `bytesPerRow` bytes fit one binding of `limitBytes`, rounded down to a multiple of `unit`
+ * (64 rows keep f32 slice offsets 256-byte aligned, as WebGPU requires). 0 when not even one
+ * unit fits. Used by the matmul, attention, inference and simulation chunking.
+ */
+export function rowsPerBinding(limitBytes: number, bytesPerRow: number, unit = 1): number {
+  return Math.floor(limitBytes / bytesPerRow / unit) * unit;
+}
+
 /** An empty (zeroed) storage buffer of `bytes` bytes. */
 export function storageBuffer(device: GPUDevice, bytes: number, label?: string): GPUBuffer {
   return device.createBuffer({ label, size: align4(bytes), usage: STORAGE });

@@ -4,6 +4,7 @@
  * output projections are dense layers in the model.
  * @module
  */
+import { rowsPerBinding } from "../gpu/buffers.ts";
 import {
   type BindingKind,
   defineKernel,
@@ -167,7 +168,7 @@ function _batchBlock(
   const limit = maxBindingBytes ?? device.limits.maxStorageBufferBindingSize;
   const perSeq = 4 * Math.max(T * 3 * D, NH * T * T);
   if (B * perSeq <= limit) return B;
-  const blk = Math.floor(limit / perSeq / 64) * 64;
+  const blk = rowsPerBinding(limit, perSeq, 64);
   return blk >= 64 ? blk : B; // B as one block: checkBinding then says what is too large
 }
 

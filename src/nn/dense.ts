@@ -4,6 +4,7 @@
  * tiles, the default on hardware adapters). Both are tested against the same reference.
  * @module
  */
+import { rowsPerBinding } from "../gpu/buffers.ts";
 import { bindGroup, defineKernel, dispatch, getKernel, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
 import { cachedUniform, dummyBuffer, subRef } from "./_uniforms.ts";
 import { colSumAcc } from "./add.ts";
@@ -145,7 +146,7 @@ export function matmul(
   if (!opts.transA) {
     // C rows depend only on the same A rows: chunk M.
     if (bytesB > limit) throw tooBig("B");
-    const rows = Math.floor(limit / (4 * Math.max(K, N)) / 64) * 64;
+    const rows = rowsPerBinding(limit, 4 * Math.max(K, N), 64);
     if (rows < 64) throw tooBig("a block of 64 rows");
     for (let r0 = 0; r0 < M; r0 += rows) {
       const r = Math.min(rows, M - r0);
@@ -166,7 +167,7 @@ export function matmul(
     // Aᵀ·B (weight gradients): chunk the reduction over the stored rows of A and B and
     // accumulate; the bias goes in once.
     if (bytesC > limit) throw tooBig("C");
-    const ks = Math.floor(limit / (4 * Math.max(M, N)) / 64) * 64;
+    const ks = rowsPerBinding(limit, 4 * Math.max(M, N), 64);
     if (ks < 64) throw tooBig("a block of 64 rows");
     for (let k0 = 0; k0 < K; k0 += ks) {
       const kk = Math.min(ks, K - k0);

@@ -6,7 +6,7 @@
  * @module
  */
 import { getGpu } from "../gpu/device.ts";
-import { storageBuffer } from "../gpu/buffers.ts";
+import { rowsPerBinding, storageBuffer } from "../gpu/buffers.ts";
 import { alignFloats } from "./params.ts";
 import { GpuModel, maxFloatsPerSample, type ModelSpec } from "./models/graph.ts";
 import { type LoadedModel, loadModel } from "./checkpoint.ts";
@@ -30,7 +30,7 @@ export interface PredictOptions {
 export function maxChunkFor(device: GPUDevice, spec: ModelSpec): number {
   return Math.max(
     1,
-    Math.floor(device.limits.maxStorageBufferBindingSize / (4 * maxFloatsPerSample(spec))),
+    rowsPerBinding(device.limits.maxStorageBufferBindingSize, 4 * maxFloatsPerSample(spec)),
   );
 }
 

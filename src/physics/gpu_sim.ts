@@ -30,7 +30,13 @@
  */
 import { getGpu } from "../gpu/device.ts";
 import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
-import { readF32, storageBuffer, uniformBuffer, uploadBuffer } from "../gpu/buffers.ts";
+import {
+  readF32,
+  rowsPerBinding,
+  storageBuffer,
+  uniformBuffer,
+  uploadBuffer,
+} from "../gpu/buffers.ts";
 import type { TissueModel } from "./model.ts";
 import type { Protocol } from "./protocol.ts";
 import { InputError } from "../util/errors.ts";
@@ -295,7 +301,7 @@ async function _runLayout(
   const noff = Math.max(1, ...groups.map((g) => g.offsetsPpm.length));
   const maxBind = opts.maxBindingBytes ?? info.limits.maxStorageBufferBindingSize;
   const perGroupBytes = 4 * Math.max(lay.GR, NSLOT * noff, NSLOT * (lay.NZ + lay.NZ * lay.NZ));
-  const byLimit = Math.floor(maxBind / perGroupBytes);
+  const byLimit = rowsPerBinding(maxBind, perGroupBytes);
   if (byLimit < 1) {
     throw new RangeError(
       `One group needs ${perGroupBytes} bytes, above the ${maxBind}-byte binding limit`,
