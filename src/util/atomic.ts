@@ -19,23 +19,6 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   }
 }
 
-/** Synchronous twin of {@link writeFileAtomic}. */
-export function writeFileAtomicSync(path: string, data: Uint8Array | string): void {
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
-  Deno.mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  try {
-    if (typeof data === "string") Deno.writeTextFileSync(tmp, data);
-    else Deno.writeFileSync(tmp, data);
-    Deno.renameSync(tmp, path);
-  } catch (e) {
-    try {
-      Deno.removeSync(tmp);
-    } catch { /* already gone */ }
-    throw e;
-  }
-}
-
 /** True when a file or directory exists at `path`. */
 export async function exists(path: string): Promise<boolean> {
   try {

@@ -126,6 +126,12 @@ function _metrics(offsets: number[], mse: number) {
   };
 }
 
+/** The folders of a workspace as createApp/startServer options. */
+export function appDirs(ws: Workspace) {
+  const { runsDir, reportsDir, dataDir, benchDir, tmpDir, pretrainedDir } = ws;
+  return { runsDir, reportsDir, dataDir, benchDir, tmpDir, pretrainedDir };
+}
+
 /** Creates the workspace. */
 export async function makeWorkspace(): Promise<Workspace> {
   const root = await Deno.makeTempDir({ prefix: "quass-web-test-" });

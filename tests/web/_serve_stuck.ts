@@ -6,7 +6,7 @@
  */
 import { startServer, stopOnSignals } from "../../src/web/serve.ts";
 import type { SpectraSimulator } from "../../src/web/simulate.ts";
-import { fakeLoader, makeWorkspace } from "./_fixtures.ts";
+import { appDirs, fakeLoader, makeWorkspace } from "./_fixtures.ts";
 
 const spin: SpectraSimulator = () =>
   new Promise(() => {
@@ -19,12 +19,7 @@ const ws = await makeWorkspace();
 const srv = await startServer({
   port: 0,
   hostname: "127.0.0.1",
-  runsDir: ws.runsDir,
-  reportsDir: ws.reportsDir,
-  dataDir: ws.dataDir,
-  benchDir: ws.benchDir,
-  tmpDir: ws.tmpDir,
-  pretrainedDir: ws.pretrainedDir,
+  ...appDirs(ws),
   engine: { simulate: spin, loadRun: fakeLoader() },
 });
 stopOnSignals(srv);

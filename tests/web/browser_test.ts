@@ -14,7 +14,7 @@ import { createApp, type QuassApp } from "../../src/web/app.ts";
 import { buildIslands } from "../../src/web/build.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
-import { cpuSimulator, fakeLoader, makeWorkspace, type Workspace } from "./_fixtures.ts";
+import { appDirs, cpuSimulator, fakeLoader, makeWorkspace, type Workspace } from "./_fixtures.ts";
 import { makeRealRunAndPhantom } from "./_e2e.ts";
 import { predictSpectra } from "../../src/nn/predict.ts";
 import { fmtMs } from "../../bench/harness.ts";
@@ -49,12 +49,7 @@ async function setup(): Promise<Ctx> {
   await Deno.mkdir(SHOTS, { recursive: true });
   const ws = await makeWorkspace();
   const app = await createApp({
-    runsDir: ws.runsDir,
-    reportsDir: ws.reportsDir,
-    dataDir: ws.dataDir,
-    benchDir: ws.benchDir,
-    tmpDir: ws.tmpDir,
-    pretrainedDir: ws.pretrainedDir,
+    ...appDirs(ws),
     engine: { simulate: cpuSimulator, loadRun: fakeLoader() },
   });
   return await _launch(app, ws);
@@ -248,12 +243,7 @@ Deno.test({
     const made = await makeRealRunAndPhantom(ws.runsDir, ws.dataDir);
     console.log(`  phantom ${made.phantomS.toFixed(1)} s, training ${made.trainS.toFixed(1)} s`);
     const app = await createApp({
-      runsDir: ws.runsDir,
-      reportsDir: ws.reportsDir,
-      dataDir: ws.dataDir,
-      benchDir: ws.benchDir,
-      tmpDir: ws.tmpDir,
-      pretrainedDir: ws.pretrainedDir,
+      ...appDirs(ws),
     });
     const c = await _launch(app, ws);
     try {

@@ -10,7 +10,7 @@
 import { startServer } from "../../src/web/serve.ts";
 import type { SpectraSimulator } from "../../src/web/simulate.ts";
 import { assert } from "../_assert.ts";
-import { fakeLoader, makeWorkspace } from "./_fixtures.ts";
+import { appDirs, fakeLoader, makeWorkspace } from "./_fixtures.ts";
 
 const SEED = Number(
   Deno.env.get("QUASS_FUZZ_SEED") ?? crypto.getRandomValues(new Uint32Array(1))[0],
@@ -176,12 +176,7 @@ Deno.test({
     const srv = await startServer({
       port: 0,
       hostname: "127.0.0.1",
-      runsDir: ws.runsDir,
-      reportsDir: ws.reportsDir,
-      dataDir: ws.dataDir,
-      benchDir: ws.benchDir,
-      tmpDir: ws.tmpDir,
-      pretrainedDir: ws.pretrainedDir,
+      ...appDirs(ws),
       jobTimeLimitMs: 5000,
       engine: { simulate: fastSimulator, loadRun: fakeLoader() },
     });

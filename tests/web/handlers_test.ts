@@ -14,6 +14,7 @@ import { assert, assertEquals } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
 import { fmtMs } from "../../bench/harness.ts";
 import {
+  appDirs,
   cpuSimulator,
   fakeLoader,
   fakeNet,
@@ -36,12 +37,7 @@ async function withApp(
 ): Promise<void> {
   const ws = await makeWorkspace();
   const app = await createApp({
-    runsDir: ws.runsDir,
-    reportsDir: ws.reportsDir,
-    dataDir: ws.dataDir,
-    benchDir: ws.benchDir,
-    tmpDir: ws.tmpDir,
-    pretrainedDir: ws.pretrainedDir,
+    ...appDirs(ws),
     uploadLimitBytes: extra.uploadLimitBytes ?? 1 << 20,
     engine: { simulate: cpuSimulator, loadRun: fakeLoader({ delayMs: extra.delayMs }) },
   });

@@ -13,6 +13,7 @@ import type { SpectraSimulator } from "../../src/web/simulate.ts";
 import type { RunLoader } from "../../src/eval/predict_volume.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import {
+  appDirs,
   cpuSimulator,
   fakeLoader,
   makeWorkspace,
@@ -53,12 +54,7 @@ async function withApp(
 ): Promise<void> {
   const ws = await makeWorkspace();
   const app = await createApp({
-    runsDir: ws.runsDir,
-    reportsDir: ws.reportsDir,
-    dataDir: ws.dataDir,
-    benchDir: ws.benchDir,
-    tmpDir: ws.tmpDir,
-    pretrainedDir: ws.pretrainedDir,
+    ...appDirs(ws),
     uploadLimitBytes: 4 << 20,
     inflateLimitBytes: extra.inflateLimitBytes,
     jobTimeLimitMs: extra.jobTimeLimitMs,
@@ -451,12 +447,7 @@ Deno.test({
     const srv = await startServer({
       port: 0,
       hostname: "127.0.0.1",
-      runsDir: ws.runsDir,
-      reportsDir: ws.reportsDir,
-      dataDir: ws.dataDir,
-      benchDir: ws.benchDir,
-      tmpDir: ws.tmpDir,
-      pretrainedDir: ws.pretrainedDir,
+      ...appDirs(ws),
       engine: { simulate: sim, loadRun: fakeLoader() },
     });
     try {
