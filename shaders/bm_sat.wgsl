@@ -13,26 +13,18 @@ struct Params { ngroups: u32, noff: u32, pools: u32, mt: u32, first: u32, nthrea
 @group(0) @binding(5) var<storage, read_write> scr: array<f32>;
 @group(0) @binding(6) var<uniform> prm: Params;
 
-// Saturation time of slot s in units of h (0 for steady state or no saturation).
-fn slot_multiple(g: u32, s: u32) -> u32 {
-  let mode = rec(g, G_SLOT + 5u * s);
-  return select(0u, u32(mode), mode >= 1.0);
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let lt = flat_id(gid, nwg);
-  if (lt >= prm.nthreads) { return; }
-  let tid = prm.first + lt;
-  let g = tid / prm.noff;
-  let o = tid - g * prm.noff;
-  if (g >= prm.ngroups) { return; }
-  set_sizes(prm.pools, prm.mt);
-  if (f32(o) >= rec(g, G_NOFF)) { return; }
+  let th = sat_thread(gid, nwg);
+  if (!th.live) { return; }
+  let lt = th.lt;
+  let tid = th.tid;
+  let g = th.g;
+  let o = th.o;
+  let off = th.off_ppm;
+  let mt_sat = th.mt_sat;
   set_scratch(lt);
   scratch_zero();
-  let off = offsets[tid];
-  let mt_sat = mt_saturation(g, tid, off);
 
   build_full(g, off, mt_sat);
   // steady state −A⁻¹C on a copy (A is still needed for the propagator)

@@ -208,23 +208,15 @@ fn norm_inf(a: Mat) -> f32 {
   return max(max(m.x, m.y), max(m.z, m.w));
 }
 
-fn slot_multiple(g: u32, s: u32) -> u32 {
-  let mode = rec(g, G_SLOT + 5u * s);
-  return select(0u, u32(mode), mode >= 1.0);
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let lt = flat_id(gid, nwg);
-  if (lt >= prm.nthreads) { return; }
-  let tid = prm.first + lt;
-  let g = tid / prm.noff;
-  let o = tid - g * prm.noff;
-  if (g >= prm.ngroups) { return; }
-  set_sizes(prm.pools, prm.mt);
-  if (f32(o) >= rec(g, G_NOFF)) { return; }
-  let off = offsets[tid];
-  let mt_sat = mt_saturation(g, tid, off);
+  let th = sat_thread(gid, nwg);
+  if (!th.live) { return; }
+  let tid = th.tid;
+  let g = th.g;
+  let o = th.o;
+  let off = th.off_ppm;
+  let mt_sat = th.mt_sat;
 
   // per slot: v = [M0; 1] (M0 is z-only, from bm_prep), w = F(acc)·v = 0
   var v0 = Vec();

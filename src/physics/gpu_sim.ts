@@ -58,7 +58,13 @@ export const BM_PREP = defineKernel({
 export const BM_SAT = defineKernel({
   name: "bm_sat",
   file: "bm_sat.wgsl",
-  includes: ["bm_linalg.wgsl", "bm_record.wgsl", "bm_mt.wgsl", "bm_system.wgsl"],
+  includes: [
+    "bm_linalg.wgsl",
+    "bm_record.wgsl",
+    "bm_mt.wgsl",
+    "bm_sat_thread.wgsl",
+    "bm_system.wgsl",
+  ],
   bindings: ["read", "read", "read", "read", "storage", "storage", "uniform"],
   workgroupSize: 64,
   doc: "Bloch–McConnell CW saturation (f32, F = e^{At} − I form), a thread per group × offset",
@@ -71,7 +77,7 @@ export const BM_SAT = defineKernel({
 export const BM_SAT_REG = defineKernel({
   name: "bm_sat_reg",
   file: "bm_sat_reg.wgsl",
-  includes: ["bm_record.wgsl", "bm_mt.wgsl"],
+  includes: ["bm_record.wgsl", "bm_mt.wgsl", "bm_sat_thread.wgsl"],
   bindings: ["read", "read", "read", "read", "storage", "uniform"],
   workgroupSize: 64,
   doc:
