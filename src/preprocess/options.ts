@@ -20,8 +20,13 @@ export type B0Source =
   /** A given map (3-D NIfTI); the unit from the flag, else its sidecar's "unit". */
   | { kind: "map"; path: string; unit?: B0MapUnit };
 
-/** Whether and how to denoise. */
-export type DenoiseChoice = { kind: "none" } | { kind: "pca"; criterion: PcaCriterion };
+/**
+ * Whether and how to denoise: PCA with a criterion for k, then (unless `spatial` is false)
+ * the spatial step of spatial_denoise.ts (M0 noise, guided neighbourhood average).
+ */
+export type DenoiseChoice =
+  | { kind: "none" }
+  | { kind: "pca"; criterion: PcaCriterion; spatial: boolean };
 
 /** The preprocessing of one scan. */
 export interface PreprocessChoice {
@@ -42,24 +47,33 @@ export function wantsPreprocessing(c: PreprocessChoice): boolean {
 
 /**
  * Parses `--denoise`: `none`, `pca` (the default criterion, median) or
- * `pca:median|malinowski|nelson`.
+ * `pca:median|malinowski|nelson`, optionally followed by `:nospatial` (the PCA alone, without
+ * the spatial step).
  * @throws InputError naming the flag and the accepted values
  * @example
- * parseDenoise("pca:nelson"); // { kind: "pca", criterion: "nelson" }
+ * parseDenoise("pca:nelson"); // { kind: "pca", criterion: "nelson", spatial: true }
  */
 export function parseDenoise(text: string, flag = "--denoise"): DenoiseChoice {
   const t = text.trim().toLowerCase();
   if (t === "none" || t === "") return { kind: "none" };
-  const m = /^pca(?::(\w+))?$/.exec(t);
-  const crit = m?.[1] ?? DEFAULT_PCA_CRITERION;
-  if (!m || !(PCA_CRITERIA as readonly string[]).includes(crit)) {
+  const [head, ...mods] = t.split(":");
+  let criterion: PcaCriterion = DEFAULT_PCA_CRITERION, spatial = true, crits = 0;
+  let ok = head === "pca" && mods.length <= 2;
+  for (const m of mods) {
+    if ((PCA_CRITERIA as readonly string[]).includes(m)) {
+      criterion = m as PcaCriterion;
+      crits++;
+    } else if (m === "nospatial") spatial = false;
+    else ok = false;
+  }
+  if (!ok || crits > 1) {
     throw new InputError(
       `${flag} "${text}": expected none, pca or pca:${
         PCA_CRITERIA.join("|")
-      } (e.g. ${flag} pca:median)`,
+      }, optionally with :nospatial (e.g. ${flag} pca:median)`,
     );
   }
-  return { kind: "pca", criterion: crit as PcaCriterion };
+  return { kind: "pca", criterion, spatial };
 }
 
 /** Parses a B0 map unit: `ppm` or `hz` (any case). */
@@ -121,6 +135,8 @@ export function describeChoice(c: PreprocessChoice): string {
     : c.b0.kind === "auto"
     ? "auto (from the Z-spectra)"
     : `${c.b0.kind} ${c.b0.path}`;
-  const dn = c.denoise.kind === "none" ? "none" : `pca:${c.denoise.criterion}`;
+  const dn = c.denoise.kind === "none"
+    ? "none"
+    : `pca:${c.denoise.criterion}${c.denoise.spatial ? "" : ":nospatial"}`;
   return `B0 ${b0}, denoise ${dn}`;
 }

@@ -12,7 +12,10 @@
  *    cubic spline; offsets beyond the measured range held at the end sample and counted).
  *    Voxels without a water dip get no shift and are left out (NaN, so prediction skips
  *    and reports them).
- * 3. **Denoise** (pca_denoise.ts): PCA over the processed voxels, k by the chosen criterion.
+ * 3. **Denoise** (pca_denoise.ts): PCA over the processed voxels, k by the chosen criterion;
+ *    then (unless `nospatial`) the spatial step of spatial_denoise.ts: the per-voxel scale
+ *    error an M0 scan's noise leaves on the whole spectrum, and what the kept components
+ *    hold of the noise, both averaged over neighbours of similar spectra.
  *
  * Voxels whose spectrum has a NaN/Inf, or is all zeros (the background of an M0-normalised
  * file), are not processed; the first stay NaN, the second 0. Everything here is computed
@@ -27,6 +30,7 @@ import { DEFAULT_B0_T, GAMMA_HZ_PER_UT } from "../physics/constants.ts";
 import { assertHasDip, B0_FIT_WINDOW_PPM, estimateB0Map } from "./b0.ts";
 import { assertCoversGrid, resampleToGrid } from "./b0_correct.ts";
 import { type PcaCriterion, pcaDenoise } from "./pca_denoise.ts";
+import { spatialDenoise } from "./spatial_denoise.ts";
 import { type B0MapUnit, parseB0MapUnit, type PreprocessChoice } from "./options.ts";
 
 /** A B0 source with its file read and checked. */
@@ -91,6 +95,8 @@ export interface PreprocessReport {
     offsets: number;
     voxels: number;
     proposals: Record<PcaCriterion, number>;
+    /** The spatial step: whether each part ran, and the RMS of the M0-noise factors − 1. */
+    spatial: { scaleApplied: boolean; scaleRms: number; averaged: boolean } | "off";
   };
 }
 
@@ -412,6 +418,8 @@ export function preprocessScan(
     const m = offsetsPpm.length;
     const res = pcaDenoise(z, nvox, m, kept, d.criterion);
     z = res.data;
+    const sp = d.spatial ? spatialDenoise(z, dims, offsetsPpm, kept) : undefined;
+    if (sp) z = sp.data;
     report.denoise = {
       method: "pca",
       criterion: d.criterion,
@@ -419,13 +427,23 @@ export function preprocessScan(
       offsets: m,
       voxels: kept.length,
       proposals: res.proposals,
+      spatial: sp
+        ? { scaleApplied: sp.scaleApplied, scaleRms: sp.scaleRms, averaged: sp.averaged }
+        : "off",
     };
     const others = Object.entries(res.proposals).filter(([c]) => c !== d.criterion)
       .map(([c, k]) => `${c} ${k}`).join(", ");
+    const spatialNote = !sp
+      ? ""
+      : `; spatial step: ${
+        sp.scaleApplied
+          ? `M0 noise ${(100 * sp.scaleRms).toFixed(2)} % RMS removed`
+          : "M0-noise part skipped (it needs offsets beyond ±3 ppm)"
+      }, ${sp.averaged ? "neighbourhood average" : "no neighbours to average"}`;
     say(
       `denoise: PCA kept ${res.components} of ${m} components (${d.criterion} criterion; ${others}) over ${kept.length} voxels${
         kept.length < 2 * m ? " (few voxels for the offsets: weak denoising)" : ""
-      }`,
+      }${spatialNote}`,
     );
   }
   return { data: z, offsetsPpm, ...(b0ShiftPpm ? { b0ShiftPpm } : {}), report, lines };

@@ -57,7 +57,7 @@ async function scanFiles(dir: string, offsets = GRID) {
 
 const FULL: PreprocessChoice = {
   b0: { kind: "auto" },
-  denoise: { kind: "pca", criterion: "malinowski" },
+  denoise: { kind: "pca", criterion: "malinowski", spatial: true },
 };
 
 Deno.test("predictVolumeFile() with --m0 --b0 auto --denoise pca: one line per stage, the B0 map beside the output, the sidecar records the stages", async () => {

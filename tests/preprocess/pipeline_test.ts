@@ -62,7 +62,7 @@ function volume(sigma: number, maxShift = 0.3) {
 const inputs = (b0: PreprocessInputs["b0"], denoise = false): PreprocessInputs => ({
   choice: {
     b0: b0.kind === "wassr" || b0.kind === "map" ? { kind: b0.kind, path: b0.path } : b0,
-    denoise: denoise ? { kind: "pca", criterion: "median" } : { kind: "none" },
+    denoise: denoise ? { kind: "pca", criterion: "median", spatial: true } : { kind: "none" },
   },
   b0,
 });
@@ -223,8 +223,15 @@ Deno.test("readPreprocessInputs() + preprocessScan(): a WASSR series gives the s
 });
 
 Deno.test("preprocessing options: --denoise and the B0 flags parse, contradictions are InputErrors; B0 map path", () => {
-  assertEquals(parseDenoise("pca"), { kind: "pca", criterion: "median" });
-  assertEquals(parseDenoise("PCA:Nelson"), { kind: "pca", criterion: "nelson" });
+  assertEquals(parseDenoise("pca"), { kind: "pca", criterion: "median", spatial: true });
+  assertEquals(parseDenoise("PCA:Nelson"), { kind: "pca", criterion: "nelson", spatial: true });
+  assertEquals(parseDenoise("pca:nospatial"), { kind: "pca", criterion: "median", spatial: false });
+  assertEquals(parseDenoise("pca:malinowski:nospatial"), {
+    kind: "pca",
+    criterion: "malinowski",
+    spatial: false,
+  });
+  assertThrows(() => parseDenoise("pca:median:nelson"), /expected none, pca/);
   assertEquals(parseDenoise("none"), { kind: "none" });
   assertThrows(
     () => parseDenoise("pca:foo"),
