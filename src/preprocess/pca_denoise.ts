@@ -54,14 +54,26 @@ export function componentProposals(
   };
 }
 
+/**
+ * The noise variance per offset the eigenvalues imply: median{λ_j : √λ_j < 2·median √λ}
+ * (Manjón et al. 2015; the σ̂² of the median criterion). For white noise of variance σ² on
+ * every offset the noise eigenvalues cluster around σ²; for clean data it is tiny.
+ */
+export function noiseVariance(eigenvalues: ArrayLike<number>): number {
+  const lam = Array.from(eigenvalues, (v) => Math.max(0, v));
+  if (!lam.length) return 0;
+  const s = lam.map(Math.sqrt);
+  const med = _median(s);
+  const noise = lam.filter((_, j) => s[j]! < 2 * med);
+  return _median(noise.length ? noise : lam);
+}
+
 /** Median criterion (see the module doc); at least 1. */
 export function medianCriterion(eigenvalues: ArrayLike<number>): number {
   const lam = Array.from(eigenvalues, (v) => Math.max(0, v));
   if (lam.length < 2) return lam.length;
   const s = lam.map(Math.sqrt);
-  const med = _median(s);
-  const noise = lam.filter((_, j) => s[j]! < 2 * med);
-  const sigma = Math.sqrt(_median(noise.length ? noise : lam));
+  const sigma = Math.sqrt(noiseVariance(lam));
   let k = 0;
   for (let j = 0; j < s.length; j++) if (s[j]! >= MEDIAN_FACTOR * sigma) k = j + 1;
   return Math.max(1, k);
@@ -125,6 +137,8 @@ export interface PcaDenoised {
   proposals: Record<PcaCriterion, number>;
   /** Eigenvalues of the offset covariance, descending (the r non-trivial ones). */
   eigenvalues: Float64Array;
+  /** Noise variance per offset implied by the eigenvalues ({@link noiseVariance}). */
+  noiseVariance: number;
   /** Voxels used (n). */
   voxels: number;
   /** Offsets (m). */
@@ -208,6 +222,7 @@ export function pcaDenoise(
     criterion: typeof criterion === "number" ? "fixed" : criterion,
     proposals,
     eigenvalues,
+    noiseVariance: noiseVariance(eigenvalues),
     voxels: n,
     offsets: m,
   };

@@ -418,7 +418,9 @@ export function preprocessScan(
     const m = offsetsPpm.length;
     const res = pcaDenoise(z, nvox, m, kept, d.criterion);
     z = res.data;
-    const sp = d.spatial ? spatialDenoise(z, dims, offsetsPpm, kept) : undefined;
+    const sp = d.spatial
+      ? spatialDenoise(z, dims, offsetsPpm, kept, res.noiseVariance, res.components)
+      : undefined;
     if (sp) z = sp.data;
     report.denoise = {
       method: "pca",

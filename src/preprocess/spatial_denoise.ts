@@ -21,12 +21,15 @@
  *    squared difference of the spectra themselves, within ±{@link AVERAGE_RADIUS} voxels
  *    (σ = {@link AVERAGE_SIGMA}): a non-local-means filter on the denoised spectra.
  *
- * In both, h² is a factor ({@link SCALE_H_FACTOR}, {@link AVERAGE_H_FACTOR}) times the median
- * over voxels of the smallest d to a 4-neighbour — the distance of like tissue at the data's
- * noise level — so the step adapts to the data and leaves clean data nearly alone. Measured
- * on the 64×64 phantom (bench/PREPROCESS.md): at SNR 100 the network's MAE after PCA alone
- * is 1.39× lower than without denoising, after PCA and this step 3.2× lower; noiseless, the
- * step costs 1.2 % MAE. Neighbourhoods stay within a slice (slices are often thick or apart).
+ * In both, h² scales with the noise the PCA left: two spectra of like tissue differ by
+ * d₀ = 2·σ̂²·k/m (σ̂² the noise variance per offset that the PCA's eigenvalues imply, k of m
+ * components kept); h² = {@link AVERAGE_H_FACTOR}·d₀ for the spectra and
+ * {@link SCALE_H_FACTOR}·d₀/q̄² for the shapes (q̄ the median level). So noisy data is
+ * smoothed among like neighbours, and clean data (σ̂ ≈ 0) is left alone. Measured on the
+ * 64×64 phantom (bench/PREPROCESS.md): at SNR 100 the network's MAE after the PCA alone is
+ * 1.39× lower than without denoising, after the PCA and this step 3.2× lower; noiseless,
+ * nothing changes (also on 16×16 and 24×24 phantoms, whose small structures a fixed amount
+ * of smoothing blurs). Neighbourhoods stay within a slice (slices are often thick or apart).
  * @module
  */
 
@@ -36,14 +39,14 @@ export const SCALE_FAR_PPM = 3;
 export const SCALE_RADIUS = 3;
 /** Spatial weight σ, voxels. */
 export const SCALE_SIGMA = 2;
-/** h² = this × the median nearest-neighbour shape distance. */
-export const SCALE_H_FACTOR = 4;
+/** h² of the level step = this × the noise distance d₀ / (median level)². */
+export const SCALE_H_FACTOR = 2;
 /** Neighbourhood half-width of the spectral average, voxels (5×5 in-plane). */
 export const AVERAGE_RADIUS = 2;
 /** Spatial weight σ of the spectral average, voxels. */
 export const AVERAGE_SIGMA = 1.5;
-/** h² of the spectral average = this × the median nearest-neighbour spectrum distance. */
-export const AVERAGE_H_FACTOR = 2;
+/** h² of the spectral average = this × the noise distance d₀. */
+export const AVERAGE_H_FACTOR = 4;
 
 /** Result of {@link smoothScale}. */
 export interface ScaleSmoothed {
@@ -62,12 +65,14 @@ export interface ScaleSmoothed {
  * @param dims [x, y, z] of the volume
  * @param offsetsPpm the series' offsets, ppm
  * @param voxels the voxels to use and rescale (finite spectra)
+ * @param noiseDistance d₀, the mean squared difference noise alone makes between two spectra
  */
 export function smoothScale(
   z: ArrayLike<number>,
   dims: readonly number[],
   offsetsPpm: readonly number[],
   voxels: readonly number[],
+  noiseDistance: number,
 ): ScaleSmoothed {
   const nvox = (dims[0] ?? 1) * (dims[1] ?? 1) * (dims[2] ?? 1);
   const m = offsetsPpm.length;
@@ -89,18 +94,10 @@ export function smoothScale(
     for (let k = 0; k < m; k++) d += (shape[i * m + k]! - shape[j * m + k]!) ** 2;
     return d / m;
   };
-  const nearest: number[] = [];
-  voxels.forEach((v, i) => {
-    let best = Infinity;
-    for (const [dx, dy] of [[1, 0], [-1, 0], [0, 1], [0, -1]] as const) {
-      const j = neighbour(v, dx, dy);
-      if (j >= 0) best = Math.min(best, dist(i, j));
-    }
-    if (Number.isFinite(best)) nearest.push(best);
-  });
-  if (!nearest.length) return { data: out, applied: false, rmsCorrection: 0 };
-  nearest.sort((a, b) => a - b);
-  const h2 = Math.max(SCALE_H_FACTOR * nearest[nearest.length >> 1]!, 1e-300);
+  // shapes are spectra / level: their noise distance is the spectra's over the level²
+  const levels = Array.from(q).sort((a, b) => a - b);
+  const qMid = levels[levels.length >> 1]!;
+  const h2 = Math.max((SCALE_H_FACTOR * noiseDistance) / (qMid * qMid), 1e-300);
   let ss = 0;
   voxels.forEach((v, i) => {
     let sw = 0, sq = 0;
@@ -142,6 +139,7 @@ function _grid(dims: readonly number[], voxels: readonly number[]) {
  * @param dims [x, y, z] of the volume
  * @param nOffsets offsets per spectrum
  * @param voxels the voxels to use and average (finite spectra)
+ * @param noiseDistance d₀, the mean squared difference noise alone makes between two spectra
  * @returns the averaged series, or null when no voxel has a neighbour
  */
 export function guidedAverage(
@@ -149,6 +147,7 @@ export function guidedAverage(
   dims: readonly number[],
   nOffsets: number,
   voxels: readonly number[],
+  noiseDistance: number,
 ): Float32Array | null {
   const nvox = (dims[0] ?? 1) * (dims[1] ?? 1) * (dims[2] ?? 1), m = nOffsets;
   const neighbour = _grid(dims, voxels);
@@ -161,18 +160,8 @@ export function guidedAverage(
     for (let k = 0; k < m; k++) d += (spec[i * m + k]! - spec[j * m + k]!) ** 2;
     return d / m;
   };
-  const nearest: number[] = [];
-  voxels.forEach((v, i) => {
-    let best = Infinity;
-    for (const [dx, dy] of [[1, 0], [-1, 0], [0, 1], [0, -1]] as const) {
-      const j = neighbour(v, dx, dy);
-      if (j >= 0) best = Math.min(best, dist(i, j));
-    }
-    if (Number.isFinite(best)) nearest.push(best);
-  });
-  if (!nearest.length) return null;
-  nearest.sort((a, b) => a - b);
-  const h2 = Math.max(AVERAGE_H_FACTOR * nearest[nearest.length >> 1]!, 1e-300);
+  const h2 = Math.max(AVERAGE_H_FACTOR * noiseDistance, 1e-300);
+  let any = false;
   const out = Float32Array.from(z);
   const acc = new Float64Array(m);
   voxels.forEach((v, i) => {
@@ -182,6 +171,7 @@ export function guidedAverage(
       for (let dx = -AVERAGE_RADIUS; dx <= AVERAGE_RADIUS; dx++) {
         const j = neighbour(v, dx, dy);
         if (j < 0) continue;
+        if (j !== i) any = true;
         const w = Math.exp(-(dx * dx + dy * dy) / (2 * AVERAGE_SIGMA * AVERAGE_SIGMA)) *
           Math.exp(-dist(i, j) / h2);
         sw += w;
@@ -190,7 +180,7 @@ export function guidedAverage(
     }
     for (let k = 0; k < m; k++) out[k * nvox + v] = acc[k]! / sw;
   });
-  return out;
+  return any ? out : null;
 }
 
 /** Result of {@link spatialDenoise}. */
@@ -210,17 +200,24 @@ export interface SpatialDenoised {
  * @param dims [x, y, z] of the volume
  * @param offsetsPpm the series' offsets, ppm
  * @param voxels the voxels to use and denoise (finite spectra)
+ * @param noiseVariance the noise variance per offset before the PCA (pca_denoise.ts's
+ *   noiseVariance of the eigenvalues)
+ * @param components the components the PCA kept (k)
  * @example
- * const s = spatialDenoise(pca.data, [64, 64, 1], offsetsPpm, brainVoxels);
+ * const s = spatialDenoise(pca.data, [64, 64, 1], offsetsPpm, brain, pca.noiseVariance, pca.components);
  */
 export function spatialDenoise(
   z: ArrayLike<number>,
   dims: readonly number[],
   offsetsPpm: readonly number[],
   voxels: readonly number[],
+  noiseVariance: number,
+  components: number,
 ): SpatialDenoised {
-  const sc = smoothScale(z, dims, offsetsPpm, voxels);
-  const avg = guidedAverage(sc.data, dims, offsetsPpm.length, voxels);
+  // two spectra of like tissue differ by the noise the k components kept, on both
+  const d0 = (2 * noiseVariance * Math.min(components, offsetsPpm.length)) / offsetsPpm.length;
+  const sc = smoothScale(z, dims, offsetsPpm, voxels, d0);
+  const avg = guidedAverage(sc.data, dims, offsetsPpm.length, voxels, d0);
   return {
     data: avg ?? sc.data,
     scaleApplied: sc.applied,

@@ -52,16 +52,16 @@ Deno.test("smoothScale() removes most of a random per-voxel scale error and keep
     const f = 1 + eps * gauss();
     for (let k = 0; k < m; k++) noisy[k * nvox + v] = clean[k * nvox + v]! * f;
   }
-  const r = smoothScale(noisy, dims, OFFS, voxels);
+  const r = smoothScale(noisy, dims, OFFS, voxels, 1e-10);
   assert(r.applied);
   const before = err(noisy, clean, nvox, m, voxels), after = err(r.data, clean, nvox, m, voxels);
   assert(after < before / 2, `scale error ${after} vs ${before}`);
   // clean data: nothing to remove
-  const c = smoothScale(clean, dims, OFFS, voxels);
+  const c = smoothScale(clean, dims, OFFS, voxels, 1e-10);
   assert(err(c.data, clean, nvox, m, voxels) < 1e-6, "clean data changed");
   // too few far offsets: not applied
   assertEquals(
-    smoothScale(noisy, dims, OFFS.filter((o) => Math.abs(o) < 3), voxels).applied,
+    smoothScale(noisy, dims, OFFS.filter((o) => Math.abs(o) < 3), voxels, 1e-10).applied,
     false,
   );
 });
@@ -73,13 +73,17 @@ Deno.test("guidedAverage() and spatialDenoise() lower white noise without mixing
     clean,
     (c, i) => (voxels.includes(i % nvox) ? c + sigma * gauss() : NaN),
   );
-  const avg = guidedAverage(noisy, dims, m, voxels)!;
+  // no PCA here: like spectra differ by 2σ² per offset
+  const avg = guidedAverage(noisy, dims, m, voxels, 2 * sigma * sigma)!;
   const before = err(noisy, clean, nvox, m, voxels);
   assert(err(avg, clean, nvox, m, voxels) < before / 2, "noise halved at least");
   // the edge voxels keep their own tissue (mixing would leave an error of ~0.15 · 0.5)
   const edge = voxels.filter((v) => v % 16 === 7 || v % 16 === 8);
   assert(err(avg, clean, nvox, m, edge) < before, "edge voxels not blurred across");
-  const all = spatialDenoise(noisy, dims, OFFS, voxels);
+  const all = spatialDenoise(noisy, dims, OFFS, voxels, sigma * sigma, m);
+  // clean data (no noise) is left alone
+  const still = spatialDenoise(clean, dims, OFFS, voxels, 0, 5);
+  assert(err(still.data, clean, nvox, m, voxels) < 1e-7, "clean data changed");
   assert(all.scaleApplied && all.averaged);
   assert(err(all.data, clean, nvox, m, voxels) < before / 2);
   for (let v = 0; v < nvox; v++) {
