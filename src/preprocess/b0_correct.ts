@@ -46,9 +46,16 @@ export function assertCoversGrid(
   const glo = Math.min(...gridPpm), ghi = Math.max(...gridPpm);
   if (lo > glo + _TOL_PPM || hi < ghi - _TOL_PPM) {
     throw new InputError(
-      `${source}: offsets ${lo}…${hi} ppm do not cover the network's offsets ${glo}…${ghi} ppm; acquire at least the network's range (the B0 correction never extrapolates)`,
+      `${source}: offsets ${_p(lo)}…${_p(hi)} ppm do not cover the network's offsets ${_p(glo)}…${
+        _p(ghi)
+      } ppm; acquire at least the network's range (the B0 correction never extrapolates)`,
     );
   }
+}
+
+/** A ppm value for messages (no float tails). */
+function _p(x: number): number {
+  return +x.toPrecision(6);
 }
 
 /**

@@ -486,3 +486,71 @@ export async function writeB0Map(
     ...(report?.file ? { file: report.file } : {}),
   });
 }
+
+/** Options of {@link preprocessVolume}. */
+export interface PreprocessVolumeOptions {
+  /** The scan, read, and its path (for messages). */
+  volume: NiftiVolume;
+  path: string;
+  /** The scan's offsets, ppm. */
+  offsetsPpm: readonly number[];
+  /** Mask per voxel (x, y, z). */
+  mask?: ArrayLike<number>;
+  /** M0 file (3-D, the scan's x, y, z). */
+  m0?: string;
+  choice: PreprocessChoice;
+  /** Resample onto these offsets when B0-correcting (default the scan's own). */
+  gridPpm?: readonly number[];
+  /** Main field, T (a B0 map in Hz). */
+  b0T?: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * A whole volume through the pipeline: reads the M0 and the B0 source, checks them, runs
+ * {@link preprocessScan} and returns the result as a 4-D volume on its offsets (the scan's
+ * affine), for commands that hold a scan already read (evaluate's `--input`).
+ * @returns the preprocessed volume and the stage result
+ * @throws InputError as readPreprocessInputs and preprocessScan do
+ */
+export async function preprocessVolume(
+  o: PreprocessVolumeOptions,
+): Promise<{ volume: NiftiVolume; result: PreprocessResult }> {
+  const [nx, ny, nz] = o.volume.dims;
+  let m0: Float32Array | undefined;
+  if (o.m0) {
+    const v = await readNifti(o.m0);
+    checkDims(v, o.m0, {
+      dims: [nx, ny, nz],
+      maxT: 1,
+      what: `an M0 volume with the scan's x, y, z = ${nx}, ${ny}, ${nz}`,
+    });
+    m0 = v.data;
+  }
+  const inputs = await readPreprocessInputs(o.choice, [nx, ny, nz], o.b0T);
+  const result = preprocessScan(
+    {
+      data: o.volume.data,
+      dims: [nx, ny, nz],
+      offsetsPpm: o.offsetsPpm,
+      mask: o.mask,
+      m0,
+      source: o.path,
+      m0Source: o.m0,
+    },
+    inputs,
+    { gridPpm: o.gridPpm, log: o.log },
+  );
+  const nt = result.offsetsPpm.length;
+  return {
+    volume: {
+      dims: [nx, ny, nz, nt],
+      ndim: 4,
+      data: result.data,
+      affine: o.volume.affine,
+      pixdim: o.volume.pixdim,
+      nonFinite: result.data.reduce((c, x) => c + (Number.isFinite(x) ? 0 : 1), 0),
+    },
+    result,
+  };
+}
