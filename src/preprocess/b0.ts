@@ -7,30 +7,36 @@
  *     z(Δ) = c + d·(Δ − Δ_min) − a / (1 + ((Δ − s) / w)²),
  *
  * fitted by Levenberg–Marquardt (analytic Jacobian) to the samples within
- * ±{@link B0_FIT_WINDOW_PPM} of the lowest sample near water (|Δ| ≤ the search range); the
- * shift is s (sub-sample, ppm; the dip sits at +s when the water resonance is shifted by +s,
- * the sign of bm_matrix.ts's `b0InhomPpm`). When the fit fails (does not converge, a ≤ 0,
- * or s leaves the samples around the minimum) the vertex of the parabola through the three
- * samples around the minimum is used instead and the voxel is counted. A voxel has no dip —
- * and no estimate (NaN) — when its minimum is an end sample, or the dip is shallower than
- * {@link B0_MIN_DEPTH} of the spectrum's maximum, or the fitted depth is under four times
- * the fit's residual RMS.
+ * ±{@link B0_FIT_WINDOW_PPM} of the lowest sample near water (|Δ| ≤ {@link B0_SEARCH_PPM}),
+ * then once more on a window centred on the sample nearest the fitted centre (noise can put
+ * the lowest sample a few samples off). The shift is s (sub-sample, ppm; the dip sits at +s
+ * when the water resonance is shifted by +s, the sign of bm_matrix.ts's `b0InhomPpm`). When
+ * the fit fails (no convergence, a ≤ 0, or s more than half the window from the lowest
+ * sample) the vertex of the parabola through the three samples around the minimum is used
+ * instead and the voxel is counted. A voxel has no dip — and no estimate (NaN) — when its
+ * lowest sample near water is an end sample or not a local minimum, the dip is shallower than
+ * {@link B0_MIN_DEPTH} of the spectrum's maximum, or the fitted depth is under four times the
+ * fit's residual RMS.
  *
- * Choice and accuracy (measured on 400 simulated 7-pool spectra of the phantom's tissue,
- * paper input protocol: Ts 1.5 s, B1 1 µT, 0.12 ppm steps, true shifts uniform in ±0.3
- * ppm, Rician noise at SNR 100 on signal and M0; RMS error / bias in ppm):
+ * Choice and accuracy, measured on 400 simulated 7-pool spectra of the phantom's tissue
+ * (paper input protocol: Ts 1.5 s, B1 1 µT, 0.12 ppm steps; true shifts uniform in ±0.3
+ * ppm; Rician noise on signal and M0). RMS error in ppm (bias after the slash):
  *
- * | estimator                                  | clean         | SNR 100        | SNR 50         |
- * | ------------------------------------------ | ------------- | -------------- | -------------- |
- * | parabola through 3 samples                 | 0.0012        | 0.035          | 0.063          |
- * | cubic spline minimum                       | 0.0008        | 0.050          | 0.080          |
- * | symmetry centre (MSCF), ±0.5 ppm           | 0.0058        | 0.0084         | 0.013          |
- * | Lorentzian, ±0.6 ppm                       | 0.0078        | 0.0090         | 0.012          |
- * | **Lorentzian + linear baseline, ±1.5 ppm** | 0.0047 / +0.0045 | **0.0067** / +0.0045 | 0.011 |
+ * | estimator                                    | clean           | SNR 100         | SNR 50 | SNR 20 |
+ * | -------------------------------------------- | --------------- | --------------- | ------ | ------ |
+ * | parabola through 3 samples                   | 0.0012          | 0.035           | 0.063  |        |
+ * | cubic-spline minimum                         | 0.0008          | 0.050           | 0.080  |        |
+ * | symmetry centre (MSCF), ±0.5 ppm             | 0.0058          | 0.0084          | 0.013  |        |
+ * | Lorentzian, ±0.6 ppm                         | 0.0078          | 0.0090          | 0.012  |        |
+ * | Lorentzian, ±1.5 ppm                         | 0.0140          | 0.0145          | 0.016  |        |
+ * | **Lorentzian + linear baseline, ±1.5 ppm**   | 0.0046 / +0.0044 | 0.0065 / +0.0040 | 0.011 | 0.028  |
  *
  * The interpolating estimators are exact on clean spectra but follow the noise; the fits
- * average it. A baseline slope absorbs the asymmetric MT and NOE background around water
- * that pulls a pure Lorentzian towards −Δ. The remaining +0.005 ppm bias is that background.
+ * average it. The asymmetric background around water (MT at −2.4 ppm, NOE at −1.6 and −3.5,
+ * hydroxyl and guanidyl at +1.3 and +2) tilts the dip's flanks and pulls a pure Lorentzian
+ * off by +0.008…+0.014 ppm (the wider the window, the more); the baseline slope absorbs most
+ * of it, and about +0.004 ppm remains. On the 64×64 phantom with a ±0.3 ppm field at SNR 100
+ * the estimated map's RMS error is 0.0069 ppm (bench/PREPROCESS.md). About 0.1 ms per voxel.
  * @module
  */
 import { InputError } from "../util/errors.ts";
