@@ -372,7 +372,8 @@ export async function predictVolumeFile(
   const pipeline = m0 !== undefined || choice.b0.kind !== "none" || choice.denoise.kind !== "none";
   const b0T = side.b0T ?? DEFAULT_B0_T;
   const pre = pipeline ? await readPreprocessInputs(choice, [nx, ny, nz], b0T) : undefined;
-  if (pipeline && m0) assertPositiveM0(m0, mask, [nx, ny, nz], o.m0); // before the network loads
+  // before the network loads (without a mask, preprocessScan checks its signal mask)
+  if (pipeline && m0 && mask) assertPositiveM0(m0, mask, [nx, ny, nz], o.m0);
   const run = await loader(o.run ?? DEFAULT_MODEL_DIR);
   const pp = pre
     ? preprocessScan(
@@ -395,7 +396,7 @@ export async function predictVolumeFile(
     offsetsPpm: pp ? pp.offsetsPpm : offsetsPpm,
     modelInputOffsetsPpm: run.offsetsPpm,
     modelOutputLength: run.offsetsPpm.length,
-    mask,
+    mask: mask ?? pp?.mask,
     m0: pp ? undefined : m0,
     t1S,
     needsT1: run.needsT1,

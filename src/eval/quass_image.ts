@@ -273,7 +273,7 @@ export async function quassFitFile(
   let pp: ReturnType<typeof preprocessScan> | undefined;
   if (pipeline) {
     const pre = await readPreprocessInputs(choice, [nx, ny, nz], scan.b0T);
-    if (m0) assertPositiveM0(m0, mask, [nx, ny, nz], o.m0);
+    if (m0 && mask) assertPositiveM0(m0, mask, [nx, ny, nz], o.m0);
     pp = preprocessScan(
       { data: vol.data, dims: [nx, ny, nz], offsetsPpm, mask, m0, source: o.input, m0Source: o.m0 },
       pre,
@@ -281,7 +281,7 @@ export async function quassFitFile(
     );
     data = pp.data;
   }
-  const res = quassImage(data, nvox, t1, scan, { mask, b0ShiftPpm, target });
+  const res = quassImage(data, nvox, t1, scan, { mask: mask ?? pp?.mask, b0ShiftPpm, target });
   const b0MapPath = pp?.b0ShiftPpm ? b0MapPathFor(o.out) : undefined;
   const targetText = describeQuassTarget(target);
   await writeNifti(o.out, {

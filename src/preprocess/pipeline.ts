@@ -4,8 +4,10 @@
  * the masked voxels, each reporting one line.
  *
  * 1. **M0**: Z = signal / M0. The M0 must be positive and finite at every voxel processed
- *    (the mask's, or every voxel without a mask): anything else is an input error, since a
- *    voxel without M0 has no Z.
+ *    (the mask's): anything else is an input error, since a voxel without M0 has no Z.
+ *    Without a mask the voxels with signal are those with M0 ≥ 10 % of its 99th percentile
+ *    ({@link signalMask}; the background's noise would swamp the B0 fits and the PCA), and
+ *    the M0 may be 0 (background) but never negative or NaN.
  * 2. **B0** (b0.ts, b0_correct.ts): the water shift per voxel — estimated from the Z-spectra
  *    (`auto`), from a WASSR series, or read from a map (ppm, or Hz converted with the main
  *    field) — and each spectrum resampled onto the nominal grid in the water frame (natural
@@ -108,6 +110,11 @@ export interface PreprocessResult {
   /** The water shift per voxel, ppm (NaN: no estimate; 0 outside the processed voxels). */
   b0ShiftPpm?: Float32Array;
   report: PreprocessReport;
+  /**
+   * The voxels processed (1) — the given mask, or without one and with an M0 the signal mask
+   * of {@link signalMask}: predict only these.
+   */
+  mask: Uint8Array;
   /** One line per stage (also passed to `log`). */
   lines: string[];
 }
@@ -175,8 +182,29 @@ function _where(v: number, dims: readonly number[]): string {
 }
 
 /**
+ * The voxels with signal, from an M0 image: M0 ≥ 10 % of its 99th percentile (robust to a few
+ * hot voxels). Background noise in a magnitude M0 is a few per cent of tissue at most.
+ */
+export function signalMask(
+  m0: ArrayLike<number>,
+): { mask: Uint8Array; threshold: number; count: number } {
+  const vals = Array.from(m0).filter(Number.isFinite).sort((a, b) => a - b);
+  const p99 = vals.length ? vals[Math.min(vals.length - 1, Math.floor(0.99 * vals.length))]! : 0;
+  const threshold = 0.1 * p99;
+  const mask = new Uint8Array(m0.length);
+  let count = 0;
+  for (let v = 0; v < m0.length; v++) {
+    if (m0[v]! >= threshold && m0[v]! > 0) {
+      mask[v] = 1;
+      count++;
+    }
+  }
+  return { mask, threshold, count };
+}
+
+/**
  * Checks that the M0 is positive and finite wherever Z will be computed (inside the mask, or
- * everywhere without one).
+ * everywhere without one; `allowZero`: only that it is not negative or NaN).
  * @param m0 M0 per voxel
  * @param mask nonzero = processed
  * @param dims [x, y, z] for the position in the message
@@ -188,22 +216,24 @@ export function assertPositiveM0(
   mask: ArrayLike<number> | undefined,
   dims: readonly number[],
   source = "the M0 volume",
+  allowZero = false,
 ): void {
   let bad = 0, first = -1;
   for (let v = 0; v < m0.length; v++) {
     const m = m0[v]!;
-    if ((!mask || mask[v] !== 0) && !(m > 0 && Number.isFinite(m))) {
+    const ok = allowZero ? m >= 0 && Number.isFinite(m) : m > 0 && Number.isFinite(m);
+    if ((!mask || mask[v] !== 0) && !ok) {
       if (first < 0) first = v;
       bad++;
     }
   }
   if (bad) {
     throw new InputError(
-      `${source}: M0 is zero, negative or not finite at ${bad} voxel(s)${
-        mask ? " inside the mask" : ""
-      } (first at ${_where(first, dims)}, value ${
-        m0[first]
-      }); Z = signal / M0 needs M0 > 0 there: check the M0 file${
+      `${source}: M0 is ${
+        allowZero ? "negative or not finite" : "zero, negative or not finite"
+      } at ${bad} voxel(s)${mask ? " inside the mask" : ""} (first at ${
+        _where(first, dims)
+      }, value ${m0[first]}); Z = signal / M0 needs M0 > 0 there: check the M0 file${
         mask ? " or the mask" : ", or pass --mask to leave the background out"
       }`,
     );
@@ -251,9 +281,15 @@ export function preprocessScan(
       );
     }
   }
-  const inMask = (v: number) => !scan.mask || scan.mask[v] !== 0;
-  // 1. M0
-  if (scan.m0) assertPositiveM0(scan.m0, scan.mask, dims, scan.m0Source);
+  // without a mask, an M0 tells signal from background (its noise would swamp the PCA)
+  const autoMask = !scan.mask && scan.m0 ? signalMask(scan.m0) : undefined;
+  const userMask = scan.mask ?? autoMask?.mask;
+  const inMask = (v: number) => !userMask || userMask[v] !== 0;
+  // 1. M0: positive where processed; without a mask a magnitude M0 still cannot be < 0 or NaN
+  if (scan.m0) {
+    if (autoMask) assertPositiveM0(scan.m0, undefined, dims, scan.m0Source, true);
+    assertPositiveM0(scan.m0, userMask, dims, scan.m0Source);
+  }
   let z: Float32Array = new Float32Array(nvox * nIn);
   const voxels: number[] = [];
   let leftOut = 0;
@@ -272,8 +308,20 @@ export function preprocessScan(
   }
   const report: PreprocessReport = { voxels: voxels.length, leftOut };
   if (scan.m0) {
-    report.m0 = { file: scan.m0Source ?? "M0" };
-    say(`M0: Z = signal / M0 in ${voxels.length} voxels`);
+    report.m0 = {
+      file: scan.m0Source ?? "M0",
+      ...(autoMask
+        ? { signalMask: { threshold: autoMask.threshold, voxels: autoMask.count } }
+        : {}),
+    };
+    say(
+      `M0: Z = signal / M0 in ${voxels.length} voxels${
+        autoMask
+          ? ` (no mask given: the ${autoMask.count} voxels with M0 ≥ ${+autoMask.threshold
+            .toPrecision(3)}, 10 % of its 99th percentile; pass --mask to choose)`
+          : ""
+      }`,
+    );
   }
   if (!voxels.length) {
     throw new InputError(
@@ -448,7 +496,9 @@ export function preprocessScan(
       }${spatialNote}`,
     );
   }
-  return { data: z, offsetsPpm, ...(b0ShiftPpm ? { b0ShiftPpm } : {}), report, lines };
+  const mask = new Uint8Array(nvox);
+  for (let v = 0; v < nvox; v++) mask[v] = inMask(v) ? 1 : 0;
+  return { data: z, offsetsPpm, ...(b0ShiftPpm ? { b0ShiftPpm } : {}), mask, report, lines };
 }
 
 function _f(x: number): string {

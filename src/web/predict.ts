@@ -477,7 +477,7 @@ export async function runPrediction(
         offsetsPpm: pre ? pre.offsetsPpm : plan.offsetsPpm,
         modelInputOffsetsPpm: run.offsetsPpm,
         modelOutputLength: run.offsetsPpm.length,
-        mask: plan.mask,
+        mask: plan.mask ?? pre?.mask,
         m0: pre ? undefined : plan.m0,
         t1S: needsT1 ? plan.t1S : undefined,
         needsT1,
@@ -501,7 +501,9 @@ export async function runPrediction(
       }
     }
     const mask = new Uint8Array(nvox);
-    for (let v = 0; v < nvox; v++) mask[v] = !plan.mask || plan.mask[v]! !== 0 ? 1 : 0;
+    for (let v = 0; v < nvox; v++) {
+      mask[v] = pre ? pre.mask[v]! : !plan.mask || plan.mask[v]! !== 0 ? 1 : 0;
+    }
     let reference: Float32Array | undefined;
     if (plan.reference) {
       if (plan.reference.dims[3] !== run.offsetsPpm.length) {

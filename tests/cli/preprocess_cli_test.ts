@@ -145,9 +145,20 @@ Deno.test("bad preprocessing input exits 2 with one line naming the file and wri
     await writeSidecar(`${dir}/wassr.nii.gz`, { offsetsPpm: wx });
     const fit = (...extra: string[]) =>
       quass("quass-fit", "--input", f.raw, "--t1", "1.8", "--out", out, ...extra);
+    await writeNifti(`${dir}/mask.nii.gz`, {
+      dims: [12, 12, 1, 1],
+      data: new Float32Array(144).fill(1),
+    });
     assertUserError(
-      await fit("--m0", `${dir}/m0zero.nii.gz`, "--b0", "auto"),
-      /m0zero\.nii\.gz: M0 is zero, negative or not finite at 1 voxel\(s\) \(first at x=5, y=1, z=0/,
+      await fit("--m0", `${dir}/m0zero.nii.gz`, "--mask", `${dir}/mask.nii.gz`, "--b0", "auto"),
+      /m0zero\.nii\.gz: M0 is zero, negative or not finite at 1 voxel\(s\) inside the mask \(first at x=5, y=1, z=0/,
+    );
+    // without a mask a zero is background, a negative M0 is still wrong
+    m0z[17] = -1;
+    await writeNifti(`${dir}/m0neg.nii.gz`, { dims: [12, 12, 1, 1], data: m0z });
+    assertUserError(
+      await fit("--m0", `${dir}/m0neg.nii.gz`),
+      /m0neg\.nii\.gz: M0 is negative or not finite at 1 voxel/,
     );
     assertUserError(
       await fit("--m0", `${dir}/m0small.nii.gz`),

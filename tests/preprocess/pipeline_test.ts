@@ -104,6 +104,37 @@ Deno.test("preprocessScan(): M0 → B0 auto → PCA on a random volume with mask
   assert(errOut < errIn / 3, `error after ${errOut} vs before ${errIn}`);
 });
 
+Deno.test("preprocessScan() without a mask: the M0's signal mask keeps the background's noise out of B0 and PCA", () => {
+  const { scan, nvox, shift } = volume(0.01);
+  // background: M0 and signal are noise only
+  const m0 = Float32Array.from(scan.m0!);
+  const data = Float32Array.from(scan.data);
+  const background = Array.from({ length: nvox }, (_, v) => v).filter((v) => !scan.mask![v]);
+  for (const v of background) {
+    m0[v] = Math.abs(5 * gauss());
+    for (let k = 0; k < GRID.length; k++) data[k * nvox + v] = Math.abs(5 * gauss());
+  }
+  m0[background[0]!] = 0; // a zero M0 in the background is fine without a mask
+  const lines: string[] = [];
+  const r = preprocessScan(
+    { ...scan, data, m0, mask: undefined },
+    inputs({ kind: "auto" }, true),
+    { log: (l) => lines.push(l) },
+  );
+  assert(/no mask given: the \d+ voxels with M0 ≥/.test(lines[0]!), lines[0]);
+  for (const v of background) assertEquals(r.mask[v], 0, `background voxel ${v}`);
+  let ss = 0, n = 0;
+  for (let v = 0; v < nvox; v++) {
+    if (!r.mask[v] || !Number.isFinite(r.b0ShiftPpm![v]!)) continue;
+    ss += (r.b0ShiftPpm![v]! - shift[v]!) ** 2;
+    n++;
+  }
+  assert(
+    n > 0.8 * (nvox - background.length) && Math.sqrt(ss / n) < 0.02,
+    `B0 RMS ${Math.sqrt(ss / n)} over ${n}`,
+  );
+});
+
 Deno.test("preprocessScan(): without B0 and denoise only divides by M0 and leaves the offsets alone", () => {
   const { scan, nvox } = volume(0, 0);
   const r = preprocessScan(scan, { choice: NO_PREPROCESSING, b0: { kind: "none" } });
