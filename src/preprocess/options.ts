@@ -127,16 +127,3 @@ export function resolveB0Flags(f: B0Flags): B0Source {
   }
   return mode === "auto" ? { kind: "auto" } : { kind: "none" };
 }
-
-/** One line for logs and notes: "B0 auto, denoise pca:median". */
-export function describeChoice(c: PreprocessChoice): string {
-  const b0 = c.b0.kind === "none"
-    ? "none"
-    : c.b0.kind === "auto"
-    ? "auto (from the Z-spectra)"
-    : `${c.b0.kind} ${c.b0.path}`;
-  const dn = c.denoise.kind === "none"
-    ? "none"
-    : `pca:${c.denoise.criterion}${c.denoise.spatial ? "" : ":nospatial"}`;
-  return `B0 ${b0}, denoise ${dn}`;
-}
