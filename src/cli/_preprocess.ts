@@ -15,9 +15,9 @@ export const PREPROCESS_HELP = {
   wassr: "estimate the B0 shift from this WASSR series (4-D NIfTI, offsets in its sidecar) instead",
   b0Map: 'use this B0 map (3-D NIfTI) instead; unit from its sidecar\'s "unit" or --b0-map-unit',
   b0MapUnit: "unit of --b0-map: ppm or hz",
-  denoise: `denoise the masked spectra before prediction: none, pca (median criterion) or pca:${
+  denoise: `denoise the masked spectra before prediction: none, or pca[:${
     PCA_CRITERIA.join("|")
-  }`,
+  }] (PCA, median criterion by default, then a spatial step against the M0 scan's noise; :nospatial for the PCA alone)`,
 } as const;
 
 /** The flags as commander gives them. */
