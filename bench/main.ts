@@ -4,6 +4,8 @@
  * [--archs mlp,lstm-attention] [--impls ours,tfjs-webgpu,tfjs-cpu]`, and
  * `deno task bench validation [flags]` (bench/validation.ts: models vs the formula on a
  * dataset's validation split, for choosing configurations);
+ * `deno task bench preprocess [flags]` (bench/preprocess.ts: B0 correction and PCA denoising
+ * on the digital phantom);
  * `deno task bench quality [flags]` (bench/quality.ts: QUASS quality on the unseen suite
  * phantoms; its own flags, see that file).
  *
@@ -139,6 +141,9 @@ export async function runBench(
 if (import.meta.main && Deno.args[0] === "quality") {
   const { qualityMain } = await import("./quality.ts");
   await qualityMain(Deno.args.slice(1));
+} else if (import.meta.main && Deno.args[0] === "preprocess") {
+  const { preprocessMain } = await import("./preprocess.ts");
+  await preprocessMain(Deno.args.slice(1));
 } else if (import.meta.main && Deno.args[0] === "validation") {
   const { validationMain } = await import("./validation.ts");
   await validationMain(Deno.args.slice(1));

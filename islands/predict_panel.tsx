@@ -1,7 +1,8 @@
 /**
- * Predict form: choose the shipped pretrained model or a trained run, and the phantom or
- * uploaded NIfTI files (with the water T1 for T1-informed models), queue the job, show its
- * progress (polling, so other requests are never blocked), then the slice viewer.
+ * Predict form: choose the shipped pretrained model or a trained run, the phantom or
+ * uploaded NIfTI files (with the water T1 for T1-informed models) and the preprocessing (B0
+ * correction, denoising), queue the job, show its progress (polling, so other requests are
+ * never blocked), then the slice viewer.
  * @module
  */
 import { useEffect, useState } from "preact/hooks";
@@ -59,6 +60,9 @@ export default function PredictPanel(
     phantoms.length ? "phantom" : "upload",
   );
   const [phantom, setPhantom] = useState(phantoms[0] ?? "");
+  // preprocessing, as the CLI's --b0 and --denoise
+  const [b0, setB0] = useState<"none" | "auto">("none");
+  const [denoise, setDenoise] = useState("none");
   const [job, setJob] = useState<JobInfo | null>(null);
   const [jobId, setJobId] = useState<string | null>(initialJob ?? null);
   const [summary, setSummary] = useState<Summary | null>(null);
@@ -100,7 +104,7 @@ export default function PredictPanel(
       res = await fetch("/api/predict", {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ run, phantom }),
+        body: JSON.stringify({ run, phantom, b0, denoise }),
       });
     } else {
       const fd = new FormData(e.target as HTMLFormElement);
@@ -172,6 +176,40 @@ export default function PredictPanel(
           <button type="submit" id="predict-button" disabled={!chosen || busy}>
             Predict QUASS
           </button>
+        </div>
+        <div class="form-row">
+          <label>
+            B0 correction
+            <select
+              id="b0-select"
+              name="b0"
+              value={b0}
+              onChange={(e) => setB0((e.target as HTMLSelectElement).value as "none" | "auto")}
+            >
+              <option value="none">none</option>
+              <option value="auto">auto (from the Z-spectra)</option>
+            </select>
+          </label>
+          <label>
+            Denoising
+            <select
+              id="denoise-select"
+              name="denoise"
+              value={denoise}
+              onChange={(e) => setDenoise((e.target as HTMLSelectElement).value)}
+            >
+              <option value="none">none</option>
+              <option value="pca:median">PCA, median criterion</option>
+              <option value="pca:malinowski">PCA, Malinowski</option>
+              <option value="pca:nelson">PCA, Nelson</option>
+            </select>
+          </label>
+          <span class="muted" id="preprocess-hint">
+            As{" "}
+            <code>quass predict --b0 auto --denoise pca</code>: B0 shifts estimated per voxel and
+            removed (spectra resampled onto the network's offsets), then PCA denoising of the masked
+            spectra; give a mask with uploads.
+          </span>
         </div>
         {source === "upload" && (
           <div class="form-row">

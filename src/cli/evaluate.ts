@@ -3,6 +3,10 @@
  * report (metrics.json, summary.md, SVG + PNG figures).
  *
  *     deno task quass evaluate --pred P.nii.gz --reference R.nii.gz [--mask M] [--input I] --out report/
+ *     deno task quass evaluate ... --input raw.nii.gz --m0 m0.nii.gz --b0 auto --denoise pca
+ *
+ * The preprocessing flags apply to `--input`, which is then shown and scored (the floor row)
+ * as the network saw it: M0 → B0 → denoise, on the prediction's offsets.
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
@@ -13,6 +17,9 @@ import { sidecarProtocol, summaryTable, targetMismatch, writeReport } from "../e
 import { InputError } from "../util/errors.ts";
 import { checkWritable } from "../util/output.ts";
 import { parseInteger } from "./_args.ts";
+import { PREPROCESS_HELP, preprocessFromFlags } from "./_preprocess.ts";
+import { wantsPreprocessing } from "../preprocess/options.ts";
+import { preprocessVolume, writeB0Map } from "../preprocess/pipeline.ts";
 
 /** Parses `--voxel LABEL:x,y,z` (repeatable). */
 export function parseVoxelFlag(value: string, previous: VoxelSpec[] = []): VoxelSpec[] {
@@ -78,7 +85,20 @@ export function evaluateCommand() {
     )
     .option("--slice <z>", "z-slice for the image grid (default: the middle one)")
     .option("--title <text>", "report title (e.g. the model name)")
+    .option("--m0 <file>", "M0 volume of --input: the input is raw signal and is divided by it")
+    .option("--b0 <none|auto>", `${PREPROCESS_HELP.b0} (applies to --input)`)
+    .option("--wassr <file>", PREPROCESS_HELP.wassr)
+    .option("--b0-map <file>", PREPROCESS_HELP.b0Map)
+    .option("--b0-map-unit <ppm|hz>", PREPROCESS_HELP.b0MapUnit)
+    .option("--denoise <none|pca[:criterion]>", `${PREPROCESS_HELP.denoise} (applies to --input)`)
     .action(async (o) => {
+      const choice = preprocessFromFlags(o);
+      const preprocess = wantsPreprocessing(choice) || o.m0 !== undefined;
+      if (preprocess && !o.input) {
+        throw new InputError(
+          `--m0, --b0, --wassr, --b0-map and --denoise preprocess --input: give the short-saturation series with --input`,
+        );
+      }
       await checkWritable(o.out, "--out", "dir");
       const pred = await readNifti(o.pred);
       const reference = await readNifti(o.reference);
@@ -93,7 +113,8 @@ export function evaluateCommand() {
           what: "a 3-D mask on the prediction's grid",
         });
       }
-      if (o.input) {
+      let inputB0: Awaited<ReturnType<typeof preprocessVolume>>["result"] | undefined;
+      if (o.input && !preprocess) {
         input = await readNifti(o.input);
         checkDims(input, o.input, { dims: pred.dims, what: `the grid of ${o.pred}` });
       }
@@ -117,6 +138,36 @@ export function evaluateCommand() {
       const offsetsPpm = o.offsets !== undefined || sp?.offsetsPpm
         ? await resolveOffsets(o.pred, nt, o.offsets)
         : await resolveOffsets(o.reference, nt);
+      if (o.input && preprocess) {
+        // the input as the network saw it: preprocessed onto the prediction's offsets
+        const raw = await readNifti(o.input);
+        checkDims(raw, o.input, {
+          dims: pred.dims.slice(0, 3),
+          minT: 2,
+          what: `a 4-D series on the x, y, z of ${o.pred}`,
+        });
+        const rawSide = await readSidecar(o.input, raw.dims[3]);
+        const pre = await preprocessVolume({
+          volume: raw,
+          path: o.input,
+          offsetsPpm: await resolveOffsets(o.input, raw.dims[3]),
+          mask: mask?.data,
+          m0: o.m0,
+          choice,
+          gridPpm: offsetsPpm,
+          b0T: rawSide?.b0T,
+          log: (line) => console.error(`quass evaluate: ${line}`),
+        });
+        if (pre.volume.dims[3] !== nt) {
+          throw new InputError(
+            `${o.input}: it has ${
+              pre.volume.dims[3]
+            } offsets after preprocessing but ${o.pred} has ${nt}; B0-correct it (--b0 auto) to resample it onto the prediction's offsets`,
+          );
+        }
+        input = pre.volume;
+        inputB0 = pre.result;
+      }
       const voxels = o.voxel ?? (o.labels ? await _labelVoxels(o.labels, pred.dims) : undefined);
       const slice = o.slice !== undefined ? parseInteger("--slice", o.slice) : undefined;
       if (slice !== undefined && slice >= pred.dims[2]) {
@@ -160,6 +211,11 @@ export function evaluateCommand() {
         notes: mismatch ? [`warning: ${mismatch}`] : [],
       });
       for (const w of warnings) console.error(`quass: warning: ${w}`);
+      if (inputB0?.b0ShiftPpm && input) {
+        const b0Path = `${o.out.replace(/\/+$/, "")}/input_b0.nii.gz`;
+        await writeB0Map(b0Path, inputB0.b0ShiftPpm, input, inputB0.report.b0);
+        console.error(`quass evaluate: B0 map of the input (ppm) → ${b0Path}`);
+      }
       const against = sidecarProtocol(sr);
       console.log(
         `scored against: ${o.reference}${against ? ` (the ${against} reference)` : ""}`,

@@ -1,15 +1,24 @@
 /**
  * `quass phantom`: the digital rat-brain phantom (NIfTI volumes + sidecars).
  *
- *     deno task quass phantom --out phantom/ --seed 1 --snr 100 --b1 1.0
+ *     deno task quass phantom --out phantom/ --seed 1 --snr 100 --b1 1.0 \
+ *       [--b0-inhom-ppm 0.3] [--b1-inhom 0.15] [--m0-inhom 0.06]
  * @module
  */
-import { Command } from "@commander-js/extra-typings";
+import { Command, Option } from "@commander-js/extra-typings";
 import cliProgress from "cli-progress";
 import process from "node:process";
 import { checkWritable } from "../util/output.ts";
 import { makePhantom, PHANTOM_FILES, writePhantom } from "../data/phantom.ts";
 import { parseB1, parseInteger, parseNonNegative, parsePositive } from "./_args.ts";
+import { InputError } from "../util/errors.ts";
+
+/** Parses a fraction in [0, max). */
+function parseFraction(flag: string, value: string, max: number): number {
+  const v = parseNonNegative(flag, value);
+  if (!(v < max)) throw new InputError(`${flag}: must be in [0, ${max}) but is ${value}`);
+  return v;
+}
 
 /** The `phantom` command. */
 export function phantomCommand() {
@@ -22,7 +31,21 @@ export function phantomCommand() {
     .option("--snr <x>", 'SNR relative to the mean brain M0 ("inf" = no noise)', "100")
     .option("--b1 <uT>", "saturation B1, µT", "1.0")
     .option("--size <n>", "matrix size (1 mm voxels)", "64")
-    .option("--b0-shift <ppm>", "peak |B0 shift| of a smooth B0 map, ppm (0 = none)", "0")
+    .option(
+      "--b0-inhom-ppm <ppm>",
+      "smooth B0 field with this peak |water shift| in the brain, ppm (0 = none); the input series are shifted, the references are not",
+    )
+    .addOption(new Option("--b0-shift <ppm>", "old name of --b0-inhom-ppm").hideHelp())
+    .option(
+      "--b1-inhom <F>",
+      "smooth relative-B1 field, relB1 in 1 ± F (e.g. 0.15; 0 = none)",
+      "0",
+    )
+    .option(
+      "--m0-inhom <F>",
+      "receive-coil shading of the M0 image (M0 = proton density × (1 + F·smooth field))",
+      "0.06",
+    )
     .action(async (o) => {
       await checkWritable(o.out, "--out", "dir");
       const t0 = performance.now();
@@ -41,9 +64,14 @@ export function phantomCommand() {
         snr: /^\+?inf(inity)?$/i.test(o.snr.trim()) ? Infinity : parsePositive("--snr", o.snr),
         b1UT: parseB1("--b1", o.b1, true),
         size: parseInteger("--size", o.size, 8),
-        b0ShiftPpm: parseNonNegative("--b0-shift", o.b0Shift),
+        b0ShiftPpm: o.b0InhomPpm !== undefined
+          ? parseNonNegative("--b0-inhom-ppm", o.b0InhomPpm)
+          : parseNonNegative("--b0-shift", o.b0Shift ?? "0"),
+        b1Inhom: parseFraction("--b1-inhom", o.b1Inhom, 1),
+        m0Inhom: parseFraction("--m0-inhom", o.m0Inhom, 0.5),
         onProgress: (stage, done, total) => {
           if (!started) bar.start(total, 0, { stage }), started = true;
+          if (bar.getTotal() !== total) bar.setTotal(total);
           bar.update(done, { stage });
         },
       });
@@ -52,7 +80,11 @@ export function phantomCommand() {
       const n = ph.maps.mask.reduce((s, x) => s + x, 0);
       const s = ((performance.now() - t0) / 1000).toFixed(1);
       console.log(
-        `phantom: ${ph.maps.size}×${ph.maps.size}, ${n} brain voxels, SNR ${ph.snr}, B1 ${ph.b1UT} µT in ${s} s → ${o.out}/ (${PHANTOM_FILES.input}, ${PHANTOM_FILES.reference}, ${PHANTOM_FILES.steady}, ${PHANTOM_FILES.mask}, ...)`,
+        `phantom: ${ph.maps.size}×${ph.maps.size}, ${n} brain voxels, SNR ${ph.snr}, B1 ${ph.b1UT} µT${
+          ph.inputCleanUnshifted ? `, B0 field ±${o.b0InhomPpm ?? o.b0Shift} ppm` : ""
+        }${
+          Number(o.b1Inhom) > 0 ? `, relB1 1 ± ${o.b1Inhom}` : ""
+        } in ${s} s → ${o.out}/ (${PHANTOM_FILES.input}, ${PHANTOM_FILES.inputRaw} + ${PHANTOM_FILES.m0}, ${PHANTOM_FILES.reference}, ${PHANTOM_FILES.mask}, ${PHANTOM_FILES.t1}, ${PHANTOM_FILES.b0Shift}, ${PHANTOM_FILES.relB1}, ...)`,
       );
     });
 }

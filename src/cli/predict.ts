@@ -2,9 +2,13 @@
  * `quass predict`: QUASS images from a short-saturation CEST volume with a trained run.
  *
  *     deno task quass predict [--run runs/NAME] --input scan.nii.gz [--t1 T1.nii.gz|SECONDS] \
- *       [--mask mask.nii.gz] [--m0 m0.nii.gz] [--offsets LIST] [--interpolate] --out pred.nii.gz
+ *       [--mask mask.nii.gz] [--m0 m0.nii.gz] [--offsets LIST] [--interpolate] \
+ *       [--b0 none|auto | --wassr FILE | --b0-map FILE [--b0-map-unit ppm|hz]] \
+ *       [--denoise none|pca[:median|malinowski|nelson]] --out pred.nii.gz
  *
- * Without --run the shipped pretrained model (models/quass-7t-cw) predicts.
+ * Without --run the shipped pretrained model (models/quass-7t-cw) predicts. With an M0 or a
+ * B0/denoise flag the scan goes through M0 → B0 → denoise first (preprocess/pipeline.ts),
+ * one line per stage.
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
@@ -12,6 +16,7 @@ import cliProgress from "cli-progress";
 import process from "node:process";
 import { predictVolumeFile } from "../eval/predict_volume.ts";
 import { loadRunPredictor } from "../eval/run_predictor.ts";
+import { PREPROCESS_HELP, preprocessFromFlags } from "./_preprocess.ts";
 
 /** The `predict` command. */
 export function predictCommand() {
@@ -38,11 +43,17 @@ export function predictCommand() {
       "--interpolate",
       "resample the input onto the network's offsets (linear) when they differ",
     )
+    .option("--b0 <none|auto>", PREPROCESS_HELP.b0)
+    .option("--wassr <path>", PREPROCESS_HELP.wassr)
+    .option("--b0-map <path>", PREPROCESS_HELP.b0Map)
+    .option("--b0-map-unit <ppm|hz>", PREPROCESS_HELP.b0MapUnit)
+    .option("--denoise <none|pca[:criterion]>", PREPROCESS_HELP.denoise)
     .requiredOption(
       "--out <path>",
       "output volume (.nii/.nii.gz); a .json sidecar is written beside it",
     )
     .action(async (o) => {
+      const preprocess = preprocessFromFlags(o);
       const bar = new cliProgress.SingleBar(
         {
           format: "predict [{bar}] {value}/{total} voxels",
@@ -61,6 +72,8 @@ export function predictCommand() {
         m0: o.m0,
         offsets: o.offsets,
         interpolate: o.interpolate ?? false,
+        preprocess,
+        onStage: (line) => console.error(`quass predict: ${line}`),
         out: o.out,
         onProgress: (done, total) => {
           if (!started) bar.start(total, 0), started = true;
@@ -69,6 +82,7 @@ export function predictCommand() {
       }, loadRunPredictor);
       if (started) bar.stop();
       if (res.skippedNote) console.error(`quass predict: ${res.skippedNote}`);
+      if (res.b0MapPath) console.error(`quass predict: B0 map (ppm) → ${res.b0MapPath}`);
       console.log(
         `predict: ${res.predicted} voxels${res.interpolated ? " (offsets interpolated)" : ""} in ${
           res.seconds.toFixed(1)

@@ -6,13 +6,22 @@
  *
  * Files in the phantom directory (4-D volumes are [x, y, 1, offset]):
  * - `input.nii.gz`   noisy Z at Ts 1.5 s (noisy signal / noisy M0; 0 outside the brain)
- * - `input_raw.nii.gz` + `m0.nii.gz` the same acquisition as raw signal and its M0 scan
+ * - `input_raw.nii.gz` + `m0.nii.gz` the same acquisition as raw signal (Z × M0 + noise) and
+ *   its M0 scan (proton density × a smooth receive-coil shading)
  * - `input_clean.nii.gz` noiseless Z at Ts 1.5 s
  * - `reference_ts5.nii.gz` noiseless Z at Ts 5 s, Td 1 s (the networks' target)
  * - `steady_state.nii.gz` noiseless exact steady state (the true QUASS)
  * - `mask.nii.gz`, `labels.nii.gz` (1 GM, 2 WM, 3 tumour, 4 rim), `t1.nii.gz` (water T1, s),
- *   `b0_shift.nii.gz` (ppm), `params.nii.gz` ([x, y, 1, 20], names in its sidecar)
- * - `phantom.json`   manifest: seed, size, SNR, B1, label names, voxel counts
+ *   `params.nii.gz` ([x, y, 1, 20], names in its sidecar)
+ * - ground-truth fields: `b0_shift.nii.gz` (water shift, ppm) and `rel_b1.nii.gz` (relative
+ *   B1), each with a sidecar giving its unit
+ * - `phantom.json`   manifest: seed, size, SNR, B1, fields, label names, voxel counts
+ *
+ * With a B0 field the acquired series (`input*`) are simulated with each voxel's shift, as a
+ * scanner measures them, while the references (`reference_ts5`, `steady_state`) are
+ * simulated without it: they are what a B0-corrected prediction should match (the image a
+ * perfectly shimmed magnet would give). A B1 field acts on every image alike (it is part of
+ * the tissue's saturation, which the long-Ts reference sees too).
  * @module
  */
 import { N_PARAMS, PHANTOM_PARAM_NAMES, type PhantomMaps, phantomMaps } from "./phantom_maps.ts";
@@ -54,6 +63,10 @@ export interface PhantomOptions {
   b1UT?: number;
   /** Peak |B0 shift| of the smooth B0 map, ppm (0 = none, the default). */
   b0ShiftPpm?: number;
+  /** Peak |relB1 − 1| of the smooth relative-B1 map (0 = none, the default). */
+  b1Inhom?: number;
+  /** Receive-coil shading of M0 (default 0.06, see phantom_maps.ts). */
+  m0Inhom?: number;
   /** The simulator (default: the GPU engine). */
   simulate?: PairSimulator;
   /** Called with (stage, done, total). */
@@ -68,14 +81,18 @@ export interface Phantom {
   b0T: number;
   snr: number;
   seed: number;
+  /** Receive-coil shading of M0 (phantom_maps.ts). */
+  m0Inhom: number;
   /** Noisy Z at the input protocol (0 outside the brain). */
   input: Float32Array;
   /** Noisy raw signal (M0·Z + Rician noise, everywhere). */
   inputRaw: Float32Array;
   /** Noisy M0 image. */
   m0: Float32Array;
-  /** Noiseless Z at the input protocol. */
+  /** Noiseless Z at the input protocol (B0-shifted like the acquisition). */
   inputClean: Float32Array;
+  /** Noiseless Z at the input protocol without the B0 field (only with one). */
+  inputCleanUnshifted?: Float32Array;
   /** Noiseless Z at Ts 5 s, Td 1 s. */
   reference: Float32Array;
   /** Noiseless exact steady-state Z. */
@@ -87,11 +104,12 @@ const _CHUNK = 4096;
 
 /**
  * The TissueModel of voxel `v`: the datasets' parameter space (param_space.ts, so networks
- * see in-distribution tissue) plus the voxel's B0 shift.
+ * see in-distribution tissue) plus the voxel's B0 shift (unless `withB0` is false) and
+ * relative B1.
  */
-export function voxelModel(maps: PhantomMaps, v: number): TissueModel {
+export function voxelModel(maps: PhantomMaps, v: number, withB0 = true): TissueModel {
   const model = modelFromParams(maps.params.subarray(v * N_PARAMS, (v + 1) * N_PARAMS), _SPACE);
-  return { ...model, b0InhomPpm: maps.b0ShiftPpm[v]! };
+  return { ...model, b0InhomPpm: withB0 ? maps.b0ShiftPpm[v]! : 0, relB1: maps.relB1[v] ?? 1 };
 }
 
 /**
@@ -123,11 +141,19 @@ export async function makePhantom(opts: PhantomOptions = {}): Promise<Phantom> {
     MAX_PHANTOM_SIZE,
     `the phantom is size × size voxels (NIfTI-1 holds at most ${NIFTI1_MAX_DIM} per dimension); use e.g. --size 64`,
   );
-  const maps = phantomMaps({ size, seed, b0ShiftPpm: opts.b0ShiftPpm ?? 0 });
+  const maps = phantomMaps({
+    size,
+    seed,
+    b0ShiftPpm: opts.b0ShiftPpm ?? 0,
+    b1Inhom: opts.b1Inhom ?? 0,
+    m0Inhom: opts.m0Inhom,
+  });
   const nvox = maps.size * maps.size;
   const brain: number[] = [];
   for (let v = 0; v < nvox; v++) if (maps.mask[v]) brain.push(v);
-  const models = brain.map((v) => voxelModel(maps, v));
+  const hasB0 = brain.some((v) => maps.b0ShiftPpm[v] !== 0);
+  // the references never see the B0 field (module doc)
+  const models = brain.map((v) => voxelModel(maps, v, false));
   const b0T = models[0]?.b0T ?? DEFAULT_B0_T;
   const sim = await simulateVolumes(models, brain, nvox, {
     b1UT,
@@ -135,7 +161,20 @@ export async function makePhantom(opts: PhantomOptions = {}): Promise<Phantom> {
     steady: true,
     onProgress: opts.onProgress,
   });
-  const out = { inputClean: sim.inputClean, reference: sim.reference, steady: sim.steady! };
+  const out: Pick<Phantom, "inputClean" | "reference" | "steady" | "inputCleanUnshifted"> = {
+    inputClean: sim.inputClean,
+    reference: sim.reference,
+    steady: sim.steady!,
+  };
+  if (hasB0) {
+    const shifted = await simulateVolumes(brain.map((v) => voxelModel(maps, v)), brain, nvox, {
+      b1UT,
+      simulate: opts.simulate,
+      onProgress: (_stage, d, t) => opts.onProgress?.("simulate B0-shifted input", d, t),
+    });
+    out.inputCleanUnshifted = sim.inputClean;
+    out.inputClean = shifted.inputClean;
+  }
   const offsetsPpm = sim.offsetsPpm;
   const { input, inputRaw, m0 } = addRicianNoise(
     out.inputClean,
@@ -144,7 +183,8 @@ export async function makePhantom(opts: PhantomOptions = {}): Promise<Phantom> {
     snr,
     new Rng(seed, 5),
   );
-  return { maps, offsetsPpm, b1UT, b0T, snr, seed, input, inputRaw, m0, ...out };
+  const m0Inhom = opts.m0Inhom ?? 0.06;
+  return { maps, offsetsPpm, b1UT, b0T, snr, seed, m0Inhom, input, inputRaw, m0, ...out };
 }
 
 /** Options of {@link simulateVolumes}. */
@@ -290,6 +330,7 @@ export const PHANTOM_FILES = {
   labels: "labels.nii.gz",
   t1: "t1.nii.gz",
   b0Shift: "b0_shift.nii.gz",
+  relB1: "rel_b1.nii.gz",
   params: "params.nii.gz",
   manifest: "phantom.json",
 } as const;
@@ -318,9 +359,12 @@ export async function writePhantom(dir: string, ph: Phantom): Promise<void> {
   });
   const pixdim: [number, number, number, number] = [1, 1, 1, 1];
   const base = { b1UT: ph.b1UT, b0T: ph.b0T, offsetsPpm: ph.offsetsPpm };
+  // the acquired series carry the B0 field, the references do not (module doc)
+  const acquired = ph.inputCleanUnshifted ? { b0Field: PHANTOM_FILES.b0Shift } : {};
   const series: [keyof typeof PHANTOM_FILES, Float32Array, Sidecar][] = [
     ["input", ph.input, {
       ...base,
+      ...acquired,
       tsS: 1.5,
       tdS: 4.5,
       normalisation: "m0",
@@ -329,6 +373,7 @@ export async function writePhantom(dir: string, ph: Phantom): Promise<void> {
     }],
     ["inputRaw", ph.inputRaw, {
       ...base,
+      ...acquired,
       tsS: 1.5,
       tdS: 4.5,
       normalisation: "none",
@@ -338,6 +383,7 @@ export async function writePhantom(dir: string, ph: Phantom): Promise<void> {
     }],
     ["inputClean", ph.inputClean, {
       ...base,
+      ...acquired,
       tsS: 1.5,
       tdS: 4.5,
       normalisation: "m0",
@@ -384,6 +430,22 @@ export async function writePhantom(dir: string, ph: Phantom): Promise<void> {
     pixdim,
     description: "B0 shift (ppm)",
   });
+  await writeSidecar(p(PHANTOM_FILES.b0Shift), {
+    unit: "ppm",
+    b0T: ph.b0T,
+    description: "true water frequency shift per voxel (the water dip sits at +shift), ppm",
+    source: "quass phantom",
+  });
+  await writeNifti(p(PHANTOM_FILES.relB1), vol3(ph.maps.relB1), {
+    pixdim,
+    description: "relative B1",
+  });
+  await writeSidecar(p(PHANTOM_FILES.relB1), {
+    unit: "fraction of the nominal B1",
+    b1UT: ph.b1UT,
+    description: "true relative B1 per voxel (the saturation is b1UT × this)",
+    source: "quass phantom",
+  });
   const params = new Float32Array(nvox * N_PARAMS);
   for (let v = 0; v < nvox; v++) {
     for (let j = 0; j < N_PARAMS; j++) params[j * nvox + v] = ph.maps.params[v * N_PARAMS + j]!;
@@ -408,6 +470,8 @@ export async function writePhantom(dir: string, ph: Phantom): Promise<void> {
     b1UT: ph.b1UT,
     b0T: ph.b0T,
     maxB0ShiftPpm: Math.max(0, ...Array.from(ph.maps.b0ShiftPpm, Math.abs)),
+    maxRelB1Deviation: Math.max(0, ...Array.from(ph.maps.relB1, (r) => Math.abs(r - 1))),
+    m0Inhom: ph.m0Inhom,
     labels: { "1": "grey matter", "2": "white matter", "3": "tumour", "4": "tumour rim" },
     counts,
     files: PHANTOM_FILES,

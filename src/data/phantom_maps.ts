@@ -1,8 +1,10 @@
 /**
  * Geometry and parameter maps of the digital rat-brain phantom: a label image (background,
  * grey matter, white matter, a C6-glioma-like tumour and its heterogeneous rim), smooth
- * seeded spatial variation of every tissue parameter, an M0 (proton density × coil) map and
- * an optional B0 shift map. Pure CPU and seeded: the same seed gives the same maps.
+ * seeded spatial variation of every tissue parameter, an M0 (proton density × coil) map, an
+ * optional B0 shift map and an optional relative-B1 map. Pure CPU and seeded: the same seed
+ * gives the same maps (each field has its own random stream, so adding one leaves the others
+ * as they were).
  *
  * The 20 tissue parameters follow docs/physics/pool_parameters.md §2 (the order of the
  * dataset's parameter space): water T1, T2, then (f, k, T2) for amide +3.5, guanidyl +2.0,
@@ -57,6 +59,13 @@ export interface PhantomMapOptions {
   variation?: number;
   /** Peak |B0 shift| of the smooth B0 map, ppm (0 = none). Default 0. */
   b0ShiftPpm?: number;
+  /** Peak |relB1 − 1| of the smooth relative-B1 map (relB1 in 1 ± F; 0 = none). Default 0. */
+  b1Inhom?: number;
+  /**
+   * Strength of the smooth receive-coil shading of M0: M0 = proton density × (1 + F·field),
+   * with a unit-RMS field of at most one cycle over the FOV. Default 0.06.
+   */
+  m0Inhom?: number;
 }
 
 /** The phantom's maps, each row-major [y][x] (x fastest) of size × size. */
@@ -72,6 +81,8 @@ export interface PhantomMaps {
   m0: Float64Array;
   /** B0 shift per voxel, ppm (0 where none). */
   b0ShiftPpm: Float64Array;
+  /** Relative B1 per voxel (multiplies the protocol's B1; 1 where none). */
+  relB1: Float64Array;
 }
 
 /**
@@ -138,8 +149,8 @@ function _labels(size: number, rng: Rng): Uint8Array {
 }
 
 /**
- * Builds the phantom's label, mask, parameter, M0 and B0 maps.
- * @param opts size, seed, variation, b0ShiftPpm
+ * Builds the phantom's label, mask, parameter, M0, B0 and relative-B1 maps.
+ * @param opts size, seed, variation, b0ShiftPpm, b1Inhom, m0Inhom
  * @returns the maps (see {@link PhantomMaps})
  * @example
  * const maps = phantomMaps({ size: 64, seed: 7 });
@@ -184,10 +195,15 @@ export function phantomMaps(opts: PhantomMapOptions = {}): PhantomMaps {
   }
 
   const coil = smoothField(new Rng(seed, 3), size, 1, 3);
+  const m0Inhom = opts.m0Inhom ?? 0.06;
+  if (!(m0Inhom >= 0 && m0Inhom < 0.5)) {
+    throw new RangeError(`Expected an M0 coil shading in [0, 0.5) but found ${m0Inhom}`);
+  }
   const m0 = new Float64Array(nv);
   for (let i = 0; i < nv; i++) {
     const pd = _PD[labels[i]!];
-    if (pd !== undefined) m0[i] = pd * (1 + 0.06 * coil[i]!);
+    // floored so a strong shading never reaches zero signal
+    if (pd !== undefined) m0[i] = pd * Math.max(0.2, 1 + m0Inhom * coil[i]!);
   }
 
   const b0ShiftPpm = new Float64Array(nv);
@@ -198,7 +214,19 @@ export function phantomMaps(opts: PhantomMapOptions = {}): PhantomMaps {
     for (let i = 0; i < nv; i++) if (mask[i]) peak = Math.max(peak, Math.abs(f[i]!));
     for (let i = 0; i < nv; i++) if (mask[i]) b0ShiftPpm[i] = (b0Peak * f[i]!) / (peak || 1);
   }
-  return { size, labels, mask, params, m0, b0ShiftPpm };
+  const relB1 = new Float64Array(nv).fill(1);
+  const b1Peak = opts.b1Inhom ?? 0;
+  if (!(b1Peak >= 0 && b1Peak < 1)) {
+    throw new RangeError(`Expected a relative-B1 spread in [0, 1) but found ${b1Peak}`);
+  }
+  if (b1Peak !== 0) {
+    // a broad transmit profile: at most one cycle over the FOV, peak |relB1 − 1| = F in the brain
+    const f = smoothField(new Rng(seed, 6), size, 1, 3);
+    let peak = 0;
+    for (let i = 0; i < nv; i++) if (mask[i]) peak = Math.max(peak, Math.abs(f[i]!));
+    for (let i = 0; i < nv; i++) if (mask[i]) relB1[i] = 1 + (b1Peak * f[i]!) / (peak || 1);
+  }
+  return { size, labels, mask, params, m0, b0ShiftPpm, relB1 };
 }
 
 /** Mean of parameter `p` over the voxels with label `label` (NaN when there are none). */

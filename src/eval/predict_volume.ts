@@ -10,6 +10,16 @@ import { checkDims, readNifti, writeNifti } from "../data/nifti.ts";
 import { readSidecar, resolveOffsets, withSidecar, writeSidecar } from "../data/sidecar.ts";
 import { checkNotInput, checkWritable } from "../util/output.ts";
 import { readT1, t1MapPath } from "./quass_image.ts";
+import { DEFAULT_B0_T } from "../physics/constants.ts";
+import { NO_PREPROCESSING, type PreprocessChoice } from "../preprocess/options.ts";
+import {
+  assertPositiveM0,
+  b0MapPathFor,
+  type PreprocessReport,
+  preprocessScan,
+  readPreprocessInputs,
+  writeB0Map,
+} from "../preprocess/pipeline.ts";
 
 /** The shipped pretrained model (7 T, CW 1 µT, Ts 1.5 s / Td 4.5 s → Ts 5 s / Td 1 s). */
 export const DEFAULT_MODEL_DIR = decodeURIComponent(
@@ -287,10 +297,17 @@ export interface PredictFileOptions {
   /** `--offsets` flag text (else the sidecar's). */
   offsets?: string;
   interpolate?: boolean;
+  /**
+   * B0 correction and denoising (preprocess/pipeline.ts). With it, or with an M0, the scan
+   * goes through the preprocessing pipeline (M0 → B0 → denoise) before the network.
+   */
+  preprocess?: PreprocessChoice;
   /** Output (.nii/.nii.gz); a sidecar is written beside it. */
   out: string;
   batch?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Called with one line per preprocessing stage. */
+  onStage?: (line: string) => void;
 }
 
 /** Result of {@link predictVolumeFile}. */
@@ -302,6 +319,10 @@ export interface PredictFileResult {
   /** Human-readable line about skipped voxels, or "". */
   skippedNote: string;
   seconds: number;
+  /** What the preprocessing did (when it ran). */
+  preprocessing?: PreprocessReport;
+  /** Where the B0 map was written (with B0 correction). */
+  b0MapPath?: string;
 }
 
 /**
@@ -353,15 +374,38 @@ export async function predictVolumeFile(
     ? undefined
     : await readT1(o.t1, (path) =>
       map3(path, `a water T1 map in seconds with the scan's x, y, z = ${nx}, ${ny}, ${nz}`));
+  const side = (await readSidecar(o.input, nt)) ?? {};
+  const choice = o.preprocess ?? NO_PREPROCESSING;
+  // the pipeline runs for an M0 (its check and Z) or any B0/denoise stage
+  const pipeline = m0 !== undefined || choice.b0.kind !== "none" || choice.denoise.kind !== "none";
+  const b0T = side.b0T ?? DEFAULT_B0_T;
+  const pre = pipeline ? await readPreprocessInputs(choice, [nx, ny, nz], b0T) : undefined;
+  // before the network loads (without a mask, preprocessScan checks its signal mask)
+  if (pipeline && m0 && mask) assertPositiveM0(m0, mask, [nx, ny, nz], o.m0);
   const run = await loader(o.run ?? DEFAULT_MODEL_DIR);
+  const pp = pre
+    ? preprocessScan(
+      {
+        data: vol.data,
+        dims: [nx, ny, nz],
+        offsetsPpm,
+        mask,
+        m0,
+        source: o.input,
+        m0Source: o.m0,
+      },
+      pre,
+      { gridPpm: run.offsetsPpm, log: o.onStage },
+    )
+    : undefined;
   const res = await predictVolumeData({
-    data: vol.data,
+    data: pp ? pp.data : vol.data,
     nvox,
-    offsetsPpm,
+    offsetsPpm: pp ? pp.offsetsPpm : offsetsPpm,
     modelInputOffsetsPpm: run.offsetsPpm,
     modelOutputLength: run.offsetsPpm.length,
-    mask,
-    m0,
+    mask: mask ?? pp?.mask,
+    m0: pp ? undefined : m0,
     t1S,
     needsT1: run.needsT1,
     interpolate: o.interpolate,
@@ -377,7 +421,10 @@ export async function predictVolumeFile(
       description: `quass predict ${run.arch}`,
     },
   );
-  const side = (await readSidecar(o.input, nt)) ?? {};
+  const b0MapPath = pp?.b0ShiftPpm ? b0MapPathFor(o.out) : undefined;
+  if (b0MapPath && pp?.b0ShiftPpm) {
+    await writeB0Map(b0MapPath, pp.b0ShiftPpm, vol, pp.report.b0, b0T);
+  }
   await writeSidecar(o.out, {
     offsetsPpm: run.offsetsPpm,
     ...(run.targetTsS !== undefined ? { tsS: run.targetTsS } : {}),
@@ -391,6 +438,7 @@ export async function predictVolumeFile(
     interpolated: res.interpolated,
     predictedVoxels: res.predicted,
     skippedVoxels: res.skipped.length,
+    ...(pp ? { preprocessing: { ...pp.report, ...(b0MapPath ? { b0Map: b0MapPath } : {}) } } : {}),
   });
   return {
     predicted: res.predicted,
@@ -399,5 +447,7 @@ export async function predictVolumeFile(
     interpolated: res.interpolated,
     skippedNote: res.skipped.length ? describeSkipped(res.skipped, vol.dims) : "",
     seconds: (performance.now() - t0) / 1000,
+    ...(pp ? { preprocessing: pp.report } : {}),
+    ...(b0MapPath ? { b0MapPath } : {}),
   };
 }

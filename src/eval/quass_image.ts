@@ -19,6 +19,14 @@ import {
 } from "../data/sidecar.ts";
 import { checkNotInput, checkWritable } from "../util/output.ts";
 import { checkB1UT } from "../util/limits.ts";
+import { NO_PREPROCESSING, type PreprocessChoice } from "../preprocess/options.ts";
+import {
+  assertPositiveM0,
+  b0MapPathFor,
+  preprocessScan,
+  readPreprocessInputs,
+  writeB0Map,
+} from "../preprocess/pipeline.ts";
 
 /** Acquisition parameters of the short-saturation scan being corrected. */
 export interface QuassScanParams {
@@ -217,8 +225,17 @@ export interface QuassFitFileOptions {
   offsets?: string;
   /** Mask path. */
   mask?: string;
-  /** B0 shift map path (ppm). */
+  /** B0 shift map path (ppm), handed to the formula (the output stays on the scan's offsets). */
   b0Shift?: string;
+  /** M0 volume: the input is raw signal (the preprocessing divides by it). */
+  m0?: string;
+  /**
+   * B0 correction and denoising before the fit (preprocess/pipeline.ts): the spectra are
+   * resampled onto the scan's nominal offsets in the water frame, so the formula sees no shift.
+   */
+  preprocess?: PreprocessChoice;
+  /** Called with one line per preprocessing stage. */
+  onStage?: (line: string) => void;
   /** Z normalised by a control scan with the same Ts, Td. */
   control?: boolean;
   /** Protocol to predict (default "steady": Z_ss; `{ tsS: 5, tdS: 1 }`: the Ts 5 s image). */
@@ -239,7 +256,7 @@ export interface QuassFitFileOptions {
  */
 export async function quassFitFile(
   o: QuassFitFileOptions,
-): Promise<{ fitted: number; skipped: number }> {
+): Promise<{ fitted: number; skipped: number; b0MapPath?: string }> {
   if (!/\.nii(\.gz)?$/.test(o.out)) {
     throw new InputError(`--out ${o.out}: the output name must end in .nii or .nii.gz`);
   }
@@ -287,12 +304,35 @@ export async function quassFitFile(
     o.b1UT === undefined && side.b1UT !== undefined ? `${sidecarPath(o.input)}: b1UT` : "--b1",
     scan.b1UT,
   );
-  const res = quassImage(vol.data, nvox, t1, scan, {
-    mask,
+  const choice = o.preprocess ?? NO_PREPROCESSING;
+  if (o.b0Shift && choice.b0.kind !== "none") {
+    throw new InputError(
+      `--b0-shift ${o.b0Shift} and a B0 correction (--b0/--wassr/--b0-map) both given: the first hands the shift to the formula, the second removes it from the spectra; keep one`,
+    );
+  }
+  const m0 = o.m0
+    ? await map3(o.m0, `an M0 volume with the scan's x, y, z = ${nx}, ${ny}, ${nz}`)
+    : undefined;
+  const pipeline = m0 !== undefined || choice.b0.kind !== "none" || choice.denoise.kind !== "none";
+  let data: ArrayLike<number> = vol.data;
+  let pp: ReturnType<typeof preprocessScan> | undefined;
+  if (pipeline) {
+    const pre = await readPreprocessInputs(choice, [nx, ny, nz], scan.b0T);
+    if (m0 && mask) assertPositiveM0(m0, mask, [nx, ny, nz], o.m0);
+    pp = preprocessScan(
+      { data: vol.data, dims: [nx, ny, nz], offsetsPpm, mask, m0, source: o.input, m0Source: o.m0 },
+      pre,
+      { log: o.onStage },
+    );
+    data = pp.data;
+  }
+  const res = quassImage(data, nvox, t1, scan, {
+    mask: mask ?? pp?.mask,
     b0ShiftPpm,
     target,
     t1Source: typeof t1 === "number" ? undefined : String(o.t1),
   });
+  const b0MapPath = pp?.b0ShiftPpm ? b0MapPathFor(o.out) : undefined;
   const targetText = describeQuassTarget(target);
   await writeNifti(o.out, {
     dims: vol.dims,
@@ -313,6 +353,10 @@ export async function quassFitFile(
     inputScan: { path: o.input, tsS: scan.tsS, tdS: scan.tdS },
     t1: typeof t1 === "number" ? t1 : String(o.t1),
     skippedVoxels: res.skipped.length,
+    ...(pp ? { preprocessing: { ...pp.report, ...(b0MapPath ? { b0Map: b0MapPath } : {}) } } : {}),
   });
-  return { fitted: res.fitted, skipped: res.skipped.length };
+  if (b0MapPath && pp?.b0ShiftPpm) {
+    await writeB0Map(b0MapPath, pp.b0ShiftPpm, vol, pp.report.b0, scan.b0T);
+  }
+  return { fitted: res.fitted, skipped: res.skipped.length, ...(b0MapPath ? { b0MapPath } : {}) };
 }

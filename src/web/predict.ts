@@ -22,6 +22,14 @@ import { describeSkipped, predictVolumeData, type RunLoader } from "../eval/pred
 import type { ProgressFn } from "./job_queue.ts";
 import type { AppConfig } from "./define.ts";
 import { isT1Informed } from "./catalog.ts";
+import {
+  NO_PREPROCESSING,
+  parseDenoise,
+  type PreprocessChoice,
+  resolveB0Flags,
+  wantsPreprocessing,
+} from "../preprocess/options.ts";
+import { preprocessScan } from "../preprocess/pipeline.ts";
 
 /** A validated prediction request: everything read, nothing predicted yet. */
 export interface PredictPlan {
@@ -44,8 +52,35 @@ export interface PredictPlan {
   t1Label?: string;
   reference?: NiftiVolume;
   notes: string[];
+  /** B0 correction and denoising before the network (preprocess/pipeline.ts). */
+  preprocess?: PreprocessChoice;
   /** The upload's temporary directory (removed when the job ends). */
   temp?: TempArea;
+}
+
+/**
+ * The dashboard's preprocessing fields: `b0` (none | auto) and `denoise` (none | pca |
+ * pca:median|malinowski|nelson), parsed as the CLI's `--b0` and `--denoise`.
+ * @throws InputError naming the field
+ */
+export function parsePreprocessFields(b0: unknown, denoise: unknown): PreprocessChoice {
+  const text = (v: unknown, field: string) => {
+    if (v === undefined || v === null || v === "") return undefined;
+    if (typeof v !== "string") throw new InputError(`Field "${field}" must be text`);
+    return v;
+  };
+  try {
+    const b0Text = text(b0, "b0"), dnText = text(denoise, "denoise");
+    return {
+      b0: resolveB0Flags({ b0: b0Text }),
+      denoise: dnText === undefined ? { kind: "none" } : parseDenoise(dnText, "denoise"),
+    };
+  } catch (e) {
+    if (e instanceof InputError) {
+      throw new InputError(`Field ${e.message.replace(/^--b0\b/, "b0")}`);
+    }
+    throw e;
+  }
 }
 
 /** A finished prediction, kept in memory for the viewer and download. */
@@ -207,6 +242,7 @@ export async function planPhantom(
   config: AppConfig,
   runName: string | null,
   phantom: string,
+  preprocess: PreprocessChoice = NO_PREPROCESSING,
 ): Promise<PredictPlan> {
   const run = await resolveRun(config, runName);
   checkName(phantom, "phantom");
@@ -259,6 +295,7 @@ export async function planPhantom(
     t1Label: t1S ? `the phantom's T1 map (${PHANTOM_FILES.t1})` : undefined,
     reference,
     notes: [],
+    preprocess,
   };
 }
 
@@ -280,6 +317,7 @@ export async function planUpload(config: AppConfig, req: Request): Promise<Predi
   const form = await readLimitedForm(req, config.uploadLimitBytes);
   const runName = typeof form.get("run") === "string" ? form.get("run") as string : null;
   const run = await resolveRun(config, runName);
+  const preprocess = parsePreprocessFields(form.get("b0"), form.get("denoise"));
   const scanFile = _file(form, "scan");
   if (!scanFile) {
     throw new InputError(
@@ -393,6 +431,7 @@ export async function planUpload(config: AppConfig, req: Request): Promise<Predi
       t1Label,
       reference: refv,
       notes,
+      preprocess,
       temp,
     };
   } catch (e) {
@@ -418,6 +457,7 @@ export async function runPrediction(
     const run = await loader(plan.runDir);
     const needsT1 = run.needsT1 === true;
     let res;
+    let pre: ReturnType<typeof preprocessScan> | undefined;
     try {
       // planning read the config; this catches a checkpoint that says otherwise
       if (needsT1 && plan.t1S === undefined) {
@@ -425,15 +465,36 @@ export async function runPrediction(
           `${plan.sourceLabel} has no ${PHANTOM_FILES.t1} (water T1 map), which the T1-informed model ${plan.runName} needs; choose another run (field "run")`,
         );
       }
+      const choice = plan.preprocess ?? NO_PREPROCESSING;
+      if (wantsPreprocessing(choice) || plan.m0) {
+        // the CLI's pipeline: M0 → B0 → denoise, onto the network's offsets
+        progress(0.04, "preprocessing");
+        pre = preprocessScan(
+          {
+            data: plan.scan.data,
+            dims: [nx, ny, nz],
+            offsetsPpm: plan.offsetsPpm,
+            mask: plan.mask,
+            m0: plan.m0,
+            source: plan.sourceLabel,
+            m0Source: "m0",
+          },
+          { choice, b0: choice.b0.kind === "auto" ? { kind: "auto" } : { kind: "none" } },
+          {
+            gridPpm: run.offsetsPpm,
+            log: (line) => progress(0.05, line),
+          },
+        );
+      }
       progress(0.05, "predicting");
       res = await predictVolumeData({
-        data: plan.scan.data,
+        data: pre ? pre.data : plan.scan.data,
         nvox,
-        offsetsPpm: plan.offsetsPpm,
+        offsetsPpm: pre ? pre.offsetsPpm : plan.offsetsPpm,
         modelInputOffsetsPpm: run.offsetsPpm,
         modelOutputLength: run.offsetsPpm.length,
-        mask: plan.mask,
-        m0: plan.m0,
+        mask: plan.mask ?? pre?.mask,
+        m0: pre ? undefined : plan.m0,
         t1S: needsT1 ? plan.t1S : undefined,
         needsT1,
         batch: 1024,
@@ -444,8 +505,11 @@ export async function runPrediction(
     } finally {
       (run as { release?: () => void }).release?.();
     }
-    const input = new Float32Array(nvox * nt);
-    for (let k = 0; k < nt; k++) {
+    const shown = pre ? pre.offsetsPpm.length : nt;
+    const input = pre
+      ? Float32Array.from(pre.data, (z) => (Number.isFinite(z) ? z : 0))
+      : new Float32Array(nvox * nt);
+    for (let k = 0; k < nt && !pre; k++) {
       for (let v = 0; v < nvox; v++) {
         const m0 = plan.m0 ? plan.m0[v]! : 1;
         const z = plan.scan.data[k * nvox + v]! / m0;
@@ -453,7 +517,9 @@ export async function runPrediction(
       }
     }
     const mask = new Uint8Array(nvox);
-    for (let v = 0; v < nvox; v++) mask[v] = !plan.mask || plan.mask[v]! !== 0 ? 1 : 0;
+    for (let v = 0; v < nvox; v++) {
+      mask[v] = pre ? pre.mask[v]! : !plan.mask || plan.mask[v]! !== 0 ? 1 : 0;
+    }
     let reference: Float32Array | undefined;
     if (plan.reference) {
       if (plan.reference.dims[3] !== run.offsetsPpm.length) {
@@ -467,6 +533,7 @@ export async function runPrediction(
     const notes = [...plan.notes];
     if (plan.pretrained) notes.push(`shipped pretrained model ${plan.runName}`);
     if (needsT1) notes.push(`T1-informed model: water T1 from ${plan.t1Label ?? "the input"}`);
+    if (pre) notes.push(...pre.lines);
     if (res.interpolated) notes.push("the scan was resampled onto the network's offsets");
     if (res.skipped.length) notes.push(describeSkipped(res.skipped, plan.scan.dims));
     return {
@@ -477,7 +544,8 @@ export async function runPrediction(
       sourceLabel: plan.sourceLabel,
       dims: [nx, ny, nz, run.offsetsPpm.length],
       offsetsPpm: run.offsetsPpm,
-      input: res.interpolated ? new Float32Array(0) : input,
+      // the input as the network saw it (preprocessed), when it is on the network's offsets
+      input: res.interpolated || shown !== run.offsetsPpm.length ? new Float32Array(0) : input,
       prediction: res.data,
       reference,
       mask,

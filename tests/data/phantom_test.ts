@@ -101,6 +101,27 @@ Deno.test("phantomMaps() B0 shift map peaks at the requested value inside the br
   assert(phantomMaps({ size: 32 }).b0ShiftPpm.every((v) => v === 0), "no B0 shift by default");
 });
 
+Deno.test("phantomMaps() relative-B1 field: 1 ± F in the brain, 1 elsewhere; by default all 1 and the other maps unchanged", () => {
+  const seed = Math.floor(Math.random() * 1e9);
+  const f = 0.05 + 0.2 * Math.random();
+  const plain = phantomMaps({ size: 24, seed });
+  const maps = phantomMaps({ size: 24, seed, b1Inhom: f, b0ShiftPpm: 0.3 });
+  let dev = 0;
+  maps.relB1.forEach((r, i) => {
+    if (!maps.mask[i]) assertEquals(r, 1);
+    dev = Math.max(dev, Math.abs(r - 1));
+  });
+  assertClose([dev], [f], { atol: 1e-12, label: "peak |relB1 − 1|" });
+  assert(plain.relB1.every((r) => r === 1), "no B1 field by default");
+  // each field has its own stream: the tissue and M0 maps do not move
+  assertEquals(Array.from(maps.params), Array.from(plain.params));
+  assertEquals(Array.from(maps.m0), Array.from(plain.m0));
+  // a stronger coil shading changes M0 only
+  const coil = phantomMaps({ size: 24, seed, m0Inhom: 0.3 });
+  assertEquals(Array.from(coil.params), Array.from(plain.params));
+  assert(coil.m0.some((m, i) => Math.abs(m - plain.m0[i]!) > 1e-3), "M0 shading applied");
+});
+
 /** A fast stand-in simulator: a smooth function of the model's water T1 and the offset. */
 const fakeSim: PairSimulator = (models, input, target) => {
   const z = (p: typeof input) =>
@@ -146,6 +167,57 @@ Deno.test("makePhantom() adds seeded Rician noise at the requested SNR and none 
     label: "background mean",
   });
 });
+
+Deno.test("makePhantom() with B0 and B1 fields: the input is shifted, the references are not; every image sees relB1", async () => {
+  const seed = Math.floor(Math.random() * 1e9);
+  const common = { size: 16, seed, snr: Infinity, simulate: fakeSim2 };
+  const ph = await makePhantom({ ...common, b0ShiftPpm: 0.3, b1Inhom: 0.15 });
+  const noB0 = await makePhantom({ ...common, b1Inhom: 0.15 });
+  const plain = await makePhantom(common);
+  assert(ph.inputCleanUnshifted && !noB0.inputCleanUnshifted);
+  assertEquals(Array.from(ph.reference), Array.from(noB0.reference));
+  assertEquals(Array.from(ph.steady), Array.from(noB0.steady));
+  assertEquals(Array.from(ph.inputCleanUnshifted), Array.from(noB0.inputClean));
+  const nvox = 256;
+  let moved = 0;
+  for (let v = 0; v < nvox; v++) {
+    if (!ph.maps.mask[v]) continue;
+    const k = 50; // 0 ppm: the shifted water dip changes it
+    if (Math.abs(ph.inputClean[k * nvox + v]! - noB0.inputClean[k * nvox + v]!) > 1e-6) moved++;
+  }
+  assert(moved > 0, "the B0 field shifts the acquired input");
+  // relB1 reaches the simulator (the stand-in's dip depth scales with it)
+  assert(ph.reference.some((z, i) => Math.abs(z - plain.reference[i]!) > 1e-6));
+  const dir = await Deno.makeTempDir({ prefix: "quass_phantom_" });
+  try {
+    await writePhantom(dir, ph);
+    const b1 = await readNifti(`${dir}/${PHANTOM_FILES.relB1}`);
+    assertClose(b1.data, ph.maps.relB1, { rtol: 1e-6, label: "rel_b1.nii.gz" });
+    assertEquals((await readSidecar(`${dir}/${PHANTOM_FILES.b0Shift}`))?.unit, "ppm");
+    assertEquals(
+      (await readSidecar(`${dir}/${PHANTOM_FILES.input}`))?.b0Field,
+      PHANTOM_FILES.b0Shift,
+    );
+    assertEquals((await readSidecar(`${dir}/${PHANTOM_FILES.reference}`))?.b0Field, undefined);
+    const manifest = JSON.parse(await Deno.readTextFile(`${dir}/${PHANTOM_FILES.manifest}`));
+    assertClose([manifest.maxB0ShiftPpm, manifest.maxRelB1Deviation], [0.3, 0.15], { atol: 1e-9 });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A stand-in that sees the B0 shift and relB1: a water dip at b0InhomPpm, depth × relB1. */
+const fakeSim2: PairSimulator = (models, input, target) => {
+  const z = (p: typeof input) =>
+    Float32Array.from(
+      models.flatMap((m) =>
+        p.offsetsPpm.map((o) =>
+          (0.9 - 0.6 * m.relB1 * Math.exp(-((o - m.b0InhomPpm) ** 2))) * (p.tsS === 5 ? 0.9 : 1)
+        )
+      ),
+    );
+  return Promise.resolve({ input: z(input), target: z(target) });
+};
 
 Deno.test("writePhantom() writes every volume as NIfTI with sidecars and a manifest", async () => {
   const dir = await Deno.makeTempDir({ prefix: "quass_phantom_" });

@@ -2,13 +2,15 @@
  * POST /api/predict — queue a prediction. multipart/form-data (`run`, `scan`, `sidecar` or
  * `offsets`, optional `m0`, `mask`, `reference`, and the water T1 as a map `t1` or seconds
  * `t1s`, which T1-informed models need) for uploads, or JSON `{run, phantom}` for a phantom
- * under the data directory (its T1 map is used); other content types get 415. No `run`
- * (or "") = the shipped pretrained model. Replies 202 with the job id at once; poll
- * /api/jobs/ID for progress, DELETE /api/jobs/ID to cancel.
+ * under the data directory (its T1 map is used); other content types get 415. Both take the
+ * preprocessing fields `b0` (none | auto) and `denoise` (none | pca[:criterion]), as the
+ * CLI's flags. No `run` (or "") = the shipped pretrained model. Replies 202 with the job id
+ * at once; poll /api/jobs/ID for progress, DELETE /api/jobs/ID to cancel.
  * @module
  */
 import { defineHandlers, json } from "../../../src/web/define.ts";
 import {
+  parsePreprocessFields,
   planPhantom,
   planUpload,
   type PredictPlan,
@@ -43,6 +45,7 @@ export const handler = defineHandlers({
         config,
         typeof fields.run === "string" ? fields.run : null,
         fields.phantom,
+        parsePreprocessFields(fields.b0, fields.denoise),
       );
     }
     const id = services.queue.submit(
