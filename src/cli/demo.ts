@@ -59,6 +59,16 @@ export function demoCommand() {
           } the formula; it gets the phantom's T1 map, as the formula does).`,
         );
       }
+      if (r.realScan) {
+        const rs = r.realScan;
+        console.log(
+          `Real-scan pipeline (${rs.phantom}, M0 with coil shading): shipped model masked MAE ${
+            rs.rawMae.toExponential(3)
+          } on the raw series, ${
+            rs.preprocessedMae.toExponential(3)
+          } after M0 → --b0 auto → --denoise pca (B0 map RMS error ${rs.b0RmsPpm.toFixed(4)} ppm).`,
+        );
+      }
       console.log(
         `Report: ${r.reportDir}/compare.md (per-method reports with figures in ${r.reportDir}/*/summary.md). Total ${
           ((performance.now() - t0) / 1000).toFixed(0)

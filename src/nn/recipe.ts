@@ -61,7 +61,7 @@ export const SHIPPED_RECIPE: ModelRecipe = {
   preset: "default",
   hidden: 256,
   input: "formula",
-  features: ["noise"],
+  features: ["noise", "t1"],
   normalize: true,
   epochs: 12,
   batch: 128,
