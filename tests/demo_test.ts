@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "./_assert.ts";
 import { gpuTest } from "./_util.ts";
-import { comparePhantom, INPUT_ROW, runDemo } from "../src/demo.ts";
+import { runDemo } from "../src/demo.ts";
+import { comparePhantom, INPUT_ROW } from "../src/eval/compare.ts";
 import { makePhantom, type PairSimulator, writePhantom } from "../src/data/phantom.ts";
 import type { RunLoader } from "../src/eval/predict_volume.ts";
 import { PAPER_OFFSETS_PPM } from "../src/physics/protocol.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
-import { comparePhantom } from "../demo.ts";
+import { comparePhantom } from "../eval/compare.ts";
 import { loadRunPredictor } from "../eval/run_predictor.ts";
 
 /** The `compare` command. */
