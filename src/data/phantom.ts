@@ -24,7 +24,13 @@
  * the tissue's saturation, which the long-Ts reference sees too).
  * @module
  */
-import { N_PARAMS, PHANTOM_PARAM_NAMES, type PhantomMaps, phantomMaps } from "./phantom_maps.ts";
+import {
+  LABEL_NAMES,
+  N_PARAMS,
+  PHANTOM_PARAM_NAMES,
+  type PhantomMaps,
+  phantomMaps,
+} from "./phantom_maps.ts";
 import { writeNifti } from "./nifti.ts";
 import { type Sidecar, writeSidecar } from "./sidecar.ts";
 import { exists, writeFileAtomic } from "../util/atomic.ts";
@@ -472,7 +478,7 @@ export async function writePhantom(dir: string, ph: Phantom): Promise<void> {
     maxB0ShiftPpm: Math.max(0, ...Array.from(ph.maps.b0ShiftPpm, Math.abs)),
     maxRelB1Deviation: Math.max(0, ...Array.from(ph.maps.relB1, (r) => Math.abs(r - 1))),
     m0Inhom: ph.m0Inhom,
-    labels: { "1": "grey matter", "2": "white matter", "3": "tumour", "4": "tumour rim" },
+    labels: LABEL_NAMES,
     counts,
     files: PHANTOM_FILES,
     input: { tsS: 1.5, tdS: 4.5 },

@@ -17,6 +17,14 @@ import { defaultParamSpace } from "../physics/param_space.ts";
 /** Labels of the phantom's label map. */
 export const LABELS = { background: 0, gm: 1, wm: 2, tumour: 3, rim: 4 } as const;
 
+/** The names of the labels in tables and the phantom's manifest (label value → name). */
+export const LABEL_NAMES: Readonly<Record<string, string>> = {
+  [LABELS.gm]: "grey matter",
+  [LABELS.wm]: "white matter",
+  [LABELS.tumour]: "tumour",
+  [LABELS.rim]: "tumour rim",
+};
+
 /** Names of the 20 tissue parameters, in the parameter-space order (param_space.ts). */
 export const PHANTOM_PARAM_NAMES: readonly string[] = defaultParamSpace().ranges.map((r) => r.name);
 

@@ -16,6 +16,7 @@ import { exists, writeFileAtomic } from "../util/atomic.ts";
 import { InputError } from "../util/errors.ts";
 import { checkWritable } from "../util/output.ts";
 import { readSidecar, resolveOffsets } from "../data/sidecar.ts";
+import { LABEL_NAMES } from "../data/phantom_maps.ts";
 
 /** Options of {@link comparePhantom}. */
 export interface CompareOptions {
@@ -123,7 +124,7 @@ async function _phantomVolumes(dir: string) {
   const refSide = await readSidecar(p(PHANTOM_FILES.reference), reference.dims[3]);
   // the phantom's reference is the paper's target protocol (Ts 5 s after Td 1 s)
   const referenceTarget = { tsS: refSide?.tsS ?? 5, tdS: refSide?.tdS ?? 1 };
-  const names = { 1: "GM", 2: "WM", 3: "tumour", 4: "rim" };
+  const names = LABEL_NAMES;
   return {
     p,
     input,

@@ -63,14 +63,23 @@ Deno.test("phantomMaps() tissue classes have the intended parameter contrasts an
   assert(m(tu, P.fMt) < 0.6 * m(gm, P.fMt) && m(wm, P.fMt) > m(gm, P.fMt), "MT: tumour < GM < WM");
   assert(m(tu, P.fNoe35) < m(gm, P.fNoe35), "NOE −3.5: tumour < GM");
   // smooth variation: every class varies, by a few per cent, and the rim is the most heterogeneous
-  const cv = (label: number, p: number) => {
+  const cvIn = (mm: typeof maps, label: number, p: number) => {
     const vals: number[] = [];
-    maps.labels.forEach((l, i) => l === label && vals.push(maps.params[i * N_PARAMS + p]!));
+    mm.labels.forEach((l, i) => l === label && vals.push(mm.params[i * N_PARAMS + p]!));
     const mean = vals.reduce((s, x) => s + x, 0) / vals.length;
     return Math.sqrt(vals.reduce((s, x) => s + (x - mean) ** 2, 0) / vals.length) / mean;
   };
+  const cv = (label: number, p: number) => cvIn(maps, label, p);
   assert(cv(gm, P.t1w) > 0.01 && cv(gm, P.t1w) < 0.12, `GM T1 variation ${cv(gm, P.t1w)}`);
-  assert(cv(rim, P.fAmide) > cv(gm, P.fAmide), "the rim is more heterogeneous than GM");
+  // over three phantoms: one small rim (~50 voxels) came out smoother than GM in 8 of 3000
+  // random seeds, three together in none of 3000 (sum of the coefficients of variation)
+  let rimCv = 0, gmCv = 0;
+  for (let k = 0; k < 3; k++) {
+    const mm = k === 0 ? maps : phantomMaps({ size: 64, seed: Math.floor(Math.random() * 1e9) });
+    rimCv += cvIn(mm, rim, P.fAmide);
+    gmCv += cvIn(mm, gm, P.fAmide);
+  }
+  assert(rimCv > gmCv, `the rim is more heterogeneous than GM (CV sums ${rimCv}, ${gmCv})`);
   for (let i = 0; i < maps.labels.length; i++) {
     if (!maps.labels[i]) continue;
     for (let p = 0; p < N_PARAMS; p++) {
