@@ -134,7 +134,10 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): SafeTe
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
   } catch (e) {
     // the parser quotes the offending bytes: keep the message one printable line
-    const why = (e as Error).message.replace(/[\x00-\x1f\x7f-\x9f\ufffd]/g, "?").slice(0, 160);
+    const why = [...(e as Error).message].map((ch) => {
+      const c = ch.codePointAt(0)!;
+      return c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0xfffd ? "?" : ch;
+    }).join("").slice(0, 160);
     throw bad(`header is not JSON (${why})`);
   }
   if (typeof header !== "object" || header === null || Array.isArray(header)) {
