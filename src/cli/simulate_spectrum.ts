@@ -13,8 +13,8 @@ import { Command, Option } from "@commander-js/extra-typings";
 import { InputError } from "../util/errors.ts";
 import { loadModel } from "../physics/model_yaml.ts";
 import { simulateCpu } from "../physics/cpu_sim.ts";
-import type { Protocol } from "../physics/protocol.ts";
-import { seqProtocol, simulateSeqSpectrumCpu } from "../physics/seq/seq_spectrum.ts";
+import { checkFiniteZ, type Protocol } from "../physics/protocol.ts";
+import { normalizeByM0, seqProtocol, simulateSeqSpectrumCpu } from "../physics/seq/seq_spectrum.ts";
 import {
   parseB1,
   parseDelay,
@@ -87,17 +87,19 @@ function _flag(key: string): string {
 }
 
 /**
- * Runs `--seq`: the .seq protocol for the model on the CPU; returns the CSV.
+ * Runs `--seq`: the .seq protocol for the model (float64 CPU, or f32 GPU); returns the CSV.
  * @param seqPath the .seq file
  * @param modelPath the model file (for messages)
  * @param model the loaded model
  * @param normalize divide by the M0 row(s)
+ * @param gpu run the f32 WebGPU kernels instead of the float64 reference
  */
 export async function seqSpectrumCsv(
   seqPath: string,
   modelPath: string,
   model: Awaited<ReturnType<typeof loadModel>>,
   normalize: boolean,
+  gpu = false,
 ): Promise<string> {
   let text: string;
   try {
@@ -109,8 +111,15 @@ export async function seqSpectrumCsv(
     throw new InputError(`${seqPath}: cannot read the .seq file (${(e as Error).message})`);
   }
   const protocol = seqProtocol(model, text, seqPath, modelPath);
-  const { offsetsPpm, z } = simulateSeqSpectrumCpu(model, protocol, normalize);
-  return spectrumCsv(offsetsPpm, z);
+  if (!gpu) {
+    const { offsetsPpm, z } = simulateSeqSpectrumCpu(model, protocol, normalize);
+    return spectrumCsv(offsetsPpm, z);
+  }
+  const { simulateSeqGpu } = await import("../physics/seq/seq_gpu_sim.ts");
+  const [mz] = await simulateSeqGpu([model], protocol.timeline, protocol.settings);
+  if (!mz) throw new Error("simulateSeqGpu returned no spectrum");
+  checkFiniteZ(mz, protocol.offsetsPpm, `${seqPath} with ${modelPath} (f32 GPU)`);
+  return spectrumCsv(protocol.offsetsPpm, normalize ? normalizeByM0(protocol, mz) : mz);
 }
 
 /** The `spectrum` subcommand of `quass simulate`. */
@@ -139,7 +148,10 @@ export function spectrumCommand() {
       "normalise by an M0 scan at this offset with the same protocol (e.g. -300)",
     )
     .addOption(
-      new Option("--device <device>", "gpu (f32 WGSL) or cpu (float64 reference)").choices(
+      new Option(
+        "--device <device>",
+        "gpu (f32 WGSL) or cpu (float64 reference); with --seq the default is cpu",
+      ).choices(
         ["gpu", "cpu"] as const,
       ).default("gpu" as const),
     )
@@ -154,13 +166,10 @@ export function spectrumCommand() {
             );
           }
         }
-        if (opts.device === "gpu" && cmd.getOptionValueSource("device") === "cli") {
-          throw new InputError(
-            "--device gpu: .seq protocols run on the float64 CPU simulator only; use --device cpu",
-          );
-        }
+        // float64 reproduces pulseq-cest, so --seq runs on the CPU unless --device gpu is given
+        const gpu = opts.device === "gpu" && cmd.getOptionValueSource("device") === "cli";
         const model = await loadModel(opts.model);
-        const csv = await seqSpectrumCsv(opts.seq, opts.model, model, opts.normalize === true);
+        const csv = await seqSpectrumCsv(opts.seq, opts.model, model, opts.normalize === true, gpu);
         await Deno.stdout.write(new TextEncoder().encode(csv));
         return;
       }
