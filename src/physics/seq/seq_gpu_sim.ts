@@ -150,7 +150,8 @@ export async function simulateSeqGpu(
       `simulateSeqGpu: a model has ${maxN1 - 1} states; at most 31 are supported`,
     );
   }
-  const N = maxN1 <= 20 ? 20 : 32;
+  // capacities: every inner loop runs over N, so a small model in a large N wastes most of it
+  const N = maxN1 <= 12 ? 12 : maxN1 <= 20 ? 20 : 32;
   const NN = N * N;
   const { maps, ops } = timelineOps(timeline, settings);
   const U = maps.length;
