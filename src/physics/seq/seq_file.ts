@@ -93,6 +93,12 @@ export interface SeqFile {
   blockRasterS: number;
 }
 
+/**
+ * Most samples of one shape (20 s on the 1 µs raster; BMsim's longest CW block is 15 s): the
+ * samples are decompressed into memory.
+ */
+export const MAX_SHAPE_SAMPLES = 20_000_000;
+
 const KNOWN = [
   "VERSION",
   "DEFINITIONS",
@@ -255,6 +261,14 @@ function _shapes(ctx: _Lines, seq: SeqFile, rows: { line: number; text: string }
       ctx.fail(numRow?.line ?? head.line, `[SHAPES]: shape ${m[1]} needs "num_samples N" next`);
     }
     const numSamples = Number(n[1]);
+    if (numSamples > MAX_SHAPE_SAMPLES) {
+      ctx.fail(
+        numRow.line,
+        `[SHAPES]: shape ${m[1]} has ${numSamples} samples, above the limit of ${
+          MAX_SHAPE_SAMPLES.toLocaleString("en-US")
+        }; use a coarser raster or a shorter pulse`,
+      );
+    }
     const packed: number[] = [];
     i += 2;
     while (i < rows.length && !rows[i]!.text.startsWith("shape_id")) {

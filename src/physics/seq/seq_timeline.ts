@@ -21,6 +21,7 @@
  * @module
  */
 import { InputError } from "../../util/errors.ts";
+import { checkOffsetCount } from "../../util/limits.ts";
 import type { SeqBlock, SeqFile, SeqRf } from "./seq_file.ts";
 import { definitionNumber } from "./seq_file.ts";
 
@@ -261,6 +262,7 @@ export function buildTimeline(seq: SeqFile, opts: TimelineOptions = {}): SeqTime
       events.push({ kind: "free", durationS });
     }
   }
+  checkOffsetCount(`${seq.source}: ADC events`, adcCount);
   if (adcCount === 0) {
     throw new InputError(
       `${seq.source}: no ADC event in [BLOCKS]; a CEST .seq file has one ADC per offset (that is where Mz is recorded)`,
