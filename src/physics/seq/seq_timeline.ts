@@ -125,41 +125,58 @@ function _runStarts(a: Float64Array, n: number): number[] {
  * @param maxPulseSamples most samples before the pulse is resampled
  */
 export function pulseShape(seq: SeqFile, rf: SeqRf, maxPulseSamples: number): PulseShape {
-  const mag = seq.shapes.get(rf.magShapeId)!.samples;
-  const n = mag.length;
-  const phase = new Float64Array(n);
+  const mag0 = seq.shapes.get(rf.magShapeId)!.samples;
+  const n0 = mag0.length;
+  const phase0 = new Float64Array(n0);
   if (rf.phaseShapeId) {
     const p = seq.shapes.get(rf.phaseShapeId)!.samples;
-    if (p.length !== n) {
+    if (p.length !== n0) {
       throw new InputError(
-        `${seq.source}:${rf.line}: [RF]: the phase shape ${rf.phaseShapeId} has ${p.length} samples but the magnitude shape ${rf.magShapeId} has ${n}; they must match`,
+        `${seq.source}:${rf.line}: [RF]: the phase shape ${rf.phaseShapeId} has ${p.length} samples but the magnitude shape ${rf.magShapeId} has ${n0}; they must match`,
       );
     }
     // float32 × float32(2π), as Pulseq's C++ reader
     const twoPi = Math.fround(2 * Math.PI);
-    for (let i = 0; i < n; i++) phase[i] = Math.fround(p[i]! * twoPi);
+    for (let i = 0; i < n0; i++) phase0[i] = Math.fround(p[i]! * twoPi);
   }
-  // sample start times in raster units
-  const t = new Float64Array(n + 1);
+  // piecewise-constant samples: magnitude, phase and start times (raster units, one more)
+  let mag = mag0, phase = phase0, n = n0;
+  let t: Float64Array;
   if (rf.timeShapeId) {
-    const ts = seq.shapes.get(rf.timeShapeId)!.samples;
-    if (ts.length !== n) {
+    // Pulseq 1.4 time shape: the points of a piecewise-linear waveform that ends at the last
+    // point; each segment becomes one sample at the mean of its ends (zero before the first)
+    const ts = seq.shapes.get(rf.timeShapeId)!;
+    if (ts.samples.length !== n0) {
       throw new InputError(
-        `${seq.source}:${rf.line}: [RF]: the time shape ${rf.timeShapeId} has ${ts.length} samples but the magnitude shape has ${n}; they must match`,
+        `${seq.source}:${rf.line}: [RF]: the time shape ${rf.timeShapeId} has ${ts.samples.length} samples but the magnitude shape has ${n0}; they must match`,
       );
     }
-    for (let i = 0; i < n; i++) {
-      t[i] = ts[i]!;
-      if (i > 0 && !(t[i]! > t[i - 1]!)) {
+    for (let i = 1; i < n0; i++) {
+      if (!(ts.samples[i]! > ts.samples[i - 1]!)) {
         throw new InputError(
-          `${seq.source}:${
-            seq.shapes.get(rf.timeShapeId)!.line
-          }: [SHAPES]: time shape ${rf.timeShapeId} must increase strictly (sample ${i})`,
+          `${seq.source}:${ts.line}: [SHAPES]: time shape ${rf.timeShapeId} must increase strictly (sample ${i})`,
         );
       }
     }
-    t[n] = t[n - 1]! + 1;
+    if (!(ts.samples[0]! >= 0)) {
+      throw new InputError(
+        `${seq.source}:${ts.line}: [SHAPES]: time shape ${rf.timeShapeId} must start at a time ≥ 0`,
+      );
+    }
+    const lead = ts.samples[0]! > 0 ? 1 : 0;
+    n = lead + Math.max(0, n0 - 1);
+    mag = new Float64Array(n);
+    phase = new Float64Array(n);
+    t = new Float64Array(n + 1);
+    if (lead) phase[0] = phase0[0]!;
+    for (let i = 0; i + 1 < n0; i++) {
+      mag[lead + i] = (mag0[i]! + mag0[i + 1]!) / 2;
+      phase[lead + i] = (phase0[i]! + phase0[i + 1]!) / 2;
+      t[lead + i] = ts.samples[i]!;
+    }
+    t[n] = ts.samples[n0 - 1]!;
   } else {
+    t = new Float64Array(n + 1);
     for (let i = 0; i <= n; i++) t[i] = i;
   }
   const dt = seq.rfRasterS;

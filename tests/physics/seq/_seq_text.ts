@@ -1,6 +1,6 @@
 /**
  * Test helper: one small saturation protocol written as Pulseq 1.3 and as Pulseq 1.4 (block
- * durations, a time-shaped pulse), meant to give the same timeline:
+ * durations on a 10 µs raster), meant to give the same timeline:
  * block pulse (100 µs dead time, 1 ms, 30 µs ring-down, rest of a 2 ms block) → spoiler →
  * ADC → a three-step pulse with a phase step (500 µs) → a one-axis gradient → ADC.
  * @module
@@ -95,7 +95,7 @@ num_samples 500
 `;
 }
 
-/** The same protocol in Pulseq 1.4 (block durations on a 10 µs raster, a time shape). */
+/** The same protocol in Pulseq 1.4 (block durations on a 10 µs raster). */
 export function seqV14(): string {
   return HEAD(4, "BlockDurationRaster 1e-05\nRadiofrequencyRasterTime 1e-06\n") + `
 # id duration rf gx gy gz adc ext
@@ -110,7 +110,7 @@ export function seqV14(): string {
 # id amplitude mag_id phase_id time_shape_id delay freq phase
 [RF]
 1 40 1 2 0 100 -250 0
-2 60 3 4 5 0 127.5 0.5
+2 60 3 4 0 0 127.5 0.5
 
 ${COMMON}
 [SHAPES]
@@ -133,27 +133,37 @@ num_samples 1030
 1028
 
 shape_id 3
-num_samples 5
+num_samples 500
 0.5
-1
-1
-0.25
-0.25
+0
+0
+197
+0.5
+0
+0
+197
+-0.75
+0
+0
+97
 
 shape_id 4
-num_samples 5
+num_samples 500
 0
 0
+248
 0.25
-0.25
-0.25
-
-shape_id 5
-num_samples 5
 0
-200
-250
-400
-499
+0
+247
 `;
+}
+
+/**
+ * The 1.4 protocol with its first pulse time-shaped: points at 10, 20, 40 and 45 µs with
+ * magnitudes 0, 1, 1, 0 (a trapezoid after 10 µs at zero).
+ */
+export function seqV14TimeShaped(): string {
+  return seqV14().replace("1 40 1 2 0 100 -250 0", "1 40 7 0 8 100 -250 0") +
+    "\nshape_id 7\nnum_samples 4\n0\n1\n1\n0\n\nshape_id 8\nnum_samples 4\n10\n20\n40\n45\n";
 }

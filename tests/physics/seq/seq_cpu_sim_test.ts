@@ -3,7 +3,7 @@
  * example), the timeline semantics against a hand-written propagation, and the phase
  * rotation shortcut against simulating the phase in the matrix.
  */
-import { assertEquals } from "../../_assert.ts";
+import { assert, assertEquals } from "../../_assert.ts";
 import { assertClose } from "../../_util.ts";
 import { loadModelSync } from "../../../src/physics/model_yaml.ts";
 import { propagate } from "../../../src/physics/cpu_sim.ts";
@@ -199,4 +199,24 @@ Deno.test("pulse shapes: one affine map per shape reproduces the sample-by-sampl
     m = propagate(free.A, free.C, m, 2e-5);
   }
   assertClose([got], [m[stateLayout(model).waterZ]!], { atol: 1e-12 });
+});
+
+Deno.test("Pulseq 1.4 time-shaped pulses: BMCTool's WASABI example, with BMCTool's timeline, to 1e-6", () => {
+  // BMCTool (a Python port of pulseq-cest) reads Pulseq 1.4 files with pypulseq but skips the
+  // RF dead time and the rest of the RF block; with those two removed the timelines agree.
+  const dir = BMSIM + "BMCTool/";
+  const model = loadModelSync(dir + "config_1pool.yaml");
+  const p = seqProtocol(model, Deno.readTextFileSync(dir + "WASABI.seq"), "WASABI.seq");
+  assertEquals(p.seq.version.minor, 4);
+  const events = p.timeline.events.map((e) =>
+    e.kind === "pulse" ? { ...e, deadTimeS: 0, tailS: 0 } : e
+  );
+  const pulse = events.find((e) => e.kind === "pulse")!;
+  assert(pulse.kind === "pulse");
+  assertEquals(pulse.shape.magnitude.length, 1); // two points 0 and 5000 µs → one 5 ms sample
+  assertEquals(pulse.shape.lengthS.toFixed(9), "0.005000000");
+  const got = simulateSeqCpu(model, { ...p.timeline, events }, p.settings);
+  const want = lines(dir + "example_results.txt");
+  const r = assertClose(got, want, { atol: 1e-6, label: "BMCTool example" });
+  console.log(`BMCTool WASABI example (1.4): max |ΔMz| = ${r.maxAbs.toExponential(2)}`);
 });

@@ -2,10 +2,14 @@
 import { assert, assertEquals, assertThrows } from "../../_assert.ts";
 import { decompressShape } from "../../../src/physics/seq/seq_shapes.ts";
 import { parseSeq } from "../../../src/physics/seq/seq_file.ts";
-import { blockDurationS, buildTimeline } from "../../../src/physics/seq/seq_timeline.ts";
+import {
+  blockDurationS,
+  buildTimeline,
+  pulseShape,
+} from "../../../src/physics/seq/seq_timeline.ts";
 import { InputError } from "../../../src/util/errors.ts";
 import { BMSIM } from "../../fixtures/mod.ts";
-import { seqV13, seqV14 } from "./_seq_text.ts";
+import { seqV13, seqV14, seqV14TimeShaped } from "./_seq_text.ts";
 
 /** Pulseq's compression (test side): differences, runs of ≥ 2 written as v v (count − 2). */
 function compress(samples: number[]): number[] {
@@ -70,7 +74,7 @@ Deno.test("parseSeq() reads pulseq-cest's APTw_3T_example.seq (Pulseq 1.3, shape
   assertEquals(blockDurationS(seq, spoilBlock).toFixed(9), "0.006500000");
 });
 
-Deno.test("parseSeq() reads Pulseq 1.4 (block durations, time shapes) into the same timeline as 1.3", () => {
+Deno.test("parseSeq() reads Pulseq 1.4 (block durations) into the same timeline as 1.3", () => {
   const a = buildTimeline(parseSeq(seqV13(), "a.seq"));
   const b = buildTimeline(parseSeq(seqV14(), "b.seq"));
   assertEquals(a.adcCount, 2);
@@ -153,4 +157,20 @@ Deno.test("parseSeq(): malformed or unsupported lines are InputErrors naming fil
     /no ADC event/,
   );
   assert(e instanceof InputError);
+});
+
+Deno.test("pulseShape(): a 1.4 time shape is a piecewise-linear waveform, one sample per segment at its mean", () => {
+  const text = seqV14TimeShaped();
+  const seq = parseSeq(text, "t.seq");
+  const s = pulseShape(seq, seq.rf.get(1)!, 100);
+  // zero before the first point, ramp 0→1 (mean ½), flat 1, ramp 1→0 (mean ½)
+  assertEquals([...s.magnitude], [0, 0.5, 1, 0.5]);
+  assertEquals(s.durationS.map((d) => Math.round(d * 1e6)).join(","), "10,10,20,5");
+  assertEquals(Math.round(s.shapeS * 1e6), 45);
+  assertEquals(s.ringdownS, 0);
+  expectLine(
+    text.replace("\n40\n45\n", "\n40\n40\n"),
+    text.split("\n").indexOf("shape_id 8") + 1,
+    /must increase strictly/,
+  );
 });

@@ -1,12 +1,12 @@
 /**
- * Hostile `.seq` files: random mutations of the test protocol (1.3 and 1.4) either simulate
+ * Hostile `.seq` files: random mutations of the test protocol (1.3, 1.4, 1.4 time-shaped) either simulate
  * or fail with an InputError — never another exception, never a non-finite row.
  */
 import { assert } from "../../_assert.ts";
 import { parseModelYaml } from "../../../src/physics/model_yaml.ts";
 import { seqProtocol, simulateSeqSpectrumCpu } from "../../../src/physics/seq/seq_spectrum.ts";
 import { InputError } from "../../../src/util/errors.ts";
-import { seqV13, seqV14 } from "./_seq_text.ts";
+import { seqV13, seqV14, seqV14TimeShaped } from "./_seq_text.ts";
 
 const MODEL = parseModelYaml(
   "water_pool: {f: 1, t1: 1.5, t2: 0.05}\ncest_pool: {a: {f: 0.001, t1: 1, t2: 0.01, k: 100, dw: 3}}\nb0: 3\n",
@@ -40,7 +40,7 @@ function mutate(text: string): string {
 Deno.test("mutated .seq files simulate or fail with an InputError naming the file (300 fresh mutations)", () => {
   let failed = 0;
   for (let k = 0; k < 300; k++) {
-    let text = k % 2 ? seqV13() : seqV14();
+    let text = [seqV13, seqV14, seqV14TimeShaped][k % 3]!();
     const rounds = 1 + Math.floor(3 * Math.random());
     for (let r = 0; r < rounds; r++) text = mutate(text);
     try {

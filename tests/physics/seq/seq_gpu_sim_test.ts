@@ -14,13 +14,13 @@ import { seqProtocol } from "../../../src/physics/seq/seq_spectrum.ts";
 import type { SeqSimSettings } from "../../../src/physics/seq/seq_settings.ts";
 import { BMSIM } from "../../fixtures/mod.ts";
 import { randomModel } from "../_random_model.ts";
-import { seqV13, seqV14 } from "./_seq_text.ts";
+import { seqV13, seqV14, seqV14TimeShaped } from "./_seq_text.ts";
 
 // f32 propagators in F form: measured ≤ ~1e-6 on these protocols (lavapipe)
 const ATOL = 2e-5;
 
 gpuTest(
-  "simulateSeqGpu() matches the float64 reference on fresh random models (1.3 and 1.4 protocol), within 2e-5",
+  "simulateSeqGpu() matches the float64 reference on fresh random models (1.3, 1.4 and time-shaped 1.4 protocol), within 2e-5",
   async () => {
     const models = [
       randomModel({ pools: 1 }),
@@ -32,7 +32,7 @@ gpuTest(
       scale: 0.3 + Math.random(),
       maxPulseSamples: 100,
     };
-    for (const text of [seqV13(), seqV14()]) {
+    for (const text of [seqV13(), seqV14(), seqV14TimeShaped()]) {
       const timeline = buildTimeline(parseSeq(text, "t.seq"), settings);
       const got = await simulateSeqGpu(models, timeline, settings);
       // chunked: one interval per batch, two operations per walk dispatch
