@@ -15,7 +15,8 @@
  *
  * Pulse samples follow pulseq-cest: runs of equal (magnitude, phase) samples become one
  * sample; when either shape has more than `maxPulseSamples` runs, the pulse is resampled
- * every ⌈n/maxPulseSamples⌉ raster points. pulseq-cest simulates in the frame of each
+ * every ⌈n/maxPulseSamples⌉ raster points. A Pulseq 1.4 time shape makes the shape a
+ * piecewise-linear waveform: one sample per segment, at its mean. pulseq-cest simulates in the frame of each
  * pulse's frequency and carries the phase that frame accumulates from pulse to pulse
  * (whole degrees of the pulse length × frequency, in float32); so does this timeline.
  * @module
