@@ -21,11 +21,13 @@ export interface SeqProtocol {
 }
 
 /**
- * Parses a `.seq` file and builds its timeline with the model's settings.
+ * Parses a `.seq` file and builds its timeline with the model's settings. The file's `B0`
+ * definition, when present, must be the model's field (its RF frequencies in Hz are for it).
  * @param model tissue model (its `max_pulse_samples`, `scale`, `reset_init_mag`)
  * @param seqText the `.seq` file's text
  * @param seqSource the `.seq` file's name, for messages
  * @param modelSource the model's file name, for messages
+ * @throws InputError for a malformed file, bad settings, or a B0 other than the model's
  */
 export function seqProtocol(
   model: TissueModel,
@@ -35,6 +37,12 @@ export function seqProtocol(
 ): SeqProtocol {
   const settings = seqSimSettings(model, modelSource);
   const seq = parseSeq(seqText, seqSource);
+  const seqB0 = definitionNumber(seq, "B0");
+  if (seqB0 !== undefined && !(Math.abs(seqB0 - model.b0T) <= 1e-3 * model.b0T)) {
+    throw new InputError(
+      `${seqSource}: [DEFINITIONS] B0 is ${seqB0} T but ${modelSource} has b0: ${model.b0T} T; the file's RF frequencies are for ${seqB0} T: use a model for that field or a .seq file made for ${model.b0T} T`,
+    );
+  }
   const timeline = buildTimeline(seq, settings);
   const offsetsPpm = adcOffsetsPpm(seq, timeline, model.gammaRadPerSUT, model.b0T);
   return { seq, timeline, settings, offsetsPpm };

@@ -58,4 +58,14 @@ Deno.test("normalizeByM0(): divides by the ADC at M0_offset; offsets from offset
     () => seqProtocol(model, seqV13().replace("offsets_ppm -300 2", "offsets_ppm 1 2 3"), "t.seq"),
     /offsets_ppm lists 3 offsets but the file has 2 ADC events/,
   );
+  assertThrows(
+    () =>
+      seqProtocol(
+        parseModelYaml(WATER.replace("b0: 3", "b0: 7"), "m7.yaml"),
+        seqV13(),
+        "t.seq",
+        "m7.yaml",
+      ),
+    /t\.seq: \[DEFINITIONS\] B0 is 3 T but m7\.yaml has b0: 7 T/,
+  );
 });
