@@ -3,13 +3,18 @@
  * `offset_ppm,z` on stdout.
  *
  *     deno task quass simulate spectrum --model m.yaml --b1 1.0 --ts 1.5 --td 4.5 --offsets=-6:6:101
+ *     deno task quass simulate spectrum --seq protocol.seq --model m.yaml [--normalize]
+ *
+ * With `--seq` the protocol is a Pulseq file simulated as pulseq-cest does (one row per
+ * ADC, raw water Mz; src/physics/seq/).
  * @module
  */
 import { Command, Option } from "@commander-js/extra-typings";
 import { InputError } from "../util/errors.ts";
 import { loadModel } from "../physics/model_yaml.ts";
 import { simulateCpu } from "../physics/cpu_sim.ts";
-import type { Protocol } from "../physics/protocol.ts";
+import { checkFiniteZ, type Protocol } from "../physics/protocol.ts";
+import { normalizeByM0, seqProtocol, simulateSeqSpectrumCpu } from "../physics/seq/seq_spectrum.ts";
 import {
   parseB1,
   parseDelay,
@@ -63,11 +68,70 @@ export function spectrumCsv(offsetsPpm: readonly number[], z: ArrayLike<number>)
   return lines.join("\n") + "\n";
 }
 
+/** Flags that describe a CW protocol, so they cannot go with `--seq`. */
+export const CW_PROTOCOL_FLAGS = [
+  "b1",
+  "ts",
+  "td",
+  "offsets",
+  "offsetsFile",
+  "b0",
+  "preDelay",
+  "postDelay",
+  "m0Offset",
+] as const;
+
+/** `--flag-name` of a commander option key. */
+function _flag(key: string): string {
+  return "--" + key.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
+}
+
+/**
+ * Runs `--seq`: the .seq protocol for the model (float64 CPU, or f32 GPU); returns the CSV.
+ * @param seqPath the .seq file
+ * @param modelPath the model file (for messages)
+ * @param model the loaded model
+ * @param normalize divide by the M0 row(s)
+ * @param gpu run the f32 WebGPU kernels instead of the float64 reference
+ */
+export async function seqSpectrumCsv(
+  seqPath: string,
+  modelPath: string,
+  model: Awaited<ReturnType<typeof loadModel>>,
+  normalize: boolean,
+  gpu = false,
+): Promise<string> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(seqPath);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new InputError(`${seqPath}: .seq file not found; pass a Pulseq file with --seq`);
+    }
+    throw new InputError(`${seqPath}: cannot read the .seq file (${(e as Error).message})`);
+  }
+  const protocol = seqProtocol(model, text, seqPath, modelPath);
+  if (!gpu) {
+    const { offsetsPpm, z } = simulateSeqSpectrumCpu(model, protocol, normalize);
+    return spectrumCsv(offsetsPpm, z);
+  }
+  const { simulateSeqGpu } = await import("../physics/seq/seq_gpu_sim.ts");
+  const [mz] = await simulateSeqGpu([model], protocol.timeline, protocol.settings);
+  if (!mz) throw new Error("simulateSeqGpu returned no spectrum");
+  checkFiniteZ(mz, protocol.offsetsPpm, `${seqPath} with ${modelPath} (f32 GPU)`);
+  return spectrumCsv(protocol.offsetsPpm, normalize ? normalizeByM0(protocol, mz) : mz);
+}
+
 /** The `spectrum` subcommand of `quass simulate`. */
 export function spectrumCommand() {
   return new Command("spectrum")
     .description("simulate one Z-spectrum of a pulseq-cest YAML model; prints CSV offset_ppm,z")
     .requiredOption("--model <file>", "tissue model (pulseq-cest YAML)")
+    .option(
+      "--seq <file>",
+      "Pulseq .seq protocol (pulsed, as pulseq-cest): one row per ADC, raw water Mz; replaces --b1, --ts, --td, --offsets, ...",
+    )
+    .option("--normalize", "with --seq: divide every row by the M0 row (the file's M0_offset)")
     .option("--b1 <uT>", "CW saturation amplitude, µT", "1")
     .option("--ts <s>", 'saturation time, s, or "inf" for the exact steady state', "1.5")
     .option(
@@ -84,11 +148,34 @@ export function spectrumCommand() {
       "normalise by an M0 scan at this offset with the same protocol (e.g. -300)",
     )
     .addOption(
-      new Option("--device <device>", "gpu (f32 WGSL) or cpu (float64 reference)").choices(
+      new Option(
+        "--device <device>",
+        "gpu (f32 WGSL) or cpu (float64 reference); with --seq the default is cpu",
+      ).choices(
         ["gpu", "cpu"] as const,
       ).default("gpu" as const),
     )
-    .action(async (opts) => {
+    .action(async (opts, cmd) => {
+      if (opts.seq !== undefined) {
+        for (const k of CW_PROTOCOL_FLAGS) {
+          if (cmd.getOptionValueSource(k) === "cli") {
+            throw new InputError(
+              `${
+                _flag(k)
+              }: not used with --seq (the .seq file sets the saturation and the offsets); drop it`,
+            );
+          }
+        }
+        // float64 reproduces pulseq-cest, so --seq runs on the CPU unless --device gpu is given
+        const gpu = opts.device === "gpu" && cmd.getOptionValueSource("device") === "cli";
+        const model = await loadModel(opts.model);
+        const csv = await seqSpectrumCsv(opts.seq, opts.model, model, opts.normalize === true, gpu);
+        await Deno.stdout.write(new TextEncoder().encode(csv));
+        return;
+      }
+      if (opts.normalize) {
+        throw new InputError("--normalize: only with --seq (for CW spectra use --m0-offset)");
+      }
       const model = await loadModel(opts.model);
       const protocol = await spectrumProtocol(opts);
       let z: ArrayLike<number>;

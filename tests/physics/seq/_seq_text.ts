@@ -1,0 +1,169 @@
+/**
+ * Test helper: one small saturation protocol written as Pulseq 1.3 and as Pulseq 1.4 (block
+ * durations on a 10 µs raster), meant to give the same timeline:
+ * block pulse (100 µs dead time, 1 ms, 30 µs ring-down, rest of a 2 ms block) → spoiler →
+ * ADC → a three-step pulse with a phase step (500 µs) → a one-axis gradient → ADC.
+ * @module
+ */
+
+const HEAD = (minor: number, extra = "") =>
+  `# test protocol
+[VERSION]
+major 1
+minor ${minor}
+revision 1
+
+[DEFINITIONS]
+B0 3
+M0_offset -300
+${extra}offsets_ppm -300 2
+`;
+
+const COMMON = `[TRAP]
+1 1e6 1000 4500 1000 0
+2 5e5 100 200 100 0
+
+[ADC]
+1 1 1000000 0 0 0
+`;
+
+/** The protocol in Pulseq 1.3 (delays in [DELAYS], RF on the 1 µs raster). */
+export function seqV13(): string {
+  return HEAD(3) + `
+# id delay rf gx gy gz adc ext
+[BLOCKS]
+1 3 1 0 0 0 0 0
+2 0 0 1 1 1 0 0
+3 0 0 0 0 0 1 0
+4 4 2 0 0 0 0 0
+5 0 0 2 0 0 0 0
+6 0 0 0 0 0 1 0
+
+# id amplitude mag_id phase_id delay freq phase
+[RF]
+1 40 1 2 100 -250 0
+2 60 3 4 0 127.5 0.5
+
+${COMMON}
+[DELAYS]
+3 2000
+4 300
+
+[SHAPES]
+
+shape_id 1
+num_samples 1030
+1
+0
+0
+997
+-1
+0
+0
+27
+
+shape_id 2
+num_samples 1030
+0
+0
+1028
+
+shape_id 3
+num_samples 500
+0.5
+0
+0
+197
+0.5
+0
+0
+197
+-0.75
+0
+0
+97
+
+shape_id 4
+num_samples 500
+0
+0
+248
+0.25
+0
+0
+247
+`;
+}
+
+/** The same protocol in Pulseq 1.4 (block durations on a 10 µs raster). */
+export function seqV14(): string {
+  return HEAD(4, "BlockDurationRaster 1e-05\nRadiofrequencyRasterTime 1e-06\n") + `
+# id duration rf gx gy gz adc ext
+[BLOCKS]
+1 200 1 0 0 0 0 0
+2 650 0 1 1 1 0 0
+3 100 0 0 0 0 1 0
+4 50 2 0 0 0 0 0
+5 40 0 2 0 0 0 0
+6 100 0 0 0 0 1 0
+
+# id amplitude mag_id phase_id time_shape_id delay freq phase
+[RF]
+1 40 1 2 0 100 -250 0
+2 60 3 4 0 0 127.5 0.5
+
+${COMMON}
+[SHAPES]
+
+shape_id 1
+num_samples 1030
+1
+0
+0
+997
+-1
+0
+0
+27
+
+shape_id 2
+num_samples 1030
+0
+0
+1028
+
+shape_id 3
+num_samples 500
+0.5
+0
+0
+197
+0.5
+0
+0
+197
+-0.75
+0
+0
+97
+
+shape_id 4
+num_samples 500
+0
+0
+248
+0.25
+0
+0
+247
+`;
+}
+
+/**
+ * The 1.4 protocol with its first pulse time-shaped: points at 10, 20, 40 and 45 µs with
+ * magnitudes 0, 1, 1, 0 (a trapezoid after 10 µs at zero).
+ */
+export function seqV14TimeShaped(): string {
+  return seqV14().replace("1 40 1 2 0 100 -250 0", "1 40 7 0 8 100 -250 0") +
+    "\nshape_id 7\nnum_samples 4\n0\n1\n1\n0\n\nshape_id 8\nnum_samples 4\n10\n20\n40\n45\n";
+}
