@@ -33,13 +33,21 @@ export interface DevicePlan {
   train: { args: string[]; budgetS: number };
 }
 
-/** The plan of a mode: `full` ≈ 7 min on a datacenter GPU, `quick` ≈ 2 min on lavapipe. */
+/** Seconds a mode's stages may take together (≤ 8 min for `full`; see {@link planBudgetS}). */
+export const MODE_LIMIT_S = { quick: 180, full: 450 } as const;
+
+/** The sum of a plan's stage budgets, seconds. */
+export function planBudgetS(p: DevicePlan): number {
+  return p.simBudgetS + p.bench.reduce((s, b) => s + b.budgetS, 0) + p.train.budgetS;
+}
+
+/** The plan of a mode: `full` ≈ 7 min on a datacenter GPU, `quick` < 1 min on lavapipe. */
 export function devicePlan(mode: "quick" | "full"): DevicePlan {
   if (mode === "quick") {
     return {
       mode,
       simSizes: [64, 256],
-      simBudgetS: 60,
+      simBudgetS: 40,
       trainPairs: 256,
       bench: ["train", "infer"].map((group) => ({
         group,
@@ -48,32 +56,35 @@ export function devicePlan(mode: "quick" | "full"): DevicePlan {
       })),
       train: {
         args: ["--arch", "mlp", "--preset", "tiny", "--epochs", "1", "--batch", "16"],
-        budgetS: 40,
+        budgetS: 30,
       },
     };
   }
-  const common = ["--sizes", "default,paper", "--impls", "ours,tfjs-webgpu", "--budget", "8"];
+  // One subprocess per group and size: a stage cut at its limit loses only its own rows
+  // (each writes its group's JSON when done; partial runs merge into it).
+  const impls = ["--impls", "ours,tfjs-webgpu", "--budget", "8"];
+  const archs = ["--archs", "mlp,lstm,lstm-attention"];
+  const stage = (group: string, size: string, budgetS: number, extra: string[] = []) => ({
+    group: `${group} ${size}`,
+    args: ["--only", group, "--sizes", size, ...extra, ...impls],
+    budgetS,
+  });
   return {
     mode,
     simSizes: [1024, 8192, 65536, 350000],
-    simBudgetS: 110,
+    simBudgetS: 100,
     trainPairs: 65536, // 80 % train split / batch 256 ≈ 205 steps
     bench: [
-      { group: "layers", args: ["--only", "layers", ...common], budgetS: 90 },
-      {
-        group: "train",
-        args: ["--only", "train", "--archs", "mlp,lstm,lstm-attention", ...common],
-        budgetS: 75,
-      },
-      {
-        group: "infer",
-        args: ["--only", "infer", "--archs", "mlp,lstm,lstm-attention", ...common],
-        budgetS: 60,
-      },
+      stage("layers", "default", 30),
+      stage("layers", "paper", 60),
+      stage("train", "default", 30, archs),
+      stage("train", "paper", 50, archs),
+      stage("infer", "default", 25, archs),
+      stage("infer", "paper", 40, archs),
     ],
     train: {
       args: ["--arch", "lstm-attention", "--preset", "paper", "--epochs", "1"],
-      budgetS: 100,
+      budgetS: 90,
     },
   };
 }
