@@ -26,7 +26,10 @@ export interface DevicePlan {
   /** Sizes of the simulation ladder (pairs). */
   simSizes: number[];
   simBudgetS: number;
-  /** Size of the dataset the training stage uses (pairs), one of simSizes or smaller. */
+  /**
+   * Size of the dataset the training stage uses (pairs), one of simSizes (the largest size
+   * simulated up to it when the ladder stops earlier).
+   */
   trainPairs: number;
   /** bench/main.ts nn: per group, its flags and budget. */
   bench: { group: string; args: string[]; budgetS: number }[];
@@ -179,6 +182,7 @@ if (import.meta.main) {
 
   // 2. simulation throughput
   const sim: { pairs: number; seconds: number; pairsPerS: number }[] = [];
+  let trainPairs = 0;
   {
     const s0 = performance.now();
     const w0 = performance.now();
@@ -197,14 +201,11 @@ if (import.meta.main) {
       rate = n / seconds;
       sim.push({ pairs: n, seconds, pairsPerS: rate });
       console.error(`device: simulated ${n} pairs in ${fmt(seconds, 2)} s = ${fmt(rate)} pairs/s`);
-      if (n === plan.trainPairs) await writeDataset(`${work}/train.safetensors`, ds);
-    }
-    if (!sim.some((r) => r.pairs === plan.trainPairs)) {
-      // the ladder stopped early: a dataset of the training size all the same
-      await writeDataset(
-        `${work}/train.safetensors`,
-        await generateDataset({ n: plan.trainPairs, seed: 1 }),
-      );
+      // the training stage's data: the largest dataset of the ladder up to trainPairs
+      if (n <= plan.trainPairs) {
+        await writeDataset(`${work}/train.safetensors`, ds);
+        trainPairs = n;
+      }
     }
     stages.push({ stage: "sim", ok: true, wallS: (performance.now() - s0) / 1e3, note });
     report.sim = sim;
@@ -245,7 +246,7 @@ if (import.meta.main) {
     const batch = Number(plan.train.args[plan.train.args.indexOf("--batch") + 1]) || 256;
     const train = {
       args: plan.train.args.join(" "),
-      datasetPairs: plan.trainPairs,
+      datasetPairs: trainPairs,
       batch,
       samplesDone: p?.done ?? null,
       samplesPerEpoch: p?.total ?? null,

@@ -8,11 +8,12 @@
 #                            --cached-only), pruned: no esbuild, playwright, hono, preact,
 #                            plot/d3, linkedom (web UI and report-building only), and of the
 #                            tfjs packages only the Node bundles that Deno loads
-#   .device/vulkan/          libvulkan.so.1 (the Vulkan loader) from Debian's libvulkan1,
+#   .device/lib/             libvulkan.so.1 (the Vulkan loader) and libGLdispatch.so.0 (which
+#                            NVIDIA's Vulkan ICD links), from Debian's libvulkan1 and libglvnd0,
 #                            unpacked with dpkg -x
 #   .device/MANIFEST         versions, sizes and sha256 of the above
 #
-# Needs: deno, xz, tar, apt-get + dpkg (or a libvulkan1 .deb in $KIT_VULKAN_DEB), the npm
+# Needs: deno, xz, tar, apt-get + dpkg (or the two .deb files in $KIT_DEBS), the npm
 # registry (once, to fill the cache). Usage: sh scripts/device_kit.sh [OUTDIR] (default .device)
 # Documented in docs/device.md.
 set -eu
@@ -54,23 +55,29 @@ else
   echo "$sum" >"$out/deno.sha256"
 fi
 
-# 3. The Vulkan loader (the NVIDIA driver brings its ICD, not always the loader).
-rm -rf "$out/vulkan" && mkdir -p "$out/vulkan"
-deb=${KIT_VULKAN_DEB:-}
-if [ -z "$deb" ]; then
-  (cd "$stage" && apt-get download libvulkan1:amd64 >/dev/null 2>&1) ||
-    { apt-get update -qq >/dev/null 2>&1 && (cd "$stage" && apt-get download libvulkan1:amd64 >/dev/null); }
-  deb=$(ls "$stage"/libvulkan1_*.deb)
+# 3. The Vulkan loader and libGLdispatch (which the NVIDIA Vulkan ICD, libGLX_nvidia, needs;
+#    the driver brings its ICD, not always these): Debian's libvulkan1 and libglvnd0.
+rm -rf "$out/vulkan" "$out/lib" && mkdir -p "$out/lib"
+debs=${KIT_DEBS:-}
+if [ -z "$debs" ]; then
+  get() { (cd "$stage" && apt-get download libvulkan1:amd64 libglvnd0:amd64 >/dev/null 2>&1); }
+  get || { apt-get update -qq >/dev/null 2>&1 && get; } ||
+    { echo "device_kit: apt-get download libvulkan1 libglvnd0 failed" >&2; exit 1; }
+  debs=$(ls "$stage"/libvulkan1_*.deb "$stage"/libglvnd0_*.deb)
 fi
-dpkg -x "$deb" "$stage/vk"
-cp -a "$stage"/vk/usr/lib/x86_64-linux-gnu/libvulkan.so.1* "$out/vulkan/"
-vk_version=$(dpkg-deb -f "$deb" Version)
+versions=""
+for deb in $debs; do
+  dpkg -x "$deb" "$stage/x"
+  versions="$versions $(dpkg-deb -f "$deb" Package) $(dpkg-deb -f "$deb" Version);"
+done
+cp -a "$stage"/x/usr/lib/x86_64-linux-gnu/libvulkan.so.1* \
+  "$stage"/x/usr/lib/x86_64-linux-gnu/libGLdispatch.so.0* "$out/lib/"
 
 # 4. Manifest and size check.
 {
   echo "quass device kit, made $(date -u +%Y-%m-%dT%H:%MZ) from commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo "deno $("$deno_bin" --version | head -1 | cut -d' ' -f2) (sha256 $sum)"
-  echo "libvulkan1 $vk_version"
+  echo "Debian:$versions"
   (cd "$out" && find . -type f ! -name MANIFEST | sort | while read -r f; do
     echo "$(du -k "$f" | cut -f1) KiB  $(sha256sum "$f" | cut -c1-16)  $f"
   done)

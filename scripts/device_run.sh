@@ -4,8 +4,8 @@
 #
 #   sh scripts/device_run.sh [quick|full] [OUTDIR]     (OUTDIR default: $OUT, else bench/results/device)
 #
-# Unpacks deno and its package cache into a temporary folder, uses the kit's Vulkan loader when
-# the system has none, points Vulkan at the NVIDIA ICD when no ICD is found in the usual
+# Unpacks deno and its package cache into a temporary folder, uses the kit's Vulkan loader (and
+# libGLdispatch) when the system has none, points Vulkan at the NVIDIA ICD when no ICD is found in the usual
 # places, prints the adapter, then runs bench/device.ts: simulation throughput, the nn
 # benchmarks (default and paper size, ours vs tfjs-webgpu) and a short training run. Results:
 # OUTDIR/device.json, device.md, log.txt and bench/{layers,train,infer}.json + RESULTS.md.
@@ -43,10 +43,20 @@ export DENO_DIR="$tmp/deno_dir" PATH="$tmp/bin:$PATH" NO_COLOR=1 DENO_NO_UPDATE_
 # Offline: the npm packages from the kit's cache only, no node_modules folder.
 export QUASS_DENO_FLAGS="--cached-only --node-modules-dir=none"
 
-# 2. Vulkan: the kit's loader when the system has none; the NVIDIA ICD when none is found.
-if [ -n "${QUASS_KIT_LOADER:-}" ] || ! ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 '; then
-  export LD_LIBRARY_PATH="$(pwd)/$kit/vulkan${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  echo "device_run: using the kit's Vulkan loader" >&2
+# 2. Vulkan: the kit's libraries the system lacks (all of them with QUASS_KIT_LOADER=1);
+#    the NVIDIA ICD when none is found.
+mkdir -p "$tmp/lib"
+from_kit=""
+for f in "$kit"/lib/*.so.[0-9]; do
+  name=$(basename "$f")
+  if [ -n "${QUASS_KIT_LOADER:-}" ] || ! ldconfig -p 2>/dev/null | grep -q "$name "; then
+    cp -L "$f" "$tmp/lib/$name"
+    from_kit="$from_kit $name"
+  fi
+done
+if [ -n "$from_kit" ]; then
+  export LD_LIBRARY_PATH="$tmp/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  echo "device_run: from the kit:$from_kit" >&2
 fi
 if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ]; then
   if [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
