@@ -47,9 +47,10 @@ export QUASS_DENO_FLAGS="--cached-only --node-modules-dir=none"
 #    the NVIDIA ICD when none is found.
 mkdir -p "$tmp/lib"
 from_kit=""
+ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)
 for f in "$kit"/lib/*.so.[0-9]; do
   name=$(basename "$f")
-  if [ -n "${QUASS_KIT_LOADER:-}" ] || ! ldconfig -p 2>/dev/null | grep -q "$name "; then
+  if [ -n "${QUASS_KIT_LOADER:-}" ] || ! "$ldconfig" -p 2>/dev/null | grep -q "$name "; then
     cp -L "$f" "$tmp/lib/$name"
     from_kit="$from_kit $name"
   fi
@@ -61,16 +62,9 @@ fi
 if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ]; then
   if [ -f /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json ]; then
     export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-  else
-    found=""
-    for d in /etc/vulkan/icd.d /usr/share/vulkan/icd.d /usr/local/share/vulkan/icd.d; do
-      ls "$d"/*.json >/dev/null 2>&1 && found="$found $d"
-    done
-    if [ -z "$found" ]; then
-      icd=$(ls /usr/share/vulkan/icd.d/nvidia*.json /etc/vulkan/icd.d/nvidia*.json \
-        /usr/local/nvidia/share/vulkan/icd.d/*.json 2>/dev/null | head -1 || true)
-      [ -n "$icd" ] && export VK_DRIVER_FILES="$icd"
-    fi
+  elif ! ls /etc/vulkan/icd.d/*.json /usr/share/vulkan/icd.d/*.json \
+    /usr/local/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
+    echo "device_run: warning: no Vulkan ICD found (set VK_DRIVER_FILES to the driver's JSON)" >&2
   fi
 fi
 echo "device_run: Vulkan driver files: ${VK_DRIVER_FILES:-${VK_ICD_FILENAMES:-(the loader's search path)}}" >&2
