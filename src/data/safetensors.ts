@@ -134,6 +134,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): SafeTe
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen)));
   } catch (e) {
     // the parser quotes the offending bytes: keep the message one printable line
+    // deno-lint-ignore no-control-regex
     const why = (e as Error).message.replace(/[\x00-\x1f\x7f-\x9f\ufffd]/g, "?").slice(0, 160);
     throw bad(`header is not JSON (${why})`);
   }

@@ -23,7 +23,7 @@ import { exists, writeFileAtomic } from "../util/atomic.ts";
 import { InputError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
 import { alignFloats, type ParamBuffers } from "./params.ts";
-import { buildModel, type ModelConfig } from "./models/mod.ts";
+import { buildModel } from "./models/mod.ts";
 import { GpuModel } from "./models/graph.ts";
 import { mseBackward, mseForward } from "./loss.ts";
 import { adamUpdate, gradNormClip } from "./adam.ts";

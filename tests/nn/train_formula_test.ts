@@ -192,7 +192,7 @@ Deno.test("scoreOnValidation() scores against the like-for-like formula: 1× for
   assert(noisy!.formulaMae > clean!.formulaMae, "noise costs the formula");
   const oracle = {
     ...asFormula,
-    predict: (x: Float32Array, n: number) => {
+    predict: (_x: Float32Array, n: number) => {
       const y = new Float32Array(n * T);
       for (let j = 0; j < n; j++) {
         const i = data.valIdx[j]!;
