@@ -78,6 +78,12 @@ export interface BenchCase {
 export interface Peak {
   /** FLOP/s of our best matmul at 1024³ (fastest timed run). */
   flopsPerS: number;
+  /**
+   * FLOP/s of a register-only kernel (independent vec4 FMA chains, no memory traffic,
+   * {@link ARITH_PEAK_WGSL}): the adapter's arithmetic ceiling, above the matmul where that
+   * is load-bound (llvmpipe). Absent in results measured before it existed.
+   */
+  arithFlopsPerS?: number;
   /** Bytes/s of a large buffer-to-buffer copy (read + write counted). */
   bytesPerS: number;
   /** The wall time of one empty submission + wait, ms (the fixed cost of a sync). */
@@ -224,6 +230,83 @@ export function checkAgree(
   return maxAbs;
 }
 
+/** Independent vec4 FMA chains per thread, and FMA rounds written out per loop iteration. */
+const ARITH_CHAINS = 4, ARITH_UNROLL = 16;
+
+/**
+ * The arithmetic-peak kernel: each thread runs {@link ARITH_CHAINS} independent chains of
+ * vec4 FMAs (x ← x·a + b, a just below 1 so nothing overflows or goes denormal),
+ * {@link ARITH_UNROLL} rounds written out per loop iteration, and touches memory once.
+ * Written out because llvmpipe pays a lane-mask update per loop iteration (one FMA round per
+ * iteration ran at a third of this), and only 4 chains because AVX2 has 16 registers and
+ * llvmpipe keeps each vec4 component of 8 invocations in one (8 chains spilled: 6 vs 18
+ * GFLOP/s on the 2-core development machine).
+ */
+export const ARITH_PEAK_WGSL = (() => {
+  const xs = Array.from({ length: ARITH_CHAINS }, (_, j) => `x${j}`);
+  const round = xs.map((x) => `${x} = fma(${x}, va, vb);`).join(" ");
+  return `
+struct P { iters: u32, pad0: u32, pad1: u32, pad2: u32 }
+@group(0) @binding(0) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> prm: P;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  let s = f32(i & 255u) * 1e-3;
+  let va = vec4<f32>(0.9999 + s * 1e-6);
+  let vb = vec4<f32>(1e-4);
+  ${xs.map((x, j) => `var ${x} = vec4<f32>(s + ${j}.0 * 0.1);`).join(" ")}
+  for (var k = 0u; k < prm.iters; k++) {
+${Array.from({ length: ARITH_UNROLL }, () => `    ${round}`).join("\n")}
+  }
+  let r = ${xs.join(" + ")};
+  out[i] = r.x + r.y + r.z + r.w;
+}`;
+})();
+
+/**
+ * FLOPs of one dispatch of {@link ARITH_PEAK_WGSL}: threads × iterations × chains × rounds
+ * per iteration × 4 lanes × 2 (an FMA).
+ */
+export function arithPeakFlops(threads: number, iters: number): number {
+  return threads * iters * ARITH_CHAINS * ARITH_UNROLL * 4 * 2;
+}
+
+/** Times {@link ARITH_PEAK_WGSL}; its FLOP/s (fastest run) and a note. */
+async function measureArithPeak(
+  device: GPUDevice,
+  quick: boolean,
+): Promise<{ flopsPerS: number; note: string }> {
+  const groups = quick ? 256 : 2048, threads = groups * 64, iters = 64;
+  const module = device.createShaderModule({ code: ARITH_PEAK_WGSL });
+  const pipeline = device.createComputePipeline({
+    layout: "auto",
+    compute: { module, entryPoint: "main" },
+  });
+  const out = storageBuffer(device, threads * 4);
+  const u = uploadBuffer(device, new Uint32Array([iters, 0, 0, 0]));
+  const bind = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [{ binding: 0, resource: { buffer: out } }, { binding: 1, resource: { buffer: u } }],
+  });
+  const t = await timeRuns(
+    gpuRunner(device, (pass) => {
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bind);
+      pass.dispatchWorkgroups(groups);
+    }),
+    { targetMs: quick ? 50 : 200 },
+  );
+  out.destroy();
+  u.destroy();
+  return {
+    flopsPerS: arithPeakFlops(threads, iters) / (t.minMs / 1e3),
+    note: `register FMA ${threads} threads × ${
+      iters * ARITH_UNROLL
+    } rounds of ${ARITH_CHAINS} vec4 FMAs best ${t.minMs.toFixed(2)} ms`,
+  };
+}
+
 /**
  * Measures the adapter's peaks: our best matmul (rb4x4/tiled64 per adapter, as the layers
  * use it) at 1024³ and a 64 MiB buffer copy, plus the cost of one empty sync.
@@ -255,24 +338,36 @@ export async function measurePeak(device: GPUDevice, quick = false): Promise<Pea
     }
   }, { targetMs: 50, maxIters: 8 });
   for (const x of [a, b, c, src, dst]) x.destroy();
+  const arith = await measureArithPeak(device, quick);
   // A peak is the best the adapter did: the fastest run, not the median.
   return {
     flopsPerS: (2 * S ** 3) / (mm.minMs / 1e3),
+    arithFlopsPerS: arith.flopsPerS,
     bytesPerS: (2 * copyBytes) / (copy.minMs / 1e3),
     syncMs: sync.medianMs,
     note:
       `matmul ${S}^3 (our default variant) best ${mm.minMs.toFixed(1)} ms (median ${
         mm.medianMs.toFixed(1)
       }); ` +
+      `${arith.note}; ` +
       `copy ${copyBytes / 2 ** 20} MiB best ${copy.minMs.toFixed(2)} ms; empty submit+wait ${
         sync.medianMs.toFixed(1)
       } ms`,
   };
 }
 
+/**
+ * The FLOP/s a floor is computed with: the highest rate measured on the adapter (the
+ * register-FMA peak, or the matmul where that is all a result recorded), so no kernel
+ * that does the FLOPs its case counts can beat its floor.
+ */
+export function peakFlopsPerS(peak: Peak): number {
+  return Math.max(peak.flopsPerS, peak.arithFlopsPerS ?? 0);
+}
+
 /** The floor of a case in ms at the measured peaks. */
 export function floorMs(flops: number, bytes: number, peak: Peak): number {
-  return Math.max(flops / peak.flopsPerS, bytes / peak.bytesPerS) * 1e3;
+  return Math.max(flops / peakFlopsPerS(peak), bytes / peak.bytesPerS) * 1e3;
 }
 
 /** Fills the derived numbers (floor, FLOP/s, fraction of peak) of a case. */

@@ -58,7 +58,9 @@ export async function runBench(
   console.error(`bench: ${what}${o.quick ? " --quick" : ""} on ${adapter}`);
   const peak = await measurePeak(device, o.quick);
   console.error(
-    `bench: measured peak ${(peak.flopsPerS / 1e9).toFixed(2)} GFLOP/s, ${
+    `bench: measured peak ${
+      ((peak.arithFlopsPerS ?? peak.flopsPerS) / 1e9).toFixed(2)
+    } GFLOP/s (matmul ${(peak.flopsPerS / 1e9).toFixed(2)}), ${
       (peak.bytesPerS / 1e9).toFixed(2)
     } GB/s (${peak.note})`,
   );

@@ -20,6 +20,7 @@ import {
   ourModel,
 } from "./nn_models.ts";
 import { type CaseSpec, runCase } from "./nn_layers.ts";
+import { benchPresets } from "./nn_train.ts";
 import { tf } from "./tfjs.ts";
 
 /** Spectra of a 64×64 slice. */
@@ -104,7 +105,7 @@ export function inferCase(
 
 /**
  * Runs the inference benchmarks (default size, 4,096 spectra; --quick: tiny, 256 spectra,
- * LSTM-Attention only).
+ * LSTM-Attention only; `--sizes` picks the presets, e.g. default,paper).
  * @returns one case per architecture
  */
 export async function benchInfer(
@@ -112,9 +113,10 @@ export async function benchInfer(
   archs?: readonly ArchName[],
 ): Promise<BenchCase[]> {
   archs ??= (ctx.archs as ArchName[] | undefined) ?? (ctx.quick ? ["lstm-attention"] : ARCHS);
-  const preset: PresetName = ctx.quick ? "tiny" : "default";
   const n = ctx.quick ? 256 : VOLUME_SPECTRA;
   const out: BenchCase[] = [];
-  for (const arch of archs) out.push(await runCase(ctx, inferCase(ctx, arch, preset, n)));
+  for (const preset of benchPresets(ctx)) {
+    for (const arch of archs) out.push(await runCase(ctx, inferCase(ctx, arch, preset, n)));
+  }
   return out;
 }

@@ -14,7 +14,7 @@ import { readF32, storageBuffer, uploadBuffer } from "../src/gpu/buffers.ts";
 import { GpuModel, maxFloatsPerSample } from "../src/nn/models/graph.ts";
 import { type ArchName, ARCHS } from "../src/nn/models/config.ts";
 import { recordTrainStep } from "../src/nn/train.ts";
-import { type PresetName, resolveConfig } from "../src/nn/presets.ts";
+import { type PresetName, PRESETS, resolveConfig } from "../src/nn/presets.ts";
 import type { BenchCase, BenchContext } from "./harness.ts";
 import { randomF32 } from "./harness.ts";
 import {
@@ -33,6 +33,14 @@ export const TRAIN_BATCH_QUICK = 16;
 
 /** Architectures of the --quick run (the smoke test: harness and agreement, not speed). */
 export const QUICK_ARCHS: readonly ArchName[] = ["mlp", "lstm-attention"];
+
+/** The presets a run covers: `--sizes` (tiny, default, paper) or tiny (--quick) / default. */
+export function benchPresets(ctx: Pick<BenchContext, "quick" | "sizes">): PresetName[] {
+  const want = ctx.sizes?.filter((s): s is PresetName =>
+    (PRESETS as readonly string[]).includes(s)
+  );
+  return want?.length ? want : [ctx.quick ? "tiny" : "default"];
+}
 
 /** The training-step case of one architecture at one preset size. */
 export function trainCase(
@@ -155,17 +163,18 @@ export function trainCase(
 
 /**
  * Runs the training-step benchmarks (default size, batch 256; --quick: tiny, batch 16,
- * {@link QUICK_ARCHS}).
- * @returns one case per architecture
+ * {@link QUICK_ARCHS}; `--sizes` picks the presets, e.g. default,paper).
+ * @returns one case per architecture and size
  */
 export async function benchTrain(
   ctx: BenchContext,
   archs?: readonly ArchName[],
 ): Promise<BenchCase[]> {
   archs ??= (ctx.archs as ArchName[] | undefined) ?? (ctx.quick ? QUICK_ARCHS : ARCHS);
-  const preset: PresetName = ctx.quick ? "tiny" : "default";
   const B = ctx.quick ? TRAIN_BATCH_QUICK : TRAIN_BATCH;
   const out: BenchCase[] = [];
-  for (const arch of archs) out.push(await runCase(ctx, trainCase(ctx, arch, preset, B)));
+  for (const preset of benchPresets(ctx)) {
+    for (const arch of archs) out.push(await runCase(ctx, trainCase(ctx, arch, preset, B)));
+  }
   return out;
 }

@@ -236,9 +236,12 @@ export async function writeResultsMd(out: string, mdPath: string, preamble = "")
     parts.push(
       `Measured ${i.date} on **${i.adapter}**; machine: ${i.machine}; Deno ${i.deno}; load average at start ${i.loadavg}.` +
         (i.tfjs ? ` tfjs ${i.tfjs.version}, flags ${JSON.stringify(i.tfjs.flags)}.` : "") +
-        ` Peak (measured): ${(i.peak.flopsPerS / 1e9).toFixed(2)} GFLOP/s, ${
-          (i.peak.bytesPerS / 1e9).toFixed(2)
-        } GB/s ` +
+        ` Peak (measured): ${
+          i.peak.arithFlopsPerS === undefined
+            ? `${(i.peak.flopsPerS / 1e9).toFixed(2)} GFLOP/s`
+            : `${(i.peak.arithFlopsPerS / 1e9).toFixed(2)} GFLOP/s arithmetic (register FMA; ` +
+              `our matmul ${(i.peak.flopsPerS / 1e9).toFixed(2)}; floors use the higher)`
+        }, ${(i.peak.bytesPerS / 1e9).toFixed(2)} GB/s ` +
         `(${i.peak.note}).` +
         (i.merged ? ` Partial re-run: ${i.merged} kept (their floor used that run's peak).` : "") +
         "\n",

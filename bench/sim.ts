@@ -9,7 +9,8 @@
  * @module
  */
 import { simulateCpu } from "../src/physics/cpu_sim.ts";
-import { simulatePairsGpu } from "../src/physics/gpu_sim.ts";
+import { commonStep, simulatePairsGpu } from "../src/physics/gpu_sim.ts";
+import { simFlops } from "./sim_flops.ts";
 import { defaultParamSpace, modelFromParams, sampleParams } from "../src/physics/param_space.ts";
 import { paperInputProtocol, paperTargetProtocol } from "../src/physics/protocol.ts";
 import { compileTimeMs } from "../src/gpu/kernel.ts";
@@ -37,14 +38,19 @@ export async function datasetCase(ctx: BenchContext, n = ctx.quick ? 32 : 256): 
   );
   const input = paperInputProtocol(1), target = paperTargetProtocol(1);
   const K = input.offsetsPpm.length, s = 19;
-  // Per (model, offset), register kernel (shaders/bm_sat_reg.wgsl, 20×20 augmented): Taylor
-  // (7 products), ≈ 14 squarings to F(0.5 s), 3 ladder squarings: ≈ 24·2·20³ FLOPs.
+  // FLOPs counted from the register kernel (bench/sim_flops.ts): per (model, offset) Taylor
+  // (7 products of 20×20), s squarings to F(h = 0.5 s) (s from ‖Ã‖∞, 13–15 here), 3 more
+  // ladder levels (Ts 1.5 s = 3h, 5 s = 10h), the a·x + b·y after each and 4 ladder steps.
+  const step = commonStep([input.tsS, target.tsS])!;
+  const fl = simFlops(models, input.offsetsPpm, input.b1UT, step.hS, step.multiples);
   const c: BenchCase = {
     group: "sim",
     name: "Dataset pairs (Ts 1.5 s + Ts 5 s, 7 pools, z-only MT)",
     size: `N=${n}`,
-    shape: `${n} models × ${K} offsets × 2 protocols, n=${s}`,
-    flops: n * K * 24 * 2 * 20 ** 3,
+    shape: `${n} models × ${K} offsets × 2 protocols, n=${s}; ${
+      fl.meanProducts.toFixed(1)
+    } products of 20×20 per (model, offset), squarings ${fl.minSquarings}–${fl.maxSquarings}`,
+    flops: fl.flops,
     bytes: 4 * n * (2 * K + 63),
     results: [],
   };

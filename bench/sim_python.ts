@@ -27,6 +27,7 @@ import {
   timeRuns,
   type Timing,
 } from "./harness.ts";
+import { simFlops } from "./sim_flops.ts";
 
 /** A python3 that imports numpy and scipy, or null. */
 export async function findPython(): Promise<string | null> {
@@ -165,13 +166,19 @@ export async function simCase(ctx: BenchContext, N = ctx.quick ? 4 : 32): Promis
   const protocol = paperInputProtocol(1);
   const models = Array.from({ length: N }, () => benchModel());
   const K = protocol.offsetsPpm.length, n = stateLayout(models[0]!).n;
-  // Padé(6) + ~18 squarings per (model, offset): ~(8 + 18)·2n³ FLOPs.
+  // FLOPs counted from the register kernel the GPU runs (bench/sim_flops.ts): per (model,
+  // offset) Taylor (7 products of 20×20) + s squarings to F(Ts) (one ladder level, h = Ts).
+  // The other implementations do other work (SciPy: Padé + squarings, in float64); the
+  // floor is ours.
+  const fl = simFlops(models, protocol.offsetsPpm, protocol.b1UT, protocol.tsS, [1]);
   const c: BenchCase = {
     group: "sim",
     name: "Z-spectra (saturation recovery, 19-state BM)",
     size: `N=${N}`,
-    shape: `${N} models × ${K} offsets, n=${n}, Ts 1.5 s, Td 4.5 s`,
-    flops: N * K * 26 * 2 * n ** 3,
+    shape: `${N} models × ${K} offsets, n=${n}, Ts 1.5 s, Td 4.5 s; ${
+      fl.meanProducts.toFixed(1)
+    } products of 20×20 per (model, offset)`,
+    flops: fl.flops,
     bytes: 4 * N * (20 + K),
     results: [],
   };
