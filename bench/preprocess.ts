@@ -118,7 +118,7 @@ export async function runPreprocessBench(o: {
     "",
     `\`deno task bench preprocess\` (${
       new Date().toISOString().slice(0, 10)
-    }), model \`${o.model}\` (${run.arch}${
+    }), model \`${model}\` (${run.arch}${
       run.needsT1 ? ", T1-informed: true T1 map" : ""
     }), ${o.size}×${o.size} rat-brain phantom, seed ${o.seed}, ${describeGpu(info)}, ${
       seconds.toFixed(0)
