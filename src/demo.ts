@@ -354,7 +354,8 @@ async function _realScan(
   const size = Math.max(16, Math.round(cfg.phantomSize / 2));
   const name = `${size}×${size}, SNR ${cfg.snr}, B0 ±${REAL_SCAN_PHANTOM.b0ShiftPpm} ppm, ` +
     `relB1 1 ± ${REAL_SCAN_PHANTOM.b1Inhom}`;
-  log(`[real scan] phantom ${name}; ${model} without and with --b0 auto --denoise pca ...`);
+  const shown = model.startsWith(Deno.cwd() + "/") ? model.slice(Deno.cwd().length + 1) : model;
+  log(`[real scan] phantom ${name}; ${shown} without and with --b0 auto --denoise pca ...`);
   const ph = await makePhantom({
     size,
     seed: seed + 1,
