@@ -18,7 +18,7 @@ import {
   writeSidecar,
 } from "../data/sidecar.ts";
 import { checkNotInput, checkWritable } from "../util/output.ts";
-import { checkB1UT } from "../util/limits.ts";
+import { checkB1UT, checkT1MapSeconds, MAX_T1_S } from "../util/limits.ts";
 import { NO_PREPROCESSING, type PreprocessChoice } from "../preprocess/options.ts";
 import {
   assertPositiveM0,
@@ -194,8 +194,9 @@ export function t1MapPath(t1: string | number | undefined): string | undefined {
 }
 
 /**
- * A water T1 given as seconds (number or numeric text) or as a map path read by `readMap`.
- * @throws InputError for a non-positive value
+ * A water T1 given as seconds (number or numeric text) or as a map path read by `readMap`,
+ * checked to be in seconds (util/limits.ts: ≤ 20 s, a map by its median), as the dashboard does.
+ * @throws InputError for a value that is not positive seconds
  */
 export async function readT1(
   t1: string | number,
@@ -204,10 +205,16 @@ export async function readT1(
   const path = t1MapPath(t1);
   const num = path === undefined ? Number(t1) : NaN;
   if (Number.isFinite(num)) {
-    if (!(num > 0)) throw new InputError(`--t1 ${t1}: water T1 must be positive seconds`);
+    if (!(num > 0 && num <= MAX_T1_S)) {
+      throw new InputError(
+        `--t1 ${t1}: water T1 must be in seconds, in (0, ${MAX_T1_S}] (a T1 in ms: divide by 1000)`,
+      );
+    }
     return num;
   }
-  return await readMap(String(t1));
+  const map = await readMap(String(t1));
+  checkT1MapSeconds(map, String(t1));
+  return map;
 }
 
 /** Options of {@link quassFitFile} (the `quass quass-fit` command). */

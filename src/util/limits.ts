@@ -89,3 +89,27 @@ export function checkB1UT(what: string, b1UT: number): number {
 export function checkOffsetCount(what: string, n: number): void {
   checkAtMost(what, n, MAX_OFFSETS, `give at most ${MAX_OFFSETS} offsets (the paper uses 101)`);
 }
+
+/** Largest plausible water T1, s: a larger value (or map median) means the unit is ms. */
+export const MAX_T1_S = 20;
+
+/**
+ * Refuses a water T1 map that is evidently not in seconds (the median of its positive values
+ * above {@link MAX_T1_S}: a map in ms) or has no positive value.
+ * @param what the map's name in the message (file or form field)
+ * @throws InputError naming the map and the fix
+ */
+export function checkT1MapSeconds(t1: ArrayLike<number>, what: string): void {
+  const pos = Array.from(t1).filter((v) => v > 0 && Number.isFinite(v)).sort((a, b) => a - b);
+  if (!pos.length) {
+    throw new InputError(`${what}: the T1 map has no positive value; give the water T1 in seconds`);
+  }
+  const median = pos[Math.floor(pos.length / 2)]!;
+  if (median > MAX_T1_S) {
+    throw new InputError(
+      `${what}: median T1 ${+median.toPrecision(
+        4,
+      )}: the T1 map must be in seconds (divide a map in ms by 1000)`,
+    );
+  }
+}

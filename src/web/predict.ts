@@ -5,6 +5,7 @@
  * @module
  */
 import { InputError } from "../util/errors.ts";
+import { checkT1MapSeconds, MAX_T1_S } from "../util/limits.ts";
 import { checkName, resolveUnder } from "./paths.ts";
 import { makeTempArea, readLimitedForm, type TempArea } from "./uploads.ts";
 import {
@@ -199,9 +200,6 @@ function _noT1(runName: string): InputError {
   );
 }
 
-/** Largest plausible water T1, s (a larger median means the map is in ms). */
-const MAX_T1_S = 20;
-
 /** Parses the `t1s` form field: one water T1 in seconds (InputError otherwise). */
 export function parseT1Seconds(text: string): number {
   const t = text.trim();
@@ -214,24 +212,6 @@ export function parseT1Seconds(text: string): number {
     );
   }
   return v;
-}
-
-/** Rejects a T1 map that is evidently in milliseconds (median of its positive values). */
-function _checkT1Seconds(t1: Float32Array, label: string): void {
-  const pos = Array.from(t1).filter((v) => v > 0 && Number.isFinite(v)).sort((a, b) => a - b);
-  if (!pos.length) {
-    throw new InputError(
-      `${label}: the T1 map has no positive value; give the water T1 in seconds`,
-    );
-  }
-  const median = pos[Math.floor(pos.length / 2)]!;
-  if (median > MAX_T1_S) {
-    throw new InputError(
-      `${label}: median T1 ${+median.toPrecision(
-        4,
-      )}: the T1 map must be in seconds (divide a map in ms by 1000)`,
-    );
-  }
 }
 
 /**
@@ -410,7 +390,7 @@ export async function planUpload(config: AppConfig, req: Request): Promise<Predi
         label,
         `a water T1 map in seconds with the scan's x, y, z = ${nx}, ${ny}, ${nz}`,
       );
-      _checkT1Seconds(t1S, label);
+      checkT1MapSeconds(t1S, label);
       t1Label = `the T1 map ${t1File!.name}`;
     }
     if (t1S !== undefined && !run.needsT1) {

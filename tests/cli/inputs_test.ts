@@ -98,7 +98,25 @@ Deno.test("quass-fit with an all-zero T1 map exits 2 naming the map and writes n
     await writeNifti(t1, { dims: [2, 2, 1, 1], data: new Float32Array(4) });
     const before = await listTree(dir);
     const r = await quass("quass-fit", "--input", scan, "--t1", t1, "--out", `${dir}/q.nii.gz`);
-    assertInputError(r, [t1, "no voxel can be fitted", "T1 ≤ 0", "T1 map in seconds > 0"]);
+    assertInputError(r, [t1, "no positive value", "in seconds"]);
+    assertEquals(await listTree(dir), before, "no output");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a T1 in milliseconds (map or number) exits 2 saying seconds, as the dashboard does", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "quass_fit_t1ms_" });
+  try {
+    const { scan } = await tinyScan(dir);
+    const t1 = `${dir}/t1_ms.nii.gz`;
+    await writeNifti(t1, { dims: [2, 2, 1, 1], data: Float32Array.from([1800, 1750, 0, 1900]) });
+    const before = await listTree(dir);
+    const out = `${dir}/q.nii.gz`;
+    const m = await quass("quass-fit", "--input", scan, "--t1", t1, "--out", out);
+    assertInputError(m, [t1, "median T1 1800", "must be in seconds", "divide"]);
+    const n = await quass("quass-fit", "--input", scan, "--t1", "1800", "--out", out);
+    assertInputError(n, ["--t1 1800", "in seconds", "divide by 1000"]);
     assertEquals(await listTree(dir), before, "no output");
   } finally {
     await Deno.remove(dir, { recursive: true });
