@@ -10,6 +10,7 @@ import { PHANTOM_FILES } from "../../src/data/phantom.ts";
 import { parsePreprocessFields } from "../../src/web/predict.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import {
+  appDirs,
   cpuSimulator,
   fakeLoader,
   makeWorkspace,
@@ -25,12 +26,7 @@ const opts = { sanitizeResources: false, sanitizeOps: false };
 async function withApp(fn: (app: QuassApp, ws: Workspace) => Promise<void>): Promise<void> {
   const ws = await makeWorkspace();
   const app = await createApp({
-    runsDir: ws.runsDir,
-    reportsDir: ws.reportsDir,
-    dataDir: ws.dataDir,
-    benchDir: ws.benchDir,
-    tmpDir: ws.tmpDir,
-    pretrainedDir: ws.pretrainedDir,
+    ...appDirs(ws),
     engine: { simulate: cpuSimulator, loadRun: fakeLoader() },
   });
   try {

@@ -27,6 +27,52 @@ const COMMON = `[TRAP]
 1 1 1000000 0 0 0
 `;
 
+/** The [SHAPES] section both versions share (compressed magnitude and phase). */
+const SHAPES = `[SHAPES]
+
+shape_id 1
+num_samples 1030
+1
+0
+0
+997
+-1
+0
+0
+27
+
+shape_id 2
+num_samples 1030
+0
+0
+1028
+
+shape_id 3
+num_samples 500
+0.5
+0
+0
+197
+0.5
+0
+0
+197
+-0.75
+0
+0
+97
+
+shape_id 4
+num_samples 500
+0
+0
+248
+0.25
+0
+0
+247
+`;
+
 /** The protocol in Pulseq 1.3 (delays in [DELAYS], RF on the 1 µs raster). */
 export function seqV13(): string {
   return HEAD(3) + `
@@ -49,50 +95,7 @@ ${COMMON}
 3 2000
 4 300
 
-[SHAPES]
-
-shape_id 1
-num_samples 1030
-1
-0
-0
-997
--1
-0
-0
-27
-
-shape_id 2
-num_samples 1030
-0
-0
-1028
-
-shape_id 3
-num_samples 500
-0.5
-0
-0
-197
-0.5
-0
-0
-197
--0.75
-0
-0
-97
-
-shape_id 4
-num_samples 500
-0
-0
-248
-0.25
-0
-0
-247
-`;
+${SHAPES}`;
 }
 
 /** The same protocol in Pulseq 1.4 (block durations on a 10 µs raster). */
@@ -113,50 +116,7 @@ export function seqV14(): string {
 2 60 3 4 0 0 127.5 0.5
 
 ${COMMON}
-[SHAPES]
-
-shape_id 1
-num_samples 1030
-1
-0
-0
-997
--1
-0
-0
-27
-
-shape_id 2
-num_samples 1030
-0
-0
-1028
-
-shape_id 3
-num_samples 500
-0.5
-0
-0
-197
-0.5
-0
-0
-197
--0.75
-0
-0
-97
-
-shape_id 4
-num_samples 500
-0
-0
-248
-0.25
-0
-0
-247
-`;
+${SHAPES}`;
 }
 
 /**
