@@ -41,7 +41,16 @@ import type { TissueModel } from "./model.ts";
 import type { Protocol } from "./protocol.ts";
 import { InputError } from "../util/errors.ts";
 import { MAX_CEST_POOLS } from "../util/limits.ts";
-import { equilibrium, omega0PerPpm, stateLayout, superLorentzian } from "./bm_matrix.ts";
+import { omega0PerPpm, stateLayout, superLorentzian } from "./bm_matrix.ts";
+import {
+  BM_RECORD_CONSTANTS,
+  type BmGroup,
+  type BmLayout,
+  bmLayout,
+  type BmSlot,
+  NSLOT,
+  packGroup,
+} from "./bm_record.ts";
 import { simulateCpuStates } from "./cpu_sim.ts";
 
 /** Per-group z-block preparation: Td recovery, pre-delay, post-delay propagator. */
@@ -87,30 +96,6 @@ export const BM_SAT_REG = defineKernel({
 /** Largest state size of the register kernel: water + 5 CEST pools + a z-only MT pool. */
 export const REG_MAX_STATES = 19;
 
-/** Slots per group (compile-time NSLOT in bm_system.wgsl). */
-const NSLOT = 2;
-
-/** One timeline of a group (see the module doc). */
-interface _Slot {
-  /** −1 steady state, 0 no saturation, m ≥ 1: Ts = m·h. */
-  mode: number;
-  start: "relaxed" | "satrec";
-  tdS: number;
-  preDelayS: number;
-  postDelayS: number;
-}
-
-/** A model with its offsets and up to two timelines sharing A at each offset. */
-interface _Group {
-  model: TissueModel;
-  b1UT: number;
-  b0T: number;
-  /** Base saturation step, s (slot mode m means Ts = m·hS). */
-  hS: number;
-  offsetsPpm: ArrayLike<number>;
-  slots: _Slot[];
-}
-
 /** Options of the batched simulators. */
 export interface GpuSimOptions {
   /** Groups per submission at most (default 8192; also capped by the binding size limit). */
@@ -127,16 +112,6 @@ export interface GpuSimOptions {
   onProgress?: (done: number, total: number) => void;
   /** Stops between chunks (rejects with the signal's reason). */
   signal?: AbortSignal;
-}
-
-interface _Layout {
-  /** water + CEST pools */
-  P: number;
-  /** 1 with a z-only MT pool */
-  MT: number;
-  N: number;
-  NZ: number;
-  GR: number;
 }
 
 /** Largest state size the kernels take: 10 water + CEST pools and a z-only MT pool. */
@@ -171,77 +146,6 @@ function _capacity(n: number): number {
   return n <= 20 ? 20 : 32;
 }
 
-function _layout(model: TissueModel): _Layout {
-  const P = model.cest.length + 1;
-  const MT = model.mt ? 1 : 0;
-  const NZ = P + MT;
-  // header 9, 5 per CEST pool, 5 for MT, 5 per slot, z_ss and z_relaxed (see bm_system.wgsl)
-  const GR = 9 + 5 * (P - 1) + 5 + 5 * NSLOT + 2 * NZ;
-  return { P, MT, N: 3 * P + MT, NZ, GR };
-}
-
-/**
- * The z-block steady state without RF (float64, closed form): each solute pool
- * M_i = f_i (k_i M_w + R1_i)/(R1_i + k_i), water from its balance equation. Equals the
- * equilibrium f_i when water f = 1.
- */
-function _freeSteadyZ(model: TissueModel): number[] {
-  const r1w = 1 / model.water.t1S;
-  const pools = model.cest.map((p) => ({ f: p.f, k: p.kPerS, r1: 1 / p.t1S }));
-  if (model.mt) pools.push({ f: model.mt.f, k: model.mt.kPerS, r1: 1 / model.mt.t1S });
-  let lhs = r1w, rhs = model.water.f * r1w;
-  for (const p of pools) {
-    lhs += p.f * p.k - (p.k * p.f * p.k) / (p.r1 + p.k);
-    rhs += (p.k * p.f * p.r1) / (p.r1 + p.k);
-  }
-  const mw = rhs / lhs;
-  return [mw, ...pools.map((p) => (p.f * (p.k * mw + p.r1)) / (p.r1 + p.k))];
-}
-
-function _packGroup(g: _Group, lay: _Layout, dst: Float32Array, base: number): void {
-  const m = g.model;
-  const w0 = omega0PerPpm(m, g.b0T);
-  let i = base;
-  dst[i++] = m.gammaRadPerSUT * g.b1UT * m.relB1;
-  dst[i++] = w0;
-  dst[i++] = m.b0InhomPpm * w0;
-  dst[i++] = g.hS;
-  dst[i++] = 1 / m.water.t1S;
-  dst[i++] = 1 / m.water.t2S;
-  dst[i++] = m.water.f;
-  dst[i++] = g.offsetsPpm.length;
-  const ls = m.mt?.lineshape;
-  dst[i++] = ls === "Lorentzian" ? 1 : ls === "SuperLorentzian" ? 2 : 0;
-  for (const p of m.cest) {
-    dst[i++] = p.f;
-    dst[i++] = p.kPerS;
-    dst[i++] = 1 / p.t1S;
-    dst[i++] = 1 / p.t2S;
-    dst[i++] = p.dwPpm;
-  }
-  if (m.mt) {
-    dst[i++] = m.mt.f;
-    dst[i++] = m.mt.kPerS;
-    dst[i++] = 1 / m.mt.t1S;
-    dst[i++] = m.mt.t2S;
-    dst[i++] = m.mt.dwPpm;
-  } else i += 5;
-  for (let s = 0; s < NSLOT; s++) {
-    const sl = g.slots[s];
-    dst[i++] = sl ? sl.mode : 0;
-    dst[i++] = sl && sl.start === "satrec" ? 1 : 0;
-    dst[i++] = sl ? sl.tdS : 0;
-    dst[i++] = sl ? sl.preDelayS : 0;
-    dst[i++] = sl ? sl.postDelayS : 0;
-  }
-  for (const v of _freeSteadyZ(m)) dst[i++] = v;
-  const eq = equilibrium(m);
-  for (let k = 0; k < lay.NZ; k++) dst[i++] = eq[2 * lay.P + k]!;
-  if (i !== base + lay.GR) {
-    throw new Error(`bm group record: packed ${i - base} floats, layout says ${lay.GR}`);
-  }
-}
-
 /** Mesa lavapipe (gallivm) ends every invocation after this many loop iterations in total. */
 const LAVAPIPE_LOOP_LIMIT = 65535;
 
@@ -251,7 +155,7 @@ const LAVAPIPE_LOOP_LIMIT = 65535;
  * n×n product or squaring counts n + n² (the innermost loop is unrolled), the ladder and
  * the two LU solves a few n² more; the number of squarings follows from a bound on ‖A‖∞.
  */
-function _checkLoopBudget(g: _Group, lay: _Layout): void {
+function _checkLoopBudget(g: BmGroup, lay: BmLayout): void {
   const m = g.model;
   const w0 = omega0PerPpm(m, g.b0T);
   const w1 = m.gammaRadPerSUT * g.b1UT * m.relB1;
@@ -298,15 +202,15 @@ interface _Chunk {
  * largest offset count (shorter rows are padded).
  */
 async function _runLayout(
-  groups: _Group[],
-  lay: _Layout,
+  groups: BmGroup[],
+  lay: BmLayout,
   useReg: boolean,
   opts: GpuSimOptions,
 ): Promise<{ out: Float32Array; noff: number }> {
   const { device, info } = await getGpu();
   const noff = Math.max(1, ...groups.map((g) => g.offsetsPpm.length));
   const maxBind = opts.maxBindingBytes ?? info.limits.maxStorageBufferBindingSize;
-  const perGroupBytes = 4 * Math.max(lay.GR, NSLOT * noff, NSLOT * (lay.NZ + lay.NZ * lay.NZ));
+  const perGroupBytes = 4 * Math.max(lay.GR, NSLOT * noff, NSLOT * lay.zpSlot);
   const byLimit = rowsPerBinding(maxBind, perGroupBytes);
   if (byLimit < 1) {
     throw new RangeError(
@@ -318,12 +222,14 @@ async function _runLayout(
     for (const g of groups) _checkLoopBudget(g, lay);
   }
   // One pipeline per matrix capacity, not per pool count (see bm_system.wgsl).
-  const consts = { N: _capacity(lay.N) };
+  const consts = { ...BM_RECORD_CONSTANTS, N: _capacity(lay.N) };
   // bm_prep works on the z block only (≤ 11 entries): a small capacity compiles in seconds
   // where capacity 20 took ~2 minutes on lavapipe (every innermost loop is unrolled).
   const capPrep = lay.NZ <= 8 ? 8 : 12;
-  const prep = getKernel(device, BM_PREP, { N: capPrep });
-  const sat = useReg ? getKernel(device, BM_SAT_REG) : getKernel(device, BM_SAT, consts);
+  const prep = getKernel(device, BM_PREP, { ...BM_RECORD_CONSTANTS, N: capPrep });
+  const sat = useReg
+    ? getKernel(device, BM_SAT_REG, BM_RECORD_CONSTANTS)
+    : getKernel(device, BM_SAT, consts);
   const out = new Float32Array(groups.length * NSLOT * noff);
 
   // Per-thread matrices of the scratch kernels live in one scratch buffer (bm_linalg.wgsl);
@@ -349,7 +255,7 @@ async function _runLayout(
     const mtg = new Float32Array(anyTable ? count * noff : 1);
     for (let j = 0; j < count; j++) {
       const g = groups[first + j]!;
-      _packGroup(g, lay, rec, j * lay.GR);
+      packGroup(g, lay, rec, j * lay.GR);
       offs.set(Array.from(g.offsetsPpm), j * noff);
       const mt = g.model.mt;
       if (mt?.lineshape === "SuperLorentzian") {
@@ -365,7 +271,7 @@ async function _runLayout(
     const recB = uploadBuffer(device, rec, "bm groups");
     const offB = uploadBuffer(device, offs, "bm offsets");
     const mtgB = uploadBuffer(device, mtg, "bm mt table");
-    const zpB = storageBuffer(device, 4 * count * NSLOT * (lay.NZ + lay.NZ * lay.NZ), "bm zprep");
+    const zpB = storageBuffer(device, 4 * count * NSLOT * lay.zpSlot, "bm zprep");
     const outB = storageBuffer(device, 4 * count * NSLOT * noff, "bm out");
     const bufs = [recB, offB, mtgB, zpB, outB];
     const enc = device.createCommandEncoder({ label: "bm sim" });
@@ -431,14 +337,14 @@ async function _runLayout(
 }
 
 /** Whether a group runs on the register kernel (bm_sat_reg.wgsl): ≤ 19 states, no Ts = ∞. */
-function _useRegisterKernel(g: _Group, lay: _Layout, opts: GpuSimOptions): boolean {
+function _useRegisterKernel(g: BmGroup, lay: BmLayout, opts: GpuSimOptions): boolean {
   return opts.satKernel !== "scratch" && lay.N <= REG_MAX_STATES &&
     g.slots.every((sl) => sl.mode >= 0);
 }
 
 /** Runs groups of any layouts; returns for each group its [NSLOT, noff] block and noff. */
 async function _runGroups(
-  groups: _Group[],
+  groups: BmGroup[],
   opts: GpuSimOptions,
 ): Promise<{ data: Float32Array; noff: number }[]> {
   const { info } = await getGpu();
@@ -482,7 +388,7 @@ async function _runGroups(
  * abort). Returns raw water Mz per slot, like the kernels.
  */
 async function _steadySlotsOnCpu(
-  groups: _Group[],
+  groups: BmGroup[],
   opts: GpuSimOptions,
 ): Promise<{ group: number; slot: number; waterZ: Float32Array }[]> {
   const out: { group: number; slot: number; waterZ: Float32Array }[] = [];
@@ -516,12 +422,12 @@ async function _steadySlotsOnCpu(
 
 /** Runs groups bucketed by layout and saturation kernel. */
 async function _runBuckets(
-  groups: _Group[],
+  groups: BmGroup[],
   opts: GpuSimOptions,
 ): Promise<{ data: Float32Array; noff: number }[]> {
   const buckets = new Map<string, number[]>();
   groups.forEach((g, i) => {
-    const l = _layout(g.model);
+    const l = bmLayout(g.model);
     const key = `${l.P}|${l.MT}|${_useRegisterKernel(g, l, opts)}`;
     const b = buckets.get(key) ?? [];
     b.push(i);
@@ -531,7 +437,7 @@ async function _runBuckets(
   let done = 0;
   for (const idx of buckets.values()) {
     const first = groups[idx[0]!]!;
-    const lay = _layout(first.model);
+    const lay = bmLayout(first.model);
     const base = done;
     const { out, noff } = await _runLayout(
       idx.map((i) => groups[i]!),
@@ -551,7 +457,7 @@ async function _runBuckets(
   return res;
 }
 
-function _slot(p: Protocol, mode: number): _Slot {
+function _slot(p: Protocol, mode: number): BmSlot {
   return {
     mode,
     start: p.start.kind,
@@ -637,7 +543,7 @@ export async function simulateSpectraGpu(
   jobs: { model: TissueModel; protocol: Protocol }[],
   opts: GpuSimOptions = {},
 ): Promise<Float32Array[]> {
-  const groups = jobs.map(({ model, protocol }): _Group => {
+  const groups = jobs.map(({ model, protocol }): BmGroup => {
     _checkProtocol(protocol);
     const { mode, hS } = _mode(protocol.tsS);
     return {
@@ -719,7 +625,7 @@ export async function simulatePairsGpu(
   const hS = step?.hS ?? 1;
   const offs = _offsetsWithM0(input);
   const slots = [_slot(input, modeOf(input.tsS)), _slot(target, modeOf(target.tsS))];
-  const groups = models.map((model): _Group => ({
+  const groups = models.map((model): BmGroup => ({
     model,
     b1UT: input.b1UT,
     b0T: input.b0T ?? model.b0T,
