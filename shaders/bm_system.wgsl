@@ -1,7 +1,7 @@
 // Bloch–McConnell matrices built on the GPU from the group record (bm_record.wgsl) into the
 // storage scratch of bm_linalg.wgsl, in the layout of src/physics/bm_matrix.ts:
 // state [x_0..x_{RP-1}, y_0..y_{RP-1}, z_0..z_{RP-1}, (z_MT)]. The only compile-time size is
-// N, the row stride and capacity of the scratch matrices (src/physics/gpu_sim.ts picks 20 or
+// N, the row stride and capacity of the scratch matrices (src/physics/bm_capacity.ts picks 20 or
 // 32): with compile-time pool counts lavapipe's LLVM unrolls the 19³ products and needs
 // minutes per layout.
 
