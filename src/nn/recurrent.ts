@@ -5,11 +5,10 @@
  * float64 references in ./reference/recurrent.ts.
  *
  * How the work is split (all recorded into the caller's compute pass, no submits):
- * - forward: one batched product x·Wx + b over all B·T rows (the tuned matmul of
- *   dense.ts: 2.4–2.6× faster than the former naive kernel on llvmpipe at B 256, T 101, C 16,
- *   H 32), then one small
- *   dispatch per time step that adds h₋·Wh, applies the gates and saves what backward
- *   needs;
+ * - forward: one batched product x·Wx + b over all B·T rows (the tuned matmul of dense.ts:
+ *   2.4–2.6× faster than the former naive kernel on llvmpipe at B 256, T 101, C 16, H 32),
+ *   then one small dispatch per time step that adds h₋·Wh, applies the gates and saves what
+ *   backward needs;
  * - backward: one dispatch per time step in reverse processing order that turns dh into
  *   pre-activation gate gradients (saved for all steps, [B,T,G·H]) and passes dgates·Whᵀ
  *   on to the step before, then batched products over all B·T rows for dWx and db, dWh
