@@ -4,8 +4,8 @@
 // ω1²·G(Δω) of a Lorentzian z-only MT pool (pulseq-cest convention: G = T2/(1+(Δω T2)²)).
 fn mt_lorentz(g: u32, off_ppm: f32) -> f32 {
   let w1 = rec(g, G_W1);
-  let t2 = rec(g, G_MTP + 3u);
-  let dwmt = (off_ppm - rec(g, G_MTP + 4u)) * rec(g, G_W0) - rec(g, G_DW0);
+  let t2 = rec(g, G_MTP + GM_T2);
+  let dwmt = (off_ppm - rec(g, G_MTP + GM_DW)) * rec(g, G_W0) - rec(g, G_DW0);
   let x = dwmt * t2;
   return w1 * w1 * t2 / (1.0 + x * x);
 }

@@ -22,11 +22,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   scratch_zero();
   for (var i = 0u; i < RNZ; i++) { vset(V_ZSS, i, rec(g, G_ZSS + i)); }
   for (var s = 0u; s < NSLOT; s++) {
-    let sb = G_SLOT + 5u * s;
-    let start = rec(g, sb + 1u);
-    let td = rec(g, sb + 2u);
-    let pre = rec(g, sb + 3u);
-    let post = rec(g, sb + 4u);
+    let sb = G_SLOT + SLOT_W * s;
+    let start = rec(g, sb + GS_START);
+    let td = rec(g, sb + GS_TD);
+    let pre = rec(g, sb + GS_PRE);
+    let post = rec(g, sb + GS_POST);
     if (start == 0.0) {
       for (var i = 0u; i < RNZ; i++) { vset(V_Z, i, rec(g, G_ZREL + i)); }
     } else {

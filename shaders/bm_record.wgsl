@@ -1,27 +1,19 @@
 // The packed Bloch–McConnell group record shared by the bm_* kernels (packed by
-// src/physics/gpu_sim.ts `_packGroup`). Pool counts are runtime values (RP water + CEST
+// src/physics/bm_record.ts `packGroup`). Pool counts are runtime values (RP water + CEST
 // pools, RMT = 1 with a z-only MT pool, RN = 3·RP + RMT, RNZ = RP + RMT), so one pipeline
 // serves every model. Each kernel file declares `groups: array<f32>` (the records) and
 // calls `set_sizes` first.
 //
-// Group record (f32): [0] ω1 rad/s (B1·relB1·γ), [1] ω0 rad/s per ppm (γ·B0), [2] B0 shift
-// rad/s, [3] base step h s, [4] R1w, [5] R2w, [6] f_w, [7] number of valid offsets,
-// [8] MT lineshape (0 none, 1 Lorentzian, 2 table in `mtg`), then per CEST pool
-// (f, k, R1, R2, δ ppm), then the MT pool (f, k, R1, T2, δ ppm), then per slot
-// (mode, start, Td s, pre-delay s, post-delay s), then the free steady state z (NZ) and the
-// relaxed start z (NZ). Slot mode: −1 steady state, 0 no saturation, m ≥ 1 Ts = m·h.
-
-const G_W1: u32 = 0u;
-const G_W0: u32 = 1u;
-const G_DW0: u32 = 2u;
-const G_H: u32 = 3u;
-const G_R1W: u32 = 4u;
-const G_R2W: u32 = 5u;
-const G_FW: u32 = 6u;
-const G_NOFF: u32 = 7u;
-const G_MTMODE: u32 = 8u;
-const G_POOLS: u32 = 9u;
-const NSLOT: u32 = 2u;
+// Group record (f32): the header (ω1, ω0 per ppm, B0 shift, base step h, R1w, R2w, f_w,
+// number of valid offsets, MT lineshape), per CEST pool a pool block (f, k, R1, R2, δ ppm),
+// the MT block (f, k, R1, T2, δ ppm), per slot a slot block (mode, start, Td s, pre-delay s,
+// post-delay s), then the free steady state z (NZ) and the relaxed start z (NZ). Slot mode:
+// −1 steady state, 0 no saturation, m ≥ 1 Ts = m·h.
+//
+// The offsets are not written here: src/physics/bm_record.ts holds the one table that packs
+// the record and compiles it into `const` lines before this file (BM_RECORD_CONSTANTS):
+// header indices G_W1 … G_MTMODE and G_POOLS (the header length), offsets within a block
+// GP_* (CEST pool), GM_* (MT), GS_* (slot), the block widths POOL_W, MT_W, SLOT_W and NSLOT.
 
 var<private> RP: u32;
 var<private> RMT: u32;
@@ -41,9 +33,9 @@ fn set_sizes(pools: u32, mt: u32) {
   RMT = mt;
   RN = 3u * pools + mt;
   RNZ = pools + mt;
-  G_MTP = G_POOLS + 5u * (pools - 1u);
-  G_SLOT = G_MTP + 5u;
-  G_ZSS = G_SLOT + 5u * NSLOT;
+  G_MTP = G_POOLS + POOL_W * (pools - 1u);
+  G_SLOT = G_MTP + MT_W;
+  G_ZSS = G_SLOT + SLOT_W * NSLOT;
   G_ZREL = G_ZSS + RNZ;
   GR = G_ZREL + RNZ;
   ZP_SLOT = RNZ + RNZ * RNZ;

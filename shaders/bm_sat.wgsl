@@ -68,7 +68,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   }
 
   for (var s = 0u; s < NSLOT; s++) {
-    let mode = rec(g, G_SLOT + 5u * s);
+    let mode = rec(g, G_SLOT + SLOT_W * s + GS_MODE);
     let zo = g * ZP + s * ZP_SLOT;
     for (var i = 0u; i < RNZ; i++) {
       let k = 2u * RP + i;
@@ -81,7 +81,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     }
     // post-delay free evolution on the z block: z + F(post)·(z − z_ss); water row only
     var zw = vget(V_Z, 0u);
-    if (rec(g, G_SLOT + 5u * s + 4u) > 0.0) {
+    if (rec(g, G_SLOT + SLOT_W * s + GS_POST) > 0.0) {
       var acc = 0.0;
       for (var j = 0u; j < RNZ; j++) {
         acc += zprep[zo + RNZ + j] * (vget(V_Z, j) - rec(g, G_ZSS + j));

@@ -125,13 +125,13 @@ fn vget(v: Vec, i: u32) -> f32 { return v[i / 4u][i % 4u]; }
 // One CEST pool's rows and columns of Ã (i a constant 1..5); returns f·k.
 fn put_pool(a: ptr<function, Mat>, g: u32, i: u32, off_ppm: f32, w1: f32, w0: f32, dw0: f32) -> f32 {
   if (i >= RP) { return 0.0; }
-  let b = G_POOLS + 5u * (i - 1u);
-  let f = rec(g, b);
-  let k = rec(g, b + 1u);
-  let r1 = rec(g, b + 2u);
-  let r2 = rec(g, b + 3u);
+  let b = G_POOLS + POOL_W * (i - 1u);
+  let f = rec(g, b + GP_F);
+  let k = rec(g, b + GP_K);
+  let r1 = rec(g, b + GP_R1);
+  let r2 = rec(g, b + GP_R2);
   // resonance − RF in rad/s; the ppm difference first keeps f32 rounding small
-  let det = (rec(g, b + 4u) - off_ppm) * w0 + dw0;
+  let det = (rec(g, b + GP_DW) - off_ppm) * w0 + dw0;
   let x = 3u * i;
   put(a, 0u, x, k);
   put(a, x, 0u, f * k);
@@ -166,9 +166,9 @@ fn build(g: u32, off_ppm: f32, mt_sat: f32) -> Mat {
   sum_fk += put_pool(&a, g, 5u, off_ppm, w1, w0, dw0);
   var wzdiag = -(r1w + sum_fk);
   if (RMT == 1u) {
-    let f = rec(g, G_MTP);
-    let k = rec(g, G_MTP + 1u);
-    let r1 = rec(g, G_MTP + 2u);
+    let f = rec(g, G_MTP + GM_F);
+    let k = rec(g, G_MTP + GM_K);
+    let r1 = rec(g, G_MTP + GM_R1);
     wzdiag -= f * k;
     put(&a, 2u, MT_Z, k);
     put(&a, MT_Z, 2u, f * k);
@@ -277,7 +277,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (s == 1u) { w = w1; }
     // M(Ts) = M0 + F·[M0; 1]; post-delay free evolution on the z block (water row only)
     var zw = zprep[zo] + vget(w, 2u);
-    if (rec(g, G_SLOT + 5u * s + 4u) > 0.0) {
+    if (rec(g, G_SLOT + SLOT_W * s + GS_POST) > 0.0) {
       var acc = 0.0;
       for (var j = 0u; j < RNZ; j++) {
         acc += zprep[zo + RNZ + j] * (zprep[zo + j] + vget(w, zpos(j)) - rec(g, G_ZSS + j));

@@ -35,6 +35,6 @@ fn sat_thread(gid: vec3<u32>, nwg: vec3<u32>) -> SatThread {
 
 // Saturation time of slot s in units of h (0 for steady state or no saturation).
 fn slot_multiple(g: u32, s: u32) -> u32 {
-  let mode = rec(g, G_SLOT + 5u * s);
+  let mode = rec(g, G_SLOT + SLOT_W * s + GS_MODE);
   return select(0u, u32(mode), mode >= 1.0);
 }

@@ -1,7 +1,7 @@
 // Bloch–McConnell matrices built on the GPU from the group record (bm_record.wgsl) into the
 // storage scratch of bm_linalg.wgsl, in the layout of src/physics/bm_matrix.ts:
 // state [x_0..x_{RP-1}, y_0..y_{RP-1}, z_0..z_{RP-1}, (z_MT)]. The only compile-time size is
-// N, the row stride and capacity of the scratch matrices (src/physics/gpu_sim.ts picks 20 or
+// N, the row stride and capacity of the scratch matrices (src/physics/bm_capacity.ts picks 20 or
 // 32): with compile-time pool counts lavapipe's LLVM unrolls the 19³ products and needs
 // minutes per layout.
 
@@ -20,10 +20,10 @@ fn build_free_z(g: u32) {
   let r1w = rec(g, G_R1W);
   var sum_fk = 0.0;
   for (var i = 1u; i < RP; i++) {
-    let b = G_POOLS + 5u * (i - 1u);
-    let f = rec(g, b);
-    let k = rec(g, b + 1u);
-    let r1 = rec(g, b + 2u);
+    let b = G_POOLS + POOL_W * (i - 1u);
+    let f = rec(g, b + GP_F);
+    let k = rec(g, b + GP_K);
+    let r1 = rec(g, b + GP_R1);
     sum_fk += f * k;
     mset(MA, 0u, i, k);          // water ← pool
     mset(MA, i, 0u, f * k);      // pool ← water
@@ -32,9 +32,9 @@ fn build_free_z(g: u32) {
   }
   var wdiag = -(r1w + sum_fk);
   if (RMT == 1u) {
-    let f = rec(g, G_MTP);
-    let k = rec(g, G_MTP + 1u);
-    let r1 = rec(g, G_MTP + 2u);
+    let f = rec(g, G_MTP + GM_F);
+    let k = rec(g, G_MTP + GM_K);
+    let r1 = rec(g, G_MTP + GM_R1);
     wdiag -= f * k;
     mset(MA, 0u, RP, k);
     mset(MA, RP, 0u, f * k);
@@ -58,12 +58,12 @@ fn build_full(g: u32, off_ppm: f32, mt_sat: f32) {
   let zw = 2u * RP;
   var sum_fk = 0.0;
   for (var i = 1u; i < RP; i++) {
-    let b = G_POOLS + 5u * (i - 1u);
-    let f = rec(g, b);
-    let k = rec(g, b + 1u);
-    let r1 = rec(g, b + 2u);
-    let r2 = rec(g, b + 3u);
-    let dw = rec(g, b + 4u);
+    let b = G_POOLS + POOL_W * (i - 1u);
+    let f = rec(g, b + GP_F);
+    let k = rec(g, b + GP_K);
+    let r1 = rec(g, b + GP_R1);
+    let r2 = rec(g, b + GP_R2);
+    let dw = rec(g, b + GP_DW);
     let fk = f * k;
     sum_fk += fk;
     mset(MA, 0u, i, k);
@@ -94,9 +94,9 @@ fn build_full(g: u32, off_ppm: f32, mt_sat: f32) {
   vset(V_C, zw, rec(g, G_FW) * r1w);
   if (RMT == 1u) {
     let m = 3u * RP;
-    let f = rec(g, G_MTP);
-    let k = rec(g, G_MTP + 1u);
-    let r1 = rec(g, G_MTP + 2u);
+    let f = rec(g, G_MTP + GM_F);
+    let k = rec(g, G_MTP + GM_K);
+    let r1 = rec(g, G_MTP + GM_R1);
     wzdiag -= f * k;
     mset(MA, zw, m, k);
     mset(MA, m, zw, f * k);

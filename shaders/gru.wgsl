@@ -1,6 +1,6 @@
 // GRU over a sequence, Keras reset_after=true (gate order z, r, n; bias [2, 3H]: input bias
 // then recurrent bias), one dispatch per time step. The input projection x*Wx + b_in for
-// every step is computed beforehand (rec_proj) into `gates`, which each step overwrites in
+// every step is computed beforehand (by the matmul of dense.ts) into `gates`, which each step overwrites in
 // place with its gate activations. `hn` saves h_prev*Un + b'n, the candidate's recurrent
 // term before the reset gate, which backward needs. H (hidden size) is a compile-time
 // constant. Each thread computes 4 batch rows x 4 units (register blocking, see lstm.wgsl).

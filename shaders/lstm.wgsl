@@ -1,7 +1,7 @@
 // LSTM over a sequence, one dispatch per time step (Keras gate order i, f, g, o; column
 // g*H + j of the [., 4H] matrices is gate g of unit j). H (hidden size) is a compile-time
 // constant.
-// The input projection x*Wx + b for every step is computed beforehand (rec_proj) into
+// The input projection x*Wx + b for every step is computed beforehand (by the matmul of dense.ts) into
 // `gates`, which each step overwrites in place with the gate activations it saves for
 // backward: a thread reads and writes only its own units' entries.
 // Each thread computes a block of 4 batch rows x 4 units: every Wh value it loads serves 4

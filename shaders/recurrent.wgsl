@@ -1,46 +1,18 @@
-// Batched matrix products shared by the recurrent layers (rnn/lstm/gru): the input
-// projection for all time steps at once before the recurrence, and the weight, bias and
-// input gradients for all time steps at once after backward through time. Doing these over
-// B·T rows in one dispatch each is what keeps the per-step kernels small.
+// Batched products shared by the recurrent layers (rnn/lstm/gru): the weight and bias
+// gradients for all time steps at once after backward through time, and the transpose of
+// the recurrent kernel. Doing these over B·T rows in one dispatch each is what keeps the
+// per-step kernels small. (The input projection before the recurrence and the input
+// gradient after it are plain products: src/nn/recurrent.ts runs them on the tuned matmul
+// of src/nn/dense.ts.)
 struct Dims {
   M: u32,      // rows (B·T)
   K: u32,      // inner size (C, or H for the recurrent kernel)
   N: u32,      // columns (G·H)
   T: u32,      // sequence length (for the time shift of rec_dw)
   shift: i32,  // rec_dw: read a at time t + shift (0 outside [0, T))
-  off: u32,    // bias offset (rec_proj: read; rec_db: write)
+  off: u32,    // unused (layout shared with src/nn/recurrent.ts _dims)
   p0: u32,
   p1: u32,
-}
-
-// out[m, n] = sum_k a[m, k] w[k, n] + bias[off + n]; one thread per (m, 4 columns).
-@group(0) @binding(0) var<storage, read> pa: array<f32>;
-@group(0) @binding(1) var<storage, read> pw: array<f32>;
-@group(0) @binding(2) var<storage, read> pbias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> pout: array<f32>;
-@group(0) @binding(4) var<uniform> pd: Dims;
-
-@compute @workgroup_size(WG)
-fn rec_proj(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let id = flat_id(gid, nwg);
-  let n4 = (pd.N + 3u) / 4u;
-  if (id >= pd.M * n4) { return; }
-  let m = id / n4;
-  let n0 = (id % n4) * 4u;
-  var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
-  for (var q = 0u; q < 4u; q++) {
-    if (n0 + q < pd.N) { acc[q] = pbias[pd.off + n0 + q]; }
-  }
-  for (var k = 0u; k < pd.K; k++) {
-    let av = pa[m * pd.K + k];
-    let wr = k * pd.N + n0;
-    for (var q = 0u; q < 4u; q++) {
-      if (n0 + q < pd.N) { acc[q] += av * pw[wr + q]; }
-    }
-  }
-  for (var q = 0u; q < 4u; q++) {
-    if (n0 + q < pd.N) { pout[m * pd.N + n0 + q] = acc[q]; }
-  }
 }
 
 // Weight and bias gradients, split over rows so that there are enough threads (the
@@ -192,23 +164,6 @@ fn rec_dw_sum(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   var acc = 0.0;
   for (var s = 0u; s < sd.S; s++) { acc += spart[(s * K1 + sd.row0) * sd.N + id]; }
   sout[sd.off + id] += acc;
-}
-
-// dx[m, k] += sum_n g[m, n] w[k, n]; one thread per (m, k).
-@group(0) @binding(0) var<storage, read> xg: array<f32>;
-@group(0) @binding(1) var<storage, read> xw: array<f32>;
-@group(0) @binding(2) var<storage, read_write> xdx: array<f32>;
-@group(0) @binding(3) var<uniform> xd: Dims;
-
-@compute @workgroup_size(WG)
-fn rec_dx(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let id = flat_id(gid, nwg);
-  if (id >= xd.M * xd.K) { return; }
-  let m = id / xd.K;
-  let k = id % xd.K;
-  var s = 0.0;
-  for (var n = 0u; n < xd.N; n++) { s += xg[m * xd.N + n] * xw[k * xd.N + n]; }
-  xdx[id] += s;
 }
 
 // out[n, k] = a[k, n] for a [M, N] (the recurrent kernel, transposed once per backward).

@@ -1,5 +1,5 @@
 // Simple RNN (tanh) over a sequence, one dispatch per time step. The input projection
-// x*Wx + b for every step is computed beforehand (rec_proj) into `h`, which each step
+// x*Wx + b for every step is computed beforehand (by the matmul of dense.ts) into `h`, which each step
 // overwrites in place with its output. H (hidden size) is a compile-time constant. Each
 // thread computes 4 batch rows x 4 units (register blocking, see lstm.wgsl).
 // Step, sigm, ld4, units4, prev_row and the backward block step_bwd come from rec_step.wgsl,

@@ -17,7 +17,8 @@
 import { hostname } from "node:os";
 import { InputError } from "../util/errors.ts";
 import { checkWritable } from "../util/output.ts";
-import { configFromJson, runPaths } from "./checkpoint.ts";
+import { runPaths } from "./checkpoint.ts";
+import { loadResumeConfig } from "./run_resume.ts";
 import type { RunConfig } from "./presets.ts";
 import { checkRunDataset, type DatasetRecord, datasetRecord } from "./run_dataset.ts";
 
@@ -79,17 +80,7 @@ export async function runStart(
   const current = await datasetRecord(data);
   if (!o.resume) return { record: { dataset: current }, warning: "" };
   const p = runPaths(out).config;
-  let saved;
-  try {
-    saved = configFromJson(await Deno.readTextFile(p));
-  } catch {
-    throw new InputError(`${p}: cannot read the run's config; nothing to resume (drop --resume)`);
-  }
-  if (saved?.model?.arch !== o.arch) {
-    throw new InputError(
-      `${p}: the run in ${out} trains "${saved?.model?.arch}", not "${o.arch}"; use --arch ${saved?.model?.arch}`,
-    );
-  }
+  const saved = await loadResumeConfig(p, { arch: o.arch });
   const warning = checkRunDataset(p, saved as { dataset?: unknown; data?: unknown }, current, out);
   return {
     cfg: { model: saved.model, train: { ...saved.train, epochs: o.epochs ?? saved.train.epochs } },

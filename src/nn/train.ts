@@ -38,8 +38,8 @@ import type { TrainingData } from "./training_data.ts";
 import { learningRate } from "./schedule.ts";
 import type { RunConfig, TrainConfig } from "./presets.ts";
 import type { BufRef } from "./types.ts";
+import { loadResumeConfig } from "./run_resume.ts";
 import {
-  configFromJson,
   configToJson,
   loadModel,
   loadOptimizer,
@@ -282,34 +282,7 @@ export async function train(
   let log: EpochLog[] = [];
   if (opts.resume) {
     if (!paths) throw new InputError("--resume needs --out (the run directory to continue)");
-    let saved: RunConfig;
-    try {
-      saved = configFromJson(await Deno.readTextFile(paths.config));
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) {
-        throw new InputError(`${paths.config}: file not found; nothing to resume`);
-      }
-      throw new InputError(`${paths.config}: not valid JSON (${(e as Error).message})`);
-    }
-    const a = JSON.stringify({ ...saved.model }), b = JSON.stringify({ ...cfg.model });
-    if (a !== b) {
-      throw new InputError(
-        `${paths.config}: the run was started with model ${a}, not ${b}; resume with the same flags`,
-      );
-    }
-    // (configFromJson fills the settings older runs did not record; key order may differ)
-    const { epochs: _e1, ...savedTrain } = saved.train;
-    const { epochs: _e2, ...curTrain } = cfg.train;
-    const canon = (t: object) =>
-      configToJson({
-        model: cfg.model,
-        train: Object.fromEntries(Object.entries(t).sort(([x], [y]) => (x < y ? -1 : 1))) as never,
-      });
-    if (canon(savedTrain) !== canon(curTrain)) {
-      throw new InputError(
-        `${paths.config}: training settings differ from the run's (only --epochs may change on --resume)`,
-      );
-    }
+    await loadResumeConfig(paths.config, { arch: cfg.model.arch, cfg });
     state = await loadOptimizer(paths.optimizer, cfg.model.arch, total);
     try {
       const text = await Deno.readTextFile(paths.log);

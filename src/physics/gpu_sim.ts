@@ -26,126 +26,23 @@
  * — it solves for the steady state (LU), the register kernel reaches it through the squarings.
  * Speed (bench/RESULTS.md, 2 cores, lavapipe): ~600 dataset pairs/s on the register kernel,
  * 16–22 on the scratch kernel.
+ *
+ * This file holds the public API (protocols to groups, normalisation); the work is in
+ * bm_record.ts (the packed group record and the kernels' offsets), bm_routing.ts (buckets
+ * and CPU/GPU routing), bm_chunks.ts (the kernels and the chunk scheduler) and
+ * bm_capacity.ts (matrix capacity and lavapipe's loop budget).
  * @module
  */
-import { getGpu } from "../gpu/device.ts";
-import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
-import {
-  readF32,
-  rowsPerBinding,
-  storageBuffer,
-  uniformBuffer,
-  uploadBuffer,
-} from "../gpu/buffers.ts";
 import type { TissueModel } from "./model.ts";
 import type { Protocol } from "./protocol.ts";
 import { InputError } from "../util/errors.ts";
 import { MAX_CEST_POOLS } from "../util/limits.ts";
-import { equilibrium, omega0PerPpm, stateLayout, superLorentzian } from "./bm_matrix.ts";
-import { simulateCpuStates } from "./cpu_sim.ts";
+import type { BmGroup, BmSlot } from "./bm_record.ts";
+import type { GpuSimOptions } from "./bm_chunks.ts";
+import { runGroups } from "./bm_routing.ts";
 
-/** Per-group z-block preparation: Td recovery, pre-delay, post-delay propagator. */
-export const BM_PREP = defineKernel({
-  name: "bm_prep",
-  file: "bm_prep.wgsl",
-  includes: ["bm_linalg.wgsl", "bm_record.wgsl", "bm_system.wgsl"],
-  bindings: ["read", "storage", "storage", "uniform"],
-  workgroupSize: 64,
-  doc: "Bloch–McConnell z-block start states and post-delay propagators, a thread per group",
-});
-
-/** CW saturation and readout, a thread per (group, offset). */
-export const BM_SAT = defineKernel({
-  name: "bm_sat",
-  file: "bm_sat.wgsl",
-  includes: [
-    "bm_linalg.wgsl",
-    "bm_record.wgsl",
-    "bm_mt.wgsl",
-    "bm_sat_thread.wgsl",
-    "bm_system.wgsl",
-  ],
-  bindings: ["read", "read", "read", "read", "storage", "storage", "uniform"],
-  workgroupSize: 64,
-  doc: "Bloch–McConnell CW saturation (f32, F = e^{At} − I form), a thread per group × offset",
-});
-
-/**
- * The fast path of `bm_sat` (shaders/bm_sat_reg.wgsl): matrices in registers, for up to
- * {@link REG_MAX_STATES} states and finite saturation times.
- */
-export const BM_SAT_REG = defineKernel({
-  name: "bm_sat_reg",
-  file: "bm_sat_reg.wgsl",
-  includes: ["bm_record.wgsl", "bm_mt.wgsl", "bm_sat_thread.wgsl"],
-  bindings: ["read", "read", "read", "read", "storage", "uniform"],
-  workgroupSize: 64,
-  doc:
-    "Bloch–McConnell CW saturation, matrices in registers (≤ 19 states, finite Ts), a thread per group × offset",
-});
-
-/** Largest state size of the register kernel: water + 5 CEST pools + a z-only MT pool. */
-export const REG_MAX_STATES = 19;
-
-/** Slots per group (compile-time NSLOT in bm_system.wgsl). */
-const NSLOT = 2;
-
-/** One timeline of a group (see the module doc). */
-interface _Slot {
-  /** −1 steady state, 0 no saturation, m ≥ 1: Ts = m·h. */
-  mode: number;
-  start: "relaxed" | "satrec";
-  tdS: number;
-  preDelayS: number;
-  postDelayS: number;
-}
-
-/** A model with its offsets and up to two timelines sharing A at each offset. */
-interface _Group {
-  model: TissueModel;
-  b1UT: number;
-  b0T: number;
-  /** Base saturation step, s (slot mode m means Ts = m·hS). */
-  hS: number;
-  offsetsPpm: ArrayLike<number>;
-  slots: _Slot[];
-}
-
-/** Options of the batched simulators. */
-export interface GpuSimOptions {
-  /** Groups per submission at most (default 8192; also capped by the binding size limit). */
-  maxGroupsPerChunk?: number;
-  /** Overrides the device's maxStorageBufferBindingSize (tests use it to force chunking). */
-  maxBindingBytes?: number;
-  /**
-   * Saturation kernel: "auto" (default) takes the register kernel where it applies
-   * (≤ 19 states, no Ts = ∞) and, on a software adapter, the float64 CPU steady state for
-   * Ts = ∞; "scratch" always the general kernel (tests and benchmarks).
-   */
-  satKernel?: "auto" | "scratch";
-  /** Called after each chunk with the number of groups done and the total. */
-  onProgress?: (done: number, total: number) => void;
-  /** Stops between chunks (rejects with the signal's reason). */
-  signal?: AbortSignal;
-}
-
-interface _Layout {
-  /** water + CEST pools */
-  P: number;
-  /** 1 with a z-only MT pool */
-  MT: number;
-  N: number;
-  NZ: number;
-  GR: number;
-}
-
-/** Largest state size the kernels take: 10 water + CEST pools and a z-only MT pool. */
-export const MAX_STATE_SIZE = 31;
-
-// The pool cap of util/limits.ts is what these kernels hold: 3·(9 + 1) + 1 = MAX_STATE_SIZE.
-if (3 * (MAX_CEST_POOLS + 1) + 1 > MAX_STATE_SIZE) {
-  throw new Error(`MAX_CEST_POOLS ${MAX_CEST_POOLS} exceeds the kernels' ${MAX_STATE_SIZE} states`);
-}
+export { BM_PREP, BM_SAT, BM_SAT_REG, type GpuSimOptions, REG_MAX_STATES } from "./bm_chunks.ts";
+export { MAX_STATE_SIZE } from "./bm_capacity.ts";
 
 /**
  * Refuses a model the GPU simulator cannot run (more than {@link MAX_CEST_POOLS} CEST
@@ -161,397 +58,7 @@ export function checkGpuModel(model: TissueModel, name: string): void {
   }
 }
 
-/** Matrix capacity compiled for a state size: 20 covers the 7-pool model (19). */
-function _capacity(n: number): number {
-  if (n > MAX_STATE_SIZE) {
-    throw new RangeError(
-      `The GPU simulator takes up to ${MAX_STATE_SIZE} state entries (9 CEST pools + MT) but the model has ${n}; use the CPU reference`,
-    );
-  }
-  return n <= 20 ? 20 : 32;
-}
-
-function _layout(model: TissueModel): _Layout {
-  const P = model.cest.length + 1;
-  const MT = model.mt ? 1 : 0;
-  const NZ = P + MT;
-  // header 9, 5 per CEST pool, 5 for MT, 5 per slot, z_ss and z_relaxed (see bm_system.wgsl)
-  const GR = 9 + 5 * (P - 1) + 5 + 5 * NSLOT + 2 * NZ;
-  return { P, MT, N: 3 * P + MT, NZ, GR };
-}
-
-/**
- * The z-block steady state without RF (float64, closed form): each solute pool
- * M_i = f_i (k_i M_w + R1_i)/(R1_i + k_i), water from its balance equation. Equals the
- * equilibrium f_i when water f = 1.
- */
-function _freeSteadyZ(model: TissueModel): number[] {
-  const r1w = 1 / model.water.t1S;
-  const pools = model.cest.map((p) => ({ f: p.f, k: p.kPerS, r1: 1 / p.t1S }));
-  if (model.mt) pools.push({ f: model.mt.f, k: model.mt.kPerS, r1: 1 / model.mt.t1S });
-  let lhs = r1w, rhs = model.water.f * r1w;
-  for (const p of pools) {
-    lhs += p.f * p.k - (p.k * p.f * p.k) / (p.r1 + p.k);
-    rhs += (p.k * p.f * p.r1) / (p.r1 + p.k);
-  }
-  const mw = rhs / lhs;
-  return [mw, ...pools.map((p) => (p.f * (p.k * mw + p.r1)) / (p.r1 + p.k))];
-}
-
-function _packGroup(g: _Group, lay: _Layout, dst: Float32Array, base: number): void {
-  const m = g.model;
-  const w0 = omega0PerPpm(m, g.b0T);
-  let i = base;
-  dst[i++] = m.gammaRadPerSUT * g.b1UT * m.relB1;
-  dst[i++] = w0;
-  dst[i++] = m.b0InhomPpm * w0;
-  dst[i++] = g.hS;
-  dst[i++] = 1 / m.water.t1S;
-  dst[i++] = 1 / m.water.t2S;
-  dst[i++] = m.water.f;
-  dst[i++] = g.offsetsPpm.length;
-  const ls = m.mt?.lineshape;
-  dst[i++] = ls === "Lorentzian" ? 1 : ls === "SuperLorentzian" ? 2 : 0;
-  for (const p of m.cest) {
-    dst[i++] = p.f;
-    dst[i++] = p.kPerS;
-    dst[i++] = 1 / p.t1S;
-    dst[i++] = 1 / p.t2S;
-    dst[i++] = p.dwPpm;
-  }
-  if (m.mt) {
-    dst[i++] = m.mt.f;
-    dst[i++] = m.mt.kPerS;
-    dst[i++] = 1 / m.mt.t1S;
-    dst[i++] = m.mt.t2S;
-    dst[i++] = m.mt.dwPpm;
-  } else i += 5;
-  for (let s = 0; s < NSLOT; s++) {
-    const sl = g.slots[s];
-    dst[i++] = sl ? sl.mode : 0;
-    dst[i++] = sl && sl.start === "satrec" ? 1 : 0;
-    dst[i++] = sl ? sl.tdS : 0;
-    dst[i++] = sl ? sl.preDelayS : 0;
-    dst[i++] = sl ? sl.postDelayS : 0;
-  }
-  for (const v of _freeSteadyZ(m)) dst[i++] = v;
-  const eq = equilibrium(m);
-  for (let k = 0; k < lay.NZ; k++) dst[i++] = eq[2 * lay.P + k]!;
-  if (i !== base + lay.GR) {
-    throw new Error(`bm group record: packed ${i - base} floats, layout says ${lay.GR}`);
-  }
-}
-
-/** Mesa lavapipe (gallivm) ends every invocation after this many loop iterations in total. */
-const LAVAPIPE_LOOP_LIMIT = 65535;
-
-/**
- * Rejects a group whose kernel run would pass lavapipe's loop limit (loops then end early
- * and the numbers are silently wrong). Upper bound of the iterations of `bm_sat`: each
- * n×n product or squaring counts n + n² (the innermost loop is unrolled), the ladder and
- * the two LU solves a few n² more; the number of squarings follows from a bound on ‖A‖∞.
- */
-function _checkLoopBudget(g: _Group, lay: _Layout): void {
-  const m = g.model;
-  const w0 = omega0PerPpm(m, g.b0T);
-  const w1 = m.gammaRadPerSUT * g.b1UT * m.relB1;
-  const maxOff = Math.max(0, ...Array.from(g.offsetsPpm, Math.abs)) + Math.abs(m.b0InhomPpm);
-  let norm = 1 / m.water.t2S + 1 / m.water.t1S + w1 + maxOff * w0;
-  for (const p of m.cest) {
-    norm += p.f * p.kPerS;
-    norm = Math.max(
-      norm,
-      1 / p.t2S + p.kPerS + p.f * p.kPerS + w1 + (maxOff + Math.abs(p.dwPpm)) * w0,
-    );
-  }
-  if (m.mt) norm += m.mt.f * m.mt.kPerS + m.mt.kPerS + w1 * w1 * m.mt.t2S;
-  const maxMode = Math.max(0, ...g.slots.map((s) => s.mode));
-  if (maxMode < 1) return;
-  const squarings = Math.max(0, Math.ceil(Math.log2((norm * g.hS) / 0.5))) +
-    Math.ceil(Math.log2(maxMode + 1));
-  // Count with the compiled capacity (loops may run over it, not over n) and keep a 25 %
-  // margin: the estimate undercounted by ~10 % on a 9-pool model at Ts 1e15 s, and refusing
-  // a little early (with a clear error) is safe where answering wrongly is not.
-  const n = _capacity(lay.N);
-  const iters = (squarings + 8) * (n + n * n) + 6 * n * n;
-  if (iters > 0.75 * LAVAPIPE_LOOP_LIMIT) {
-    throw new RangeError(
-      `This simulation (${lay.P - 1} CEST pools${m.mt ? " + MT" : ""}, Ts ${
-        maxMode * g.hS
-      } s) needs ~${squarings} ` +
-        `squarings per offset, beyond the 65,535 loop iterations per invocation that Mesa's software ` +
-        `adapter (lavapipe) allows; use --device cpu, a shorter Ts, or a hardware GPU`,
-    );
-  }
-}
-
-interface _Chunk {
-  out: GPUBuffer;
-  bufs: GPUBuffer[];
-  first: number;
-  count: number;
-}
-
-/**
- * Runs groups that share one layout (pool count, MT) and saturation kernel (`useReg`: the
- * register kernel) in chunks; returns water Mz as [groups, NSLOT, noff] where noff is the
- * largest offset count (shorter rows are padded).
- */
-async function _runLayout(
-  groups: _Group[],
-  lay: _Layout,
-  useReg: boolean,
-  opts: GpuSimOptions,
-): Promise<{ out: Float32Array; noff: number }> {
-  const { device, info } = await getGpu();
-  const noff = Math.max(1, ...groups.map((g) => g.offsetsPpm.length));
-  const maxBind = opts.maxBindingBytes ?? info.limits.maxStorageBufferBindingSize;
-  const perGroupBytes = 4 * Math.max(lay.GR, NSLOT * noff, NSLOT * (lay.NZ + lay.NZ * lay.NZ));
-  const byLimit = rowsPerBinding(maxBind, perGroupBytes);
-  if (byLimit < 1) {
-    throw new RangeError(
-      `One group needs ${perGroupBytes} bytes, above the ${maxBind}-byte binding limit`,
-    );
-  }
-  const chunkGroups = Math.max(1, Math.min(opts.maxGroupsPerChunk ?? 8192, byLimit));
-  if (info.isSoftware && !useReg) {
-    for (const g of groups) _checkLoopBudget(g, lay);
-  }
-  // One pipeline per matrix capacity, not per pool count (see bm_system.wgsl).
-  const consts = { N: _capacity(lay.N) };
-  // bm_prep works on the z block only (≤ 11 entries): a small capacity compiles in seconds
-  // where capacity 20 took ~2 minutes on lavapipe (every innermost loop is unrolled).
-  const capPrep = lay.NZ <= 8 ? 8 : 12;
-  const prep = getKernel(device, BM_PREP, { N: capPrep });
-  const sat = useReg ? getKernel(device, BM_SAT_REG) : getKernel(device, BM_SAT, consts);
-  const out = new Float32Array(groups.length * NSLOT * noff);
-
-  // Per-thread matrices of the scratch kernels live in one scratch buffer (bm_linalg.wgsl);
-  // a dispatch covers at most `span` threads, a chunk as many dispatches as it needs, all in
-  // one submission. The register kernel needs it only for bm_prep (a thread per group).
-  const cap = useReg ? capPrep : consts.N;
-  const scrPerThread = 4 * cap * cap + 8 * cap;
-  const wg = BM_SAT.workgroupSize;
-  const most = Math.min(chunkGroups, groups.length) * (useReg ? 1 : Math.max(noff, 1));
-  // 2^18 threads (~1.8 GB of scratch at capacity 20) already fill an H100 (132 SMs × 2048).
-  const scrBytes = Math.min(maxBind, info.limits.maxBufferSize);
-  const byBind = Math.floor(Math.min(scrBytes / (4 * scrPerThread), 1 << 18) / wg) * wg;
-  const span = Math.max(wg, Math.min(byBind, Math.ceil(most / wg) * wg));
-  const scratch = storageBuffer(device, 4 * scrPerThread * span, "bm scratch");
-
-  const submit = (first: number): _Chunk => {
-    const count = Math.min(chunkGroups, groups.length - first);
-    const rec = new Float32Array(count * lay.GR);
-    const offs = new Float32Array(count * noff);
-    const anyTable = groups.slice(first, first + count).some((g) =>
-      g.model.mt?.lineshape === "SuperLorentzian"
-    );
-    const mtg = new Float32Array(anyTable ? count * noff : 1);
-    for (let j = 0; j < count; j++) {
-      const g = groups[first + j]!;
-      _packGroup(g, lay, rec, j * lay.GR);
-      offs.set(Array.from(g.offsetsPpm), j * noff);
-      const mt = g.model.mt;
-      if (mt?.lineshape === "SuperLorentzian") {
-        // The SuperLorentzian integral (101 samples + a spline bridge) is tabulated in f64 here.
-        const w0 = omega0PerPpm(g.model, g.b0T);
-        const w1 = g.model.gammaRadPerSUT * g.b1UT * g.model.relB1;
-        for (let o = 0; o < g.offsetsPpm.length; o++) {
-          const dwMt = g.offsetsPpm[o]! * w0 - (mt.dwPpm * w0 + g.model.b0InhomPpm * w0);
-          mtg[j * noff + o] = w1 * w1 * superLorentzian(mt.t2S, dwMt, w0);
-        }
-      }
-    }
-    const recB = uploadBuffer(device, rec, "bm groups");
-    const offB = uploadBuffer(device, offs, "bm offsets");
-    const mtgB = uploadBuffer(device, mtg, "bm mt table");
-    const zpB = storageBuffer(device, 4 * count * NSLOT * (lay.NZ + lay.NZ * lay.NZ), "bm zprep");
-    const outB = storageBuffer(device, 4 * count * NSLOT * noff, "bm out");
-    const bufs = [recB, offB, mtgB, zpB, outB];
-    const enc = device.createCommandEncoder({ label: "bm sim" });
-    const pass = enc.beginComputePass();
-    for (let t0 = 0; t0 < count; t0 += span) {
-      const n = Math.min(span, count - t0);
-      const u = uniformBuffer(device, [
-        { u32: count },
-        { u32: lay.P },
-        { u32: lay.MT },
-        { u32: t0 },
-        { u32: n },
-      ]);
-      bufs.push(u);
-      dispatch(device, pass, prep, [recB, zpB, scratch, u], n);
-    }
-    const threads = count * noff;
-    const satSpan = useReg ? threads : span;
-    for (let t0 = 0; t0 < threads; t0 += satSpan) {
-      const n = Math.min(satSpan, threads - t0);
-      const u = uniformBuffer(device, [
-        { u32: count },
-        { u32: noff },
-        { u32: lay.P },
-        { u32: lay.MT },
-        { u32: t0 },
-        { u32: n },
-      ]);
-      bufs.push(u);
-      const bound = useReg
-        ? [recB, offB, mtgB, zpB, outB, u]
-        : [recB, offB, mtgB, zpB, outB, scratch, u];
-      dispatch(device, pass, sat, bound, n);
-    }
-    pass.end();
-    device.queue.submit([enc.finish()]);
-    return { out: outB, bufs, first, count };
-  };
-
-  // Two chunks in flight: the next one is packed and queued before we wait on the previous.
-  let pending: _Chunk | undefined;
-  for (let first = 0; first < groups.length || pending; first += chunkGroups) {
-    opts.signal?.throwIfAborted();
-    const next = first < groups.length ? submit(first) : undefined;
-    if (pending) {
-      const got = await readF32(device, pending.out, pending.count * NSLOT * noff);
-      const bad = got.findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) {
-        const g = groups[pending.first + Math.floor(bad / (NSLOT * noff))]!;
-        throw new InputError(
-          `GPU Bloch–McConnell simulation gave a non-finite Z (model with ${g.model.cest.length} CEST pools, ` +
-            `B1 ${g.b1UT} µT); check the model's parameters or use --device cpu`,
-        );
-      }
-      out.set(got, pending.first * NSLOT * noff);
-      for (const b of pending.bufs) b.destroy();
-      opts.onProgress?.(pending.first + pending.count, groups.length);
-    }
-    pending = next;
-  }
-  scratch.destroy();
-  return { out, noff };
-}
-
-/** Whether a group runs on the register kernel (bm_sat_reg.wgsl): ≤ 19 states, no Ts = ∞. */
-function _useRegisterKernel(g: _Group, lay: _Layout, opts: GpuSimOptions): boolean {
-  return opts.satKernel !== "scratch" && lay.N <= REG_MAX_STATES &&
-    g.slots.every((sl) => sl.mode >= 0);
-}
-
-/** Runs groups of any layouts; returns for each group its [NSLOT, noff] block and noff. */
-async function _runGroups(
-  groups: _Group[],
-  opts: GpuSimOptions,
-): Promise<{ data: Float32Array; noff: number }[]> {
-  const { info } = await getGpu();
-  if (
-    !info.isSoftware || opts.satKernel === "scratch" ||
-    !groups.some((g) => g.slots.some((sl) => sl.mode < 0))
-  ) {
-    return _runBuckets(groups, opts);
-  }
-  const steady = await _steadySlotsOnCpu(groups, opts);
-  // Groups with a finite slot still go to the GPU, their Ts = ∞ slots only starting the
-  // timeline there (mode 0) and filled in below; groups with none do not go at all.
-  const onGpu = groups.flatMap((g, i) => (g.slots.some((sl) => sl.mode >= 0) ? [i] : []));
-  const cpuOnly = groups.length - onGpu.length;
-  if (cpuOnly) opts.onProgress?.(cpuOnly, groups.length);
-  const gpuRes = await _runBuckets(
-    onGpu.map((i) => ({
-      ...groups[i]!,
-      slots: groups[i]!.slots.map((sl) => (sl.mode < 0 ? { ...sl, mode: 0 } : sl)),
-    })),
-    {
-      ...opts,
-      onProgress: opts.onProgress && ((d) => opts.onProgress!(cpuOnly + d, groups.length)),
-    },
-  );
-  const res: { data: Float32Array; noff: number }[] = groups.map((g) => {
-    const noff = g.offsetsPpm.length;
-    return { data: new Float32Array(NSLOT * noff), noff };
-  });
-  onGpu.forEach((gi, j) => (res[gi] = gpuRes[j]!));
-  for (const { group, slot, waterZ } of steady) {
-    res[group]!.data.set(waterZ, slot * res[group]!.noff);
-  }
-  return res;
-}
-
-/**
- * The Ts = ∞ slots of the groups, from the float64 CPU reference (simulateCpuStates): on a
- * software adapter it makes ~550 steady spectra/s on one core (an LU solve per offset),
- * the scratch kernel ~20, and it is exact. Yields to the event loop now and then (SIGINT,
- * abort). Returns raw water Mz per slot, like the kernels.
- */
-async function _steadySlotsOnCpu(
-  groups: _Group[],
-  opts: GpuSimOptions,
-): Promise<{ group: number; slot: number; waterZ: Float32Array }[]> {
-  const out: { group: number; slot: number; waterZ: Float32Array }[] = [];
-  for (let gi = 0; gi < groups.length; gi++) {
-    const g = groups[gi]!;
-    g.slots.forEach((sl, slot) => {
-      if (sl.mode >= 0) return;
-      const protocol: Protocol = {
-        b1UT: g.b1UT,
-        b0T: g.b0T,
-        tsS: Infinity,
-        start: sl.start === "satrec" ? { kind: "satrec", tdS: sl.tdS } : { kind: "relaxed" },
-        preDelayS: sl.preDelayS,
-        postDelayS: sl.postDelayS,
-        offsetsPpm: Array.from(g.offsetsPpm),
-      };
-      const wz = stateLayout(g.model).waterZ;
-      out.push({
-        group: gi,
-        slot,
-        waterZ: Float32Array.from(simulateCpuStates(g.model, protocol), (m) => m[wz]!),
-      });
-    });
-    if (gi % 256 === 255) {
-      await new Promise((r) => setTimeout(r, 0));
-      opts.signal?.throwIfAborted();
-    }
-  }
-  return out;
-}
-
-/** Runs groups bucketed by layout and saturation kernel. */
-async function _runBuckets(
-  groups: _Group[],
-  opts: GpuSimOptions,
-): Promise<{ data: Float32Array; noff: number }[]> {
-  const buckets = new Map<string, number[]>();
-  groups.forEach((g, i) => {
-    const l = _layout(g.model);
-    const key = `${l.P}|${l.MT}|${_useRegisterKernel(g, l, opts)}`;
-    const b = buckets.get(key) ?? [];
-    b.push(i);
-    buckets.set(key, b);
-  });
-  const res: { data: Float32Array; noff: number }[] = new Array(groups.length);
-  let done = 0;
-  for (const idx of buckets.values()) {
-    const first = groups[idx[0]!]!;
-    const lay = _layout(first.model);
-    const base = done;
-    const { out, noff } = await _runLayout(
-      idx.map((i) => groups[i]!),
-      lay,
-      _useRegisterKernel(first, lay, opts),
-      {
-        ...opts,
-        onProgress: opts.onProgress && ((d) => opts.onProgress!(base + d, groups.length)),
-      },
-    );
-    idx.forEach((
-      gi,
-      j,
-    ) => (res[gi] = { data: out.subarray(j * NSLOT * noff, (j + 1) * NSLOT * noff), noff }));
-    done += idx.length;
-  }
-  return res;
-}
-
-function _slot(p: Protocol, mode: number): _Slot {
+function _slot(p: Protocol, mode: number): BmSlot {
   return {
     mode,
     start: p.start.kind,
@@ -637,7 +144,7 @@ export async function simulateSpectraGpu(
   jobs: { model: TissueModel; protocol: Protocol }[],
   opts: GpuSimOptions = {},
 ): Promise<Float32Array[]> {
-  const groups = jobs.map(({ model, protocol }): _Group => {
+  const groups = jobs.map(({ model, protocol }): BmGroup => {
     _checkProtocol(protocol);
     const { mode, hS } = _mode(protocol.tsS);
     return {
@@ -649,7 +156,7 @@ export async function simulateSpectraGpu(
       slots: [_slot(protocol, mode)],
     };
   });
-  const res = await _runGroups(groups, opts);
+  const res = await runGroups(groups, opts);
   return jobs.map(({ model, protocol }, i) => {
     const nOff = protocol.offsetsPpm.length;
     const z = new Float32Array(nOff);
@@ -719,7 +226,7 @@ export async function simulatePairsGpu(
   const hS = step?.hS ?? 1;
   const offs = _offsetsWithM0(input);
   const slots = [_slot(input, modeOf(input.tsS)), _slot(target, modeOf(target.tsS))];
-  const groups = models.map((model): _Group => ({
+  const groups = models.map((model): BmGroup => ({
     model,
     b1UT: input.b1UT,
     b0T: input.b0T ?? model.b0T,
@@ -727,7 +234,7 @@ export async function simulatePairsGpu(
     offsetsPpm: offs,
     slots,
   }));
-  const res = await _runGroups(groups, opts);
+  const res = await runGroups(groups, opts);
   for (let i = 0; i < n; i++) {
     const { data, noff } = res[i]!;
     _normalise(input, models[i]!, data.subarray(0, noff), nOff, inZ, i * nOff);
