@@ -6,6 +6,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import LineChart from "./line_chart.tsx";
+import type { SliceData } from "../src/web/predict_view.ts";
 
 /** Props of {@link SliceViewer}. */
 export interface SliceViewerProps {
@@ -17,16 +18,8 @@ export interface SliceViewerProps {
   initialK?: number;
 }
 
-interface Slice {
-  nx: number;
-  ny: number;
-  offsetPpm: number;
-  input: number[] | null;
-  prediction: number[];
-  reference: number[] | null;
-  error: number[] | null;
-  mask: number[];
-}
+/** What GET /api/predict/ID/slice answers (src/web/predict_view.ts). */
+type Slice = SliceData;
 
 interface Voxel {
   x: number;

@@ -242,23 +242,26 @@ function _num(
   return v;
 }
 
+/** The fields a simulate request may hold. */
+export const SIMULATE_FIELDS: readonly string[] = [
+  "model",
+  "modelYaml",
+  "params",
+  "b1UT",
+  "tsS",
+  "tdS",
+  "targetTsS",
+  "targetTdS",
+  "format",
+];
+
 /** Validates a request body (InputError naming the field on anything wrong). */
 export function parseSimRequest(body: unknown): SimRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new InputError(`Expected a JSON object like {"model": "normal", "b1UT": 1, "tsS": 1.5}`);
   }
   const b = body as Record<string, unknown>;
-  const known = [
-    "model",
-    "modelYaml",
-    "params",
-    "b1UT",
-    "tsS",
-    "tdS",
-    "targetTsS",
-    "targetTdS",
-    "format",
-  ];
+  const known = SIMULATE_FIELDS;
   for (const k of Object.keys(b)) {
     if (!known.includes(k)) {
       throw new InputError(`Unknown field ${JSON.stringify(k)}; known: ${known.join(", ")}`);

@@ -8,7 +8,7 @@
  * is a stand-in that answers at once: this tests the web layer's validation.
  */
 import { startServer } from "../../src/web/serve.ts";
-import type { SpectraSimulator } from "../../src/web/simulate.ts";
+import { SIMULATE_FIELDS, type SpectraSimulator } from "../../src/web/simulate.ts";
 import { assert } from "../_assert.ts";
 import { appDirs, fakeLoader, makeWorkspace } from "./_fixtures.ts";
 
@@ -134,15 +134,7 @@ function mutate(r: () => number, body: Record<string, unknown>): string {
   const b: Record<string, unknown> = structuredClone(body);
   const keys = [
     ...Object.keys(b),
-    "model",
-    "modelYaml",
-    "params",
-    "b1UT",
-    "tsS",
-    "tdS",
-    "targetTsS",
-    "targetTdS",
-    "format",
+    ...SIMULATE_FIELDS,
     "run",
     "phantom",
   ];
