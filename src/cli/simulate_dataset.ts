@@ -10,8 +10,8 @@
  *
  * With `--seq` the input (and `--target-seq` the target) is a Pulseq file simulated as
  * pulseq-cest does (src/physics/seq/seq_pairs.ts: columns, M0 normalisation and what
- * `--target steady` means for a pulse train), on the GPU when there is one, else on the
- * float64 CPU reference.
+ * `--target steady` means for a pulse train), on a hardware GPU when there is one, else on
+ * the float64 CPU reference (faster than a software adapter such as lavapipe).
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
@@ -71,7 +71,7 @@ export function datasetCommand() {
     )
     .option(
       "--device <device>",
-      "with --seq: gpu (f32), cpu (float64 reference) or auto (gpu when there is one)",
+      "with --seq: gpu (f32), cpu (float64 reference) or auto (a hardware GPU, else cpu)",
       "auto",
     )
     .option(
@@ -146,9 +146,11 @@ export function datasetCommand() {
       let pairs: ReturnType<typeof seqPairs> | undefined;
       let where: string;
       if (o.seq !== undefined) {
+        // auto: a hardware GPU; on a software adapter (lavapipe, on the same cores) the
+        // float64 CPU path is ~10× faster (bench/RESULTS.md, pulsed case)
         const device: SeqDevice = o.device === "cpu"
           ? "cpu"
-          : o.device === "gpu" || await hasGpu()
+          : o.device === "gpu" || (await hasGpu() && !(await getGpu()).info.isSoftware)
           ? "gpu"
           : "cpu";
         const longestT1 = Math.max(

@@ -91,6 +91,30 @@ Deno.test("simulate dataset --seq --target steady records its definition", async
   });
 });
 
+Deno.test("simulate dataset --seq --device auto runs the float64 CPU path on a software adapter", async () => {
+  await withSeqs(async (dir) => {
+    const r = await quass(
+      "simulate",
+      "dataset",
+      "--seq",
+      `${dir}/in.seq`,
+      "--target",
+      "steady",
+      "--steady-time",
+      "1",
+      "--n",
+      "2",
+      "--out",
+      `${dir}/a.safetensors`,
+    );
+    assertEquals(r.code, 0, r.stderr);
+    const { hasGpu, getGpu } = await import("../../src/gpu/device.ts");
+    const hw = await hasGpu() && !(await getGpu()).info.isSoftware;
+    assert(/B0 3 T/.test(r.stderr), r.stderr);
+    assert(hw !== /on the CPU \(float64 reference\)/.test(r.stderr), r.stderr);
+  });
+});
+
 Deno.test("simulate dataset --seq: missing target, CW flags, bad files are one-line errors", async () => {
   await withSeqs(async (dir) => {
     const out = ["--out", `${dir}/o.safetensors`, "--n", "2", "--device", "cpu"];
