@@ -70,6 +70,10 @@ export function datasetCommand() {
       "with --seq and --target steady: least duration of the repeated pulse train, s (default 10 × the space's longest T1)",
     )
     .option(
+      "--workers <n>",
+      "with --seq on the CPU: threads to spread the tissue models over (default: the logical cores)",
+    )
+    .option(
       "--device <device>",
       "with --seq: gpu (f32), cpu (float64 reference) or auto (a hardware GPU, else cpu)",
       "auto",
@@ -99,14 +103,16 @@ export function datasetCommand() {
       if (o.target !== "ts5" && o.target !== "steady") {
         throw new InputError(`--target must be 'ts5' or 'steady', found '${o.target}'`);
       }
-      const cli = (k: "b1" | "target" | "targetSeq" | "steadyTime" | "device") =>
+      const cli = (k: "b1" | "target" | "targetSeq" | "steadyTime" | "device" | "workers") =>
         cmd.getOptionValueSource(k) === "cli";
       if (o.seq === undefined) {
         for (
-          const [k, f] of [["targetSeq", "--target-seq"], ["steadyTime", "--steady-time"], [
-            "device",
-            "--device",
-          ]] as const
+          const [k, f] of [
+            ["targetSeq", "--target-seq"],
+            ["steadyTime", "--steady-time"],
+            ["device", "--device"],
+            ["workers", "--workers"],
+          ] as const
         ) {
           if (cli(k)) throw new InputError(`${f}: only with --seq (a pulsed input protocol)`);
         }
@@ -153,6 +159,9 @@ export function datasetCommand() {
           : o.device === "gpu" || (await hasGpu() && !(await getGpu()).info.isSoftware)
           ? "gpu"
           : "cpu";
+        const workers = o.workers === undefined
+          ? navigator.hardwareConcurrency
+          : parseInteger("--workers", o.workers, 1);
         const longestT1 = Math.max(
           space.soluteT1S,
           ...space.ranges.filter((r) => /_t1_s$/.test(r.name)).map((r) => r.hi),
@@ -163,7 +172,7 @@ export function datasetCommand() {
         pairs = seqPairs(
           await _readSeq("--seq", o.seq),
           o.targetSeq === undefined ? { steadyS } : await _readSeq("--target-seq", o.targetSeq),
-          { device, gammaRadPerSUT: GAMMA_RAD_PER_S_UT, b0T: space.b0T },
+          { device, gammaRadPerSUT: GAMMA_RAD_PER_S_UT, b0T: space.b0T, workers },
         );
         if (pairs.b0T !== undefined && pairs.b0T !== space.b0T) {
           if (!o.quiet) {
@@ -175,7 +184,7 @@ export function datasetCommand() {
         }
         where = device === "gpu"
           ? describeGpu((await getGpu()).info)
-          : "the CPU (float64 reference)";
+          : `the CPU (float64 reference, ${workers} worker${workers > 1 ? "s" : ""})`;
       } else {
         where = describeGpu((await getGpu()).info);
       }

@@ -164,6 +164,68 @@ export function steadyTimeline(timeline: SeqTimeline, steadyS: number): SeqTimel
 }
 
 /**
+ * Runs the float64 simulation of `models` under `timelines` on `count` workers, in chunks
+ * of `chunk` models handed to whichever worker is free; `done(c0, out)` receives each
+ * chunk's raw Mz (out[timeline][model]). Aborts (and ends the workers) on `o.signal`.
+ */
+async function _onWorkers(
+  count: number,
+  timelines: SeqTimeline[],
+  models: TissueModel[],
+  chunk: number,
+  o: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  done: (c0: number, out: Float64Array[][]) => void,
+): Promise<void> {
+  const starts: number[] = [];
+  for (let c0 = 0; c0 < models.length; c0 += chunk) starts.push(c0);
+  const pool = Array.from(
+    { length: Math.min(count, starts.length) },
+    () => new Worker(new URL("./seq_cpu_worker.ts", import.meta.url), { type: "module" }),
+  );
+  let next = 0, finished = 0;
+  const onAbort = () => fail?.(o.signal!.reason);
+  let fail: ((e: unknown) => void) | undefined;
+  try {
+    o.signal?.throwIfAborted();
+    await new Promise<void>((resolve, reject) => {
+      fail = reject;
+      o.signal?.addEventListener("abort", onAbort, { once: true });
+      const feed = (w: Worker) => {
+        if (next >= starts.length) return;
+        const c0 = starts[next++]!;
+        w.postMessage({ kind: "run", id: c0, models: models.slice(c0, c0 + chunk) });
+      };
+      for (const w of pool) {
+        w.onmessage = (e: MessageEvent) => {
+          const { id, out, error } = e.data as {
+            id: number;
+            out?: Float64Array[][];
+            error?: string;
+          };
+          if (error !== undefined) {
+            return reject(new InputError(`the pulsed simulation failed: ${error}`));
+          }
+          done(id, out!);
+          finished += Math.min(chunk, models.length - id);
+          o.onProgress?.(finished, models.length);
+          if (finished >= models.length) resolve();
+          else feed(w);
+        };
+        w.onerror = (e) => {
+          e.preventDefault();
+          reject(new Error(`a simulation worker failed: ${e.message}`));
+        };
+        w.postMessage({ kind: "init", timelines, settings: DATASET_SEQ_SETTINGS });
+        feed(w);
+      }
+    });
+  } finally {
+    o.signal?.removeEventListener("abort", onAbort);
+    for (const w of pool) w.terminate();
+  }
+}
+
+/**
  * Builds the pair simulator of a pulsed input and its target.
  * @param input the input `.seq` file
  * @param target a target `.seq` file, or the steady state of the input's pulse train
@@ -173,7 +235,14 @@ export function steadyTimeline(timeline: SeqTimeline, steadyS: number): SeqTimel
 export function seqPairs(
   input: SeqSource,
   target: SeqSource | { steadyS: number },
-  opts: { device: SeqDevice; gammaRadPerSUT: number; b0T: number; chunkModels?: number },
+  opts: {
+    device: SeqDevice;
+    gammaRadPerSUT: number;
+    b0T: number;
+    chunkModels?: number;
+    /** With device "cpu": workers (threads) to spread the models over (default 1). */
+    workers?: number;
+  },
 ): SeqPairs {
   const inp = _prepare(input, opts.gammaRadPerSUT, opts.b0T);
   let tgt: _Prepared;
@@ -223,6 +292,7 @@ export function seqPairs(
     const { simulateSeqGpu } = await import("./seq_gpu_sim.ts");
     return await simulateSeqGpu(models, p.timeline, DATASET_SEQ_SETTINGS);
   };
+  const workers = opts.device === "cpu" ? Math.max(1, Math.floor(opts.workers ?? 1)) : 1;
   return {
     offsetsPpm: inp.offsetsPpm,
     ...(inp.b0T !== undefined ? { b0T: inp.b0T } : {}),
@@ -231,7 +301,16 @@ export function seqPairs(
       const input = new Float32Array(models.length * T);
       const target = new Float32Array(models.length * T);
       const chunk = opts.chunkModels ?? (opts.device === "cpu" ? 16 : 512);
-      for (let c0 = 0; c0 < models.length; c0 += chunk) {
+      const threaded = workers > 1 && models.length > 1;
+      if (threaded) {
+        await _onWorkers(workers, [inp.timeline, tgt.timeline], models, chunk, o, (c0, out) => {
+          out[0]!.forEach((mz, k) => {
+            columnsOf(inp, mz, input, c0 + k);
+            columnsOf(tgt, out[1]![k]!, target, c0 + k);
+          });
+        });
+      }
+      for (let c0 = 0; !threaded && c0 < models.length; c0 += chunk) {
         o.signal?.throwIfAborted();
         const part = models.slice(c0, c0 + chunk);
         const [a, b] = [await run(inp, part), await run(tgt, part)];
