@@ -4,7 +4,7 @@
  * joining, and the one-line errors.
  */
 import { assert, assertEquals } from "../_assert.ts";
-import { readDataset } from "../../src/data/dataset.ts";
+import { readDataset, splitOf } from "../../src/data/dataset.ts";
 import { trainingDataFromDataset } from "../../src/nn/training_data.ts";
 import { sha256Hex } from "../../src/physics/seq/seq_pairs.ts";
 import { pulseTrainSeq } from "../physics/seq/_seq_text.ts";
@@ -29,7 +29,12 @@ const sim = (...args: string[]) => quass("simulate", "dataset", "--quiet", ...ar
 
 Deno.test("simulate dataset --seq --target-seq writes a dataset train reads; shards join to the single run", async () => {
   await withSeqs(async (dir) => {
-    const seed = String(1 + Math.floor(Math.random() * 1e6));
+    // a fresh seed whose 10 rows hold train and validation rows (train needs both)
+    let seedN: number;
+    do seedN = 1 + Math.floor(Math.random() * 1e6); while (
+      ![0, 1].every((k) => Array.from({ length: 10 }, (_, i) => splitOf(seedN, i)).includes(k))
+    );
+    const seed = String(seedN);
     const common = ["--seq", `${dir}/in.seq`, "--target-seq", `${dir}/target.seq`];
     const args = [...common, "--n", "10", "--seed", seed, "--device", "cpu"];
     const r = await sim(...args, "--out", `${dir}/all.safetensors`);
