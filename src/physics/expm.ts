@@ -314,7 +314,7 @@ export function expmHigham(a: Float64Array, t = 1): Float64Array {
   };
   for (const [m, theta] of _THETA) if (norm <= theta) return pade(m, x);
   const s = norm > _THETA13 ? Math.ceil(Math.log2(norm / _THETA13)) : 0;
-  if (s > 0) for (let i = 0; i < n * n; i++) x[i]! /= 2 ** s;
+  if (s > 0) { for (let i = 0; i < n * n; i++) x[i]! /= 2 ** s; }
   let f: Float64Array = pade(13, x);
   let g: Float64Array = new Float64Array(n * n);
   for (let k = 0; k < s; k++) {
