@@ -56,6 +56,19 @@ async function _timeFew(run: () => Promise<unknown>, firstMs: number, runs: numb
   } as Timing;
 }
 
+/** The events of a timeline up to its k-th readout. */
+function _firstReadouts(tl: SeqTimeline, k: number): SeqTimeline {
+  let seen = 0;
+  const end = tl.events.findIndex((ev) => ev.kind === "adc" && ++seen === k);
+  if (end < 0) return tl;
+  return {
+    ...tl,
+    events: tl.events.slice(0, end + 1),
+    adcCount: k,
+    adcFreqHz: tl.adcFreqHz.slice(0, k),
+  };
+}
+
 /** Scales a timing measured on `k` models to `n`. */
 function _scaled(t: Timing, k: number, n: number): Timing {
   const f = n / k;
@@ -160,7 +173,9 @@ export async function pulsedCase(ctx: BenchContext, n?: number): Promise<BenchCa
   const software = isSoftwareDevice(ctx.device);
   const N = n ?? (ctx.quick ? 2 : software ? 8 : 256);
   const S = DATASET_SEQ_SETTINGS;
-  const timeline = buildTimeline(parseSeq(await Deno.readTextFile(SEQ), "APTw_3T_example.seq"), S);
+  const full = buildTimeline(parseSeq(await Deno.readTextFile(SEQ), "APTw_3T_example.seq"), S);
+  // --quick: the first 6 readouts (M0 + 5 offsets) only, to keep the smoke test short
+  const timeline = ctx.quick ? _firstReadouts(full, 6) : full;
   const { maps, ops } = timelineOps(timeline, S);
   const intervals = maps.reduce((s, m) => s + m.length, 0);
   const models = Array.from({ length: N }, () => ({ ...benchModel(), b0T: 3 }));
@@ -169,7 +184,10 @@ export async function pulsedCase(ctx: BenchContext, n?: number): Promise<BenchCa
     group: "sim",
     name: "Pulsed .seq spectra (APTw_3T_example: 20 shaped pulses × 41 readouts, 19-state BM)",
     size: `N=${N}`,
-    shape: `${N} models × ${K} readouts; ${maps.length} distinct maps of ${intervals} ` +
+    shape:
+      `${N} models × ${K} readouts${
+        ctx.quick ? ` (--quick: the first ${K} of ${full.adcCount})` : ""
+      }; ${maps.length} distinct maps of ${intervals} ` +
       `constant intervals (expm each), ${ops.length} walk operations per model`,
     // approximate, per model: ~10 products of 20×20 per interval's expm (Padé [5/5] and
     // squarings) + 1 to compose it, one 20×20 matrix-vector product per walk operation
