@@ -51,7 +51,9 @@ export function shardPath(out: string, index: number, count: number): string {
 
 export function datasetCommand() {
   return new Command("dataset")
-    .description("simulate a paired training dataset on the GPU (input Ts 1.5 s, target Ts 5 s)")
+    .description(
+      "simulate a paired training dataset on the GPU (input Ts 1.5 s, target Ts 5 s), or of pulsed .seq protocols (--seq)",
+    )
     .option("--n <count>", "number of samples of the full dataset", "350000")
     .option("--seed <seed>", "random seed (same seed = same data, however sharded)", "1")
     .requiredOption("--out <file>", "output .safetensors file")
