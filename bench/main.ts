@@ -12,6 +12,7 @@
  * - `nn`: layer, training-step and inference benchmarks (ours vs tfjs-webgpu vs tfjs-cpu);
  * - `sim`: the simulation benchmark of bench/sim.ts (`benchSim(ctx)`) when it exports one,
  *   else bench/sim_python.ts' case (GPU kernel vs f64 CPU reference vs SciPy / NumPy);
+ *   `--only dataset,cw,pulsed` runs a subset and merges it into the earlier results;
  * - `all`: both. `--quick` runs the smoke-test sizes (tiny, small batches) in a few minutes.
  *
  * Results: `<out>/<group>.json` (default bench/results, with --quick bench/results/quick)
@@ -118,12 +119,18 @@ export async function runBench(
     } catch { /* absent */ }
     if (/export\s+(async\s+)?function\s+benchSim\b/.test(src)) {
       const mod = await import(simUrl.href) as {
-        benchSim: (ctx: BenchContext) => Promise<BenchCase[]>;
+        benchSim: (ctx: BenchContext, only?: string[]) => Promise<BenchCase[]>;
       };
-      const cases = await mod.benchSim(ctx);
+      // --only for sim: a subset of dataset,cw,pulsed, merged into the earlier results
+      const only = what === "sim" ? o.only : undefined;
+      const cases = await mod.benchSim(ctx, only);
       done.sim = cases;
       console.error(
-        `bench: wrote ${await writeGroup(o.out, { group: "sim", info: info(), cases })}`,
+        `bench: wrote ${await writeGroup(
+          o.out,
+          { group: "sim", info: info(), cases },
+          only !== undefined,
+        )}`,
       );
     } else {
       // Until bench/sim.ts provides benchSim(ctx): the GPU kernel vs our f64 reference vs
@@ -172,7 +179,10 @@ if (import.meta.main && Deno.args[0] === "quality") {
       new Option("--budget <seconds>", "time one implementation of one benchmark may take")
         .argParser(Number),
     )
-    .option("--only <groups>", "comma-separated subset of layers,train,infer")
+    .option(
+      "--only <groups>",
+      "comma-separated subset of layers,train,infer (nn) or dataset,cw,pulsed (sim)",
+    )
     .option("--sizes <sizes>", "layer sizes, comma-separated subset of tiny,default,paper")
     .option(
       "--archs <archs>",

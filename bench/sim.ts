@@ -4,7 +4,8 @@
  * input (Ts 1.5 s after Td 4.5 s) and target (Ts 5 s after Td 1 s) — on the WGSL kernel
  * (`simulatePairsGpu`, one propagator ladder for both Ts) vs our float64 CPU reference
  * (`simulateCpu`, once per protocol) in the same run, with agreement checked first; plus
- * bench/sim_python.ts' case (single protocol vs SciPy / NumPy) when Python is there.
+ * bench/sim_python.ts' case (single protocol vs SciPy / NumPy) when Python is there; and
+ * bench/sim_seq.ts' pulsed case (a shaped .seq protocol: GPU vs f64 CPU vs a SciPy loop).
  * Spectra/s are in each result's note. On llvmpipe the "GPU" is the same 2 CPU cores.
  * @module
  */
@@ -118,10 +119,24 @@ export async function datasetCase(ctx: BenchContext, n = ctx.quick ? 32 : 256): 
   return finishCase(c, ctx.peak);
 }
 
-/** The sim suite for bench/main.ts. */
-export async function benchSim(ctx: BenchContext): Promise<BenchCase[]> {
-  const cases = [await datasetCase(ctx)];
-  const { simCase } = await import("./sim_python.ts");
-  cases.push(await simCase(ctx, 16));
+/** Cases of the sim suite, for `--only`: CW dataset pairs, CW vs Python, pulsed .seq. */
+export const SIM_CASES = ["dataset", "cw", "pulsed"] as const;
+
+/**
+ * The sim suite for bench/main.ts.
+ * @param only a subset of {@link SIM_CASES} (default: all)
+ */
+export async function benchSim(ctx: BenchContext, only?: string[]): Promise<BenchCase[]> {
+  const want = (k: string) => !only || only.includes(k);
+  const cases = [];
+  if (want("dataset")) cases.push(await datasetCase(ctx));
+  if (want("cw")) {
+    const { simCase } = await import("./sim_python.ts");
+    cases.push(await simCase(ctx, 16));
+  }
+  if (want("pulsed")) {
+    const { pulsedCase } = await import("./sim_seq.ts");
+    cases.push(await pulsedCase(ctx));
+  }
   return cases;
 }

@@ -15,6 +15,16 @@ Two ways, each timed (median of --runs runs, after one warm-up run):
 Output: JSON on stdout with the timings (ms) and Z [N*K] of both.
 
 Usage: python3 bench/sim_python.py INPUT.safetensors [--runs 5]
+
+With --pulsed, INPUT holds a pulsed .seq timeline instead (bench/sim_seq.ts): for N models
+the systems A [N, L, n, n], C [N, L, n] of the L constant intervals of the timeline's
+distinct maps (a map = one pulse: dead time, samples, ring-down; or one free interval),
+their durations t [L], the maps' first interval and length [U], the walk's operations
+ops [O, 3] (0: apply map u rotated by phase theta, 1: spoil, 2: ADC u, theta = 1 resets),
+the start state m0 [N, n]; metadata: waterZ, pools, adcCount. The SciPy loop composes
+each map once per model with scipy.linalg.expm of the augmented system [[A t, C t], [0, 0]]
+(what a careful user would write: the timeline repeats its pulses), then walks the
+operations. Output: JSON with its timing and the raw water Mz [N * adcCount].
 """
 import json
 import struct
@@ -89,8 +99,59 @@ def timed(f, runs):
             "minMs": t[0], "maxMs": t[-1], "runsMs": t}, out
 
 
+def _rotate(x, pools, theta):
+    c, s = np.cos(theta), np.sin(theta)
+    xs, ys = x[:pools].copy(), x[pools : 2 * pools].copy()
+    x[:pools] = c * xs - s * ys
+    x[pools : 2 * pools] = s * xs + c * ys
+
+
+def pulsed_loop(A, C, t, start, length, ops, m0, wz, pools, adc):
+    N, L, n, _ = A.shape
+    out = np.empty((N, adc))
+    for m in range(N):
+        maps = []
+        for u in range(len(start)):
+            E = np.eye(n + 1)
+            for j in range(int(start[u]), int(start[u] + length[u])):
+                aug = np.zeros((n + 1, n + 1))
+                aug[:n, :n] = A[m, j]
+                aug[:n, n] = C[m, j]
+                E = scipy.linalg.expm(aug * t[j]) @ E
+            maps.append(E)
+        init = np.append(m0[m], 1.0)
+        x = init.copy()
+        for kind, u, theta in ops:
+            if kind == 0:
+                if theta != 0:
+                    _rotate(x, pools, -theta)
+                x = maps[int(u)] @ x
+                if theta != 0:
+                    _rotate(x, pools, theta)
+            elif kind == 1:
+                x[: 2 * pools] = 0
+            else:
+                out[m, int(u)] = x[wz]
+                if theta == 1:
+                    x = init.copy()
+    return out.reshape(-1)
+
+
+def main_pulsed(path, runs):
+    t, meta = read_safetensors(path)
+    wz, pools, adc = int(meta["waterZ"]), int(meta["pools"]), int(meta["adcCount"])
+    args = (t["A"], t["C"], t["t"], t["start"], t["length"], t["ops"], t["m0"], wz, pools, adc)
+    res = {"numpy": np.__version__, "scipy": scipy.__version__, "python": sys.version.split()[0]}
+    tl, zl = timed(lambda: pulsed_loop(*args), runs)
+    res["scipy-expm-loop"] = {"timing": tl, "z": zl.tolist()}
+    json.dump(res, sys.stdout)
+
+
 def main():
     path = sys.argv[1]
+    if "--pulsed" in sys.argv:
+        runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 3
+        return main_pulsed(path, runs)
     runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
     t, meta = read_safetensors(path)
     A, C, m0, norm = t["A"], t["C"], t["m0"], t["norm"]

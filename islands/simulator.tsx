@@ -1,12 +1,14 @@
 /**
  * Simulator controls: tissue model (bundled or uploaded pulseq-cest YAML), sliders for
  * every pool parameter, B1, Ts, Td; the server simulates on the GPU (debounced) and the
- * charts show Z at the input Ts, the target Ts and steady state, and MTR asymmetry.
+ * charts show Z at the input Ts, the target Ts and steady state, and MTR asymmetry. An
+ * uploaded Pulseq `.seq` file adds the model's pulsed spectrum (POST /api/simulate_seq).
  * @module
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import LineChart from "./line_chart.tsx";
 import type { ParamSpec, SimResult } from "../src/web/simulate.ts";
+import type { SeqSimResult } from "../src/web/simulate_seq.ts";
 
 /** Props of {@link Simulator}. */
 export interface SimulatorProps {
@@ -78,6 +80,10 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
   const [status, setStatus] = useState("simulating…");
   const [error, setError] = useState("");
   const seq = useRef(0);
+  const [seqFile, setSeqFile] = useState<{ name: string; text: string } | null>(null);
+  const [seqResult, setSeqResult] = useState<SeqSimResult | null>(null);
+  const [seqStatus, setSeqStatus] = useState("");
+  const seqReq = useRef(0);
 
   const body = () => ({
     ...(modelId === "uploaded" && yaml !== null ? { modelYaml: yaml } : { model: modelId }),
@@ -124,6 +130,49 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
     }, debounceMs);
     return () => clearTimeout(t);
   }, [modelId, yaml, values, proto]);
+
+  useEffect(() => {
+    if (!seqFile) return;
+    const my = ++seqReq.current;
+    setSeqStatus(`simulating ${seqFile.name}…`);
+    const t = setTimeout(async () => {
+      try {
+        const res = await fetch("/api/simulate_seq", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            ...(modelId === "uploaded" && yaml !== null ? { modelYaml: yaml } : { model: modelId }),
+            params: values,
+            seq: seqFile.text,
+            seqName: seqFile.name,
+          }),
+        });
+        const data = await res.json();
+        if (my !== seqReq.current) return;
+        if (!res.ok) {
+          setSeqResult(null);
+          setSeqStatus(data.error ?? `HTTP ${res.status}`);
+          return;
+        }
+        const r = data as SeqSimResult;
+        setSeqResult(r);
+        setSeqStatus(
+          `${r.settings.seq}: ${r.settings.adcCount} readouts at ${r.settings.b0T} T, ${
+            r.normalized ? "divided by the M0 scan" : "raw Mz"
+          }, ${r.elapsedMs.toFixed(0)} ms${r.notes.length ? `; ${r.notes.join("; ")}` : ""}`,
+        );
+      } catch (e) {
+        if (my === seqReq.current) setSeqStatus(`Request failed: ${(e as Error).message}`);
+      }
+    }, debounceMs);
+    return () => clearTimeout(t);
+  }, [modelId, yaml, values, seqFile]);
+
+  const onSeqUpload = async (e: Event) => {
+    const f = (e.target as HTMLInputElement).files?.[0];
+    if (!f) return;
+    setSeqFile({ name: f.name, text: await f.text() });
+  };
 
   const groups = useMemo(() => {
     const g = new Map<string, ParamSpec[]>();
@@ -210,6 +259,12 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
             <input type="file" accept=".yaml,.yml" id="yaml-upload" onChange={onUpload} />
           </label>
         </div>
+        <div class="form-row">
+          <label>
+            Pulsed protocol: upload a Pulseq .seq
+            <input type="file" accept=".seq" id="seq-upload" onChange={onSeqUpload} />
+          </label>
+        </div>
         <h3>Protocol</h3>
         {PROTOCOL_SLIDERS.map((p) => (
           <div class="slider">
@@ -289,6 +344,22 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
           xReverse
           height={260}
         />
+        {seqFile && (
+          <>
+            <div style={{ height: "14px" }} />
+            <div class="status" id="seq-status">{seqStatus}</div>
+            <LineChart
+              id="seq-chart"
+              title={`Pulsed protocol (${seqFile.name})`}
+              xLabel="saturation offset (ppm)"
+              yLabel={seqResult?.normalized === false ? "water Mz" : "Z = Mz / M0"}
+              x={seqResult?.offsetsPpm ?? []}
+              series={seqResult ? [{ label: seqFile.name, y: seqResult.z, color: "#009E73" }] : []}
+              xReverse
+              height={300}
+            />
+          </>
+        )}
       </section>
     </div>
   );

@@ -4,7 +4,9 @@
  * `input` [N, T] F32, `target` [N, T] F32, `params` [N, P] F32 (P = 20 for the default
  * space, 23 for the wide one; column names in the metadata's `param_names`), `offsets_ppm`
  * [T] F64, `split` [N] U8 (0 train, 1 validation, 2 test); `__metadata__` holds the
- * protocols, the parameter space, the MT form, the seed and the row range. Row i is sample
+ * protocols, the parameter space, the MT form, the seed and the row range. With a pulsed
+ * pair source (`pairs`, src/physics/seq/seq_pairs.ts) the protocols are `.seq` files, named
+ * with their SHA-256 in the `protocol` metadata. Row i is sample
  * i of the seed whatever the sharding, so shards joined in order equal a single run byte
  * for byte.
  * @module
@@ -48,6 +50,18 @@ export interface DatasetSpec {
   chunk?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /**
+   * A pulsed pair source (src/physics/seq/seq_pairs.ts): its offsets, protocol description
+   * and simulator replace `input`, `target` and `simulate`.
+   */
+  pairs?: {
+    offsetsPpm: number[];
+    protocol: Record<string, unknown>;
+    simulate(
+      models: TissueModel[],
+      opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+    ): Promise<{ input: Float32Array; target: Float32Array }>;
+  };
   /** The pair simulator (default: the GPU engine, simulatePairsGpu); tests plug in a fast one. */
   simulate?: (
     models: TissueModel[],
@@ -129,6 +143,7 @@ function _metadata(
     space: ParamSpace;
     input: Protocol;
     target: Protocol;
+    pulsed?: Record<string, unknown>;
   },
   start: number,
   count: number,
@@ -140,7 +155,9 @@ function _metadata(
     n_total: String(spec.n),
     row_start: String(start),
     row_count: String(count),
-    protocol: JSON.stringify({ input: proto(spec.input), target: proto(spec.target) }),
+    protocol: spec.pulsed
+      ? JSON.stringify(spec.pulsed)
+      : JSON.stringify({ input: proto(spec.input), target: proto(spec.target) }),
     param_space: JSON.stringify(spec.space),
     param_names: JSON.stringify(paramNames(spec.space)),
     mt_form: spec.space.mtForm === "xyz"
@@ -182,21 +199,28 @@ export async function generateDataset(spec: DatasetSpec): Promise<Dataset> {
   if (!Number.isInteger(spec.seed) || spec.seed < 0) {
     throw new InputError(`--seed must be an integer ≥ 0, found ${spec.seed}`);
   }
-  checkB1UT("--b1", input.b1UT);
-  checkB1UT("--b1", target.b1UT);
+  if (!spec.pairs) {
+    checkB1UT("--b1", input.b1UT);
+    checkB1UT("--b1", target.b1UT);
+  }
   const { start, end } = spec.rows ?? { start: 0, end: spec.n };
   const count = end - start;
-  const T = input.offsetsPpm.length;
+  const offsetsPpm = spec.pairs?.offsetsPpm ?? input.offsetsPpm;
+  const T = offsetsPpm.length;
   const P = paramCount(space);
   const ds: Dataset = {
     input: new Float32Array(count * T),
     target: new Float32Array(count * T),
     params: new Float32Array(count * P),
-    offsetsPpm: Float64Array.from(input.offsetsPpm),
+    offsetsPpm: Float64Array.from(offsetsPpm),
     split: new Uint8Array(count),
     count,
     T,
-    metadata: _metadata({ n: spec.n, seed: spec.seed, space, input, target }, start, count),
+    metadata: _metadata(
+      { n: spec.n, seed: spec.seed, space, input, target, pulsed: spec.pairs?.protocol },
+      start,
+      count,
+    ),
   };
   const chunk = spec.chunk ?? 8192;
   for (let c0 = 0; c0 < count; c0 += chunk) {
@@ -209,11 +233,14 @@ export async function generateDataset(spec: DatasetSpec): Promise<Dataset> {
       ds.split[r] = splitOf(spec.seed, start + r);
       models.push(modelFromParams(p, space));
     }
-    const z = await (spec.simulate ?? simulatePairsGpu)(models, input, target, {
+    const opts = {
       signal: spec.signal,
-      onProgress: (done, total) =>
+      onProgress: (done: number, total: number) =>
         spec.onProgress?.(c0 + Math.round((done / total) * (c1 - c0)), count),
-    });
+    };
+    const z = spec.pairs
+      ? await spec.pairs.simulate(models, opts)
+      : await (spec.simulate ?? simulatePairsGpu)(models, input, target, opts);
     ds.input.set(z.input, c0 * T);
     ds.target.set(z.target, c0 * T);
     spec.onProgress?.(c1, count);

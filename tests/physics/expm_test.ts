@@ -2,6 +2,7 @@ import { assert } from "../_assert.ts";
 import { assertClose, randomArray } from "../_util.ts";
 import {
   expm,
+  expmHigham,
   identity,
   matmul,
   matvec,
@@ -46,6 +47,27 @@ function transpose(m: Float64Array): Float64Array {
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) t[j * n + i] = m[i * n + j]!;
   return t;
 }
+
+Deno.test("expmHigham() matches V·e^D·V⁻¹ at every Padé degree (norms 0.005 to 40) and expm() on BM pulse samples", () => {
+  for (
+    const [n, scale] of [[3, 0.002], [8, 0.08], [8, 0.3], [19, 0.7], [19, 2], [19, 10], [
+      40,
+      20,
+    ]] as const
+  ) {
+    const { a, want } = knownSpectrum(n, scale);
+    assertClose(expmHigham(a), want, {
+      atol: 1e-11 * normInf(want),
+      rtol: 1e-9,
+      label: `n=${n}, scale ${scale}`,
+    });
+  }
+  for (let trial = 0; trial < 20; trial++) {
+    const { A } = bmSystem(randomModel({ pools: 3 }), 5 * Math.random(), 8 * (Math.random() - 0.5));
+    const t = 10 ** (-5 + 3 * Math.random());
+    assertClose(expmHigham(A, t), expm(A, t), { atol: 1e-13, label: `trial ${trial}` });
+  }
+});
 
 Deno.test("expm() matches V·e^D·V⁻¹ for random matrices with known eigenvalues", () => {
   for (const [n, scale] of [[3, 0.5], [8, 3], [19, 10], [40, 20]] as const) {

@@ -11,7 +11,7 @@
  */
 import type { TissueModel } from "../model.ts";
 import { bmSystem, equilibrium, stateLayout } from "../bm_matrix.ts";
-import { expm, identity, matmul, matvec, solve } from "../expm.ts";
+import { expm, expmHigham, identity, matmul, matvec, normInf, solve } from "../expm.ts";
 import type { PulseShape, SeqTimeline } from "./seq_timeline.ts";
 import type { SeqSimSettings } from "./seq_settings.ts";
 
@@ -21,10 +21,14 @@ export interface Affine {
   d: Float64Array;
 }
 
-/** The affine map of dM/dt = A·M + C over tS seconds. */
+/**
+ * The affine map of dM/dt = A·M + C over tS seconds. Short intervals (‖A t‖ ≤ 5, pulse
+ * samples) use Higham's expm (no squaring, half the products); longer ones pulseq-cest's
+ * Padé(6) with scaling, so long blocks reproduce pulseq-cest to its rounding.
+ */
 export function intervalMap(A: Float64Array, C: Float64Array, tS: number): Affine {
   const a = solve(A, C);
-  const E = expm(A, tS);
+  const E = normInf(A) * Math.abs(tS) <= 5 ? expmHigham(A, tS) : expm(A, tS);
   const d = matvec(E, a);
   for (let i = 0; i < d.length; i++) d[i]! -= a[i]!;
   return { E, d };

@@ -127,3 +127,79 @@ export function seqV14TimeShaped(): string {
   return seqV14().replace("1 40 1 2 0 100 -250 0", "1 40 7 0 8 100 -250 0") +
     "\nshape_id 7\nnum_samples 4\n0\n1\n1\n0\n\nshape_id 8\nnum_samples 4\n10\n20\n40\n45\n";
 }
+
+/**
+ * A small pulsed CEST protocol in Pulseq 1.3: per offset a recovery delay, `pulses` block
+ * pulses (`tpMs` each, B1 `b1UT`) with `tdMs` between, a spoiler and an ADC; the first
+ * offset is the M0 scan at -300 ppm (same train, as pulseq-cest's examples do).
+ */
+export function pulseTrainSeq(opts: {
+  offsetsPpm: number[];
+  pulses: number;
+  b0T?: number;
+  b1UT?: number;
+  tpMs?: number;
+  tdMs?: number;
+  trecS?: number;
+  m0?: boolean;
+}): string {
+  const b0 = opts.b0T ?? 3, b1 = opts.b1UT ?? 1, tp = Math.round((opts.tpMs ?? 5) * 1000);
+  const td = Math.round((opts.tdMs ?? 5) * 1000), trec = Math.round((opts.trecS ?? 1) * 1e6);
+  const offsets = opts.m0 === false ? opts.offsetsPpm : [-300, ...opts.offsetsPpm];
+  const hzPerPpm = 42.57747892 * b0;
+  const blocks: string[] = [];
+  const rf: string[] = [];
+  let id = 1;
+  offsets.forEach((o, k) => {
+    rf.push(`${k + 1} ${(42.57747892 * b1).toFixed(6)} 1 2 0 ${(o * hzPerPpm).toFixed(6)} 0`);
+    blocks.push(`${id++} 1 0 0 0 0 0 0`);
+    for (let p = 0; p < opts.pulses; p++) {
+      if (p > 0) blocks.push(`${id++} 2 0 0 0 0 0 0`);
+      blocks.push(`${id++} 0 ${k + 1} 0 0 0 0 0`);
+    }
+    blocks.push(`${id++} 0 0 1 1 1 0 0`, `${id++} 0 0 0 0 0 1 0`);
+  });
+  return `# small pulsed protocol
+[VERSION]
+major 1
+minor 3
+revision 1
+
+[DEFINITIONS]
+B0 ${b0}
+${opts.m0 === false ? "" : "M0_offset -300\n"}offsets_ppm ${offsets.join(" ")}
+
+# id delay rf gx gy gz adc ext
+[BLOCKS]
+${blocks.join("\n")}
+
+# id amplitude mag_id phase_id delay freq phase
+[RF]
+${rf.join("\n")}
+
+[TRAP]
+1 1e6 1000 4500 1000 0
+
+[ADC]
+1 1 1000000 0 0 0
+
+[DELAYS]
+1 ${trec}
+2 ${td}
+
+[SHAPES]
+
+shape_id 1
+num_samples ${tp}
+1
+0
+0
+${tp - 3}
+
+shape_id 2
+num_samples ${tp}
+0
+0
+${tp - 2}
+`;
+}
