@@ -133,9 +133,48 @@ export function seqV14TimeShaped(): string {
  * pulses (`tpMs` each, B1 `b1UT`) with `tdMs` between, a spoiler and an ADC; the first
  * offset is the M0 scan at -300 ppm (same train, as pulseq-cest's examples do).
  */
+/**
+ * Pulseq's shape compression of `samples`: first differences, a value repeated k ≥ 2 times
+ * written as `v v k−2`.
+ */
+export function compressShape(samples: ArrayLike<number>): string {
+  const d = Array.from(samples, (v, i) => +(v - (i ? samples[i - 1]! : 0)).toPrecision(9));
+  const out: string[] = [];
+  for (let i = 0; i < d.length;) {
+    let j = i + 1;
+    while (j < d.length && d[j] === d[i]) j++;
+    const run = j - i;
+    out.push(...(run >= 2 ? [`${d[i]}`, `${d[i]}`, `${run - 2}`] : [`${d[i]}`]));
+    i = j;
+  }
+  return out.join("\n");
+}
+
+/** Magnitude and phase (units of 2π) shapes of a Gaussian or sinc pulse of n samples. */
+export function pulseShape(kind: "block" | "gauss" | "sinc", n: number): {
+  magnitude: number[];
+  phase: number[];
+} {
+  const x = (i: number) => (i + 0.5) / n - 0.5; // −½ … ½ over the pulse
+  const signal = Array.from({ length: n }, (_, i) => {
+    if (kind === "block") return 1;
+    if (kind === "gauss") return Math.exp(-0.5 * (x(i) / 0.18) ** 2); // time-bandwidth ≈ 2
+    const t = 6 * x(i); // three zero crossings each side, Hann-apodised
+    return (t === 0 ? 1 : Math.sin(Math.PI * t) / (Math.PI * t)) *
+      (0.5 + 0.5 * Math.cos(2 * Math.PI * x(i)));
+  });
+  const peak = Math.max(...signal.map(Math.abs));
+  return {
+    magnitude: signal.map((v) => Math.abs(v) / peak),
+    phase: signal.map((v) => (v < 0 ? 0.5 : 0)),
+  };
+}
+
 export function pulseTrainSeq(opts: {
   offsetsPpm: number[];
   pulses: number;
+  /** Pulse shape (default block). */
+  shape?: "block" | "gauss" | "sinc";
   b0T?: number;
   b1UT?: number;
   tpMs?: number;
@@ -146,6 +185,7 @@ export function pulseTrainSeq(opts: {
   const b0 = opts.b0T ?? 3, b1 = opts.b1UT ?? 1, tp = Math.round((opts.tpMs ?? 5) * 1000);
   const td = Math.round((opts.tdMs ?? 5) * 1000), trec = Math.round((opts.trecS ?? 1) * 1e6);
   const offsets = opts.m0 === false ? opts.offsetsPpm : [-300, ...opts.offsetsPpm];
+  const shape = pulseShape(opts.shape ?? "block", tp);
   const hzPerPpm = 42.57747892 * b0;
   const blocks: string[] = [];
   const rf: string[] = [];
@@ -191,15 +231,10 @@ ${rf.join("\n")}
 
 shape_id 1
 num_samples ${tp}
-1
-0
-0
-${tp - 3}
+${compressShape(shape.magnitude)}
 
 shape_id 2
 num_samples ${tp}
-0
-0
-${tp - 2}
+${compressShape(shape.phase)}
 `;
 }

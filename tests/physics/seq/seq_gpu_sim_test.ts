@@ -14,7 +14,7 @@ import { seqProtocol } from "../../../src/physics/seq/seq_spectrum.ts";
 import type { SeqSimSettings } from "../../../src/physics/seq/seq_settings.ts";
 import { BMSIM } from "../../fixtures/mod.ts";
 import { randomModel } from "../_random_model.ts";
-import { seqV13, seqV14, seqV14TimeShaped } from "./_seq_text.ts";
+import { pulseTrainSeq, seqV13, seqV14, seqV14TimeShaped } from "./_seq_text.ts";
 
 // f32 propagators in F form: measured ≤ ~1e-6 on these protocols (lavapipe)
 const ATOL = 2e-5;
@@ -84,5 +84,32 @@ gpuTest(
         (performance.now() - t0).toFixed(0)
       } ms)`,
     );
+  },
+);
+
+gpuTest(
+  "simulateSeqGpu() matches the float64 reference on Gaussian and sinc trains with random 2–7-pool models, within 2e-5",
+  async () => {
+    const offsetsPpm = Array.from({ length: 5 }, () => -5 + 10 * Math.random());
+    const models = [2, 4, 7].map((pools) => randomModel({ pools, b0T: 3 }));
+    const settings: SeqSimSettings = { resetInitMag: true, scale: 1, maxPulseSamples: 100 };
+    const train = { offsetsPpm, pulses: 2 + Math.floor(3 * Math.random()), b1UT: 2, tpMs: 8 };
+    const timelineOf = (shape: "block" | "gauss" | "sinc") =>
+      buildTimeline(parseSeq(pulseTrainSeq({ ...train, shape }), `${shape}.seq`), settings);
+    const block = simulateSeqCpu(models[0]!, timelineOf("block"), settings);
+    for (const shape of ["gauss", "sinc"] as const) {
+      const timeline = timelineOf(shape);
+      const got = await simulateSeqGpu(models, timeline, settings);
+      models.forEach((m, i) => {
+        const want = simulateSeqCpu(m, timeline, settings);
+        if (i === 0) {
+          // the shape matters: the same train of block pulses saturates otherwise
+          const d = Math.max(...want.map((v, k) => Math.abs(v - block[k]!)));
+          assertEquals(d > 1e-3, true, `${shape} differs from block by ${d}`);
+        }
+        const r = assertClose(got[i]!, want, { atol: ATOL, label: `${shape} model ${i}` });
+        console.log(`${shape}, ${m.cest.length} pools: max |ΔMz| = ${r.maxAbs.toExponential(2)}`);
+      });
+    }
   },
 );
