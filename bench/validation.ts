@@ -11,13 +11,13 @@
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
-import { InputError } from "../src/util/errors.ts";
+import { runCli } from "../src/cli/run.ts";
 import { readTrainingData } from "../src/nn/training_data.ts";
 import { loadRunPredictor } from "../src/eval/run_predictor.ts";
 import { scoreOnValidation } from "../src/eval/validation_score.ts";
 import { parseInteger, parsePositive } from "../src/cli/_args.ts";
 
-/** Entry from bench/main.ts: `validation` and its flags. */
+/** Entry from bench/main.ts: `validation` and its flags (quass's error policy: src/cli/run.ts). */
 export async function validationMain(args: string[]): Promise<void> {
   const cmd = new Command("bench validation")
     .exitOverride()
@@ -31,42 +31,34 @@ export async function validationMain(args: string[]): Promise<void> {
     )
     .option("--count <n>", "validation spectra scored", "3000")
     .option("--snrs <list>", "noisy inputs, comma-separated SNRs", "100")
-    .option("--seed <n>", "seed of the noise draws", "0");
-  try {
-    cmd.parse(args, { from: "user" });
-    const o = cmd.opts();
-    const data = await readTrainingData(o.data);
-    const snrs = o.snrs.split(",").map((s) => parsePositive("--snrs", s));
-    const count = parseInteger("--count", o.count, 3);
-    const seed = parseInteger("--seed", o.seed, 0);
-    const cols = ["clean", ...snrs.map((s) => `SNR ${s}`)];
-    console.log(`| model | ${cols.join(" | ")} |\n|---|${cols.map(() => "---").join("|")}|`);
-    for (const dir of o.model) {
-      const scores = await scoreOnValidation(await loadRunPredictor(dir), data, {
-        count,
-        snrs,
-        seed,
-      });
-      const cell = (r: number, b: number) => `${r.toFixed(3)}× (${b.toFixed(3)}×)`;
-      console.log(`| ${dir} | ${scores.map((s) => cell(s.ratio, s.bestThirdRatio)).join(" | ")} |`);
-      for (const s of scores) {
-        console.error(
-          `validation: ${dir} SNR ${s.snr}: model MAE ${s.modelMae.toExponential(3)}, formula ${
-            s.formulaMae.toExponential(3)
-          }`,
+    .option("--seed <n>", "seed of the noise draws", "0")
+    .action(async (o) => {
+      const data = await readTrainingData(o.data);
+      const snrs = o.snrs.split(",").map((s) => parsePositive("--snrs", s));
+      const count = parseInteger("--count", o.count, 3);
+      const seed = parseInteger("--seed", o.seed, 0);
+      const cols = ["clean", ...snrs.map((s) => `SNR ${s}`)];
+      console.log(`| model | ${cols.join(" | ")} |\n|---|${cols.map(() => "---").join("|")}|`);
+      for (const dir of o.model) {
+        const scores = await scoreOnValidation(await loadRunPredictor(dir), data, {
+          count,
+          snrs,
+          seed,
+        });
+        const cell = (r: number, b: number) => `${r.toFixed(3)}× (${b.toFixed(3)}×)`;
+        console.log(
+          `| ${dir} | ${scores.map((s) => cell(s.ratio, s.bestThirdRatio)).join(" | ")} |`,
         );
+        for (const s of scores) {
+          console.error(
+            `validation: ${dir} SNR ${s.snr}: model MAE ${s.modelMae.toExponential(3)}, formula ${
+              s.formulaMae.toExponential(3)
+            }`,
+          );
+        }
       }
-    }
-  } catch (e) {
-    if (e instanceof InputError) {
-      console.error(`bench validation: ${e.message}`);
-      Deno.exit(2);
-    }
-    const code = (e as { code?: string }).code;
-    if (code === "commander.helpDisplayed") Deno.exit(0);
-    if (typeof code === "string" && code.startsWith("commander.")) Deno.exit(2);
-    throw e;
-  }
+    });
+  await runCli(cmd, args);
 }
 
 if (import.meta.main) await validationMain(Deno.args);

@@ -1,27 +1,13 @@
 /** `quass train` in process: flags reach the trainer, notes and run files come out. */
 import { trainCommand } from "../../src/cli/train.ts";
-import { DATASET_FORMAT, writeDataset } from "../../src/data/dataset.ts";
 import { runPaths } from "../../src/nn/checkpoint.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { gpuTest } from "../_util.ts";
-import { syntheticDataset } from "../nn/_synthetic.ts";
+import { tinyDataset } from "./_files.ts";
 
-/** A quass dataset file of synthetic pairs (T 21): 250 train, 150 validation. */
-async function _dataset(path: string): Promise<void> {
-  const st = syntheticDataset(400, 21, 1 + Math.floor(Math.random() * 1000), 150);
-  const t = st.tensors;
-  await writeDataset(path, {
-    input: t.input!.data as Float32Array,
-    target: t.target!.data as Float32Array,
-    params: new Float32Array(400 * 20),
-    offsetsPpm: Float64Array.from(t.offsets_ppm!.data),
-    split: t.split!.data as Uint8Array,
-    count: 400,
-    T: 21,
-    metadata: { format: DATASET_FORMAT },
-  });
-}
+/** A quass dataset file of synthetic pairs (T 21): 250 train, 150 validation, fresh seed. */
+const _dataset = (path: string) => tinyDataset(path, 1 + Math.floor(Math.random() * 1000));
 
 async function _train(args: string[]): Promise<string[]> {
   const lines: string[] = [];
