@@ -33,6 +33,28 @@ function _target(spec: FormulaInput): QuassTarget {
 }
 
 /**
+ * Checks that `t1S` holds one water T1 per spectrum, or one for all.
+ * @throws TypeError otherwise
+ */
+export function checkT1Count(t1S: ArrayLike<number>, n: number): void {
+  if (t1S.length !== n && t1S.length !== 1) {
+    throw new TypeError(`Expected ${n} water T1 values (or one) but found ${t1S.length}`);
+  }
+}
+
+/**
+ * The water T1 of spectrum `j`, s (one value serves every spectrum).
+ * @throws InputError when it is not a positive number
+ */
+export function waterT1Of(t1S: ArrayLike<number>, j: number): number {
+  const t1 = t1S.length === 1 ? t1S[0]! : t1S[j]!;
+  if (!(t1 > 0 && Number.isFinite(t1))) {
+    throw new InputError(`water T1 of spectrum ${j} is ${t1}; the model needs T1 > 0 s`);
+  }
+  return t1;
+}
+
+/**
  * Replaces each of `n` spectra (rows of `x`, T values each) by the formula's prediction of
  * the target, in place.
  * @param x [n, T] measured Z (M0-normalised)
@@ -51,9 +73,7 @@ export function applyFormulaInput(
 ): void {
   const T = offsetsPpm.length;
   if (x.length < n * T) throw new TypeError(`Expected ${n}×${T} values but found ${x.length}`);
-  if (t1S.length !== n && t1S.length !== 1) {
-    throw new TypeError(`Expected ${n} water T1 values (or one) but found ${t1S.length}`);
-  }
+  checkT1Count(t1S, n);
   const target = _target(spec);
   const opts = {
     b1UT: spec.b1UT,
@@ -64,13 +84,7 @@ export function applyFormulaInput(
     r1wPerS: 0,
   };
   for (let j = 0; j < n; j++) {
-    const t1 = t1S.length === 1 ? t1S[0]! : t1S[j]!;
-    if (!(t1 > 0 && Number.isFinite(t1))) {
-      throw new InputError(
-        `water T1 of spectrum ${j} is ${t1}; a T1-informed model needs T1 > 0 s`,
-      );
-    }
-    opts.r1wPerS = 1 / t1;
+    opts.r1wPerS = 1 / waterT1Of(t1S, j);
     const row = x.subarray(j * T, (j + 1) * T);
     row.set(quassPredictSpectrum(row, offsetsPpm, opts, target));
   }

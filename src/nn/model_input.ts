@@ -13,7 +13,7 @@
  */
 import type { ModelConfig } from "./models/config.ts";
 import { estimateNoiseSigma, noiseFeatureOf } from "./noise_level.ts";
-import { applyFormulaInput } from "./formula_input.ts";
+import { applyFormulaInput, checkT1Count, waterT1Of } from "./formula_input.ts";
 import { InputError } from "../util/errors.ts";
 import { scaleInput } from "./scaling.ts";
 
@@ -59,9 +59,7 @@ export function prepareModelInput(
         "this model needs the water T1 of every spectrum (a T1 map, or one value: --t1)",
       );
     }
-    if (t1S.length !== n && t1S.length !== 1) {
-      throw new TypeError(`Expected ${n} water T1 values (or one) but found ${t1S.length}`);
-    }
+    checkT1Count(t1S, n);
   }
   let c: Float32Array | undefined;
   if (C) {
@@ -73,11 +71,7 @@ export function prepareModelInput(
             estimateNoiseSigma(x.subarray(j * T, (j + 1) * T), offsetsPpm),
           );
         } else {
-          const t1 = t1S!.length === 1 ? t1S![0]! : t1S![j]!;
-          if (!(t1 > 0 && Number.isFinite(t1))) {
-            throw new InputError(`water T1 of spectrum ${j} is ${t1}; the model needs T1 > 0 s`);
-          }
-          c![j * C + k] = t1;
+          c![j * C + k] = waterT1Of(t1S!, j);
         }
       });
     }
