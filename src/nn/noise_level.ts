@@ -23,6 +23,55 @@
 /** Offsets closer to water than this are left out of the estimate, ppm. */
 export const NOISE_MIN_OFFSET_PPM = 1;
 
+/** The usable points of a grid, their neighbours' Lagrange weights and the residuals' scale. */
+interface _Plan {
+  /** Centre index j of each usable point. */
+  centre: Int32Array;
+  /** Weights w_k of the neighbours j−2, j−1, j+1, j+2, four per point. */
+  w: Float64Array;
+  /** √(1 + Σ w_k²) per point. */
+  norm: Float64Array;
+  /** Scratch for the residuals. */
+  r: Float64Array;
+}
+
+/** The neighbours of a point, relative to it. */
+const _NEIGHBOURS = [-2, -1, 1, 2] as const;
+
+/** Plans by grid: the trainer and the predictor pass the same offsets array each time. */
+const _plans = new WeakMap<readonly number[], _Plan>();
+
+/** The points of `offsetsPpm` the estimate uses and their cubic weights (computed once). */
+function _plan(offsetsPpm: readonly number[]): _Plan {
+  let plan = _plans.get(offsetsPpm);
+  if (plan) return plan;
+  const centre: number[] = [], w: number[] = [], norm: number[] = [];
+  for (let j = 2; j + 2 < offsetsPpm.length; j++) {
+    const xs = _NEIGHBOURS.map((k) => offsetsPpm[j + k]!), x0 = offsetsPpm[j]!;
+    if (xs.some((v) => Math.abs(v) < NOISE_MIN_OFFSET_PPM || Math.sign(v) !== Math.sign(x0))) {
+      continue;
+    }
+    // Lagrange weights of the cubic through the four neighbours, evaluated at x0.
+    let w2 = 1;
+    for (let a = 0; a < 4; a++) {
+      let wa = 1;
+      for (let b = 0; b < 4; b++) if (b !== a) wa *= (x0 - xs[b]!) / (xs[a]! - xs[b]!);
+      w.push(wa);
+      w2 += wa * wa;
+    }
+    centre.push(j);
+    norm.push(Math.sqrt(w2));
+  }
+  plan = {
+    centre: Int32Array.from(centre),
+    w: Float64Array.from(w),
+    norm: Float64Array.from(norm),
+    r: new Float64Array(centre.length),
+  };
+  _plans.set(offsetsPpm, plan);
+  return plan;
+}
+
 /**
  * σ̂ of one spectrum (see the module doc).
  * @param z the spectrum, T values (M0-normalised)
@@ -30,27 +79,18 @@ export const NOISE_MIN_OFFSET_PPM = 1;
  * @returns σ̂, or 0 when fewer than three points are usable
  */
 export function estimateNoiseSigma(z: ArrayLike<number>, offsetsPpm: readonly number[]): number {
-  const r: number[] = [];
-  const idx = [-2, -1, 1, 2];
-  for (let j = 2; j + 2 < offsetsPpm.length; j++) {
-    const xs = idx.map((k) => offsetsPpm[j + k]!), x0 = offsetsPpm[j]!;
-    if (xs.some((v) => Math.abs(v) < NOISE_MIN_OFFSET_PPM || Math.sign(v) !== Math.sign(x0))) {
-      continue;
-    }
-    // Lagrange weights of the cubic through the four neighbours, evaluated at x0.
-    let pred = 0, w2 = 1;
-    for (let a = 0; a < 4; a++) {
-      let w = 1;
-      for (let b = 0; b < 4; b++) if (b !== a) w *= (x0 - xs[b]!) / (xs[a]! - xs[b]!);
-      pred += w * z[j + idx[a]!]!;
-      w2 += w * w;
-    }
-    r.push(Math.abs(z[j]! - pred) / Math.sqrt(w2));
+  const { centre, w, norm, r } = _plan(offsetsPpm);
+  const n = centre.length;
+  if (n < 3) return 0;
+  for (let p = 0; p < n; p++) {
+    const j = centre[p]!;
+    let pred = 0;
+    for (let a = 0; a < 4; a++) pred += w[4 * p + a]! * z[j + _NEIGHBOURS[a]!]!;
+    r[p] = Math.abs(z[j]! - pred) / norm[p]!;
   }
-  if (r.length < 3) return 0;
-  r.sort((p, q) => p - q);
-  const m = r.length >> 1;
-  const med = r.length % 2 ? r[m]! : 0.5 * (r[m - 1]! + r[m]!);
+  r.sort();
+  const m = n >> 1;
+  const med = n % 2 ? r[m]! : 0.5 * (r[m - 1]! + r[m]!);
   return 1.4826 * med;
 }
 
