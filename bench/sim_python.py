@@ -19,11 +19,13 @@ Usage: python3 bench/sim_python.py INPUT.safetensors [--runs 5]
 With --pulsed, INPUT holds a pulsed .seq timeline instead (bench/sim_seq.ts): for N models
 the systems A [N, L, n, n], C [N, L, n] of the L constant intervals of the timeline's
 distinct maps (a map = one pulse: dead time, samples, ring-down; or one free interval),
-their durations t [L], the maps' first interval and length [U], the walk's operations
+their durations t [L], a key [L] (intervals with one key have the same system and
+duration in every model), the maps' first interval and length [U], the walk's operations
 ops [O, 3] (0: apply map u rotated by phase theta, 1: spoil, 2: ADC u, theta = 1 resets),
 the start state m0 [N, n]; metadata: waterZ, pools, adcCount. The SciPy loop composes
 each map once per model with scipy.linalg.expm of the augmented system [[A t, C t], [0, 0]]
-(what a careful user would write: the timeline repeats its pulses), then walks the
+(what a careful user would write: the timeline repeats its pulses; an interval that
+recurs, e.g. a symmetric pulse's samples or a dead time, is exponentiated once), then walks the
 operations. Output: JSON with its timing and the raw water Mz [N * adcCount].
 """
 import json
@@ -106,18 +108,22 @@ def _rotate(x, pools, theta):
     x[pools : 2 * pools] = s * xs + c * ys
 
 
-def pulsed_loop(A, C, t, start, length, ops, m0, wz, pools, adc):
+def pulsed_loop(A, C, t, key, start, length, ops, m0, wz, pools, adc):
     N, L, n, _ = A.shape
     out = np.empty((N, adc))
     for m in range(N):
         maps = []
+        seen = {}
         for u in range(len(start)):
             E = np.eye(n + 1)
             for j in range(int(start[u]), int(start[u] + length[u])):
-                aug = np.zeros((n + 1, n + 1))
-                aug[:n, :n] = A[m, j]
-                aug[:n, n] = C[m, j]
-                E = scipy.linalg.expm(aug * t[j]) @ E
+                Ej = seen.get(int(key[j]))
+                if Ej is None:
+                    aug = np.zeros((n + 1, n + 1))
+                    aug[:n, :n] = A[m, j]
+                    aug[:n, n] = C[m, j]
+                    Ej = seen[int(key[j])] = scipy.linalg.expm(aug * t[j])
+                E = Ej @ E
             maps.append(E)
         init = np.append(m0[m], 1.0)
         x = init.copy()
@@ -140,7 +146,8 @@ def pulsed_loop(A, C, t, start, length, ops, m0, wz, pools, adc):
 def main_pulsed(path, runs):
     t, meta = read_safetensors(path)
     wz, pools, adc = int(meta["waterZ"]), int(meta["pools"]), int(meta["adcCount"])
-    args = (t["A"], t["C"], t["t"], t["start"], t["length"], t["ops"], t["m0"], wz, pools, adc)
+    args = (t["A"], t["C"], t["t"], t["key"], t["start"], t["length"], t["ops"], t["m0"])
+    args += (wz, pools, adc)
     res = {"numpy": np.__version__, "scipy": scipy.__version__, "python": sys.version.split()[0]}
     tl, zl = timed(lambda: pulsed_loop(*args), runs)
     res["scipy-expm-loop"] = {"timing": tl, "z": zl.tolist()}

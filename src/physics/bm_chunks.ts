@@ -51,7 +51,7 @@ export const BM_SAT = defineKernel({
 export const BM_SAT_REG = defineKernel({
   name: "bm_sat_reg",
   file: "bm_sat_reg.wgsl",
-  includes: ["bm_record.wgsl", "bm_mt.wgsl", "bm_sat_thread.wgsl"],
+  includes: ["mat20.wgsl", "bm_record.wgsl", "bm_mt.wgsl", "bm_sat_thread.wgsl"],
   bindings: ["read", "read", "read", "read", "storage", "uniform"],
   workgroupSize: 64,
   doc:

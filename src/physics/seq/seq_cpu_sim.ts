@@ -77,6 +77,11 @@ export function rfSystem(
   return { A, C };
 }
 
+/** RF samples with one key have the same system and duration (for caching their maps). */
+export function rfSampleKey(ampHz: number, freqHz: number, phaseRad: number, tS: number): string {
+  return `${ampHz}|${freqHz}|${phaseRad}|${tS}`;
+}
+
 /** Rotates every pool's (Mx, My) by θ in place. */
 export function rotateTransverse(m: Float64Array, pools: number, thetaRad: number): void {
   if (thetaRad === 0) return;
@@ -115,6 +120,18 @@ export function simulateSeqCpu(
     if (!f) freeMaps.set(tS, f = intervalMap(free.A, free.C, tS));
     return f;
   };
+  // an RF sample that recurs (a symmetric shape, another pulse at the same frequency) is
+  // exponentiated once
+  const sampleMaps = new Map<string, Affine>();
+  const sampleMap = (ampHz: number, freqHz: number, phaseRad: number, tS: number): Affine => {
+    const key = rfSampleKey(ampHz, freqHz, phaseRad, tS);
+    let f = sampleMaps.get(key);
+    if (!f) {
+      const { A, C } = rfSystem(model, ampHz, freqHz, phaseRad);
+      sampleMaps.set(key, f = intervalMap(A, C, tS));
+    }
+    return f;
+  };
   const pulseMaps = new Map<string, Affine>();
   const pulseMap = (shape: PulseShape, ampHz: number, freqHz: number, deadS: number): Affine => {
     const key = `${shape.key}|${ampHz}|${freqHz}|${deadS}`;
@@ -122,8 +139,12 @@ export function simulateSeqCpu(
     if (f) return f;
     f = deadS > 0 ? freeMap(deadS) : undefined;
     for (let k = 0; k < shape.magnitude.length; k++) {
-      const { A, C } = rfSystem(model, shape.magnitude[k]! * ampHz, freqHz, -shape.phaseRad[k]!);
-      const step = intervalMap(A, C, shape.durationS[k]!);
+      const step = sampleMap(
+        shape.magnitude[k]! * ampHz,
+        freqHz,
+        -shape.phaseRad[k]!,
+        shape.durationS[k]!,
+      );
       f = f ? composeAffine(step, f) : step;
     }
     if (shape.ringdownS > 0) {
