@@ -83,6 +83,7 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
   const [seqFile, setSeqFile] = useState<{ name: string; text: string } | null>(null);
   const [seqResult, setSeqResult] = useState<SeqSimResult | null>(null);
   const [seqStatus, setSeqStatus] = useState("");
+  const [seqFailed, setSeqFailed] = useState(false);
   const seqReq = useRef(0);
 
   const body = () => ({
@@ -135,6 +136,7 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
     if (!seqFile) return;
     const my = ++seqReq.current;
     setSeqStatus(`simulating ${seqFile.name}…`);
+    setSeqFailed(false);
     const t = setTimeout(async () => {
       try {
         const res = await fetch("/api/simulate_seq", {
@@ -152,6 +154,7 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
         if (!res.ok) {
           setSeqResult(null);
           setSeqStatus(data.error ?? `HTTP ${res.status}`);
+          setSeqFailed(true);
           return;
         }
         const r = data as SeqSimResult;
@@ -162,7 +165,11 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
           }, ${r.elapsedMs.toFixed(0)} ms${r.notes.length ? `; ${r.notes.join("; ")}` : ""}`,
         );
       } catch (e) {
-        if (my === seqReq.current) setSeqStatus(`Request failed: ${(e as Error).message}`);
+        if (my === seqReq.current) {
+          setSeqResult(null);
+          setSeqStatus(`Request failed: ${(e as Error).message}`);
+          setSeqFailed(true);
+        }
       }
     }, debounceMs);
     return () => clearTimeout(t);
@@ -347,7 +354,7 @@ export default function Simulator({ models, initialModel, debounceMs = 250 }: Si
         {seqFile && (
           <>
             <div style={{ height: "14px" }} />
-            <div class="status" id="seq-status">{seqStatus}</div>
+            <div class={`status ${seqFailed ? "error" : ""}`} id="seq-status">{seqStatus}</div>
             <LineChart
               id="seq-chart"
               title={`Pulsed protocol (${seqFile.name})`}

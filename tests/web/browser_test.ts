@@ -1,7 +1,8 @@
 /**
  * Browser tests in real Chromium (Debian's /usr/bin/chromium through playwright-core): every
  * page loads and hydrates, a simulator slider changes the chart, a prediction runs end to
- * end on the phantom, clicking a voxel plots its spectra. Screenshots go to
+ * end on the phantom, clicking a voxel plots its spectra, an uploaded Pulseq .seq file draws
+ * its pulsed spectrum (and a broken one shows the parser's error naming the line). Screenshots go to
  * tests/web/screenshots/ (git-ignored). Skipped, with the reason printed, when Chromium is
  * missing.
  *
@@ -18,6 +19,9 @@ import { appDirs, cpuSimulator, fakeLoader, makeWorkspace, type Workspace } from
 import { makeRealRunAndPhantom } from "./_e2e.ts";
 import { predictSpectra } from "../../src/nn/predict.ts";
 import { fmtMs } from "../../bench/harness.ts";
+import { dataSignature } from "../../islands/line_chart.tsx";
+import { BMSIM } from "../fixtures/mod.ts";
+import { Buffer } from "node:buffer";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = new URL("./screenshots/", import.meta.url).pathname;
@@ -179,6 +183,99 @@ Deno.test({
       const csv = await Deno.readTextFile((await download.path())!);
       assert(csv.split("\n")[1]!.startsWith("offset_ppm,"), csv.slice(0, 200));
       assertEquals(c.errors, []);
+    } finally {
+      await teardown(c);
+    }
+  },
+});
+
+/** Pixels of the `#id` chart's canvas within 40 of the colour `[r, g, b]` per channel. */
+function colourPixels(page: Page, id: string, rgb: [number, number, number]): Promise<number> {
+  return page.evaluate(([id, [r, g, b]]) => {
+    const cv = document.querySelector(`#${id} canvas`) as HTMLCanvasElement | null;
+    if (!cv) return -1;
+    const px = cv.getContext("2d")!.getImageData(0, 0, cv.width, cv.height).data;
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4) {
+      if (
+        px[i + 3]! > 128 && Math.abs(px[i]! - r) < 40 && Math.abs(px[i + 1]! - g) < 40 &&
+        Math.abs(px[i + 2]! - b) < 40
+      ) n++;
+    }
+    return n;
+  }, [id, rgb] as const);
+}
+
+Deno.test({
+  name:
+    "browser: an uploaded .seq file draws its pulsed spectrum; a truncated one shows the error naming its line",
+  ...opts,
+  fn: async () => {
+    const c = await setup();
+    try {
+      const page = await open(c, "/simulate");
+      await chartDrawn(page, "zspectrum-chart");
+      // pulseq-cest's WASABI protocol: 5 ms block at 3 T, an M0 scan then 31 offsets −2…2 ppm
+      const name = "WASABI_3T_001_3p7uT_1block_5ms__at_8db2433.seq";
+      const text = await Deno.readTextFile(`${BMSIM}pulseq-cest-library/${name}`);
+      const [res] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith("/api/simulate_seq"), { timeout: 20_000 }),
+        page.setInputFiles("#seq-upload", {
+          name,
+          mimeType: "text/plain",
+          buffer: Buffer.from(text),
+        }),
+      ]);
+      assertEquals(res.status(), 200, await res.text());
+      const d = await res.json();
+      assertEquals(d.offsetsPpm.length, 31); // the M0 row is left out
+      assert(d.z.every((v: number) => v > 0 && v < 1.05), JSON.stringify(d.z));
+      await page.waitForFunction(() =>
+        /readouts/.test(document.querySelector("#seq-status")?.textContent ?? "")
+      );
+      const status = (await page.textContent("#seq-status"))!;
+      assert(status.startsWith(`${name}: 32 readouts at 3 T, divided by the M0 scan`), status);
+      // the chart holds exactly the server's values, and the green series is on the canvas
+      await chartDrawn(page, "seq-chart");
+      assertEquals(
+        await page.getAttribute("#seq-chart", "data-signature"),
+        dataSignature([{ label: name, y: d.z }]),
+      );
+      assert(
+        (await page.locator("#seq-chart .u-legend").innerText()).includes(name),
+        "series in the legend",
+      );
+      const green = await colourPixels(page, "seq-chart", [0, 158, 115]);
+      assert(green > 300, `pulsed series pixels: ${green}`);
+      await page.screenshot({ path: `${SHOTS}simulate_seq.png`, fullPage: true });
+
+      // a truncated file (cut inside [RF], so [SHAPES] is missing): the first [RF] row is named
+      const lines = text.split("\n");
+      const rf1 = lines.indexOf("[RF]") + 1;
+      assert(rf1 > 0 && lines[rf1]!.startsWith("1 "), "[RF] row 1");
+      const cut = [...lines.slice(0, rf1 + 6), lines[rf1 + 6]!.slice(0, 12)];
+      await page.setInputFiles("#seq-upload", {
+        name: "cut.seq",
+        mimeType: "text/plain",
+        buffer: Buffer.from(cut.join("\n")),
+      });
+      await page.waitForFunction(() =>
+        /^cut\.seq:/.test(document.querySelector("#seq-status")?.textContent ?? "")
+      );
+      const err = (await page.textContent("#seq-status"))!;
+      assert(
+        err.startsWith(`cut.seq:${rf1 + 1}: [RF]: magnitude shape 1 is not in [SHAPES]`),
+        err,
+      );
+      assert(await page.locator("#seq-status.error").count() === 1, "shown as an error");
+      // the previous file's curve is gone
+      await page.waitForFunction(
+        (s) => document.querySelector("#seq-chart")?.getAttribute("data-signature") === s,
+        dataSignature([]),
+      );
+      assertEquals(await colourPixels(page, "seq-chart", [0, 158, 115]), 0);
+      // the browser logs the 400 response itself
+      assertEquals(c.errors.filter((e) => !/status of 400/.test(e)), []);
     } finally {
       await teardown(c);
     }
