@@ -10,8 +10,8 @@
  *
  * With `--seq` the input (and `--target-seq` the target) is a Pulseq file simulated as
  * pulseq-cest does (src/physics/seq/seq_pairs.ts: columns, M0 normalisation and what
- * `--target steady` means for a pulse train), on a hardware GPU when there is one, else on
- * the float64 CPU reference (faster than a software adapter such as lavapipe).
+ * `--target steady` means for a pulse train), on the GPU (on a software adapter such as
+ * lavapipe only for models of up to 19 states), else on the float64 CPU reference.
  * @module
  */
 import { Command } from "@commander-js/extra-typings";
@@ -26,7 +26,12 @@ import { checkNotInput, checkWritable } from "../util/output.ts";
 import { resolveParamSpace } from "../physics/param_space.ts";
 import { paperInputProtocol, paperTargetProtocol } from "../physics/protocol.ts";
 import { describeGpu, getGpu, hasGpu } from "../gpu/device.ts";
-import { type SeqDevice, seqPairs, type SeqSource } from "../physics/seq/seq_pairs.ts";
+import {
+  autoSeqDevice,
+  type SeqDevice,
+  seqPairs,
+  type SeqSource,
+} from "../physics/seq/seq_pairs.ts";
 import { GAMMA_RAD_PER_S_UT } from "../physics/constants.ts";
 import { InputError } from "../util/errors.ts";
 import { startProgress } from "../util/progress.ts";
@@ -77,7 +82,7 @@ export function datasetCommand() {
     )
     .option(
       "--device <device>",
-      "with --seq: gpu (f32), cpu (float64 reference) or auto (a hardware GPU, else cpu)",
+      "with --seq: gpu (f32), cpu (float64 reference) or auto (a GPU; on a software adapter only for ≤ 19 states)",
       "auto",
     )
     .option(
@@ -154,13 +159,9 @@ export function datasetCommand() {
       let pairs: ReturnType<typeof seqPairs> | undefined;
       let where: string;
       if (o.seq !== undefined) {
-        // auto: a hardware GPU; on a software adapter (lavapipe, on the same cores) the
-        // float64 CPU path is ~10× faster (bench/RESULTS.md, pulsed case)
-        const device: SeqDevice = o.device === "cpu"
-          ? "cpu"
-          : o.device === "gpu" || (await hasGpu() && !(await getGpu()).info.isSoftware)
-          ? "gpu"
-          : "cpu";
+        const device: SeqDevice = o.device === "cpu" || o.device === "gpu"
+          ? o.device
+          : autoSeqDevice(await hasGpu() ? (await getGpu()).info : null, space);
         const workers = o.workers === undefined
           ? navigator.hardwareConcurrency
           : parseInteger("--workers", o.workers, 1);

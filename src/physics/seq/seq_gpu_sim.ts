@@ -10,8 +10,8 @@
  *    one F per (model, map) — computed once, reused for every repetition;
  * 2. `seq_walk`, a thread per model: the events in order (a pulse at phase θ is its phase-0
  *    map conjugated by a rotation of the transverse planes), water Mz at each ADC.
- * Everything up to the readout is recorded without waiting on the GPU in between batches'
- * completion.
+ * Systems of up to 19 states keep every matrix in registers (shaders/mat20.wgsl); larger ones
+ * use the storage-scratch kernels.
  * @module
  */
 import { getGpu } from "../../gpu/device.ts";

@@ -26,6 +26,9 @@ import { adcOffsetsPpm, buildTimeline, type SeqEvent, type SeqTimeline } from ".
 import { DEFAULT_MAX_PULSE_SAMPLES } from "./seq_timeline.ts";
 import type { SeqSimSettings } from "./seq_settings.ts";
 import { simulateSeqCpu } from "./seq_cpu_sim.ts";
+import { SEQ_REG_MAX_N } from "./seq_gpu_maps.ts";
+import { stateLayout } from "../bm_matrix.ts";
+import { modelFromParams, type ParamSpace, sampleParams } from "../param_space.ts";
 
 /** Settings every dataset model runs with (pulseq-cest's defaults). */
 export const DATASET_SEQ_SETTINGS: SeqSimSettings = {
@@ -42,6 +45,19 @@ export interface SeqSource {
 
 /** How the pairs run: f32 WebGPU or the float64 CPU reference. */
 export type SeqDevice = "gpu" | "cpu";
+
+/**
+ * The device `auto` picks for a pulsed dataset: a hardware GPU; on a software adapter
+ * (lavapipe, on the CPU's own cores) the GPU too when the space's models fit the register
+ * path (≤ 19 states; ~5× the float64 CPU path on all cores), else the CPU.
+ * @param gpu the adapter, or null without one
+ */
+export function autoSeqDevice(gpu: { isSoftware: boolean } | null, space: ParamSpace): SeqDevice {
+  if (!gpu) return "cpu";
+  if (!gpu.isSoftware) return "gpu";
+  const model = modelFromParams(sampleParams(space, 0, 0), space);
+  return stateLayout(model).n + 1 <= SEQ_REG_MAX_N ? "gpu" : "cpu";
+}
 
 /** A pulsed pair simulator: the columns, the metadata, and the simulation. */
 export interface SeqPairs {

@@ -16,6 +16,7 @@ import { parseSeq } from "../../../src/physics/seq/seq_file.ts";
 import { buildTimeline } from "../../../src/physics/seq/seq_timeline.ts";
 import { simulateSeqCpu } from "../../../src/physics/seq/seq_cpu_sim.ts";
 import {
+  autoSeqDevice,
   DATASET_SEQ_SETTINGS,
   seqPairs,
   sha256Hex,
@@ -66,6 +67,16 @@ Deno.test("seqPairs(): the steady target has converged (20 s vs 40 s of train wi
   assertEquals(pulses(tl), 12);
   assertEquals(pulses(st), 4 * 3 * Math.ceil(10 / 0.03 - 1e-9));
   assertEquals(st.adcCount, tl.adcCount);
+});
+
+Deno.test("autoSeqDevice(): a hardware GPU; a software adapter only for models of ≤ 19 states", () => {
+  const space = defaultParamSpace(); // 6 solute pools, z-only MT: 19 states
+  assertEquals(autoSeqDevice(null, space), "cpu");
+  assertEquals(autoSeqDevice({ isSoftware: false }, space), "gpu");
+  assertEquals(autoSeqDevice({ isSoftware: true }, space), "gpu");
+  const full = { ...space, mtForm: "xyz" as const }; // MT as an x, y, z pool: 21 states
+  assertEquals(autoSeqDevice({ isSoftware: true }, full), "cpu");
+  assertEquals(autoSeqDevice({ isSoftware: false }, full), "gpu");
 });
 
 Deno.test("seqPairs(): a target with other offsets or another B0 is an InputError naming it", () => {
