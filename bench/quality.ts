@@ -15,6 +15,7 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { InputError } from "../src/util/errors.ts";
+import { runWithErrorPolicy } from "../src/cli/run.ts";
 import { exists } from "../src/util/atomic.ts";
 import { describeGpu, getGpu } from "../src/gpu/device.ts";
 import { loadSuitePhantom, SUITE_PHANTOMS, SUITE_SNRS } from "../src/data/suite_phantoms.ts";
@@ -246,18 +247,7 @@ export async function fmtMarkdown(md: string): Promise<string> {
 
 /** Entry from bench/main.ts: `quality` and its flags. */
 export async function qualityMain(args: string[]): Promise<void> {
-  try {
-    await runQuality(parseQualityArgs(args));
-  } catch (e) {
-    if (e instanceof InputError) {
-      console.error(`bench quality: ${e.message}`);
-      Deno.exit(2);
-    }
-    const code = (e as { code?: string }).code;
-    if (code === "commander.helpDisplayed" || code === "commander.version") Deno.exit(0);
-    if (typeof code === "string" && code.startsWith("commander.")) Deno.exit(2);
-    throw e;
-  }
+  await runWithErrorPolicy(() => runQuality(parseQualityArgs(args)));
 }
 
 if (import.meta.main) await qualityMain(Deno.args);

@@ -9,8 +9,13 @@ import { NoGpuError } from "../gpu/device.ts";
  */
 // deno-lint-ignore no-explicit-any
 export async function runCli(program: Command<any, any, any>, args: string[]): Promise<void> {
+  await runWithErrorPolicy(() => program.parseAsync(args, { from: "user" }));
+}
+
+/** Runs `main` under the error policy of {@link runCli} (for entry points not built on one Command). */
+export async function runWithErrorPolicy(main: () => Promise<unknown>): Promise<void> {
   try {
-    await program.parseAsync(args, { from: "user" });
+    await main();
   } catch (e) {
     if (e instanceof CommanderError) {
       // commander already printed its message (and help for --help / --version)
