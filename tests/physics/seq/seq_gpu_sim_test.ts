@@ -135,3 +135,28 @@ gpuTest(
     }
   },
 );
+
+for (
+  const [name, seq, txt] of [
+    [
+      "APTw_3T_000 (one 2 s block pulse)",
+      "APTw_3T_000_2uT_1block_2s_braintumor__at_8db2433.seq",
+      "M_z_APTw_3T_000_2uT_1block_2s_braintumor__at_8db2433.txt",
+    ],
+    [
+      "WASABI_3T_001 (one 5 ms block pulse)",
+      "WASABI_3T_001_3p7uT_1block_5ms__at_8db2433.seq",
+      "M_z_WASABI_3T_001_3p7uT_1block_5ms__at_8db2433.txt",
+    ],
+  ] as const
+) {
+  gpuTest(`simulateSeqGpu() reproduces pulseq-cest-library's ${name} M_z within 2e-5`, async () => {
+    const lib = BMSIM + "pulseq-cest-library/";
+    const model = loadModelSync(lib + "WM_3T_default_7pool_bmsim__at_8db2433.yaml");
+    const p = seqProtocol(model, Deno.readTextFileSync(lib + seq), seq);
+    const want = Deno.readTextFileSync(lib + txt).trim().split(/\r?\n/).map(Number);
+    const [got] = await simulateSeqGpu([model], p.timeline, p.settings);
+    const r = assertClose(got!, want, { atol: ATOL, label: name });
+    console.log(`${name} gpu: max |ΔMz| = ${r.maxAbs.toExponential(2)}`);
+  });
+}
