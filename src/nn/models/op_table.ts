@@ -8,7 +8,7 @@
 import type { Act, BufRef } from "../types.ts";
 import { denseBackward, denseForward } from "../dense.ts";
 import { actBackward, actForward } from "../activation.ts";
-import { accumulate, addBroadcastForward, addForward } from "../add.ts";
+import { addBroadcastForward, addForward } from "../add.ts";
 import { layernormBackward, layernormForward } from "../layernorm.ts";
 import { attentionBackward, attentionForward } from "../attention.ts";
 import { RECURRENT_BACKWARD, RECURRENT_FORWARD, type RecurrentActs } from "../recurrent.ts";
