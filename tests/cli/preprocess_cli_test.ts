@@ -10,6 +10,7 @@ import { readSidecar, writeSidecar } from "../../src/data/sidecar.ts";
 import { exists } from "../../src/util/atomic.ts";
 import { PAPER_OFFSETS_PPM } from "../../src/physics/protocol.ts";
 import { quass } from "./_quass.ts";
+import { withTempDir } from "../_tmp.ts";
 
 function gauss(): number {
   let u = 0;
@@ -55,8 +56,7 @@ function assertUserError(r: { code: number; stderr: string }, re: RegExp) {
 }
 
 Deno.test("quass-fit --m0 --b0 auto --denoise pca: one line per stage, the B0 map and the stages recorded; --b0 7 still means the main field", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_pre_cli_" });
-  try {
+  await withTempDir({ prefix: "quass_pre_cli_" }, async (dir) => {
     const f = await files(dir);
     const out = `${dir}/q.nii.gz`;
     const r = await quass(
@@ -119,14 +119,11 @@ Deno.test("quass-fit --m0 --b0 auto --denoise pca: one line per stage, the B0 ma
       ),
       /give the main field once/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("bad preprocessing input exits 2 with one line naming the file and writes nothing: M0 zeros, M0 shape, bad --denoise, a WASSR series without a dip", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_pre_cli_bad_" });
-  try {
+  await withTempDir({ prefix: "quass_pre_cli_bad_" }, async (dir) => {
     const f = await files(dir);
     const out = `${dir}/q.nii.gz`;
     const m0z = Float32Array.from(f.m0Data);
@@ -177,9 +174,7 @@ Deno.test("bad preprocessing input exits 2 with one line naming the file and wri
       !(await exists(out)) && !(await exists(`${dir}/q.json`)) &&
         !(await exists(`${dir}/q_b0.nii.gz`)),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test({
@@ -187,8 +182,7 @@ Deno.test({
     "quass predict --m0 --b0 auto --denoise pca with the shipped model; offsets that do not cover its grid exit 2; evaluate preprocesses --input",
   ignore: !(await hasGpu()),
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "quass_pre_cli_pred_" });
-    try {
+    await withTempDir({ prefix: "quass_pre_cli_pred_" }, async (dir) => {
       const f = await files(dir);
       const out = `${dir}/pred.nii.gz`;
       const r = await quass(
@@ -275,9 +269,7 @@ Deno.test({
         /raw\.nii\.gz: offsets -3\.96…3\.96 ppm do not cover the network's offsets -6…6 ppm/,
       );
       assert(!(await exists(`${sub}/p.nii.gz`)) && !(await exists(`${sub}/p_b0.nii.gz`)));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
   sanitizeResources: false,
   sanitizeOps: false,

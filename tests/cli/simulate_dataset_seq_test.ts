@@ -10,19 +10,17 @@ import { sha256Hex } from "../../src/physics/seq/seq_pairs.ts";
 import { pulseTrainSeq } from "../physics/seq/_seq_text.ts";
 import { quass } from "./_quass.ts";
 import { assertInputError } from "./_files.ts";
+import { withTempDir } from "../_tmp.ts";
 
 const IN = pulseTrainSeq({ offsetsPpm: [-3.5, 0, 3.5], pulses: 2 });
 const TARGET = pulseTrainSeq({ offsetsPpm: [-3.5, 0, 3.5], pulses: 4 });
 
 async function withSeqs(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "quass_sim_seq_ds_" });
-  try {
+  await withTempDir({ prefix: "quass_sim_seq_ds_" }, async (dir) => {
     await Deno.writeTextFile(`${dir}/in.seq`, IN);
     await Deno.writeTextFile(`${dir}/target.seq`, TARGET);
     await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
 
 const sim = (...args: string[]) => quass("simulate", "dataset", "--quiet", ...args);

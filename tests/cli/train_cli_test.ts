@@ -5,6 +5,7 @@ import { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { gpuTest } from "../_util.ts";
 import { tinyDataset } from "./_files.ts";
+import { withTempDir } from "../_tmp.ts";
 
 /** A quass dataset file of synthetic pairs (T 21): 250 train, 150 validation, fresh seed. */
 const _dataset = (path: string) => tinyDataset(path, 1 + Math.floor(Math.random() * 1000));
@@ -22,8 +23,7 @@ async function _train(args: string[]): Promise<string[]> {
 }
 
 gpuTest("train --max-slice runs batches in slices, says so, and writes the run", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_train_cli_" });
-  try {
+  await withTempDir({ prefix: "quass_train_cli_" }, async (dir) => {
     await _dataset(`${dir}/d.safetensors`);
     const base = ["--arch", "mlp", "--data", `${dir}/d.safetensors`, "--preset", "tiny"];
     const lines = await _train([
@@ -51,16 +51,13 @@ gpuTest("train --max-slice runs batches in slices, says so, and writes the run",
       () => _train([...base, "--out", `${dir}/bad`, "--max-slice", "0"]),
       /--max-slice: expected an integer ≥ 1/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 gpuTest(
   "train --snr/--clean-fraction/--noisy-validation reach config.json; bad values name the flag",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "quass_train_snr_" });
-    try {
+    await withTempDir({ prefix: "quass_train_snr_" }, async (dir) => {
       await _dataset(`${dir}/d.safetensors`);
       const base = [
         "--arch",
@@ -112,8 +109,6 @@ gpuTest(
         const e = await assertRejects(() => _train([...base, "--out", `${dir}/bad`, ...flags]), re);
         assert(e instanceof InputError, `${flags.join(" ")}: ${e}`);
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );

@@ -8,6 +8,7 @@ import { runPaths } from "../../src/nn/checkpoint.ts";
 import { RUN_LOCK } from "../../src/nn/run_dir.ts";
 import { assertInputError, listTree, tinyDataset } from "./_files.ts";
 import { quass } from "./_quass.ts";
+import { withTempDir } from "../_tmp.ts";
 
 const TRAIN = ["train", "--arch", "mlp", "--preset", "tiny", "--quiet"];
 
@@ -23,8 +24,7 @@ async function _run(dir: string): Promise<string> {
 gpuTest(
   "train records its dataset; --resume with another --data exits 2, the same bytes resume",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "quass_run_data_" });
-    try {
+    await withTempDir({ prefix: "quass_run_data_" }, async (dir) => {
       const run = await _run(dir);
       const cfg = JSON.parse(await Deno.readTextFile(runPaths(run).config));
       const bytes = await Deno.readFile(`${dir}/a.safetensors`);
@@ -70,15 +70,12 @@ gpuTest(
       );
       assertEquals(ok.code, 0, ok.stderr);
       assertEquals((await Deno.readTextFile(runPaths(run).log)).trim().split("\n").length, 3);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 gpuTest("a run made before the dataset record resumes with a warning", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_run_old_" });
-  try {
+  await withTempDir({ prefix: "quass_run_old_" }, async (dir) => {
     const run = await _run(dir);
     const cfg = JSON.parse(await Deno.readTextFile(runPaths(run).config));
     delete cfg.dataset;
@@ -95,16 +92,13 @@ gpuTest("a run made before the dataset record resumes with a warning", async () 
     );
     assertEquals(r.code, 0, r.stderr);
     assert(/warning: .*config\.json records no dataset hash/.test(r.stderr), r.stderr);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 gpuTest(
   "a second train on a locked run directory exits 2; a dead holder's lock and leftovers are cleaned",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "quass_run_lock_" });
-    try {
+    await withTempDir({ prefix: "quass_run_lock_" }, async (dir) => {
       const run = await _run(dir);
       assert(!(await listTree(run)).includes(RUN_LOCK), "lock released after the run");
       const lock = `${run}/${RUN_LOCK}`;
@@ -144,15 +138,12 @@ gpuTest(
       const after = await listTree(run);
       assert(!after.includes(RUN_LOCK) && stale.every((f) => !after.includes(f)), after.join(", "));
       assertEquals((await Deno.readTextFile(runPaths(run).log)).trim().split("\n").length, 3);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 gpuTest("a new run that fails before its first epoch leaves no run directory behind", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_run_fail_" });
-  try {
+  await withTempDir({ prefix: "quass_run_fail_" }, async (dir) => {
     await tinyDataset(`${dir}/a.safetensors`);
     // fails inside the trainer, after config.json was written: no 64-spectrum slice fits 1
     const r = await quass(
@@ -167,7 +158,5 @@ gpuTest("a new run that fails before its first epoch leaves no run directory beh
     assertEquals(r.code, 2, r.stderr);
     assert(r.stderr.includes("batch slice") && r.stderr.includes("raise --max-slice"), r.stderr);
     assertEquals(await listTree(dir), ["a.safetensors"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

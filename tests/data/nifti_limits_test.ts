@@ -15,6 +15,7 @@ import {
 } from "../../src/data/nifti.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
+import { withTempDir } from "../_tmp.ts";
 
 /** A valid little NIfTI-1 file (4×4×1×5 float32, random values). */
 function smallNifti(): { bytes: Uint8Array<ArrayBuffer>; data: Float32Array } {
@@ -135,8 +136,7 @@ Deno.test({
     }
   })(),
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "quass-bomb-" });
-    try {
+    await withTempDir({ prefix: "quass-bomb-" }, async (dir) => {
       const bomb = `${dir}/bomb.nii.gz`;
       await gzipBomb(smallNifti().bytes, 2 ** 31, bomb);
       const size = (await Deno.stat(bomb)).size;
@@ -170,8 +170,6 @@ Deno.test({
       // the old reader held the 2 GiB twice (> 4 GB); now the process stays near its baseline
       assert(kb < 400_000, `max RSS ${(kb / 1024).toFixed(0)} MiB`);
       assert(!(await Deno.stat(`${dir}/out.nii.gz`).catch(() => null)), "nothing written");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

@@ -6,6 +6,7 @@ import { readSidecar, writeSidecar } from "../../src/data/sidecar.ts";
 import { exists } from "../../src/util/atomic.ts";
 import { InputError } from "../../src/util/errors.ts";
 import type { PreprocessChoice } from "../../src/preprocess/options.ts";
+import { withTempDir } from "../_tmp.ts";
 
 const GRID = Array.from({ length: 61 }, (_, i) => -3 + 0.1 * i);
 
@@ -61,8 +62,7 @@ const FULL: PreprocessChoice = {
 };
 
 Deno.test("predictVolumeFile() with --m0 --b0 auto --denoise pca: one line per stage, the B0 map beside the output, the sidecar records the stages", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_prepro_" });
-  try {
+  await withTempDir({ prefix: "quass_prepro_" }, async (dir) => {
     const f = await scanFiles(dir);
     const out = `${dir}/pred.nii.gz`;
     const lines: string[] = [];
@@ -102,9 +102,7 @@ Deno.test("predictVolumeFile() with --m0 --b0 auto --denoise pca: one line per s
       const kMin = spec.indexOf(Math.min(...spec));
       assert(Math.abs(GRID[kMin]!) <= 0.11, `voxel ${v}: dip at ${GRID[kMin]} ppm`);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("predictVolumeFile() with preprocessing: bad input is one InputError naming the file, and nothing is written", async () => {

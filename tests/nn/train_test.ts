@@ -13,6 +13,7 @@ import { predictSpectra } from "../../src/nn/predict.ts";
 import { refForward } from "../../src/nn/models/mod.ts";
 import { decodeSafetensors } from "../../src/data/safetensors.ts";
 import { syntheticDataset } from "./_synthetic.ts";
+import { withTempDir } from "../_tmp.ts";
 
 gpuTest(
   "train() of a tiny LSTM-Attention cuts validation MSE ≥ 10× in a few hundred steps",
@@ -70,8 +71,7 @@ gpuTest(
   "train() resumed after an interruption reproduces the uninterrupted final weights",
   async (device) => {
     const data = small();
-    const dir = await Deno.makeTempDir({ prefix: "quass_resume_" });
-    try {
+    await withTempDir({ prefix: "quass_resume_" }, async (dir) => {
       const full = await train(device, data, smallCfg(3), { out: `${dir}/full` });
       await assertRejects(
         () => train(device, data, smallCfg(3), { out: `${dir}/full` }),
@@ -123,9 +123,7 @@ gpuTest(
         () => train(device, data, smallCfg(4), { out: `${dir}/none`, resume: true }),
         /nothing to resume/,
       );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
@@ -133,8 +131,7 @@ gpuTest(
   "predictSpectra() in small chunks matches the float64 reference model of the best checkpoint",
   async (device) => {
     const data = small();
-    const dir = await Deno.makeTempDir({ prefix: "quass_predict_" });
-    try {
+    await withTempDir({ prefix: "quass_predict_" }, async (dir) => {
       const res = await train(
         device,
         data,
@@ -154,9 +151,7 @@ gpuTest(
       const r = assertClose(got, want, { atol: 1e-5, rtol: 1e-5, label: "prediction" });
       assertEquals(got, whole);
       console.log(`prediction vs float64 reference: max abs err ${r.maxAbs.toExponential(2)}`);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
@@ -170,8 +165,7 @@ gpuTest(
     const augCfg = resolveConfig("mlp", "tiny", SMALL_T, snr);
     assertEquals(augCfg.train.snrAugment, { snrMin: 20, snrMax: 200, cleanFraction: 0.2 });
     assertEquals(plainCfg.train.snrAugment, null);
-    const dir = await Deno.makeTempDir({ prefix: "quass_snr_" });
-    try {
+    await withTempDir({ prefix: "quass_snr_" }, async (dir) => {
       const plain = await train(device, data, plainCfg);
       const aug = await train(device, data, augCfg, { out: `${dir}/full` });
       // validation is clean by default: the same initial weights give the same epoch-0 loss
@@ -204,8 +198,6 @@ gpuTest(
       await Deno.writeTextFile(p, JSON.stringify(old));
       const oldRest = await train(device, data, plainCfg, { out: `${dir}/old`, resume: true });
       assertEquals(oldRest.finalParams, plain.finalParams);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
