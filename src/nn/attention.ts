@@ -5,26 +5,11 @@
  * @module
  */
 import { rowsPerBinding } from "../gpu/buffers.ts";
-import {
-  type BindingKind,
-  defineKernel,
-  dispatch,
-  getKernel,
-  type KernelDescriptor,
-} from "../gpu/kernel.ts";
+import { dispatch, getKernel, kernelsOf } from "../gpu/kernel.ts";
 import { cachedUniform, checkBinding, scratchBuffer, subRef } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 
-function _k(entry: string, bindings: BindingKind[], doc: string): KernelDescriptor {
-  return defineKernel({
-    name: entry,
-    file: "attention.wgsl",
-    entryPoint: entry,
-    bindings,
-    workgroupSize: 64,
-    doc,
-  });
-}
+const _k = kernelsOf("attention.wgsl", 64);
 
 /** Strided batched matmul over (batch, head), 4×4 register tiles: all six attention products. */
 export const ATTN_BMM = _k(

@@ -3,39 +3,31 @@
  * gradient-norm clipping in adam.ts) is built on.
  * @module
  */
-import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
+import { dispatch, getKernel, kernelsOf } from "../gpu/kernel.ts";
 import { cachedUniform, checkBinding, dummyBuffer, scratchBuffer } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 
+const _kernel = kernelsOf("loss.wgsl", 256);
+
 /** Strided partial sums of (a − b)², a² or a. */
-export const REDUCE_PARTIAL = defineKernel({
-  name: "reduce_partial",
-  file: "loss.wgsl",
-  entryPoint: "reduce_partial",
-  bindings: ["storage", "read", "read", "uniform"],
-  workgroupSize: 256,
-  doc: "partial sums of (a-b)^2, a^2 or a",
-});
-
+export const REDUCE_PARTIAL = _kernel(
+  "reduce_partial",
+  ["storage", "read", "read", "uniform"],
+  "partial sums of (a-b)^2, a^2 or a",
+);
 /** One thread sums the partials into a mean or a clip scale. */
-export const REDUCE_FINISH = defineKernel({
-  name: "reduce_finish",
-  file: "loss.wgsl",
-  entryPoint: "reduce_finish",
-  bindings: ["storage", "read", "uniform"],
-  workgroupSize: 1,
-  doc: "final sum of partials (mean, or min(1, maxNorm/norm))",
-});
-
+export const REDUCE_FINISH = _kernel(
+  "reduce_finish",
+  ["storage", "read", "uniform"],
+  "final sum of partials (mean, or min(1, maxNorm/norm))",
+  1,
+);
 /** dpred = 2(pred − target)/n. */
-export const MSE_BACKWARD = defineKernel({
-  name: "mse_backward",
-  file: "loss.wgsl",
-  entryPoint: "mse_backward",
-  bindings: ["storage", "read", "read", "uniform"],
-  workgroupSize: 256,
-  doc: "dpred = 2 (pred - target) / n",
-});
+export const MSE_BACKWARD = _kernel(
+  "mse_backward",
+  ["storage", "read", "read", "uniform"],
+  "dpred = 2 (pred - target) / n",
+);
 
 /** Values each partial-sum thread adds up (the fan-in of one reduction level). */
 const FAN_IN = 256;

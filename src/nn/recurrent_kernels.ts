@@ -4,89 +4,62 @@
  * rec_step.wgsl) and the batched weight-gradient and transpose kernels (recurrent.wgsl).
  * @module
  */
-import { defineKernel } from "../gpu/kernel.ts";
+import { kernelsOf } from "../gpu/kernel.ts";
 
-const _kernel = (
-  name: string,
-  file: string,
-  bindings: ("read" | "storage" | "uniform")[],
-  doc: string,
-) =>
-  defineKernel({
-    name,
-    file,
-    entryPoint: name,
-    bindings,
-    workgroupSize: 64,
-    doc,
-    // The per-step kernels share Step, the load helpers and the backward block.
-    ...(file === "recurrent.wgsl" ? {} : { includes: ["rec_step.wgsl"] }),
-  });
+const _rec = kernelsOf("recurrent.wgsl", 64);
+// The per-step kernels share Step, the load helpers and the backward block.
+const _stepKernelsOf = (file: string) => kernelsOf(file, 64, ["rec_step.wgsl"]);
+const _rnn = _stepKernelsOf("rnn.wgsl");
+const _lstm = _stepKernelsOf("lstm.wgsl");
+const _gru = _stepKernelsOf("gru.wgsl");
 
 /** Partial sums over row chunks of [a(t+shift), 1]ᵀ·g (recurrent weight and bias gradients). */
-export const REC_DW_PART = _kernel("rec_dw_part", "recurrent.wgsl", [
-  "read",
-  "read",
-  "storage",
-  "uniform",
-], "recurrent weight gradient aᵀ·dgates, partial sums over row chunks");
+export const REC_DW_PART = _rec(
+  "rec_dw_part",
+  ["read", "read", "storage", "uniform"],
+  "recurrent weight gradient aᵀ·dgates, partial sums over row chunks",
+);
 /** dW += Σ over chunks of the partial sums. */
-export const REC_DW_SUM = _kernel(
+export const REC_DW_SUM = _rec(
   "rec_dw_sum",
-  "recurrent.wgsl",
   ["read", "storage", "uniform"],
   "recurrent weight gradient, sum of the partial sums",
 );
 /** out = aᵀ (the recurrent kernel, for the backward step kernels). */
-export const REC_TRANSPOSE = _kernel(
+export const REC_TRANSPOSE = _rec(
   "rec_transpose",
-  "recurrent.wgsl",
   ["read", "storage", "uniform"],
   "transpose of the recurrent kernel",
 );
 /** One RNN step forward. */
-export const RNN_FWD = _kernel(
-  "rnn_fwd",
-  "rnn.wgsl",
-  ["read", "storage", "uniform"],
-  "RNN (tanh) step forward",
-);
+export const RNN_FWD = _rnn("rnn_fwd", ["read", "storage", "uniform"], "RNN (tanh) step forward");
 /** One RNN step backward. */
-export const RNN_BWD = _kernel("rnn_bwd", "rnn.wgsl", [
-  "read",
-  "read",
-  "read",
-  "storage",
-  "uniform",
-], "RNN (tanh) step backward");
+export const RNN_BWD = _rnn(
+  "rnn_bwd",
+  ["read", "read", "read", "storage", "uniform"],
+  "RNN (tanh) step backward",
+);
 /** One LSTM step forward. */
-export const LSTM_FWD = _kernel("lstm_fwd", "lstm.wgsl", [
-  "read",
-  "storage",
-  "storage",
-  "storage",
-  "uniform",
-], "LSTM step forward");
+export const LSTM_FWD = _lstm(
+  "lstm_fwd",
+  ["read", "storage", "storage", "storage", "uniform"],
+  "LSTM step forward",
+);
 /** One LSTM step backward. */
-export const LSTM_BWD = _kernel(
+export const LSTM_BWD = _lstm(
   "lstm_bwd",
-  "lstm.wgsl",
   ["read", "read", "read", "read", "storage", "storage", "uniform"],
   "LSTM step backward",
 );
 /** One GRU step forward. */
-export const GRU_FWD = _kernel("gru_fwd", "gru.wgsl", [
-  "read",
-  "read",
-  "storage",
-  "storage",
-  "storage",
-  "uniform",
-], "GRU step forward");
+export const GRU_FWD = _gru(
+  "gru_fwd",
+  ["read", "read", "storage", "storage", "storage", "uniform"],
+  "GRU step forward",
+);
 /** One GRU step backward. */
-export const GRU_BWD = _kernel(
+export const GRU_BWD = _gru(
   "gru_bwd",
-  "gru.wgsl",
   ["read", "read", "read", "read", "read", "storage", "storage", "storage", "uniform"],
   "GRU step backward",
 );
