@@ -10,12 +10,7 @@ import { assertClose, gpuTest, randomArray } from "../_util.ts";
 import { assert, assertThrows } from "../_assert.ts";
 import { f32, runPass, up } from "./_layer_util.ts";
 import { allocRecurrentActs, RECURRENT_FORWARD } from "../../src/nn/recurrent.ts";
-import {
-  gruForwardRef,
-  lstmForwardRef,
-  type RecurrentParamsRef,
-  rnnForwardRef,
-} from "../../src/nn/reference/recurrent.ts";
+import { recurrentForwardRef, type RecurrentParamsRef } from "../../src/nn/reference/recurrent.ts";
 import { registerChainedOps } from "../../src/nn/tfjs_shim.ts";
 
 await tf.setBackend("cpu");
@@ -89,6 +84,33 @@ Deno.test("registerChainedOps() has put the chained ops tfjs-layers uses on Tens
 
 const B = 4, T = 101, C = 2, H = 16;
 
+/**
+ * Runs `layer` (tfjs-layers, given `weights` of `shapes`), our GPU layer and our float64
+ * reference on the same x [B,T,C] and weights p, and checks both of ours against tfjs.
+ */
+async function assertAgreesWithTfjs(
+  device: GPUDevice,
+  cell: "rnn" | "lstm" | "gru",
+  label: string,
+  layer: tfl.layers.Layer,
+  weights: Float64Array[],
+  shapes: number[][],
+  x: Float64Array,
+  p: RecurrentParamsRef,
+  reverse: boolean,
+): Promise<void> {
+  const want = tfjsRun(layer, weights, shapes, x, B, T, C, H, reverse);
+  const got = await ourForward(device, cell, x, p, B, T, C, H, reverse);
+  const ref = recurrentForwardRef(cell, x, p, B, T, C, H, reverse).h;
+  const rg = assertClose(got, want, { atol: 1e-5, label: `${cell} GPU vs tfjs` });
+  const rr = assertClose(ref, want, { atol: 1e-5, label: `${cell} float64 reference vs tfjs` });
+  console.log(
+    `${label} B=${B} T=${T} C=${C} H=${H}: max |ours − tfjs| GPU ${
+      rg.maxAbs.toExponential(2)
+    }, reference ${rr.maxAbs.toExponential(2)}`,
+  );
+}
+
 for (const reverse of [false, true]) {
   gpuTest(
     `lstmForward() agrees with tfjs-layers LSTM given the same weights${
@@ -110,25 +132,16 @@ for (const reverse of [false, true]) {
         recurrentInitializer: "glorotUniform",
       });
       // Keras and tfjs store the gates as we do (i, f, c, o), so the weights copy across unchanged.
-      const want = tfjsRun(
+      await assertAgreesWithTfjs(
+        device,
+        "lstm",
+        "LSTM",
         layer,
         [p.wx, p.wh, p.b],
         [[C, 4 * H], [H, 4 * H], [4 * H]],
         x,
-        B,
-        T,
-        C,
-        H,
+        p,
         reverse,
-      );
-      const got = await ourForward(device, "lstm", x, p, B, T, C, H, reverse);
-      const ref = lstmForwardRef(x, p, B, T, C, H, reverse).h;
-      const rg = assertClose(got, want, { atol: 1e-5, label: "lstm GPU vs tfjs" });
-      const rr = assertClose(ref, want, { atol: 1e-5, label: "lstm float64 reference vs tfjs" });
-      console.log(
-        `LSTM B=${B} T=${T} C=${C} H=${H}: max |ours − tfjs| GPU ${
-          rg.maxAbs.toExponential(2)
-        }, reference ${rr.maxAbs.toExponential(2)}`,
       );
     },
   );
@@ -162,25 +175,16 @@ for (const reverse of [false, true]) {
         resetAfter: false,
       };
       const layer = tfl.layers.gru(args);
-      const want = tfjsRun(
+      await assertAgreesWithTfjs(
+        device,
+        "gru",
+        "GRU",
         layer,
         [p.wx, p.wh, tfBias],
         [[C, 3 * H], [H, 3 * H], [3 * H]],
         x,
-        B,
-        T,
-        C,
-        H,
+        p,
         reverse,
-      );
-      const got = await ourForward(device, "gru", x, p, B, T, C, H, reverse);
-      const ref = gruForwardRef(x, p, B, T, C, H, reverse).h;
-      const rg = assertClose(got, want, { atol: 1e-5, label: "gru GPU vs tfjs" });
-      const rr = assertClose(ref, want, { atol: 1e-5, label: "gru float64 reference vs tfjs" });
-      console.log(
-        `GRU B=${B} T=${T} C=${C} H=${H}: max |ours − tfjs| GPU ${
-          rg.maxAbs.toExponential(2)
-        }, reference ${rr.maxAbs.toExponential(2)}`,
       );
     },
   );
@@ -199,15 +203,16 @@ gpuTest("rnnForward() agrees with tfjs-layers SimpleRNN given the same weights",
     returnSequences: true,
     recurrentInitializer: "glorotUniform",
   });
-  const want = tfjsRun(layer, [p.wx, p.wh, p.b], [[C, H], [H, H], [H]], x, B, T, C, H, false);
-  const got = await ourForward(device, "rnn", x, p, B, T, C, H, false);
-  const ref = rnnForwardRef(x, p, B, T, C, H, false).h;
-  const rg = assertClose(got, want, { atol: 1e-5, label: "rnn GPU vs tfjs" });
-  const rr = assertClose(ref, want, { atol: 1e-5, label: "rnn float64 reference vs tfjs" });
-  console.log(
-    `SimpleRNN B=${B} T=${T} C=${C} H=${H}: max |ours − tfjs| GPU ${
-      rg.maxAbs.toExponential(2)
-    }, reference ${rr.maxAbs.toExponential(2)}`,
+  await assertAgreesWithTfjs(
+    device,
+    "rnn",
+    "SimpleRNN",
+    layer,
+    [p.wx, p.wh, p.b],
+    [[C, H], [H, H], [H]],
+    x,
+    p,
+    false,
   );
 });
 
