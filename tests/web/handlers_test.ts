@@ -4,7 +4,7 @@
  * replaced by the float64 CPU simulator and a fake network with a known transform, so these
  * tests check the web layer (routing, validation, voxel order, files) quickly.
  */
-import { createApp, type QuassApp } from "../../src/web/app.ts";
+import type { QuassApp } from "../../src/web/app.ts";
 import { parseNifti, writeNifti } from "../../src/data/nifti.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import { parseModelYaml } from "../../src/physics/model_yaml.ts";
@@ -14,52 +14,33 @@ import { assert, assertEquals } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
 import { fmtMs } from "../../bench/harness.ts";
 import {
-  appDirs,
-  cpuSimulator,
   fakeLoader,
   fakeNet,
   fakeT1Net,
-  makeWorkspace,
+  jobDone,
   NX,
   NY,
   NZ,
   OFFSETS,
   PRETRAINED_NAME,
+  type TestAppOptions,
+  withTestApp,
   type Workspace,
 } from "./_fixtures.ts";
 
 const opts = { sanitizeResources: false, sanitizeOps: false };
 const JSON_HEADERS = { "content-type": "application/json" };
 
-async function withApp(
+/** The handler tests' app: uploads capped at 1 MiB unless given. */
+function withApp(
   fn: (app: QuassApp, ws: Workspace) => Promise<void>,
-  extra: { uploadLimitBytes?: number; delayMs?: number } = {},
+  extra: TestAppOptions = {},
 ): Promise<void> {
-  const ws = await makeWorkspace();
-  const app = await createApp({
-    ...appDirs(ws),
-    uploadLimitBytes: extra.uploadLimitBytes ?? 1 << 20,
-    engine: { simulate: cpuSimulator, loadRun: fakeLoader({ delayMs: extra.delayMs }) },
-  });
-  try {
-    await fn(app, ws);
-  } finally {
-    await app.close();
-    await ws.remove();
-  }
+  return withTestApp(fn, { uploadLimitBytes: 1 << 20, ...extra });
 }
 
 async function text(res: Response): Promise<string> {
   return await res.text();
-}
-
-async function jobDone(app: QuassApp, id: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 200; i++) {
-    const info = await (await app.request(`/api/jobs/${id}`)).json();
-    if (info.status === "done" || info.status === "error") return info;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`job ${id} did not finish`);
 }
 
 async function submitPhantom(app: QuassApp, run = "r1"): Promise<string> {
@@ -691,7 +672,7 @@ Deno.test({
         starts[1]! >= ends[0]! && starts[2]! >= ends[1]!,
         "jobs ran in submission order, one after the other",
       );
-    }, { delayMs: 150 }),
+    }, { loadRun: fakeLoader({ delayMs: 150 }) }),
 });
 
 Deno.test({

@@ -21,6 +21,8 @@ import {
   NY,
   NZ,
   OFFSETS,
+  type TestAppOptions,
+  withTestApp,
   type Workspace,
 } from "./_fixtures.ts";
 
@@ -42,31 +44,12 @@ function stuckAbove10(): SpectraSimulator & { aborted: number } {
   return f;
 }
 
-async function withApp(
+/** The hardening tests' app: uploads capped at 4 MiB. */
+function withApp(
   fn: (app: QuassApp, ws: Workspace) => Promise<void>,
-  extra: {
-    simulate?: SpectraSimulator;
-    loadRun?: RunLoader;
-    inflateLimitBytes?: number;
-    jobTimeLimitMs?: number;
-    allowedHosts?: string[];
-  } = {},
+  extra: TestAppOptions = {},
 ): Promise<void> {
-  const ws = await makeWorkspace();
-  const app = await createApp({
-    ...appDirs(ws),
-    uploadLimitBytes: 4 << 20,
-    inflateLimitBytes: extra.inflateLimitBytes,
-    jobTimeLimitMs: extra.jobTimeLimitMs,
-    allowedHosts: extra.allowedHosts,
-    engine: { simulate: extra.simulate ?? cpuSimulator, loadRun: extra.loadRun ?? fakeLoader() },
-  });
-  try {
-    await fn(app, ws);
-  } finally {
-    await app.close();
-    await ws.remove();
-  }
+  return withTestApp(fn, { uploadLimitBytes: 4 << 20, ...extra });
 }
 
 /** app.request with a time limit: a hang fails the test instead of stalling it. */
