@@ -11,12 +11,7 @@ import { exists } from "../../src/util/atomic.ts";
 import { PAPER_OFFSETS_PPM } from "../../src/physics/protocol.ts";
 import { quass } from "./_quass.ts";
 import { withTempDir } from "../_tmp.ts";
-
-function gauss(): number {
-  let u = 0;
-  while (!u) u = Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
+import { gauss } from "../_random.ts";
 
 /** A 12×12×1 raw series (101 offsets, −6…6 ppm) with a smooth B0 field, M0, mask, T1. */
 async function files(dir: string, offsets: readonly number[] = PAPER_OFFSETS_PPM) {

@@ -7,6 +7,7 @@ import { exists } from "../../src/util/atomic.ts";
 import { InputError } from "../../src/util/errors.ts";
 import type { PreprocessChoice } from "../../src/preprocess/options.ts";
 import { withTempDir } from "../_tmp.ts";
+import { gauss } from "../_random.ts";
 
 const GRID = Array.from({ length: 61 }, (_, i) => -3 + 0.1 * i);
 
@@ -18,12 +19,6 @@ const echoLoader: RunLoader = (run) =>
     offsetsPpm: GRID,
     predict: (x) => Promise.resolve(Float32Array.from(x)),
   });
-
-function gauss(): number {
-  let u = 0;
-  while (!u) u = Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
 
 const z = (x: number, s: number, a: number) =>
   0.95 - 0.9 / (1 + ((x - s) / 0.4) ** 2) - a / (1 + ((x - s + 2.4) / 5) ** 2);

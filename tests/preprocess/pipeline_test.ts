@@ -14,12 +14,7 @@ import { writeSidecar } from "../../src/data/sidecar.ts";
 import { GAMMA_HZ_PER_UT } from "../../src/physics/constants.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { withTempDir } from "../_tmp.ts";
-
-function gauss(): number {
-  let u = 0;
-  while (!u) u = Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
+import { gauss } from "../_random.ts";
 
 /** A Z-like spectrum with the water dip at s and a per-voxel amplitude of two features. */
 function zLike(x: number, s: number, a: number, b: number): number {
