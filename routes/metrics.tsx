@@ -1,11 +1,15 @@
 /** Metrics: per-offset SSIM/PSNR of every method, MSE per architecture, regressions, training curves. @module */
 import { type DataOf, defineHandlers, type PageProps } from "../src/web/define.ts";
-import { type MetricsView, metricsView } from "../src/web/metrics.ts";
+import { type MetricsView, metricsView, type ReportView } from "../src/web/metrics.ts";
+import type { OffsetMetrics } from "../src/eval/evaluate.ts";
 import { fmtNum } from "../src/web/format.ts";
 import { Island } from "../src/web/island.tsx";
 import LineChart from "../islands/line_chart.tsx";
 
 export const title = "Metrics · quass";
+
+/** Colours of the training curves, one per run (its validation and training curve). */
+const CURVE_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"];
 
 export const handler = defineHandlers<MetricsView & { reportsDir: string }>({
   GET: async ({ config, url }) => ({
@@ -15,6 +19,34 @@ export const handler = defineHandlers<MetricsView & { reportsDir: string }>({
     },
   }),
 });
+
+/** One curve per report of a per-offset quality measure, x reversed (the CEST convention). */
+function PerOffsetChart(
+  { id, title, yLabel, x, reports, value }: {
+    id: string;
+    title: string;
+    yLabel: string;
+    x: number[];
+    reports: ReportView[];
+    value: (m: OffsetMetrics) => number | null;
+  },
+) {
+  return (
+    <Island
+      name="line_chart"
+      component={LineChart}
+      props={{
+        id,
+        title,
+        xLabel: "saturation offset (ppm)",
+        yLabel,
+        x,
+        xReverse: true,
+        series: reports.map((r) => ({ label: r.label, y: r.metrics.perOffset.map(value) })),
+      }}
+    />
+  );
+}
 
 /** A report figure (SVG preferred, else PNG), served from the reports directory. */
 function Figure({ sel, name }: { sel: { name: string; figures: string[] }; name: string }) {
@@ -120,39 +152,21 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
             {offsetsPpm
               ? (
                 <div class="grid2">
-                  <Island
-                    name="line_chart"
-                    component={LineChart}
-                    props={{
-                      id: "ssim-chart",
-                      title: "SSIM per offset",
-                      xLabel: "saturation offset (ppm)",
-                      yLabel: "SSIM",
-                      x: offsetsPpm,
-                      xReverse: true,
-                      series: reports.map((r) => ({
-                        label: r.label,
-                        y: r.metrics.perOffset.map((p) => p.ssim),
-                      })),
-                    }}
+                  <PerOffsetChart
+                    id="ssim-chart"
+                    title="SSIM per offset"
+                    yLabel="SSIM"
+                    x={offsetsPpm}
+                    reports={reports}
+                    value={(p) => p.ssim}
                   />
-                  <Island
-                    name="line_chart"
-                    component={LineChart}
-                    props={{
-                      id: "psnr-chart",
-                      title: "PSNR per offset (data range 1)",
-                      xLabel: "saturation offset (ppm)",
-                      yLabel: "PSNR (dB)",
-                      x: offsetsPpm,
-                      xReverse: true,
-                      series: reports.map((r) => ({
-                        label: r.label,
-                        y: r.metrics.perOffset.map((
-                          p,
-                        ) => (Number.isFinite(p.psnr) ? p.psnr : null)),
-                      })),
-                    }}
+                  <PerOffsetChart
+                    id="psnr-chart"
+                    title="PSNR per offset (data range 1)"
+                    yLabel="PSNR (dB)"
+                    x={offsetsPpm}
+                    reports={reports}
+                    value={(p) => (Number.isFinite(p.psnr) ? p.psnr : null)}
                   />
                 </div>
               )
@@ -225,14 +239,14 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
               {
                 label: `${r.name} val`,
                 y: r.val,
-                color: ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"][i % 6],
+                color: CURVE_COLORS[i % CURVE_COLORS.length],
               },
               {
                 label: `${r.name} train`,
                 y: r.train,
                 dash: [5, 4],
                 width: 1.5,
-                color: ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"][i % 6],
+                color: CURVE_COLORS[i % CURVE_COLORS.length],
               },
             ]),
           }}
