@@ -10,13 +10,11 @@ import { MAX_STATE_SIZE } from "../../src/physics/gpu_sim.ts";
 import { checkFiniteZ } from "../../src/physics/protocol.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { writeSafetensors } from "../../src/data/safetensors.ts";
-import { BMSIM } from "../fixtures/mod.ts";
+import { RAT_BRAIN_7T_YAML } from "../fixtures/mod.ts";
 import { gpuTest } from "../_util.ts";
 import { assertInputError, listTree, tinyDataset } from "./_files.ts";
 import { quass } from "./_quass.ts";
 import { withTempDir } from "../_tmp.ts";
-
-const MODEL = `${BMSIM}generated/rat_brain_7T_7pool_normal_example.yaml`;
 
 Deno.test("B1 above the shared cap exits 2 on both devices; the web takes the same cap", async () => {
   for (const device of ["cpu", "gpu"]) {
@@ -24,7 +22,7 @@ Deno.test("B1 above the shared cap exits 2 on both devices; the web takes the sa
       "simulate",
       "spectrum",
       "--model",
-      MODEL,
+      RAT_BRAIN_7T_YAML,
       "--b1",
       "1e30",
       "--device",
@@ -59,7 +57,13 @@ Deno.test("checkFiniteZ() makes a NaN or Inf spectrum an InputError naming the o
 
 Deno.test("offsets, dataset size and pool count beyond their caps exit 2 before any work", async () => {
   await withTempDir({ prefix: "quass_caps_" }, async (dir) => {
-    const r1 = await quass("simulate", "spectrum", "--model", MODEL, "--offsets=-6:6:1e9");
+    const r1 = await quass(
+      "simulate",
+      "spectrum",
+      "--model",
+      RAT_BRAIN_7T_YAML,
+      "--offsets=-6:6:1e9",
+    );
     assertInputError(r1, ["--offsets", "1000000000", "10,000", "at most 10000 offsets"]);
     const r2 = await quass("simulate", "dataset", "--n", "1e12", "--out", `${dir}/d.safetensors`);
     assertInputError(r2, ["--n", "10,000,000", "--seed"]);
