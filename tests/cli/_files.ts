@@ -6,6 +6,9 @@ import { writeSidecar } from "../../src/data/sidecar.ts";
 import { PAPER_OFFSETS_PPM } from "../../src/physics/protocol.ts";
 import { syntheticDataset } from "../nn/_synthetic.ts";
 
+/** `quass train` of a tiny MLP, quiet (add --data, --out and any other flags). */
+export const TINY_TRAIN = ["train", "--arch", "mlp", "--preset", "tiny", "--quiet"];
+
 /** Every file and directory under `dir`, relative, sorted (dot files included). */
 export async function listTree(dir: string): Promise<string[]> {
   const out: string[] = [];

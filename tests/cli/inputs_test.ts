@@ -8,7 +8,7 @@ import { decodeSafetensors, encodeSafetensors } from "../../src/data/safetensors
 import { readDataset } from "../../src/data/dataset.ts";
 import { writeNifti } from "../../src/data/nifti.ts";
 import { gpuTest } from "../_util.ts";
-import { assertInputError, listTree, tinyDataset, tinyScan } from "./_files.ts";
+import { assertInputError, listTree, TINY_TRAIN, tinyDataset, tinyScan } from "./_files.ts";
 import { quass } from "./_quass.ts";
 import { withTempDir } from "../_tmp.ts";
 
@@ -39,11 +39,7 @@ Deno.test("a dataset whose tensors overlap exits 2 naming the file and both tens
     const e = await assertRejects(() => readDataset(`${dir}/bad.safetensors`), /overlap/);
     assert(e instanceof InputError, String(e));
     const r = await quass(
-      "train",
-      "--arch",
-      "mlp",
-      "--preset",
-      "tiny",
+      ...TINY_TRAIN,
       "--data",
       `${dir}/bad.safetensors`,
       "--out",

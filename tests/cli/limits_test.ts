@@ -12,7 +12,7 @@ import { InputError } from "../../src/util/errors.ts";
 import { writeSafetensors } from "../../src/data/safetensors.ts";
 import { RAT_BRAIN_7T_YAML } from "../fixtures/mod.ts";
 import { gpuTest } from "../_util.ts";
-import { assertInputError, listTree, tinyDataset } from "./_files.ts";
+import { assertInputError, listTree, TINY_TRAIN, tinyDataset } from "./_files.ts";
 import { quass } from "./_quass.ts";
 import { withTempDir } from "../_tmp.ts";
 
@@ -164,14 +164,9 @@ gpuTest(
         "quass train --out",
       ]);
       const r0 = await quass(
-        "train",
-        "--arch",
-        "mlp",
-        "--preset",
-        "tiny",
+        ...TINY_TRAIN,
         "--epochs",
         "1",
-        "--quiet",
         "--data",
         `${dir}/d.safetensors`,
         "--out",

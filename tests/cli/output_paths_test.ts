@@ -5,7 +5,7 @@
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { checkNotInput, checkWritable } from "../../src/util/output.ts";
-import { assertInputError, listTree, tinyDataset, tinyScan } from "./_files.ts";
+import { assertInputError, listTree, TINY_TRAIN, tinyDataset, tinyScan } from "./_files.ts";
 import { quass } from "./_quass.ts";
 import { withTempDir } from "../_tmp.ts";
 
@@ -30,17 +30,7 @@ Deno.test("an --out under a file, or a file --out that is a directory, exits 2 b
         "is a directory; give a file name",
       ],
       [
-        [
-          "train",
-          "--arch",
-          "mlp",
-          "--preset",
-          "tiny",
-          "--quiet",
-          "--data",
-          `${dir}/d.safetensors`,
-          "--out",
-        ],
+        [...TINY_TRAIN, "--data", `${dir}/d.safetensors`, "--out"],
         `${dir}/file`,
         "is a file, not a directory",
       ],

@@ -6,17 +6,23 @@ import { assert, assertEquals } from "../_assert.ts";
 import { gpuTest } from "../_util.ts";
 import { runPaths } from "../../src/nn/checkpoint.ts";
 import { RUN_LOCK } from "../../src/nn/run_dir.ts";
-import { assertInputError, listTree, tinyDataset } from "./_files.ts";
+import { assertInputError, listTree, TINY_TRAIN, tinyDataset } from "./_files.ts";
 import { quass } from "./_quass.ts";
 import { withTempDir } from "../_tmp.ts";
-
-const TRAIN = ["train", "--arch", "mlp", "--preset", "tiny", "--quiet"];
 
 /** A finished one-epoch run in `${dir}/run` on `${dir}/a.safetensors`. */
 async function _run(dir: string): Promise<string> {
   await tinyDataset(`${dir}/a.safetensors`, 1);
   const run = `${dir}/run`;
-  const r = await quass(...TRAIN, "--epochs", "1", "--data", `${dir}/a.safetensors`, "--out", run);
+  const r = await quass(
+    ...TINY_TRAIN,
+    "--epochs",
+    "1",
+    "--data",
+    `${dir}/a.safetensors`,
+    "--out",
+    run,
+  );
   assertEquals(r.code, 0, r.stderr);
   return run;
 }
@@ -38,7 +44,7 @@ gpuTest(
       const files = await listTree(run);
       const log = await Deno.readTextFile(runPaths(run).log);
       const r = await quass(
-        ...TRAIN,
+        ...TINY_TRAIN,
         "--epochs",
         "2",
         "--resume",
@@ -59,7 +65,7 @@ gpuTest(
       // the same bytes under another name resume
       await Deno.copyFile(`${dir}/a.safetensors`, `${dir}/copy.safetensors`);
       const ok = await quass(
-        ...TRAIN,
+        ...TINY_TRAIN,
         "--epochs",
         "2",
         "--resume",
@@ -81,7 +87,7 @@ gpuTest("a run made before the dataset record resumes with a warning", async () 
     delete cfg.dataset;
     await Deno.writeTextFile(runPaths(run).config, JSON.stringify(cfg, null, 2));
     const r = await quass(
-      ...TRAIN,
+      ...TINY_TRAIN,
       "--epochs",
       "2",
       "--resume",
@@ -107,7 +113,7 @@ gpuTest(
       await Deno.writeTextFile(lock, JSON.stringify({ pid: Deno.pid, host, started: "now" }));
       const files = await listTree(run);
       const resume = [
-        ...TRAIN,
+        ...TINY_TRAIN,
         "--epochs",
         "2",
         "--resume",
@@ -118,7 +124,7 @@ gpuTest(
       ];
       const r1 = await quass(...resume);
       assertInputError(r1, [`--out ${run}`, `pid ${Deno.pid}`, "another --out", `delete ${lock}`]);
-      const r2 = await quass(...TRAIN, "--data", `${dir}/a.safetensors`, "--out", run);
+      const r2 = await quass(...TINY_TRAIN, "--data", `${dir}/a.safetensors`, "--out", run);
       assertInputError(r2, [`pid ${Deno.pid}`]);
       assertEquals(await listTree(run), files, "nothing touched");
 
@@ -147,7 +153,7 @@ gpuTest("a new run that fails before its first epoch leaves no run directory beh
     await tinyDataset(`${dir}/a.safetensors`);
     // fails inside the trainer, after config.json was written: no 64-spectrum slice fits 1
     const r = await quass(
-      ...TRAIN,
+      ...TINY_TRAIN,
       "--max-slice",
       "1",
       "--data",
