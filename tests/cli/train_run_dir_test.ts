@@ -10,6 +10,11 @@ import { assertInputError, listTree, TINY_TRAIN, tinyDataset } from "./_files.ts
 import { quass } from "./_quass.ts";
 import { withTempDir } from "../_tmp.ts";
 
+/** `quass train` resuming `run` on `data` up to epoch 2. */
+function resumeTo2(data: string, run: string): string[] {
+  return [...TINY_TRAIN, "--epochs", "2", "--resume", "--data", data, "--out", run];
+}
+
 /** A finished one-epoch run in `${dir}/run` on `${dir}/a.safetensors`. */
 async function _run(dir: string): Promise<string> {
   await tinyDataset(`${dir}/a.safetensors`, 1);
@@ -43,16 +48,7 @@ gpuTest(
       await tinyDataset(`${dir}/b.safetensors`, 2);
       const files = await listTree(run);
       const log = await Deno.readTextFile(runPaths(run).log);
-      const r = await quass(
-        ...TINY_TRAIN,
-        "--epochs",
-        "2",
-        "--resume",
-        "--data",
-        `${dir}/b.safetensors`,
-        "--out",
-        run,
-      );
+      const r = await quass(...resumeTo2(`${dir}/b.safetensors`, run));
       assertInputError(r, [
         `--data ${dir}/b.safetensors`,
         `trained on (${dir}/a.safetensors`,
@@ -64,16 +60,7 @@ gpuTest(
 
       // the same bytes under another name resume
       await Deno.copyFile(`${dir}/a.safetensors`, `${dir}/copy.safetensors`);
-      const ok = await quass(
-        ...TINY_TRAIN,
-        "--epochs",
-        "2",
-        "--resume",
-        "--data",
-        `${dir}/copy.safetensors`,
-        "--out",
-        run,
-      );
+      const ok = await quass(...resumeTo2(`${dir}/copy.safetensors`, run));
       assertEquals(ok.code, 0, ok.stderr);
       assertEquals((await Deno.readTextFile(runPaths(run).log)).trim().split("\n").length, 3);
     });
@@ -86,16 +73,7 @@ gpuTest("a run made before the dataset record resumes with a warning", async () 
     const cfg = JSON.parse(await Deno.readTextFile(runPaths(run).config));
     delete cfg.dataset;
     await Deno.writeTextFile(runPaths(run).config, JSON.stringify(cfg, null, 2));
-    const r = await quass(
-      ...TINY_TRAIN,
-      "--epochs",
-      "2",
-      "--resume",
-      "--data",
-      `${dir}/a.safetensors`,
-      "--out",
-      run,
-    );
+    const r = await quass(...resumeTo2(`${dir}/a.safetensors`, run));
     assertEquals(r.code, 0, r.stderr);
     assert(/warning: .*config\.json records no dataset hash/.test(r.stderr), r.stderr);
   });
@@ -112,16 +90,7 @@ gpuTest(
       // held by a live process (this test): refused, nothing touched
       await Deno.writeTextFile(lock, JSON.stringify({ pid: Deno.pid, host, started: "now" }));
       const files = await listTree(run);
-      const resume = [
-        ...TINY_TRAIN,
-        "--epochs",
-        "2",
-        "--resume",
-        "--data",
-        `${dir}/a.safetensors`,
-        "--out",
-        run,
-      ];
+      const resume = resumeTo2(`${dir}/a.safetensors`, run);
       const r1 = await quass(...resume);
       assertInputError(r1, [`--out ${run}`, `pid ${Deno.pid}`, "another --out", `delete ${lock}`]);
       const r2 = await quass(...TINY_TRAIN, "--data", `${dir}/a.safetensors`, "--out", run);
