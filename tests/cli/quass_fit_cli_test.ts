@@ -19,21 +19,16 @@ async function _scan(dir: string): Promise<{ path: string; data: Float32Array }>
   return { path, data };
 }
 
+/** `quass quass-fit` of `scan` (water T1 1.7 s) to the `--target` protocol, into `out`. */
+function fitTo(scan: string, target: string, out: string) {
+  return quass("quass-fit", "--input", scan, "--t1", "1.7", "--target", target, "--out", out);
+}
+
 Deno.test("quass-fit --target ts=5,td=1 writes the Ts 5 s image and records the target", async () => {
   await withTempDir({ prefix: "quass_fit_cli_" }, async (dir) => {
     const scan = await _scan(dir);
     const out = `${dir}/q5.nii.gz`;
-    const r = await quass(
-      "quass-fit",
-      "--input",
-      scan.path,
-      "--t1",
-      "1.7",
-      "--target",
-      "ts=5,td=1",
-      "--out",
-      out,
-    );
+    const r = await fitTo(scan.path, "ts=5,td=1", out);
     assertEquals(r.code, 0, r.stderr);
     assert(r.stdout.includes("(Ts 5 s / Td 1 s)"), r.stdout);
     const side = (await readSidecar(out))!;
@@ -52,17 +47,7 @@ Deno.test("quass-fit with a bad --target exits 2 with one line naming the flag a
   await withTempDir({ prefix: "quass_fit_cli_" }, async (dir) => {
     const scan = await _scan(dir);
     for (const bad of ["ts=5", "5,1", "ts=-5,td=1", "ts=5,td=x", "steady-state", "td=1,ts=5"]) {
-      const r = await quass(
-        "quass-fit",
-        "--input",
-        scan.path,
-        "--t1",
-        "1.7",
-        "--target",
-        bad,
-        "--out",
-        `${dir}/bad.nii.gz`,
-      );
+      const r = await fitTo(scan.path, bad, `${dir}/bad.nii.gz`);
       assertEquals(r.code, 2, `--target ${bad}: ${r.stderr}`);
       const lines = r.stderr.trim().split("\n");
       assertEquals(lines.length, 1, r.stderr);
