@@ -6,20 +6,19 @@
 import { assertClose, gpuTest } from "../_util.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { train } from "../../src/nn/train.ts";
-import { trainingDataFrom } from "../../src/nn/training_data.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
 import { loadModel, runPaths } from "../../src/nn/checkpoint.ts";
 import { predictSpectra } from "../../src/nn/predict.ts";
 import { refForward } from "../../src/nn/models/mod.ts";
 import { decodeSafetensors } from "../../src/data/safetensors.ts";
-import { syntheticDataset } from "./_synthetic.ts";
+import { syntheticTrainingData } from "./_synthetic.ts";
 import { withTempDir } from "../_tmp.ts";
 
 gpuTest(
   "train() of a tiny LSTM-Attention cuts validation MSE ≥ 10× in a few hundred steps",
   async (device) => {
     const T = 41;
-    const data = trainingDataFrom(syntheticDataset(464, T, 1, 64), "synthetic");
+    const data = syntheticTrainingData(464, T, 1, 64);
     const cfg = resolveConfig("lstm-attention", "tiny", T, {
       epochs: 12,
       batch: 16,
@@ -41,7 +40,7 @@ gpuTest(
 );
 
 const SMALL_T = 21;
-const small = () => trainingDataFrom(syntheticDataset(120, SMALL_T, 5, 24), "synthetic-small");
+const small = () => syntheticTrainingData(120, SMALL_T, 5, 24, "synthetic-small");
 const smallCfg = (epochs: number) =>
   resolveConfig("lstm-attention", "tiny", SMALL_T, {
     epochs,
