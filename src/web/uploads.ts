@@ -92,7 +92,9 @@ export async function readJsonBody(req: Request, example: string): Promise<unkno
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new InputError(`The request body is not JSON (${(e as Error).message}); send ${example}`);
+    // the parser quotes the body around the fault, line breaks included: keep one line
+    const why = (e as Error).message.replace(/\s+/g, " ");
+    throw new InputError(`The request body is not JSON (${why}); send ${example}`);
   }
 }
 
