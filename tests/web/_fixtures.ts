@@ -338,3 +338,9 @@ export async function jobDone(
   }
   throw new Error(`job ${id} did not finish`);
 }
+
+/** Deno.test options of the app tests: the app keeps timers and files open between tests. */
+export const APP_TEST = { sanitizeResources: false, sanitizeOps: false };
+
+/** Headers of a JSON request body. */
+export const JSON_HEADERS = { "content-type": "application/json" };

@@ -14,10 +14,12 @@ import { assert, assertEquals } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
 import { fmtMs } from "../../bench/harness.ts";
 import {
+  APP_TEST,
   fakeLoader,
   fakeNet,
   fakeT1Net,
   jobDone,
+  JSON_HEADERS,
   NX,
   NY,
   NZ,
@@ -27,9 +29,6 @@ import {
   withTestApp,
   type Workspace,
 } from "./_fixtures.ts";
-
-const opts = { sanitizeResources: false, sanitizeOps: false };
-const JSON_HEADERS = { "content-type": "application/json" };
 
 /** The handler tests' app: uploads capped at 1 MiB unless given. */
 function withApp(
@@ -55,7 +54,7 @@ async function submitPhantom(app: QuassApp, run = "r1"): Promise<string> {
 
 Deno.test({
   name: "GET / lists runs (architecture, preset, best val loss), datasets, phantoms and reports",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const res = await app.request("/");
@@ -84,7 +83,7 @@ Deno.test({
 Deno.test({
   name:
     "GET /runs/NAME renders the run with its loss-curve island; unknown or unsafe names give 404/400",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const res = await app.request("/runs/r1");
@@ -112,7 +111,7 @@ Deno.test({
 
 Deno.test({
   name: "GET /api/runs and /api/runs/NAME return summaries, config and the training log as JSON",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const list = await (await app.request("/api/runs")).json();
@@ -129,7 +128,7 @@ Deno.test({
 
 Deno.test({
   name: "POST /api/simulate returns the three spectra of the requested protocol and MTR asymmetry",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const b1UT = 0.5 + Math.random(), t1 = 1.2 + Math.random();
@@ -176,7 +175,7 @@ Deno.test({
 
 Deno.test({
   name: "POST /api/simulate?format=csv returns a CSV with a header and 101 rows",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const res = await app.request("/api/simulate?format=csv", {
@@ -197,7 +196,7 @@ Deno.test({
 
 Deno.test({
   name: "POST /api/simulate rejects bad input with 400 and a message naming the field",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const post = (body: string) =>
@@ -226,7 +225,7 @@ Deno.test({
 
 Deno.test({
   name: "POST /api/simulate accepts an uploaded pulseq-cest YAML model",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const yaml =
@@ -253,7 +252,7 @@ Deno.test({
 
 Deno.test({
   name: "GET /simulate, /predict, /metrics and /bench render their pages",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const sim = await text(await app.request("/simulate"));
@@ -305,7 +304,7 @@ Deno.test({
 
 Deno.test({
   name: "GET /api/reports and /api/bench return JSON",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const reps = await (await app.request("/api/reports")).json();
@@ -322,7 +321,7 @@ Deno.test({
 Deno.test({
   name:
     "POST /api/predict on the phantom queues a job whose slices, voxels and NIfTI hold the network's output",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const id = await submitPhantom(app);
@@ -382,7 +381,7 @@ Deno.test({
 Deno.test({
   name:
     "POST /api/predict with an uploaded series predicts it and removes the upload's temporary files",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const ph = `${ws.dataDir}/phantom`;
@@ -409,7 +408,7 @@ Deno.test({
 Deno.test({
   name:
     "POST /api/predict rejects a non-NIfTI upload, missing offsets and unknown runs with 400 and the reason",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const ph = `${ws.dataDir}/phantom`;
@@ -477,7 +476,7 @@ function expectedT1Slice(ws: Workspace, k: number, t1Of: (v: number) => number):
 Deno.test({
   name:
     "POST /api/predict with no run uses the shipped T1-informed model with the phantom's T1 map, and the T1 matters",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const k = Math.floor(Math.random() * OFFSETS.length);
@@ -550,7 +549,7 @@ Deno.test({
 Deno.test({
   name:
     "POST /api/predict uploads for a T1-informed model: T1 as a map or seconds, 400 naming the T1 field when missing or bad",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const ph = `${ws.dataDir}/phantom`;
@@ -623,7 +622,7 @@ Deno.test({
 
 Deno.test({
   name: "POST /api/predict answers 413 with a clear message when the upload exceeds the cap",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const fd = new FormData();
@@ -651,7 +650,7 @@ Deno.test({
 
 Deno.test({
   name: "prediction jobs run one at a time and never block page requests",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const loader = app.services.loadRun as ReturnType<typeof fakeLoader>;
@@ -677,7 +676,7 @@ Deno.test({
 
 Deno.test({
   name: "files are served only from the runs and reports directories (path traversal)",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const ok = await app.request("/api/files/runs/r1/log.jsonl");
@@ -718,7 +717,7 @@ Deno.test({
 
 Deno.test({
   name: "unknown pages and jobs give 404 (HTML for browsers, JSON for the API)",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const page = await app.request("/no-such-page", { headers: { accept: "text/html" } });

@@ -9,9 +9,16 @@ import { writeSidecar } from "../../src/data/sidecar.ts";
 import { PHANTOM_FILES } from "../../src/data/phantom.ts";
 import { parsePreprocessFields } from "../../src/web/predict.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
-import { jobDone, NX, NY, NZ, OFFSETS, withTestApp, type Workspace } from "./_fixtures.ts";
-
-const opts = { sanitizeResources: false, sanitizeOps: false };
+import {
+  APP_TEST,
+  jobDone,
+  NX,
+  NY,
+  NZ,
+  OFFSETS,
+  withTestApp,
+  type Workspace,
+} from "./_fixtures.ts";
 
 async function submit(app: QuassApp, body: Record<string, string>) {
   return await app.request("/api/predict", {
@@ -55,7 +62,7 @@ async function dipPhantom(ws: Workspace, dip = true): Promise<string> {
 Deno.test({
   name:
     "POST /api/predict with b0 auto and denoise pca runs the pipeline in the job and reports its stages",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withTestApp(async (app, ws) => {
       const phantom = await dipPhantom(ws);
@@ -75,7 +82,7 @@ Deno.test({
 Deno.test({
   name:
     "POST /api/predict: a bad denoise value is a 400 naming the field; a series without a water dip fails the job",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withTestApp(async (app, ws) => {
       const bad = await submit(app, { phantom: "phantom", denoise: "pca:best" });
