@@ -4,6 +4,7 @@
  * declares.
  * @module
  */
+import { concatBytes } from "../util/bytes.ts";
 import { InputError } from "../util/errors.ts";
 import { isGzip, type NiftiHeader, parseNiftiHeader, truncatedError } from "./nifti_header.ts";
 
@@ -114,7 +115,7 @@ export async function readBounded(
       pending.push(value);
       got += value.length;
     }
-    const first = pending.length === 1 ? pending[0]! : _concat(pending, got);
+    const first = pending.length === 1 ? pending[0]! : concatBytes(pending, got);
     pending.splice(0, pending.length, ...(got ? [first] : []));
     gz = isGzip(first);
   }
@@ -164,7 +165,7 @@ export async function readBounded(
       head.push(c);
       got += c.length;
     }
-    const start = _concat(head, got);
+    const start = concatBytes(head, got);
     const hd = parseNiftiHeader(start, name);
     takeBudget(budget, hd, name);
     const bytes = new Uint8Array(hd.total);
@@ -190,15 +191,4 @@ export async function readBounded(
   } finally {
     if (!finished) await reader.cancel().catch(() => {});
   }
-}
-
-function _concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
