@@ -167,94 +167,73 @@ function _checkActs(
   }
 }
 
-function _forward(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  cell: Cell,
-  acts: RecurrentActs,
-  x: BufRef,
-  p: RecurrentParams,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse: boolean,
-): void {
-  _checkActs(acts, cell, B, T, C, H);
-  const N = gateCount(cell) * H;
-  const M = B * T;
-  // The projection lands where each step expects it and overwrites it in place.
-  const projOut = cell === "rnn" ? acts.h : acts.gates!;
-  // (GRU's b is [2, 3H]: the product reads the input bias, its first N entries)
-  matmul(device, pass, projOut, x, p.wx, p.b, M, C, N);
-  const k = getKernel(device, STEP_KERNELS[cell].fwd, { H });
-  for (let s = 0; s < T; s++) {
-    const st = _step(device, B, T, s, reverse);
-    const bufs: BufRef[] = cell === "rnn"
-      ? [p.wh, acts.h, st]
-      : cell === "lstm"
-      ? [p.wh, acts.h, acts.c!, acts.gates!, st]
-      : [p.wh, p.b, acts.h, acts.gates!, acts.hn!, st];
-    dispatch(device, pass, k, bufs, _stepThreads(B, H, 4));
-  }
+/** The forward of `cell` (see {@link RecurrentForward}). */
+function _forwardOf(cell: Cell): RecurrentForward {
+  return (device, pass, acts, x, p, B, T, C, H, reverse = false) => {
+    _checkActs(acts, cell, B, T, C, H);
+    const N = gateCount(cell) * H;
+    const M = B * T;
+    // The projection lands where each step expects it and overwrites it in place.
+    const projOut = cell === "rnn" ? acts.h : acts.gates!;
+    // (GRU's b is [2, 3H]: the product reads the input bias, its first N entries)
+    matmul(device, pass, projOut, x, p.wx, p.b, M, C, N);
+    const k = getKernel(device, STEP_KERNELS[cell].fwd, { H });
+    for (let s = 0; s < T; s++) {
+      const st = _step(device, B, T, s, reverse);
+      const bufs: BufRef[] = cell === "rnn"
+        ? [p.wh, acts.h, st]
+        : cell === "lstm"
+        ? [p.wh, acts.h, acts.c!, acts.gates!, st]
+        : [p.wh, p.b, acts.h, acts.gates!, acts.hn!, st];
+      dispatch(device, pass, k, bufs, _stepThreads(B, H, 4));
+    }
+  };
 }
 
-function _backward(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  cell: Cell,
-  dx: BufRef | null,
-  dp: RecurrentParams,
-  dh: BufRef,
-  acts: RecurrentActs,
-  x: BufRef,
-  p: RecurrentParams,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse: boolean,
-): void {
-  _checkActs(acts, cell, B, T, C, H);
-  const N = gateCount(cell) * H;
-  const M = B * T;
-  const sc = bwdScratch(device, acts);
-  const k = getKernel(device, STEP_KERNELS[cell].bwd, { H });
-  dispatch(device, pass, getKernel(device, REC_TRANSPOSE), [
-    p.wh,
-    sc.whT,
-    _dims(device, H, 0, N, T, 0, 0),
-  ], H * N);
-  for (let s = T - 1; s >= 0; s--) {
-    const st = _step(device, B, T, s, reverse);
-    const bufs: BufRef[] = cell === "rnn"
-      ? [sc.whT, dh, acts.h, sc.dgx, st]
-      : cell === "lstm"
-      ? [sc.whT, dh, acts.c!, acts.gates!, sc.dgx, sc.carry, st]
-      : [sc.whT, dh, acts.h, acts.gates!, acts.hn!, sc.dgx, sc.dgh, sc.carry, st];
-    dispatch(device, pass, k, bufs, _stepThreads(B, H, 8));
-  }
-  _weightGrad(device, pass, x, sc.dgx, dp.wx, dp.b, 0, B, T, C, N, 0);
-  // The recurrent kernel multiplied the previous step's output: h shifted by one step
-  // against the processing direction (zero before the first step). GRU's recurrent bias
-  // has its own gradient (the candidate's differs from the input side's).
-  _weightGrad(
-    device,
-    pass,
-    acts.h,
-    sc.dgh,
-    dp.wh,
-    cell === "gru" ? dp.b : null,
-    N,
-    B,
-    T,
-    H,
-    N,
-    reverse ? 1 : -1,
-  );
-  if (dx) {
-    matmul(device, pass, dx, sc.dgx, p.wx, null, M, N, C, { transB: true, accumulate: true });
-  }
+/** The backward of `cell` (see {@link RecurrentBackward}). */
+function _backwardOf(cell: Cell): RecurrentBackward {
+  return (device, pass, dx, dp, dh, acts, x, p, B, T, C, H, reverse = false) => {
+    _checkActs(acts, cell, B, T, C, H);
+    const N = gateCount(cell) * H;
+    const M = B * T;
+    const sc = bwdScratch(device, acts);
+    const k = getKernel(device, STEP_KERNELS[cell].bwd, { H });
+    dispatch(device, pass, getKernel(device, REC_TRANSPOSE), [
+      p.wh,
+      sc.whT,
+      _dims(device, H, 0, N, T, 0, 0),
+    ], H * N);
+    for (let s = T - 1; s >= 0; s--) {
+      const st = _step(device, B, T, s, reverse);
+      const bufs: BufRef[] = cell === "rnn"
+        ? [sc.whT, dh, acts.h, sc.dgx, st]
+        : cell === "lstm"
+        ? [sc.whT, dh, acts.c!, acts.gates!, sc.dgx, sc.carry, st]
+        : [sc.whT, dh, acts.h, acts.gates!, acts.hn!, sc.dgx, sc.dgh, sc.carry, st];
+      dispatch(device, pass, k, bufs, _stepThreads(B, H, 8));
+    }
+    _weightGrad(device, pass, x, sc.dgx, dp.wx, dp.b, 0, B, T, C, N, 0);
+    // The recurrent kernel multiplied the previous step's output: h shifted by one step
+    // against the processing direction (zero before the first step). GRU's recurrent bias
+    // has its own gradient (the candidate's differs from the input side's).
+    _weightGrad(
+      device,
+      pass,
+      acts.h,
+      sc.dgh,
+      dp.wh,
+      cell === "gru" ? dp.b : null,
+      N,
+      B,
+      T,
+      H,
+      N,
+      reverse ? 1 : -1,
+    );
+    if (dx) {
+      matmul(device, pass, dx, sc.dgx, p.wx, null, M, N, C, { transB: true, accumulate: true });
+    }
+  };
 }
 
 /**
@@ -298,15 +277,6 @@ export type RecurrentBackward = (
   H: number,
   reverse?: boolean,
 ) => void;
-
-const _forwardOf =
-  (cell: Cell): RecurrentForward => (device, pass, acts, x, p, B, T, C, H, reverse = false) =>
-    _forward(device, pass, cell, acts, x, p, B, T, C, H, reverse);
-
-const _backwardOf =
-  (cell: Cell): RecurrentBackward =>
-  (device, pass, dx, dp, dh, acts, x, p, B, T, C, H, reverse = false) =>
-    _backward(device, pass, cell, dx, dp, dh, acts, x, p, B, T, C, H, reverse);
 
 /**
  * RNN (tanh) forward over a whole sequence, recorded into `pass` ({@link RecurrentForward}).
