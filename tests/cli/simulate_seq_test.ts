@@ -5,6 +5,7 @@ import { parseSpectrumCsv, quass } from "./_quass.ts";
 import { assertInputError } from "./_files.ts";
 import { BMSIM } from "../fixtures/mod.ts";
 import { hasGpu } from "../../src/gpu/device.ts";
+import { withTempDir } from "../_tmp.ts";
 
 const LIB = `${BMSIM}pulseq-cest-library/`;
 const SEQ = `${LIB}APTw_3T_000_2uT_1block_2s_braintumor__at_8db2433.seq`;
@@ -42,8 +43,7 @@ Deno.test("simulate spectrum --seq: CW flags, --normalize without --seq and a ba
     await quass("simulate", "spectrum", "--model", MODEL, "--normalize", "--device", "cpu"),
     ["--normalize", "--seq"],
   );
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir({}, async (dir) => {
     const bad = `${dir}/bad.seq`;
     const text = Deno.readTextFileSync(SEQ).replace("[TRAP]", "[CONTROLS]");
     const line = text.split("\n").findIndex((l) => l.startsWith("[CONTROLS]")) + 1;
@@ -55,9 +55,7 @@ Deno.test("simulate spectrum --seq: CW flags, --normalize without --seq and a ba
       await quass("simulate", "spectrum", "--seq", `${dir}/none.seq`, "--model", MODEL),
       ["none.seq", "not found"],
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test({

@@ -106,8 +106,7 @@ Deno.test("parseNifti()/readNifti() refuse a header that declares more than the 
     assert(e instanceof InputError);
   }
   assertEquals(MAX_NIFTI_BYTES, 2 ** 31);
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir({}, async (dir) => {
     await Deno.writeFile(`${dir}/huge.nii.gz`, await gzip(huge));
     await assertRejects(() => readNifti(`${dir}/huge.nii.gz`), /over the limit of 2\.0 GiB/);
     // a budget shared by several files: the second one no longer fits
@@ -119,9 +118,7 @@ Deno.test("parseNifti()/readNifti() refuse a header that declares more than the 
       () => parseNifti(bytes, "b.nii", { budget }),
       /b\.nii: its header declares .* over the limit of 1000 bytes \(328 bytes left after the other files\); or raise the limit/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test({
