@@ -5,6 +5,7 @@ import type { OffsetMetrics } from "../src/eval/evaluate.ts";
 import { fmtNum } from "../src/web/format.ts";
 import { Island } from "../src/web/island.tsx";
 import LineChart from "../islands/line_chart.tsx";
+import { LossChart } from "./_charts.tsx";
 
 export const title = "Metrics · quass";
 
@@ -224,32 +225,24 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
         )}
       <h2>Training curves</h2>
       {training.runs.length === 0 ? <p class="empty">No training logs yet.</p> : (
-        <Island
-          name="line_chart"
-          component={LineChart}
-          props={{
-            id: "training-chart",
-            title: "Validation (solid) and training (dashed) MSE per epoch, log scale",
-            xLabel: "epoch",
-            xInteger: true,
-            yLabel: "MSE (Z²)",
-            x: training.epochs,
-            logY: true,
-            series: training.runs.flatMap((r, i) => [
-              {
-                label: `${r.name} val`,
-                y: r.val,
-                color: CURVE_COLORS[i % CURVE_COLORS.length],
-              },
-              {
-                label: `${r.name} train`,
-                y: r.train,
-                dash: [5, 4],
-                width: 1.5,
-                color: CURVE_COLORS[i % CURVE_COLORS.length],
-              },
-            ]),
-          }}
+        <LossChart
+          id="training-chart"
+          title="Validation (solid) and training (dashed) MSE per epoch, log scale"
+          epochs={training.epochs}
+          series={training.runs.flatMap((r, i) => [
+            {
+              label: `${r.name} val`,
+              y: r.val,
+              color: CURVE_COLORS[i % CURVE_COLORS.length],
+            },
+            {
+              label: `${r.name} train`,
+              y: r.train,
+              dash: [5, 4],
+              width: 1.5,
+              color: CURVE_COLORS[i % CURVE_COLORS.length],
+            },
+          ])}
         />
       )}
     </>
