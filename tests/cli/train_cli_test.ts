@@ -4,11 +4,14 @@ import { runPaths } from "../../src/nn/checkpoint.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { gpuTest } from "../_util.ts";
-import { tinyDataset } from "./_files.ts";
+import { TINY_TRAIN, tinyDataset } from "./_files.ts";
 import { withTempDir } from "../_tmp.ts";
 
 /** A quass dataset file of synthetic pairs (T 21): 250 train, 150 validation, fresh seed. */
 const _dataset = (path: string) => tinyDataset(path, 1 + Math.floor(Math.random() * 1000));
+
+/** `train`'s flags for a tiny quiet MLP on `data` (add --out and any others). */
+const _tinyOn = (data: string) => [...TINY_TRAIN.slice(1), "--data", data];
 
 async function _train(args: string[]): Promise<string[]> {
   const lines: string[] = [];
@@ -25,7 +28,7 @@ async function _train(args: string[]): Promise<string[]> {
 gpuTest("train --max-slice runs batches in slices, says so, and writes the run", async () => {
   await withTempDir({ prefix: "quass_train_cli_" }, async (dir) => {
     await _dataset(`${dir}/d.safetensors`);
-    const base = ["--arch", "mlp", "--data", `${dir}/d.safetensors`, "--preset", "tiny"];
+    const base = _tinyOn(`${dir}/d.safetensors`);
     const lines = await _train([
       ...base,
       "--out",
@@ -36,7 +39,6 @@ gpuTest("train --max-slice runs batches in slices, says so, and writes the run",
       "128",
       "--max-slice",
       "64",
-      "--quiet",
     ]);
     const note = lines.find((l) => l.includes("runs in slices"));
     assert(note?.includes("slices of 64") && note.includes("at most 64"), lines.join("\n"));
@@ -45,7 +47,7 @@ gpuTest("train --max-slice runs batches in slices, says so, and writes the run",
     assert(log.every((l) => Number.isFinite(JSON.parse(l).val_loss)), log.join("\n"));
     assert((await Deno.stat(runPaths(`${dir}/run`).model)).isFile, "model written");
     // a whole batch that fits says nothing about slices
-    const plain = await _train([...base, "--out", `${dir}/plain`, "--epochs", "1", "--quiet"]);
+    const plain = await _train([...base, "--out", `${dir}/plain`, "--epochs", "1"]);
     assert(!plain.some((l) => l.includes("slices")), plain.join("\n"));
     await assertRejects(
       () => _train([...base, "--out", `${dir}/bad`, "--max-slice", "0"]),
@@ -59,15 +61,7 @@ gpuTest(
   async () => {
     await withTempDir({ prefix: "quass_train_snr_" }, async (dir) => {
       await _dataset(`${dir}/d.safetensors`);
-      const base = [
-        "--arch",
-        "mlp",
-        "--data",
-        `${dir}/d.safetensors`,
-        "--preset",
-        "tiny",
-        "--quiet",
-      ];
+      const base = _tinyOn(`${dir}/d.safetensors`);
       const lines = await _train([
         ...base,
         "--out",
