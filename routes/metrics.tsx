@@ -1,16 +1,14 @@
 /** Metrics: per-offset SSIM/PSNR of every method, MSE per architecture, regressions, training curves. @module */
 import { type DataOf, defineHandlers, type PageProps } from "../src/web/define.ts";
-import { type MetricsView, metricsView, type ReportView } from "../src/web/metrics.ts";
-import type { OffsetMetrics } from "../src/eval/evaluate.ts";
+import { type MetricsView, metricsView } from "../src/web/metrics.ts";
 import { fmtNum } from "../src/web/format.ts";
-import { Island } from "../src/web/island.tsx";
-import LineChart from "../islands/line_chart.tsx";
-import { LossChart } from "./_charts.tsx";
+import { PALETTE } from "../islands/line_chart.tsx";
+import { LossChart, PerOffsetChart } from "./_charts.tsx";
 
 export const title = "Metrics · quass";
 
 /** Colours of the training curves, one per run (its validation and training curve). */
-const CURVE_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"];
+const CURVE_COLORS = PALETTE.slice(0, 6);
 
 export const handler = defineHandlers<MetricsView & { reportsDir: string }>({
   GET: async ({ config, url }) => ({
@@ -20,34 +18,6 @@ export const handler = defineHandlers<MetricsView & { reportsDir: string }>({
     },
   }),
 });
-
-/** One curve per report of a per-offset quality measure, x reversed (the CEST convention). */
-function PerOffsetChart(
-  { id, title, yLabel, x, reports, value }: {
-    id: string;
-    title: string;
-    yLabel: string;
-    x: number[];
-    reports: ReportView[];
-    value: (m: OffsetMetrics) => number | null;
-  },
-) {
-  return (
-    <Island
-      name="line_chart"
-      component={LineChart}
-      props={{
-        id,
-        title,
-        xLabel: "saturation offset (ppm)",
-        yLabel,
-        x,
-        xReverse: true,
-        series: reports.map((r) => ({ label: r.label, y: r.metrics.perOffset.map(value) })),
-      }}
-    />
-  );
-}
 
 /** A report figure (SVG preferred, else PNG), served from the reports directory. */
 function Figure({ sel, name }: { sel: { name: string; figures: string[] }; name: string }) {
