@@ -23,6 +23,16 @@ async function withSeqs(fn: (dir: string) => Promise<void>): Promise<void> {
   });
 }
 
+/** The flags of pairs from in.seq to its steady state after `trainS` seconds of the train. */
+const toSteady = (dir: string, trainS: string) => [
+  "--seq",
+  `${dir}/in.seq`,
+  "--target",
+  "steady",
+  "--steady-time",
+  trainS,
+];
+
 const sim = (...args: string[]) => quass("simulate", "dataset", "--quiet", ...args);
 
 Deno.test("simulate dataset --seq --target-seq writes a dataset train reads; shards join to the single run", async () => {
@@ -74,12 +84,7 @@ Deno.test("simulate dataset --seq --target-seq writes a dataset train reads; sha
 Deno.test("simulate dataset --seq --target steady records its definition", async () => {
   await withSeqs(async (dir) => {
     const r = await sim(
-      "--seq",
-      `${dir}/in.seq`,
-      "--target",
-      "steady",
-      "--steady-time",
-      "4",
+      ...toSteady(dir, "4"),
       "--n",
       "3",
       "--device",
@@ -99,12 +104,7 @@ Deno.test("simulate dataset --seq --device auto runs the float64 CPU path on a s
     const r = await quass(
       "simulate",
       "dataset",
-      "--seq",
-      `${dir}/in.seq`,
-      "--target",
-      "steady",
-      "--steady-time",
-      "1",
+      ...toSteady(dir, "1"),
       "--n",
       "2",
       "--out",
