@@ -85,6 +85,20 @@ Deno.test("registerChainedOps() has put the chained ops tfjs-layers uses on Tens
 const B = 4, T = 101, C = 2, H = 16;
 
 /**
+ * tfjs-layers options of an LSTM or GRU as ours: all outputs, sigmoid gates (tfjs defaults
+ * to hardSigmoid; Keras 2+ and we use sigmoid), reversed when asked.
+ */
+function gatedLayerArgs(reverse: boolean) {
+  return {
+    units: H,
+    returnSequences: true,
+    goBackwards: reverse,
+    recurrentActivation: "sigmoid",
+    recurrentInitializer: "glorotUniform",
+  } as const;
+}
+
+/**
  * Runs `layer` (tfjs-layers, given `weights` of `shapes`), our GPU layer and our float64
  * reference on the same x [B,T,C] and weights p, and checks both of ours against tfjs.
  */
@@ -124,13 +138,7 @@ for (const reverse of [false, true]) {
         wh: f32(randomArray(H * 4 * H, -s, s)),
         b: f32(randomArray(4 * H, -s, s)),
       };
-      const layer = tfl.layers.lstm({
-        units: H,
-        returnSequences: true,
-        goBackwards: reverse,
-        recurrentActivation: "sigmoid", // tfjs defaults to hardSigmoid; Keras 2+ and we use sigmoid
-        recurrentInitializer: "glorotUniform",
-      });
+      const layer = tfl.layers.lstm(gatedLayerArgs(reverse));
       // Keras and tfjs store the gates as we do (i, f, c, o), so the weights copy across unchanged.
       await assertAgreesWithTfjs(
         device,
@@ -166,14 +174,7 @@ for (const reverse of [false, true]) {
       const p = { wx: f32(randomArray(C * 3 * H, -s, s)), wh, b };
       const tfBias = new Float64Array(3 * H);
       for (let q = 0; q < 3 * H; q++) tfBias[q] = b[q]! + b[3 * H + q]!;
-      const args: GruArgs = {
-        units: H,
-        returnSequences: true,
-        goBackwards: reverse,
-        recurrentActivation: "sigmoid",
-        recurrentInitializer: "glorotUniform",
-        resetAfter: false,
-      };
+      const args: GruArgs = { ...gatedLayerArgs(reverse), resetAfter: false };
       const layer = tfl.layers.gru(args);
       await assertAgreesWithTfjs(
         device,
