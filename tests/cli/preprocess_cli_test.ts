@@ -42,6 +42,11 @@ async function files(dir: string, offsets: readonly number[] = PAPER_OFFSETS_PPM
   return { raw: p("raw.nii.gz"), m0: p("m0.nii.gz"), t1: p("t1.nii.gz"), m0Data: m0 };
 }
 
+/** The flags of the scan `f.raw` with its M0, the water T1 `t1` and `--b0 auto`. */
+function withB0Auto(f: { raw: string; m0: string }, t1: string): string[] {
+  return ["--input", f.raw, "--m0", f.m0, "--t1", t1, "--b0", "auto"];
+}
+
 /** Exit 2, exactly one error line that matches `re`. */
 function assertUserError(r: { code: number; stderr: string }, re: RegExp) {
   assertEquals(r.code, 2, r.stderr);
@@ -56,14 +61,7 @@ Deno.test("quass-fit --m0 --b0 auto --denoise pca: one line per stage, the B0 ma
     const out = `${dir}/q.nii.gz`;
     const r = await quass(
       "quass-fit",
-      "--input",
-      f.raw,
-      "--m0",
-      f.m0,
-      "--t1",
-      "1.8",
-      "--b0",
-      "auto",
+      ...withB0Auto(f, "1.8"),
       "--denoise",
       "pca:nelson",
       "--target",
@@ -182,14 +180,7 @@ Deno.test({
       const out = `${dir}/pred.nii.gz`;
       const r = await quass(
         "predict",
-        "--input",
-        f.raw,
-        "--m0",
-        f.m0,
-        "--t1",
-        f.t1,
-        "--b0",
-        "auto",
+        ...withB0Auto(f, f.t1),
         "--denoise",
         "pca",
         "--out",
@@ -250,14 +241,7 @@ Deno.test({
       assertUserError(
         await quass(
           "predict",
-          "--input",
-          g.raw,
-          "--m0",
-          g.m0,
-          "--t1",
-          g.t1,
-          "--b0",
-          "auto",
+          ...withB0Auto(g, g.t1),
           "--out",
           `${sub}/p.nii.gz`,
         ),
