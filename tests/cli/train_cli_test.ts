@@ -7,11 +7,18 @@ import { gpuTest } from "../_util.ts";
 import { TINY_TRAIN, tinyDataset } from "./_files.ts";
 import { withTempDir } from "../_tmp.ts";
 
-/** A quass dataset file of synthetic pairs (T 21): 250 train, 150 validation, fresh seed. */
-const _dataset = (path: string) => tinyDataset(path, 1 + Math.floor(Math.random() * 1000));
-
-/** `train`'s flags for a tiny quiet MLP on `data` (add --out and any others). */
-const _tinyOn = (data: string) => [...TINY_TRAIN.slice(1), "--data", data];
+/**
+ * Runs `fn` in a temporary directory holding d.safetensors (synthetic pairs, T 21: 250
+ * train, 150 validation, fresh seed) with `base`, `train`'s flags for a tiny quiet MLP on
+ * it (add --out and any others).
+ */
+function _withData(prefix: string, fn: (dir: string, base: string[]) => Promise<void>) {
+  return withTempDir({ prefix }, async (dir) => {
+    const data = `${dir}/d.safetensors`;
+    await tinyDataset(data, 1 + Math.floor(Math.random() * 1000));
+    await fn(dir, [...TINY_TRAIN.slice(1), "--data", data]);
+  });
+}
 
 async function _train(args: string[]): Promise<string[]> {
   const lines: string[] = [];
@@ -26,9 +33,7 @@ async function _train(args: string[]): Promise<string[]> {
 }
 
 gpuTest("train --max-slice runs batches in slices, says so, and writes the run", async () => {
-  await withTempDir({ prefix: "quass_train_cli_" }, async (dir) => {
-    await _dataset(`${dir}/d.safetensors`);
-    const base = _tinyOn(`${dir}/d.safetensors`);
+  await _withData("quass_train_cli_", async (dir, base) => {
     const lines = await _train([
       ...base,
       "--out",
@@ -59,9 +64,7 @@ gpuTest("train --max-slice runs batches in slices, says so, and writes the run",
 gpuTest(
   "train --snr/--clean-fraction/--noisy-validation reach config.json; bad values name the flag",
   async () => {
-    await withTempDir({ prefix: "quass_train_snr_" }, async (dir) => {
-      await _dataset(`${dir}/d.safetensors`);
-      const base = _tinyOn(`${dir}/d.safetensors`);
+    await _withData("quass_train_snr_", async (dir, base) => {
       const lines = await _train([
         ...base,
         "--out",
