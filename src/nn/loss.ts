@@ -60,32 +60,27 @@ export function reduceSum(
   let src: BufRef = a, srcB: BufRef = b ?? dummyBuffer(device), count = n;
   let mode = opts.term === "sqdiff" ? 0 : 1;
   let level = 0;
-  while (count > FINISH_MAX) {
-    const P = Math.ceil(count / FAN_IN);
-    const part = scratchBuffer(device, `reduce-${level % 2}`, P * 4);
+  /** P partial sums of the current `count` values of src (and srcB) into a scratch buffer. */
+  const partial = (P: number): BufRef => {
+    const part = scratchBuffer(device, `reduce-${level % 2}`, Math.max(P, 1) * 4);
     dispatch(device, pass, getKernel(device, REDUCE_PARTIAL, { MODE: mode, FINISH: 0 }), [
       part,
       src,
       srcB,
       cachedUniform(device, [{ u32: count }, { u32: P }]),
     ], P);
-    src = part;
+    return part;
+  };
+  while (count > FINISH_MAX) {
+    const P = Math.ceil(count / FAN_IN);
+    src = partial(P);
     srcB = dummyBuffer(device);
     count = P;
     mode = 2;
     level++;
   }
-  if (mode !== 2) {
-    // few values: one partial per value so that the finishing thread applies the term
-    const part = scratchBuffer(device, `reduce-${level % 2}`, Math.max(count, 1) * 4);
-    dispatch(device, pass, getKernel(device, REDUCE_PARTIAL, { MODE: mode, FINISH: 0 }), [
-      part,
-      src,
-      srcB,
-      cachedUniform(device, [{ u32: count }, { u32: count }]),
-    ], count);
-    src = part;
-  }
+  // few values: one partial per value so that the finishing thread applies the term
+  if (mode !== 2) src = partial(count);
   const k = getKernel(device, REDUCE_FINISH, { MODE: 0, FINISH: opts.finish === "scale" ? 0 : 1 });
   dispatch(
     device,
