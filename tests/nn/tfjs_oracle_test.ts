@@ -85,6 +85,16 @@ Deno.test("registerChainedOps() has put the chained ops tfjs-layers uses on Tens
 const B = 4, T = 101, C = 2, H = 16;
 
 /**
+ * Fresh weights of a layer of G gates, uniform in ±1/√H (f32 values): wx [C, G·H],
+ * wh [H, G·H], b [biasRows, G·H].
+ */
+function randomWeights(G: number, biasRows = 1): RecurrentParamsRef {
+  const s = 1 / Math.sqrt(H);
+  const w = (n: number) => f32(randomArray(n, -s, s));
+  return { wx: w(C * G * H), wh: w(H * G * H), b: w(biasRows * G * H) };
+}
+
+/**
  * tfjs-layers options of an LSTM or GRU as ours: all outputs, sigmoid gates (tfjs defaults
  * to hardSigmoid; Keras 2+ and we use sigmoid), reversed when asked.
  */
@@ -131,13 +141,8 @@ for (const reverse of [false, true]) {
       reverse ? " (goBackwards)" : ""
     }`,
     async (device) => {
-      const s = 1 / Math.sqrt(H);
       const x = f32(randomArray(B * T * C));
-      const p = {
-        wx: f32(randomArray(C * 4 * H, -s, s)),
-        wh: f32(randomArray(H * 4 * H, -s, s)),
-        b: f32(randomArray(4 * H, -s, s)),
-      };
+      const p = randomWeights(4);
       const layer = tfl.layers.lstm(gatedLayerArgs(reverse));
       // Keras and tfjs store the gates as we do (i, f, c, o), so the weights copy across unchanged.
       await assertAgreesWithTfjs(
@@ -163,15 +168,13 @@ for (const reverse of [false, true]) {
       // reset_after=true. The two coincide when the candidate's recurrent block Un is diagonal
       // and its recurrent bias is 0, since then (r⊙h)·Un = r⊙(h·Un). Every other weight is
       // random and full, and tfjs' single bias is our input bias plus recurrent bias.
-      const s = 1 / Math.sqrt(H);
       const x = f32(randomArray(B * T * C));
-      const wh = f32(randomArray(H * 3 * H, -s, s));
+      const p = randomWeights(3, 2);
+      const { wh, b } = p;
       for (let k = 0; k < H; k++) {
         for (let j = 0; j < H; j++) if (k !== j) wh[k * 3 * H + 2 * H + j] = 0;
       }
-      const b = f32(randomArray(6 * H, -s, s));
       b.fill(0, 5 * H, 6 * H);
-      const p = { wx: f32(randomArray(C * 3 * H, -s, s)), wh, b };
       const tfBias = new Float64Array(3 * H);
       for (let q = 0; q < 3 * H; q++) tfBias[q] = b[q]! + b[3 * H + q]!;
       const args: GruArgs = { ...gatedLayerArgs(reverse), resetAfter: false };
@@ -192,13 +195,8 @@ for (const reverse of [false, true]) {
 }
 
 gpuTest("rnnForward() agrees with tfjs-layers SimpleRNN given the same weights", async (device) => {
-  const s = 1 / Math.sqrt(H);
   const x = f32(randomArray(B * T * C));
-  const p = {
-    wx: f32(randomArray(C * H, -s, s)),
-    wh: f32(randomArray(H * H, -s, s)),
-    b: f32(randomArray(H, -s, s)),
-  };
+  const p = randomWeights(1);
   const layer = tfl.layers.simpleRNN({
     units: H,
     returnSequences: true,
