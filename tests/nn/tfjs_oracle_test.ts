@@ -109,8 +109,9 @@ function gatedLayerArgs(reverse: boolean) {
 }
 
 /**
- * Runs `layer` (tfjs-layers, given `weights` of `shapes`), our GPU layer and our float64
- * reference on the same x [B,T,C] and weights p, and checks both of ours against tfjs.
+ * Runs `layer` (tfjs-layers, given `weights`: its kernel [C, n], recurrent kernel [H, n] and
+ * bias [n]), our GPU layer and our float64 reference with weights p on the same fresh
+ * x [B,T,C], and checks both of ours against tfjs.
  */
 async function assertAgreesWithTfjs(
   device: GPUDevice,
@@ -118,11 +119,12 @@ async function assertAgreesWithTfjs(
   label: string,
   layer: tfl.layers.Layer,
   weights: Float64Array[],
-  shapes: number[][],
-  x: Float64Array,
   p: RecurrentParamsRef,
   reverse: boolean,
 ): Promise<void> {
+  const x = f32(randomArray(B * T * C));
+  const n = weights[2]!.length;
+  const shapes = [[C, n], [H, n], [n]];
   const want = tfjsRun(layer, weights, shapes, x, B, T, C, H, reverse);
   const got = await ourForward(device, cell, x, p, B, T, C, H, reverse);
   const ref = recurrentForwardRef(cell, x, p, B, T, C, H, reverse).h;
@@ -141,7 +143,6 @@ for (const reverse of [false, true]) {
       reverse ? " (goBackwards)" : ""
     }`,
     async (device) => {
-      const x = f32(randomArray(B * T * C));
       const p = randomWeights(4);
       const layer = tfl.layers.lstm(gatedLayerArgs(reverse));
       // Keras and tfjs store the gates as we do (i, f, c, o), so the weights copy across unchanged.
@@ -151,8 +152,6 @@ for (const reverse of [false, true]) {
         "LSTM",
         layer,
         [p.wx, p.wh, p.b],
-        [[C, 4 * H], [H, 4 * H], [4 * H]],
-        x,
         p,
         reverse,
       );
@@ -168,7 +167,6 @@ for (const reverse of [false, true]) {
       // reset_after=true. The two coincide when the candidate's recurrent block Un is diagonal
       // and its recurrent bias is 0, since then (r⊙h)·Un = r⊙(h·Un). Every other weight is
       // random and full, and tfjs' single bias is our input bias plus recurrent bias.
-      const x = f32(randomArray(B * T * C));
       const p = randomWeights(3, 2);
       const { wh, b } = p;
       for (let k = 0; k < H; k++) {
@@ -185,8 +183,6 @@ for (const reverse of [false, true]) {
         "GRU",
         layer,
         [p.wx, p.wh, tfBias],
-        [[C, 3 * H], [H, 3 * H], [3 * H]],
-        x,
         p,
         reverse,
       );
@@ -195,7 +191,6 @@ for (const reverse of [false, true]) {
 }
 
 gpuTest("rnnForward() agrees with tfjs-layers SimpleRNN given the same weights", async (device) => {
-  const x = f32(randomArray(B * T * C));
   const p = randomWeights(1);
   const layer = tfl.layers.simpleRNN({
     units: H,
@@ -208,8 +203,6 @@ gpuTest("rnnForward() agrees with tfjs-layers SimpleRNN given the same weights",
     "SimpleRNN",
     layer,
     [p.wx, p.wh, p.b],
-    [[C, H], [H, H], [H]],
-    x,
     p,
     false,
   );
