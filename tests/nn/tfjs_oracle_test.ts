@@ -146,15 +146,7 @@ for (const reverse of [false, true]) {
       const p = randomWeights(4);
       const layer = tfl.layers.lstm(gatedLayerArgs(reverse));
       // Keras and tfjs store the gates as we do (i, f, c, o), so the weights copy across unchanged.
-      await assertAgreesWithTfjs(
-        device,
-        "lstm",
-        "LSTM",
-        layer,
-        [p.wx, p.wh, p.b],
-        p,
-        reverse,
-      );
+      await assertAgreesWithTfjs(device, "lstm", "LSTM", layer, [p.wx, p.wh, p.b], p, reverse);
     },
   );
 
@@ -177,15 +169,7 @@ for (const reverse of [false, true]) {
       for (let q = 0; q < 3 * H; q++) tfBias[q] = b[q]! + b[3 * H + q]!;
       const args: GruArgs = { ...gatedLayerArgs(reverse), resetAfter: false };
       const layer = tfl.layers.gru(args);
-      await assertAgreesWithTfjs(
-        device,
-        "gru",
-        "GRU",
-        layer,
-        [p.wx, p.wh, tfBias],
-        p,
-        reverse,
-      );
+      await assertAgreesWithTfjs(device, "gru", "GRU", layer, [p.wx, p.wh, tfBias], p, reverse);
     },
   );
 }
@@ -197,15 +181,7 @@ gpuTest("rnnForward() agrees with tfjs-layers SimpleRNN given the same weights",
     returnSequences: true,
     recurrentInitializer: "glorotUniform",
   });
-  await assertAgreesWithTfjs(
-    device,
-    "rnn",
-    "SimpleRNN",
-    layer,
-    [p.wx, p.wh, p.b],
-    p,
-    false,
-  );
+  await assertAgreesWithTfjs(device, "rnn", "SimpleRNN", layer, [p.wx, p.wh, p.b], p, false);
 });
 
 Deno.test("tfjs-layers GRU rejects resetAfter: true (why the GRU oracle uses a diagonal candidate kernel)", () => {
