@@ -237,6 +237,20 @@ function _backwardOf(cell: Cell): RecurrentBackward {
 }
 
 /**
+ * The arguments every recurrent layer call ends with: inputs x [B,T,C], the weights, the
+ * sizes and the direction.
+ */
+export type RecurrentLayerArgs = [
+  x: BufRef,
+  p: RecurrentParams,
+  B: number,
+  T: number,
+  C: number,
+  H: number,
+  reverse?: boolean,
+];
+
+/**
  * Signature of {@link rnnForward}, {@link lstmForward} and {@link gruForward}: records the
  * forward of one layer over a whole sequence into `pass`.
  * @param acts from {@link allocRecurrentActs}(device, cell, B, T, H)
@@ -247,13 +261,7 @@ export type RecurrentForward = (
   device: GPUDevice,
   pass: GPUComputePassEncoder,
   acts: RecurrentActs,
-  x: BufRef,
-  p: RecurrentParams,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse?: boolean,
+  ...layer: RecurrentLayerArgs
 ) => void;
 
 /**
@@ -269,13 +277,7 @@ export type RecurrentBackward = (
   dp: RecurrentParams,
   dh: BufRef,
   acts: RecurrentActs,
-  x: BufRef,
-  p: RecurrentParams,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse?: boolean,
+  ...layer: RecurrentLayerArgs
 ) => void;
 
 /**
