@@ -8,7 +8,7 @@ import { decodeSafetensors, encodeSafetensors } from "../../src/data/safetensors
 import { readDataset } from "../../src/data/dataset.ts";
 import { writeNifti } from "../../src/data/nifti.ts";
 import { gpuTest } from "../_util.ts";
-import { assertInputError, listTree, TINY_TRAIN, tinyDataset, tinyScan } from "./_files.ts";
+import { assertInputError, listTree, tinyDataset, tinyScan, trainTiny } from "./_files.ts";
 import { quass } from "./_quass.ts";
 import { withTempDir } from "../_tmp.ts";
 
@@ -38,13 +38,7 @@ Deno.test("a dataset whose tensors overlap exits 2 naming the file and both tens
     await Deno.writeFile(`${dir}/bad.safetensors`, bad);
     const e = await assertRejects(() => readDataset(`${dir}/bad.safetensors`), /overlap/);
     assert(e instanceof InputError, String(e));
-    const r = await quass(
-      ...TINY_TRAIN,
-      "--data",
-      `${dir}/bad.safetensors`,
-      "--out",
-      `${dir}/run`,
-    );
+    const r = await trainTiny(`${dir}/bad.safetensors`, `${dir}/run`);
     assertInputError(r, [`${dir}/bad.safetensors`, '"input"', '"target"', "overlap"]);
     assertEquals(await listTree(dir), ["bad.safetensors", "d.safetensors"]);
   });

@@ -12,7 +12,7 @@ import { InputError } from "../../src/util/errors.ts";
 import { writeSafetensors } from "../../src/data/safetensors.ts";
 import { RAT_BRAIN_7T_YAML } from "../fixtures/mod.ts";
 import { gpuTest } from "../_util.ts";
-import { assertInputError, listTree, TINY_TRAIN, tinyDataset } from "./_files.ts";
+import { assertInputError, listTree, tinyDataset, trainTiny } from "./_files.ts";
 import { quass } from "./_quass.ts";
 import { withTempDir } from "../_tmp.ts";
 
@@ -163,15 +163,7 @@ gpuTest(
         "is a file, not a run directory",
         "quass train --out",
       ]);
-      const r0 = await quass(
-        ...TINY_TRAIN,
-        "--epochs",
-        "1",
-        "--data",
-        `${dir}/d.safetensors`,
-        "--out",
-        `${dir}/run`,
-      );
+      const r0 = await trainTiny(`${dir}/d.safetensors`, `${dir}/run`, "--epochs", "1");
       assertEquals(r0.code, 0, r0.stderr);
       // 10 columns of input but the 21 offsets the model was trained on
       await writeSafetensors(`${dir}/p.safetensors`, {

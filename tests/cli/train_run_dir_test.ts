@@ -6,7 +6,7 @@ import { assert, assertEquals } from "../_assert.ts";
 import { gpuTest } from "../_util.ts";
 import { runPaths } from "../../src/nn/checkpoint.ts";
 import { RUN_LOCK } from "../../src/nn/run_dir.ts";
-import { assertInputError, listTree, TINY_TRAIN, tinyDataset } from "./_files.ts";
+import { assertInputError, listTree, TINY_TRAIN, tinyDataset, trainTiny } from "./_files.ts";
 import { quass } from "./_quass.ts";
 import { withTempDir } from "../_tmp.ts";
 
@@ -19,15 +19,7 @@ function resumeTo2(data: string, run: string): string[] {
 async function _run(dir: string): Promise<string> {
   await tinyDataset(`${dir}/a.safetensors`, 1);
   const run = `${dir}/run`;
-  const r = await quass(
-    ...TINY_TRAIN,
-    "--epochs",
-    "1",
-    "--data",
-    `${dir}/a.safetensors`,
-    "--out",
-    run,
-  );
+  const r = await trainTiny(`${dir}/a.safetensors`, run, "--epochs", "1");
   assertEquals(r.code, 0, r.stderr);
   return run;
 }
@@ -93,7 +85,7 @@ gpuTest(
       const resume = resumeTo2(`${dir}/a.safetensors`, run);
       const r1 = await quass(...resume);
       assertInputError(r1, [`--out ${run}`, `pid ${Deno.pid}`, "another --out", `delete ${lock}`]);
-      const r2 = await quass(...TINY_TRAIN, "--data", `${dir}/a.safetensors`, "--out", run);
+      const r2 = await trainTiny(`${dir}/a.safetensors`, run);
       assertInputError(r2, [`pid ${Deno.pid}`]);
       assertEquals(await listTree(run), files, "nothing touched");
 
@@ -121,15 +113,7 @@ gpuTest("a new run that fails before its first epoch leaves no run directory beh
   await withTempDir({ prefix: "quass_run_fail_" }, async (dir) => {
     await tinyDataset(`${dir}/a.safetensors`);
     // fails inside the trainer, after config.json was written: no 64-spectrum slice fits 1
-    const r = await quass(
-      ...TINY_TRAIN,
-      "--max-slice",
-      "1",
-      "--data",
-      `${dir}/a.safetensors`,
-      "--out",
-      `${dir}/run`,
-    );
+    const r = await trainTiny(`${dir}/a.safetensors`, `${dir}/run`, "--max-slice", "1");
     assertEquals(r.code, 2, r.stderr);
     assert(r.stderr.includes("batch slice") && r.stderr.includes("raise --max-slice"), r.stderr);
     assertEquals(await listTree(dir), ["a.safetensors"]);
