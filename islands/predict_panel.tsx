@@ -5,6 +5,7 @@
  * never blocked), then the slice viewer.
  * @module
  */
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import SliceViewer from "./slice_viewer.tsx";
 
@@ -41,6 +42,32 @@ interface Summary {
   pretrained?: boolean;
   t1Informed?: boolean;
   source: string;
+}
+
+/** A labelled drop-down of the form; `onChange` gets the chosen value. */
+function Select(
+  { label, id, name, value, onChange, children }: {
+    label: string;
+    id: string;
+    name?: string;
+    value: string;
+    onChange: (value: string) => void;
+    children: ComponentChildren;
+  },
+) {
+  return (
+    <label>
+      {label}
+      <select
+        id={id}
+        name={name}
+        value={value}
+        onChange={(e) => onChange((e.target as HTMLSelectElement).value)}
+      >
+        {children}
+      </select>
+    </label>
+  );
 }
 
 /** The predict panel. */
@@ -127,83 +154,61 @@ export default function PredictPanel(
     <div>
       <form class="panel" id="predict-form" onSubmit={submit}>
         <div class="form-row">
-          <label>
-            Model
-            <select
-              id="run-select"
-              name="run"
-              value={run}
-              onChange={(e) => setRun((e.target as HTMLSelectElement).value)}
-            >
-              {pretrained && (
-                <option value="">
-                  shipped pretrained model ({pretrained.name}
-                  {pretrained.t1Informed ? ", T1-informed" : ""})
-                </option>
-              )}
-              {runs.map((r) => (
-                <option key={r.name} value={r.name}>
-                  {r.name} ({r.architecture}
-                  {r.t1Informed ? ", T1-informed" : ""})
-                </option>
-              ))}
-            </select>
-          </label>
-          <label>
-            Input
-            <select
-              id="source-select"
-              value={source}
-              onChange={(e) =>
-                setSource((e.target as HTMLSelectElement).value as "phantom" | "upload")}
-            >
-              <option value="phantom" disabled={!phantoms.length}>Digital phantom</option>
-              <option value="upload">Upload NIfTI</option>
-            </select>
-          </label>
+          <Select label="Model" id="run-select" name="run" value={run} onChange={setRun}>
+            {pretrained && (
+              <option value="">
+                shipped pretrained model ({pretrained.name}
+                {pretrained.t1Informed ? ", T1-informed" : ""})
+              </option>
+            )}
+            {runs.map((r) => (
+              <option key={r.name} value={r.name}>
+                {r.name} ({r.architecture}
+                {r.t1Informed ? ", T1-informed" : ""})
+              </option>
+            ))}
+          </Select>
+          <Select
+            label="Input"
+            id="source-select"
+            value={source}
+            onChange={(v) => setSource(v as "phantom" | "upload")}
+          >
+            <option value="phantom" disabled={!phantoms.length}>Digital phantom</option>
+            <option value="upload">Upload NIfTI</option>
+          </Select>
           {source === "phantom" && (
-            <label>
-              Phantom
-              <select
-                id="phantom-select"
-                value={phantom}
-                onChange={(e) => setPhantom((e.target as HTMLSelectElement).value)}
-              >
-                {phantoms.map((p) => <option key={p} value={p}>{p}</option>)}
-              </select>
-            </label>
+            <Select label="Phantom" id="phantom-select" value={phantom} onChange={setPhantom}>
+              {phantoms.map((p) => <option key={p} value={p}>{p}</option>)}
+            </Select>
           )}
           <button type="submit" id="predict-button" disabled={!chosen || busy}>
             Predict QUASS
           </button>
         </div>
         <div class="form-row">
-          <label>
-            B0 correction
-            <select
-              id="b0-select"
-              name="b0"
-              value={b0}
-              onChange={(e) => setB0((e.target as HTMLSelectElement).value as "none" | "auto")}
-            >
-              <option value="none">none</option>
-              <option value="auto">auto (from the Z-spectra)</option>
-            </select>
-          </label>
-          <label>
-            Denoising
-            <select
-              id="denoise-select"
-              name="denoise"
-              value={denoise}
-              onChange={(e) => setDenoise((e.target as HTMLSelectElement).value)}
-            >
-              <option value="none">none</option>
-              <option value="pca:median">PCA, median criterion</option>
-              <option value="pca:malinowski">PCA, Malinowski</option>
-              <option value="pca:nelson">PCA, Nelson</option>
-            </select>
-          </label>
+          <Select
+            label="B0 correction"
+            id="b0-select"
+            name="b0"
+            value={b0}
+            onChange={(v) => setB0(v as "none" | "auto")}
+          >
+            <option value="none">none</option>
+            <option value="auto">auto (from the Z-spectra)</option>
+          </Select>
+          <Select
+            label="Denoising"
+            id="denoise-select"
+            name="denoise"
+            value={denoise}
+            onChange={setDenoise}
+          >
+            <option value="none">none</option>
+            <option value="pca:median">PCA, median criterion</option>
+            <option value="pca:malinowski">PCA, Malinowski</option>
+            <option value="pca:nelson">PCA, Nelson</option>
+          </Select>
           <span class="muted" id="preprocess-hint">
             As{" "}
             <code>quass predict --b0 auto --denoise pca</code>: B0 shifts estimated per voxel and

@@ -173,6 +173,8 @@ export default function SliceViewer(
   errMax = errMax > 0 ? Number(errMax.toPrecision(2)) : 0.01;
   const picked: [number, number] | null = voxel ? [voxel.x, voxel.y] : null;
   const common = { nx: slice?.nx ?? dims[0], ny: slice?.ny ?? dims[1], picked, onPick: pick };
+  // the Z panels: grey, 0 to 1, no unit
+  const zPanel = { lo: 0, hi: 1, map: "gray", unit: "", ...common };
 
   return (
     <div id="slice-viewer">
@@ -214,32 +216,20 @@ export default function SliceViewer(
         <Panel
           title="Input Z (Ts 1.5 s)"
           values={slice?.input ?? null}
-          lo={0}
-          hi={1}
-          map="gray"
-          unit=""
           id="img-input"
-          {...common}
+          {...zPanel}
         />
         <Panel
           title="Predicted QUASS Z"
           values={slice?.prediction ?? null}
-          lo={0}
-          hi={1}
-          map="gray"
-          unit=""
           id="img-prediction"
-          {...common}
+          {...zPanel}
         />
         <Panel
           title={hasReference ? "Reference Z (Ts 5 s)" : "Reference (none uploaded)"}
           values={slice?.reference ?? null}
-          lo={0}
-          hi={1}
-          map="gray"
-          unit=""
           id="img-reference"
-          {...common}
+          {...zPanel}
         />
         <Panel
           title="|prediction − reference|"

@@ -2,10 +2,13 @@
 import { type DataOf, defineHandlers, type PageProps } from "../src/web/define.ts";
 import { type MetricsView, metricsView } from "../src/web/metrics.ts";
 import { fmtNum } from "../src/web/format.ts";
-import { Island } from "../src/web/island.tsx";
-import LineChart from "../islands/line_chart.tsx";
+import { PALETTE } from "../islands/line_chart.tsx";
+import { LossChart, PerOffsetChart } from "./_charts.tsx";
 
 export const title = "Metrics · quass";
+
+/** Colours of the training curves, one per run (its validation and training curve). */
+const CURVE_COLORS = PALETTE.slice(0, 6);
 
 export const handler = defineHandlers<MetricsView & { reportsDir: string }>({
   GET: async ({ config, url }) => ({
@@ -120,39 +123,21 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
             {offsetsPpm
               ? (
                 <div class="grid2">
-                  <Island
-                    name="line_chart"
-                    component={LineChart}
-                    props={{
-                      id: "ssim-chart",
-                      title: "SSIM per offset",
-                      xLabel: "saturation offset (ppm)",
-                      yLabel: "SSIM",
-                      x: offsetsPpm,
-                      xReverse: true,
-                      series: reports.map((r) => ({
-                        label: r.label,
-                        y: r.metrics.perOffset.map((p) => p.ssim),
-                      })),
-                    }}
+                  <PerOffsetChart
+                    id="ssim-chart"
+                    title="SSIM per offset"
+                    yLabel="SSIM"
+                    x={offsetsPpm}
+                    reports={reports}
+                    value={(p) => p.ssim}
                   />
-                  <Island
-                    name="line_chart"
-                    component={LineChart}
-                    props={{
-                      id: "psnr-chart",
-                      title: "PSNR per offset (data range 1)",
-                      xLabel: "saturation offset (ppm)",
-                      yLabel: "PSNR (dB)",
-                      x: offsetsPpm,
-                      xReverse: true,
-                      series: reports.map((r) => ({
-                        label: r.label,
-                        y: r.metrics.perOffset.map((
-                          p,
-                        ) => (Number.isFinite(p.psnr) ? p.psnr : null)),
-                      })),
-                    }}
+                  <PerOffsetChart
+                    id="psnr-chart"
+                    title="PSNR per offset (data range 1)"
+                    yLabel="PSNR (dB)"
+                    x={offsetsPpm}
+                    reports={reports}
+                    value={(p) => (Number.isFinite(p.psnr) ? p.psnr : null)}
                   />
                 </div>
               )
@@ -210,32 +195,24 @@ export default function MetricsPage({ data }: PageProps<DataOf<typeof handler>>)
         )}
       <h2>Training curves</h2>
       {training.runs.length === 0 ? <p class="empty">No training logs yet.</p> : (
-        <Island
-          name="line_chart"
-          component={LineChart}
-          props={{
-            id: "training-chart",
-            title: "Validation (solid) and training (dashed) MSE per epoch, log scale",
-            xLabel: "epoch",
-            xInteger: true,
-            yLabel: "MSE (Z²)",
-            x: training.epochs,
-            logY: true,
-            series: training.runs.flatMap((r, i) => [
-              {
-                label: `${r.name} val`,
-                y: r.val,
-                color: ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"][i % 6],
-              },
-              {
-                label: `${r.name} train`,
-                y: r.train,
-                dash: [5, 4],
-                width: 1.5,
-                color: ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"][i % 6],
-              },
-            ]),
-          }}
+        <LossChart
+          id="training-chart"
+          title="Validation (solid) and training (dashed) MSE per epoch, log scale"
+          epochs={training.epochs}
+          series={training.runs.flatMap((r, i) => [
+            {
+              label: `${r.name} val`,
+              y: r.val,
+              color: CURVE_COLORS[i % CURVE_COLORS.length],
+            },
+            {
+              label: `${r.name} train`,
+              y: r.train,
+              dash: [5, 4],
+              width: 1.5,
+              color: CURVE_COLORS[i % CURVE_COLORS.length],
+            },
+          ])}
         />
       )}
     </>

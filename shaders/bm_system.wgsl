@@ -13,6 +13,14 @@ const V_W: u32 = 4u;   // 4, 5: per slot F(acc)·v
 const V_T: u32 = 6u;
 const V_Z: u32 = 7u;
 
+// Exchange between the water row w and a pool row q (pool fraction f, exchange rate k, pool
+// relaxation rate r): water ← pool k, pool ← water f·k, and the pool's diagonal −(r + k).
+fn exchange(w: u32, q: u32, f: f32, k: f32, r: f32) {
+  mset(MA, w, q, k);
+  mset(MA, q, w, f * k);
+  mset(MA, q, q, -(r + k));
+}
+
 // z block of the free (no RF) system into MA (RNZ×RNZ) and V_C. Offset-independent.
 fn build_free_z(g: u32) {
   mat_zero(MA, RNZ);
@@ -25,9 +33,7 @@ fn build_free_z(g: u32) {
     let k = rec(g, b + GP_K);
     let r1 = rec(g, b + GP_R1);
     sum_fk += f * k;
-    mset(MA, 0u, i, k);          // water ← pool
-    mset(MA, i, 0u, f * k);      // pool ← water
-    mset(MA, i, i, -(r1 + k));
+    exchange(0u, i, f, k, r1);
     vset(V_C, i, f * r1);
   }
   var wdiag = -(r1w + sum_fk);
@@ -36,9 +42,7 @@ fn build_free_z(g: u32) {
     let k = rec(g, G_MTP + GM_K);
     let r1 = rec(g, G_MTP + GM_R1);
     wdiag -= f * k;
-    mset(MA, 0u, RP, k);
-    mset(MA, RP, 0u, f * k);
-    mset(MA, RP, RP, -(r1 + k));
+    exchange(0u, RP, f, k, r1);
     vset(V_C, RP, f * r1);
   }
   mset(MA, 0u, 0u, wdiag);
@@ -64,17 +68,10 @@ fn build_full(g: u32, off_ppm: f32, mt_sat: f32) {
     let r1 = rec(g, b + GP_R1);
     let r2 = rec(g, b + GP_R2);
     let dw = rec(g, b + GP_DW);
-    let fk = f * k;
-    sum_fk += fk;
-    mset(MA, 0u, i, k);
-    mset(MA, i, 0u, fk);
-    mset(MA, i, i, -(r2 + k));
-    mset(MA, y, y + i, k);
-    mset(MA, y + i, y, fk);
-    mset(MA, y + i, y + i, -(r2 + k));
-    mset(MA, zw, zw + i, k);
-    mset(MA, zw + i, zw, fk);
-    mset(MA, zw + i, zw + i, -(r1 + k));
+    sum_fk += f * k;
+    exchange(0u, i, f, k, r2);
+    exchange(y, y + i, f, k, r2);
+    exchange(zw, zw + i, f, k, r1);
     vset(V_C, zw + i, f * r1);
     // resonance − RF in rad/s; the ppm difference first keeps f32 rounding small
     let det = (dw - off_ppm) * w0 + dw0;

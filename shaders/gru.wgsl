@@ -41,33 +41,27 @@ fn emit(b: u32, j0: u32, z: vec4<f32>, r: vec4<f32>, n: vec4<f32>) {
 @compute @workgroup_size(WG)
 fn gru_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let id = flat_id(gid, nwg);
-  if (id >= ((fs.B + 3u) / 4u) * NJ) { return; }
-  let j0 = (id % NJ) * 4u;
-  let b0 = (id / NJ) * 4u;
+  if (id >= fwd_threads()) { return; }
+  let blk = fwd_block(id);
   var z0 = vec4<f32>(0.0); var r0 = vec4<f32>(0.0); var n0 = vec4<f32>(0.0);
   var z1 = vec4<f32>(0.0); var r1 = vec4<f32>(0.0); var n1 = vec4<f32>(0.0);
   var z2 = vec4<f32>(0.0); var r2 = vec4<f32>(0.0); var n2 = vec4<f32>(0.0);
   var z3 = vec4<f32>(0.0); var r3 = vec4<f32>(0.0); var n3 = vec4<f32>(0.0);
   if (fs.has_prev != 0u) {
-    let jc = units4(j0);
-    let hr0 = prev_row(b0);
-    let hr1 = prev_row(b0 + 1u);
-    let hr2 = prev_row(b0 + 2u);
-    let hr3 = prev_row(b0 + 3u);
     for (var k = 0u; k < H; k++) {
       let w = k * GH;
-      let wz = ld4(w, jc); let wr = ld4(w + 1u * H, jc); let wn = ld4(w + 2u * H, jc);
-      let h0 = fh[hr0 + k]; let h1 = fh[hr1 + k]; let h2 = fh[hr2 + k]; let h3 = fh[hr3 + k];
-      z0 += h0 * wz; r0 += h0 * wr; n0 += h0 * wn;
-      z1 += h1 * wz; r1 += h1 * wr; n1 += h1 * wn;
-      z2 += h2 * wz; r2 += h2 * wr; n2 += h2 * wn;
-      z3 += h3 * wz; r3 += h3 * wr; n3 += h3 * wn;
+      let wz = ld4(w, blk.jc); let wr = ld4(w + 1u * H, blk.jc); let wn = ld4(w + 2u * H, blk.jc);
+      let h = prev_h4(blk, k);
+      z0 += h.x * wz; r0 += h.x * wr; n0 += h.x * wn;
+      z1 += h.y * wz; r1 += h.y * wr; n1 += h.y * wn;
+      z2 += h.z * wz; r2 += h.z * wr; n2 += h.z * wn;
+      z3 += h.w * wz; r3 += h.w * wr; n3 += h.w * wn;
     }
   }
-  emit(b0 + 0u, j0, z0, r0, n0);
-  emit(b0 + 1u, j0, z1, r1, n1);
-  emit(b0 + 2u, j0, z2, r2, n2);
-  emit(b0 + 3u, j0, z3, r3, n3);
+  emit(blk.b0, blk.j0, z0, r0, n0);
+  emit(blk.b0 + 1u, blk.j0, z1, r1, n1);
+  emit(blk.b0 + 2u, blk.j0, z2, r2, n2);
+  emit(blk.b0 + 3u, blk.j0, z3, r3, n3);
 }
 
 // Backward through one step. dgx holds the input-side pre-activation gradients and dg

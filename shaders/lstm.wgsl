@@ -47,33 +47,27 @@ fn emit(b: u32, j0: u32, i: vec4<f32>, f: vec4<f32>, g: vec4<f32>, o: vec4<f32>)
 @compute @workgroup_size(WG)
 fn lstm_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let id = flat_id(gid, nwg);
-  if (id >= ((fs.B + 3u) / 4u) * NJ) { return; }
-  let j0 = (id % NJ) * 4u;
-  let b0 = (id / NJ) * 4u;
+  if (id >= fwd_threads()) { return; }
+  let blk = fwd_block(id);
   var i0 = vec4<f32>(0.0); var f0 = vec4<f32>(0.0); var g0 = vec4<f32>(0.0); var o0 = vec4<f32>(0.0);
   var i1 = vec4<f32>(0.0); var f1 = vec4<f32>(0.0); var g1 = vec4<f32>(0.0); var o1 = vec4<f32>(0.0);
   var i2 = vec4<f32>(0.0); var f2 = vec4<f32>(0.0); var g2 = vec4<f32>(0.0); var o2 = vec4<f32>(0.0);
   var i3 = vec4<f32>(0.0); var f3 = vec4<f32>(0.0); var g3 = vec4<f32>(0.0); var o3 = vec4<f32>(0.0);
   if (fs.has_prev != 0u) {
-    let jc = units4(j0);
-    let hr0 = prev_row(b0);
-    let hr1 = prev_row(b0 + 1u);
-    let hr2 = prev_row(b0 + 2u);
-    let hr3 = prev_row(b0 + 3u);
     for (var k = 0u; k < H; k++) {
       let w = k * GH;
-      let wi = ld4(w, jc); let wf = ld4(w + 1u * H, jc); let wg = ld4(w + 2u * H, jc); let wo = ld4(w + 3u * H, jc);
-      let h0 = fh[hr0 + k]; let h1 = fh[hr1 + k]; let h2 = fh[hr2 + k]; let h3 = fh[hr3 + k];
-      i0 += h0 * wi; f0 += h0 * wf; g0 += h0 * wg; o0 += h0 * wo;
-      i1 += h1 * wi; f1 += h1 * wf; g1 += h1 * wg; o1 += h1 * wo;
-      i2 += h2 * wi; f2 += h2 * wf; g2 += h2 * wg; o2 += h2 * wo;
-      i3 += h3 * wi; f3 += h3 * wf; g3 += h3 * wg; o3 += h3 * wo;
+      let wi = ld4(w, blk.jc); let wf = ld4(w + 1u * H, blk.jc); let wg = ld4(w + 2u * H, blk.jc); let wo = ld4(w + 3u * H, blk.jc);
+      let h = prev_h4(blk, k);
+      i0 += h.x * wi; f0 += h.x * wf; g0 += h.x * wg; o0 += h.x * wo;
+      i1 += h.y * wi; f1 += h.y * wf; g1 += h.y * wg; o1 += h.y * wo;
+      i2 += h.z * wi; f2 += h.z * wf; g2 += h.z * wg; o2 += h.z * wo;
+      i3 += h.w * wi; f3 += h.w * wf; g3 += h.w * wg; o3 += h.w * wo;
     }
   }
-  emit(b0 + 0u, j0, i0, f0, g0, o0);
-  emit(b0 + 1u, j0, i1, f1, g1, o1);
-  emit(b0 + 2u, j0, i2, f2, g2, o2);
-  emit(b0 + 3u, j0, i3, f3, g3, o3);
+  emit(blk.b0, blk.j0, i0, f0, g0, o0);
+  emit(blk.b0 + 1u, blk.j0, i1, f1, g1, o1);
+  emit(blk.b0 + 2u, blk.j0, i2, f2, g2, o2);
+  emit(blk.b0 + 3u, blk.j0, i3, f3, g3, o3);
 }
 
 // Backward through one step (steps are dispatched in reverse processing order). The

@@ -30,6 +30,32 @@ fn prev_row(b: u32) -> u32 {
   return (min(b, fs.B - 1u) * fs.T + fs.tp) * H;
 }
 
+// A forward thread's block: batch rows b0 … b0+3 and units j0 … j0+3, with the units
+// clamped to valid ones (jc) and the offsets in fh of the rows' previous outputs (hr).
+struct FwdBlock {
+  b0: u32,
+  j0: u32,
+  jc: vec4<u32>,
+  hr: vec4<u32>,
+}
+
+// Threads of a forward step: one per block of 4 batch rows x 4 units.
+fn fwd_threads() -> u32 {
+  return ((fs.B + 3u) / 4u) * NJ;
+}
+
+fn fwd_block(id: u32) -> FwdBlock {
+  let j0 = (id % NJ) * 4u;
+  let b0 = (id / NJ) * 4u;
+  let hr = vec4<u32>(prev_row(b0), prev_row(b0 + 1u), prev_row(b0 + 2u), prev_row(b0 + 3u));
+  return FwdBlock(b0, j0, units4(j0), hr);
+}
+
+// The previous step's output of unit k for the block's 4 rows.
+fn prev_h4(blk: FwdBlock, k: u32) -> vec4<f32> {
+  return vec4<f32>(fh[blk.hr.x + k], fh[blk.hr.y + k], fh[blk.hr.z + k], fh[blk.hr.w + k]);
+}
+
 fn ld4(base: u32, jc: vec4<u32>) -> vec4<f32> {
   return vec4<f32>(fwh[base + jc.x], fwh[base + jc.y], fwh[base + jc.z], fwh[base + jc.w]);
 }

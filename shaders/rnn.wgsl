@@ -25,33 +25,27 @@ fn emit(b: u32, j0: u32, a: vec4<f32>) {
 @compute @workgroup_size(WG)
 fn rnn_fwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let id = flat_id(gid, nwg);
-  if (id >= ((fs.B + 3u) / 4u) * NJ) { return; }
-  let j0 = (id % NJ) * 4u;
-  let b0 = (id / NJ) * 4u;
+  if (id >= fwd_threads()) { return; }
+  let blk = fwd_block(id);
   var a0 = vec4<f32>(0.0);
   var a1 = vec4<f32>(0.0);
   var a2 = vec4<f32>(0.0);
   var a3 = vec4<f32>(0.0);
   if (fs.has_prev != 0u) {
-    let jc = units4(j0);
-    let hr0 = prev_row(b0);
-    let hr1 = prev_row(b0 + 1u);
-    let hr2 = prev_row(b0 + 2u);
-    let hr3 = prev_row(b0 + 3u);
     for (var k = 0u; k < H; k++) {
       let w = k * GH;
-      let wa = ld4(w, jc);
-      let h0 = fh[hr0 + k]; let h1 = fh[hr1 + k]; let h2 = fh[hr2 + k]; let h3 = fh[hr3 + k];
-      a0 += h0 * wa;
-      a1 += h1 * wa;
-      a2 += h2 * wa;
-      a3 += h3 * wa;
+      let wa = ld4(w, blk.jc);
+      let h = prev_h4(blk, k);
+      a0 += h.x * wa;
+      a1 += h.y * wa;
+      a2 += h.z * wa;
+      a3 += h.w * wa;
     }
   }
-  emit(b0 + 0u, j0, a0);
-  emit(b0 + 1u, j0, a1);
-  emit(b0 + 2u, j0, a2);
-  emit(b0 + 3u, j0, a3);
+  emit(blk.b0, blk.j0, a0);
+  emit(blk.b0 + 1u, blk.j0, a1);
+  emit(blk.b0 + 2u, blk.j0, a2);
+  emit(blk.b0 + 3u, blk.j0, a3);
 }
 
 // Backward through one step; the gradient from the step processed next, dg[next]*Wh^T, is

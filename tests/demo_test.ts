@@ -9,6 +9,7 @@ import { loadRunPredictor } from "../src/eval/run_predictor.ts";
 import { readNifti } from "../src/data/nifti.ts";
 import { r1ObsPerS, r1rhoAnalytic, zssAnalytic } from "../src/physics/analytic.ts";
 import type { Protocol } from "../src/physics/protocol.ts";
+import { withTempDir } from "./_tmp.ts";
 
 /**
  * A fast stand-in for the Bloch–McConnell engine: the Zaiss–Bachert closed form (§3, §4.1),
@@ -35,8 +36,7 @@ const analyticSim: PairSimulator = (models, input, target) => {
 };
 
 gpuTest("runDemo() runs every stage on tiny sizes, then reuses them on a re-run", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_demo_" });
-  try {
+  await withTempDir({ prefix: "quass_demo_" }, async (dir) => {
     const lines: string[] = [];
     const opts = {
       dir,
@@ -110,9 +110,7 @@ gpuTest("runDemo() runs every stage on tiny sizes, then reuses them on a re-run"
     assertEquals(Object.keys(again.seconds), ["evaluate", "real scan"]);
     assertEquals(lines.filter((l) => l.includes("up to date")).length, 3, lines.join("\n"));
     assertEquals(again.networkMae, r.networkMae);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 /** A run directory the fake loader below accepts (listRuns needs model.safetensors). */
@@ -123,8 +121,7 @@ async function _fakeRun(dir: string, arch: string): Promise<void> {
 }
 
 Deno.test("comparePhantom() scores each method against the reference of the target it predicts", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_compare_" });
-  try {
+  await withTempDir({ prefix: "quass_compare_" }, async (dir) => {
     const ph = await makePhantom({ size: 16, seed: 3, snr: 100, simulate: analyticSim });
     await writePhantom(`${dir}/phantom`, ph);
     // four "runs" that return their input: trained for Ts 5 s / Td 1 s, for the steady state,
@@ -187,7 +184,5 @@ Deno.test("comparePhantom() scores each method against the reference of the targ
     assertEquals([side.tsS, side.tdS], [5, 1]);
     const summary = await Deno.readTextFile(`${dir}/report/b_steady/summary.md`);
     assert(summary.includes("scored against: the steady state reference"), summary);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -2,8 +2,7 @@
 import { type DataOf, defineHandlers, type PageProps } from "../../src/web/define.ts";
 import { readRun, type RunDetail } from "../../src/web/catalog.ts";
 import { fmtDate, fmtLoss } from "../../src/web/format.ts";
-import { Island } from "../../src/web/island.tsx";
-import LineChart from "../../islands/line_chart.tsx";
+import { LossChart } from "../_charts.tsx";
 
 export const handler = defineHandlers<RunDetail>({
   GET: async ({ config, params }) => {
@@ -46,22 +45,14 @@ export default function RunPage({ data: run }: PageProps<DataOf<typeof handler>>
       )}
       {run.log.length > 0
         ? (
-          <Island
-            name="line_chart"
-            component={LineChart}
-            props={{
-              id: "loss-chart",
-              title: "Training curve (MSE of Z, log scale)",
-              xLabel: "epoch",
-              xInteger: true,
-              yLabel: "MSE (Z²)",
-              x: epochs,
-              logY: true,
-              series: [
-                { label: "training", y: run.log.map((l) => l.trainLoss ?? null) },
-                { label: "validation", y: run.log.map((l) => l.valLoss ?? null) },
-              ],
-            }}
+          <LossChart
+            id="loss-chart"
+            title="Training curve (MSE of Z, log scale)"
+            epochs={epochs}
+            series={[
+              { label: "training", y: run.log.map((l) => l.trainLoss ?? null) },
+              { label: "validation", y: run.log.map((l) => l.valLoss ?? null) },
+            ]}
           />
         )
         : <p class="empty">No epochs in log.jsonl yet.</p>}

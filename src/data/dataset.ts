@@ -99,6 +99,26 @@ export function paramColumns(ds: Pick<Dataset, "params" | "count" | "metadata">)
   return 20;
 }
 
+/** A dataset of `count` zero rows of T offsets and P parameters. */
+function _zeroDataset(
+  count: number,
+  T: number,
+  P: number,
+  offsetsPpm: Float64Array,
+  metadata: Record<string, string>,
+): Dataset {
+  return {
+    input: new Float32Array(count * T),
+    target: new Float32Array(count * T),
+    params: new Float32Array(count * P),
+    offsetsPpm,
+    split: new Uint8Array(count),
+    count,
+    T,
+    metadata,
+  };
+}
+
 /**
  * The water T1 of each row (the `water_t1_s` column of `params`, s), when the dataset has
  * one: named in `param_names`, or column 0 of a dataset without names (the default space).
@@ -208,20 +228,17 @@ export async function generateDataset(spec: DatasetSpec): Promise<Dataset> {
   const offsetsPpm = spec.pairs?.offsetsPpm ?? input.offsetsPpm;
   const T = offsetsPpm.length;
   const P = paramCount(space);
-  const ds: Dataset = {
-    input: new Float32Array(count * T),
-    target: new Float32Array(count * T),
-    params: new Float32Array(count * P),
-    offsetsPpm: Float64Array.from(offsetsPpm),
-    split: new Uint8Array(count),
+  const ds = _zeroDataset(
     count,
     T,
-    metadata: _metadata(
+    P,
+    Float64Array.from(offsetsPpm),
+    _metadata(
       { n: spec.n, seed: spec.seed, space, input, target, pulsed: spec.pairs?.protocol },
       start,
       count,
     ),
-  };
+  );
   const chunk = spec.chunk ?? 8192;
   for (let c0 = 0; c0 < count; c0 += chunk) {
     spec.signal?.throwIfAborted();
@@ -409,16 +426,11 @@ export async function joinShards(paths: string[]): Promise<Dataset> {
   if (next !== n) throw new InputError(`the shards cover ${next} of ${n} rows; a shard is missing`);
   const T = first.T;
   const P = paramColumns(first);
-  const out: Dataset = {
-    input: new Float32Array(n * T),
-    target: new Float32Array(n * T),
-    params: new Float32Array(n * P),
-    offsetsPpm: first.offsetsPpm,
-    split: new Uint8Array(n),
-    count: n,
-    T,
-    metadata: { ...first.metadata, row_start: "0", row_count: String(n) },
-  };
+  const out = _zeroDataset(n, T, P, first.offsetsPpm, {
+    ...first.metadata,
+    row_start: "0",
+    row_count: String(n),
+  });
   let row = 0;
   for (const { ds } of shards) {
     out.input.set(ds.input, row * T);

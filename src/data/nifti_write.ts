@@ -7,7 +7,15 @@ import * as nifti from "nifti-reader-js";
 import { InputError } from "../util/errors.ts";
 import { writeFileAtomic } from "../util/atomic.ts";
 import { NIFTI1_MAX_DIM } from "../util/limits.ts";
-import { type Affine, gzip, type NiftiVolume, scalingAffine } from "./nifti.ts";
+import { type Affine, type NiftiVolume, scalingAffine } from "./nifti_header.ts";
+
+/** Gzips with the web CompressionStream. */
+export async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(
+    new CompressionStream("gzip"),
+  );
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
 
 /** Options of {@link writeNifti}. */
 export interface WriteNiftiOptions {

@@ -420,33 +420,29 @@ export async function writePhantom(dir: string, ph: Phantom): Promise<void> {
     });
     await writeSidecar(p(PHANTOM_FILES[key]), side);
   }
-  await writeNifti(p(PHANTOM_FILES.m0), vol3(ph.m0), { pixdim, description: "quass phantom M0" });
-  await writeNifti(p(PHANTOM_FILES.mask), vol3(ph.maps.mask), {
-    pixdim,
-    description: "brain mask",
-  });
-  await writeNifti(p(PHANTOM_FILES.labels), vol3(ph.maps.labels), {
-    pixdim,
-    description: "1 GM 2 WM 3 tumour 4 rim",
-  });
+  /** Writes one 3-D map of the phantom, and its sidecar when given. */
+  const map3 = async (
+    key: keyof typeof PHANTOM_FILES,
+    data: ArrayLike<number>,
+    description: string,
+    sidecar?: Sidecar,
+  ) => {
+    await writeNifti(p(PHANTOM_FILES[key]), vol3(data), { pixdim, description });
+    if (sidecar) await writeSidecar(p(PHANTOM_FILES[key]), sidecar);
+  };
+  await map3("m0", ph.m0, "quass phantom M0");
+  await map3("mask", ph.maps.mask, "brain mask");
+  await map3("labels", ph.maps.labels, "1 GM 2 WM 3 tumour 4 rim");
   const t1 = new Float32Array(nvox);
   for (let v = 0; v < nvox; v++) t1[v] = ph.maps.params[v * N_PARAMS]!;
-  await writeNifti(p(PHANTOM_FILES.t1), vol3(t1), { pixdim, description: "water T1 (s)" });
-  await writeNifti(p(PHANTOM_FILES.b0Shift), vol3(ph.maps.b0ShiftPpm), {
-    pixdim,
-    description: "B0 shift (ppm)",
-  });
-  await writeSidecar(p(PHANTOM_FILES.b0Shift), {
+  await map3("t1", t1, "water T1 (s)");
+  await map3("b0Shift", ph.maps.b0ShiftPpm, "B0 shift (ppm)", {
     unit: "ppm",
     b0T: ph.b0T,
     description: "true water frequency shift per voxel (the water dip sits at +shift), ppm",
     source: "quass phantom",
   });
-  await writeNifti(p(PHANTOM_FILES.relB1), vol3(ph.maps.relB1), {
-    pixdim,
-    description: "relative B1",
-  });
-  await writeSidecar(p(PHANTOM_FILES.relB1), {
+  await map3("relB1", ph.maps.relB1, "relative B1", {
     unit: "fraction of the nominal B1",
     b1UT: ph.b1UT,
     description: "true relative B1 per voxel (the saturation is b1UT × this)",

@@ -102,6 +102,27 @@ function _maskedValues(vol: Volume4D, t: number, mask: Uint8Array, max: number):
 }
 
 /**
+ * The plot area of panel k in a grid of `cols` columns of cw × ch px cells, the first at
+ * (`left`, 50): 70 px in from the cell's left and 30 px down, `wPad` px narrower and 100 px
+ * lower than the cell.
+ */
+function _gridPanel(
+  k: number,
+  cols: number,
+  left: number,
+  cw: number,
+  ch: number,
+  wPad: number,
+): Rect {
+  return {
+    x: left + (k % cols) * cw + 70,
+    y: 50 + Math.floor(k / cols) * ch + 30,
+    w: cw - wPad,
+    h: ch - 100,
+  };
+}
+
+/**
  * Scatter of predicted vs reference Z over the masked voxels at the regression offsets, with
  * the identity, the least-squares line and R² (2 × 3 panels for the six paper offsets).
  */
@@ -116,12 +137,7 @@ export function regressionSvg(
   // Left-aligned: the legends sit at the top right, where a long centred title would run into them.
   const parts: string[] = [text(40, 26, title, { anchor: "start", size: 16, weight: "bold" })];
   ev.regressions.forEach((reg, k) => {
-    const r: Rect = {
-      x: 40 + (k % cols) * cw + 70,
-      y: 50 + Math.floor(k / cols) * ch + 30,
-      w: cw - 100,
-      h: ch - 100,
-    };
+    const r = _gridPanel(k, cols, 40, cw, ch, 100);
     const xs = _maskedValues(reference, reg.index, ev.maskData, 2500);
     const ys = _maskedValues(pred, reg.index, ev.maskData, 2500);
     const d = extent([...xs, ...ys], 0.06);
@@ -258,12 +274,7 @@ export function spectraSvg(ev: Evaluation, title = "Z-spectra at chosen voxels")
   const parts: string[] = [text(W / 2, 26, title, { anchor: "middle", size: 16, weight: "bold" })];
   const x = ev.offsetsPpm;
   ev.spectra.forEach((s, k) => {
-    const r: Rect = {
-      x: 30 + (k % cols) * pw + 70,
-      y: 50 + Math.floor(k / cols) * ph + 30,
-      w: pw - 110,
-      h: ph - 100,
-    };
+    const r = _gridPanel(k, cols, 30, pw, ph, 110);
     const yd = extent([...s.reference, ...s.pred, ...(s.input ?? [])], 0.05);
     const a = axes(r, extent(x, 0.01), [Math.min(0, yd[0]), Math.max(1, yd[1])], {
       xLabel: "saturation offset (ppm)",

@@ -54,6 +54,33 @@ export function defineKernel(desc: KernelDescriptor): KernelDescriptor {
   return desc;
 }
 
+/**
+ * Declares the kernels of one WGSL file whose entry points are named as the kernels, all
+ * with one workgroup size unless given (and the same helper files):
+ * `const kernel = kernelsOf("add.wgsl", 256); const ADD = kernel("add", bindings, doc);`
+ */
+export function kernelsOf(
+  file: string,
+  workgroupSize: number,
+  includes?: string[],
+): (
+  name: string,
+  bindings: readonly BindingKind[],
+  doc: string,
+  threads?: number,
+) => KernelDescriptor {
+  return (name, bindings, doc, threads = workgroupSize) =>
+    defineKernel({
+      name,
+      file,
+      entryPoint: name,
+      bindings: [...bindings],
+      workgroupSize: threads,
+      doc,
+      ...(includes ? { includes } : {}),
+    });
+}
+
 const _sources = new Map<string, string>();
 
 /** Reads a WGSL file from shaders/ (cached). */

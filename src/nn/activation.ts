@@ -2,29 +2,17 @@
  * Element-wise activations (none, relu, tanh) and their backward passes.
  * @module
  */
-import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
+import { dispatch, getKernel, kernelsOf } from "../gpu/kernel.ts";
 import { cachedUniform, checkBinding, dummyBuffer } from "./_uniforms.ts";
 import type { Act, BufRef } from "./types.ts";
 
-/** out = f(inp). */
-export const ACT_FORWARD = defineKernel({
-  name: "act_forward",
-  file: "activation.wgsl",
-  entryPoint: "act_forward",
-  bindings: ["storage", "read", "read", "uniform"],
-  workgroupSize: 256,
-  doc: "out = act(inp) for none/relu/tanh",
-});
+const _kernel = kernelsOf("activation.wgsl", 256);
+const _BINDINGS = ["storage", "read", "read", "uniform"] as const;
 
+/** out = f(inp). */
+export const ACT_FORWARD = _kernel("act_forward", _BINDINGS, "out = act(inp) for none/relu/tanh");
 /** dinp += dout·f'(out). */
-export const ACT_BACKWARD = defineKernel({
-  name: "act_backward",
-  file: "activation.wgsl",
-  entryPoint: "act_backward",
-  bindings: ["storage", "read", "read", "uniform"],
-  workgroupSize: 256,
-  doc: "dinp += dout * act'(out)",
-});
+export const ACT_BACKWARD = _kernel("act_backward", _BINDINGS, "dinp += dout * act'(out)");
 
 const ACT_CODE: Record<Act, number> = { none: 0, relu: 1, tanh: 2 };
 

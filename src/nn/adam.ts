@@ -3,7 +3,7 @@
  * GPU) and the Adam update (AdamW-style decoupled weight decay, as llm.c).
  * @module
  */
-import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
+import { dispatch, getKernel, kernelsOf } from "../gpu/kernel.ts";
 import { uniformBuffer } from "../gpu/buffers.ts";
 import { fill } from "./fill.ts";
 import { reduceSum } from "./loss.ts";
@@ -11,14 +11,11 @@ import { checkBinding } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 
 /** One Adam step over n parameters. */
-export const ADAM_UPDATE = defineKernel({
-  name: "adam_update",
-  file: "adam.wgsl",
-  entryPoint: "adam_update",
-  bindings: ["storage", "storage", "storage", "read", "read", "uniform"],
-  workgroupSize: 256,
-  doc: "Adam/AdamW update with bias correction, grads times a clip scale",
-});
+export const ADAM_UPDATE = kernelsOf("adam.wgsl", 256)(
+  "adam_update",
+  ["storage", "storage", "storage", "read", "read", "uniform"],
+  "Adam/AdamW update with bias correction, grads times a clip scale",
+);
 
 /** Hyper-parameters of one Adam step. */
 export interface AdamConfig {

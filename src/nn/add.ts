@@ -3,20 +3,13 @@
  * (positional encoding) and their backward passes.
  * @module
  */
-import { defineKernel, dispatch, getKernel, type KernelDescriptor } from "../gpu/kernel.ts";
+import { dispatch, getKernel, kernelsOf } from "../gpu/kernel.ts";
 import { cachedUniform, checkBinding, dummyBuffer, scratchBuffer } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 
-function _k(entry: string, doc: string): KernelDescriptor {
-  return defineKernel({
-    name: entry,
-    file: "add.wgsl",
-    entryPoint: entry,
-    bindings: ["storage", "read", "read", "uniform"],
-    workgroupSize: 256,
-    doc,
-  });
-}
+const _kernel = kernelsOf("add.wgsl", 256);
+const _BINDINGS = ["storage", "read", "read", "uniform"] as const;
+const _k = (entry: string, doc: string) => _kernel(entry, _BINDINGS, doc);
 
 /** out = a + b. */
 export const ADD = _k("add", "out = a + b");

@@ -5,26 +5,11 @@
  * @module
  */
 import { rowsPerBinding } from "../gpu/buffers.ts";
-import {
-  type BindingKind,
-  defineKernel,
-  dispatch,
-  getKernel,
-  type KernelDescriptor,
-} from "../gpu/kernel.ts";
+import { dispatch, getKernel, kernelsOf } from "../gpu/kernel.ts";
 import { cachedUniform, checkBinding, scratchBuffer, subRef } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 
-function _k(entry: string, bindings: BindingKind[], doc: string): KernelDescriptor {
-  return defineKernel({
-    name: entry,
-    file: "attention.wgsl",
-    entryPoint: entry,
-    bindings,
-    workgroupSize: 64,
-    doc,
-  });
-}
+const _k = kernelsOf("attention.wgsl", 64);
 
 /** Strided batched matmul over (batch, head), 4×4 register tiles: all six attention products. */
 export const ATTN_BMM = _k(
@@ -172,6 +157,37 @@ function _batchBlock(
   return blk >= 64 ? blk : B; // B as one block: checkBinding then says what is too large
 }
 
+/** One block's part of an attention tensor: out or dout, att, qkv or dqkv. */
+interface _BlockSlices {
+  out(r: BufRef): BufRef;
+  att(r: BufRef): BufRef;
+  qkv(r: BufRef): BufRef;
+}
+
+/**
+ * Runs `part(nb, s)` on each block of nb spectra when the batch's operands exceed one
+ * binding (see {@link _batchBlock}), `s` slicing a tensor to the block.
+ * @returns true when the batch ran in blocks (nothing is left for the caller to do)
+ */
+function _inBlocks(
+  device: GPUDevice,
+  { B, T, D, NH }: { B: number; T: number; D: number; NH: number },
+  opts: AttentionOptions,
+  part: (nb: number, s: _BlockSlices) => void,
+): boolean {
+  const blk = _batchBlock(device, B, T, D, NH, opts.maxBindingBytes);
+  if (blk >= B) return false;
+  for (let b0 = 0; b0 < B; b0 += blk) {
+    const nb = Math.min(blk, B - b0);
+    part(nb, {
+      out: (r) => subRef(r, b0 * T * D, nb * T * D),
+      att: (r) => subRef(r, b0 * NH * T * T, nb * NH * T * T),
+      qkv: (r) => subRef(r, b0 * T * 3 * D, nb * T * 3 * D),
+    });
+  }
+  return true;
+}
+
 /** Options of the attention functions. */
 export interface AttentionOptions {
   /** Largest binding in bytes before the batch is split (default: the device limit). */
@@ -201,24 +217,13 @@ export function attentionForward(
   opts: AttentionOptions = {},
 ): void {
   if (B * T <= 0) return;
-  const blk = _batchBlock(device, B, T, D, NH, opts.maxBindingBytes);
-  if (blk < B) {
-    for (let b0 = 0; b0 < B; b0 += blk) {
-      const nb = Math.min(blk, B - b0);
-      attentionForward(
-        device,
-        pass,
-        subRef(out, b0 * T * D, nb * T * D),
-        subRef(att, b0 * NH * T * T, nb * NH * T * T),
-        subRef(qkv, b0 * T * 3 * D, nb * T * 3 * D),
-        nb,
-        T,
-        D,
-        NH,
-      );
-    }
-    return;
-  }
+  const split = _inBlocks(
+    device,
+    { B, T, D, NH },
+    opts,
+    (nb, s) => attentionForward(device, pass, s.out(out), s.att(att), s.qkv(qkv), nb, T, D, NH),
+  );
+  if (split) return;
   const u = _params(device, B, T, D, NH);
   const hs = D / NH, nz = B * NH, v = _views(T, D, NH);
   // scores = scale·q·kᵀ, softmax, out = att·v
@@ -263,25 +268,20 @@ export function attentionBackward(
   opts: AttentionOptions = {},
 ): void {
   if (B * T <= 0) return;
-  const blk = _batchBlock(device, B, T, D, NH, opts.maxBindingBytes);
-  if (blk < B) {
-    for (let b0 = 0; b0 < B; b0 += blk) {
-      const nb = Math.min(blk, B - b0);
-      attentionBackward(
-        device,
-        pass,
-        subRef(dqkv, b0 * T * 3 * D, nb * T * 3 * D),
-        subRef(dout, b0 * T * D, nb * T * D),
-        subRef(qkv, b0 * T * 3 * D, nb * T * 3 * D),
-        subRef(att, b0 * NH * T * T, nb * NH * T * T),
-        nb,
-        T,
-        D,
-        NH,
-      );
-    }
-    return;
-  }
+  const split = _inBlocks(device, { B, T, D, NH }, opts, (nb, s) =>
+    attentionBackward(
+      device,
+      pass,
+      s.qkv(dqkv),
+      s.out(dout),
+      s.qkv(qkv),
+      s.att(att),
+      nb,
+      T,
+      D,
+      NH,
+    ));
+  if (split) return;
   const u = _params(device, B, T, D, NH);
   const datt = scratchBuffer(device, "attention-datt", B * NH * T * T * 4);
   const hs = D / NH, nz = B * NH, scale = 1 / Math.sqrt(hs), v = _views(T, D, NH);

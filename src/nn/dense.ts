@@ -5,7 +5,7 @@
  * @module
  */
 import { rowsPerBinding } from "../gpu/buffers.ts";
-import { bindGroup, defineKernel, dispatch, getKernel, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
+import { bindGroup, dispatch, getKernel, kernelsOf, MAX_GROUPS_PER_DIM } from "../gpu/kernel.ts";
 import { cachedUniform, dummyBuffer, subRef } from "./_uniforms.ts";
 import { colSumAcc } from "./add.ts";
 import type { BufRef } from "./types.ts";
@@ -16,27 +16,22 @@ export const MATMUL_VARIANTS = ["rb4x4", "tiled64"] as const;
 /** One of {@link MATMUL_VARIANTS}. */
 export type MatmulVariant = typeof MATMUL_VARIANTS[number];
 
+const _kernel = kernelsOf("matmul.wgsl", 64);
 const _bindings = ["storage", "read", "read", "read", "uniform"] as const;
 
 /** Register-blocked matmul: each thread a 4×4 output tile, no workgroup memory. */
-export const MATMUL_RB4X4 = defineKernel({
-  name: "matmul_rb4x4",
-  file: "matmul.wgsl",
-  entryPoint: "matmul_rb4x4",
-  bindings: [..._bindings],
-  workgroupSize: 64,
-  doc: "C (+)= op(A)·op(B) (+ bias), 4x4 register tiles per thread",
-});
+export const MATMUL_RB4X4 = _kernel(
+  "matmul_rb4x4",
+  _bindings,
+  "C (+)= op(A)·op(B) (+ bias), 4x4 register tiles per thread",
+);
 
 /** {@link MATMUL_RB4X4} with vec4 loads, used by the rb4x4 variant when {@link vec4Eligible}. */
-export const MATMUL_RB4X4_VEC4 = defineKernel({
-  name: "matmul_rb4x4_vec4",
-  file: "matmul.wgsl",
-  entryPoint: "matmul_rb4x4_vec4",
-  bindings: [..._bindings],
-  workgroupSize: 64,
-  doc: "C (+)= op(A)·op(B) (+ bias), 4x4 register tiles, vec4 loads (dims multiple of 4)",
-});
+export const MATMUL_RB4X4_VEC4 = _kernel(
+  "matmul_rb4x4_vec4",
+  _bindings,
+  "C (+)= op(A)·op(B) (+ bias), 4x4 register tiles, vec4 loads (dims multiple of 4)",
+);
 
 /**
  * True when the rb4x4 variant can read A and B as vec4: K is a multiple of 4, and so is
@@ -53,14 +48,12 @@ export function vec4Eligible(
 }
 
 /** Workgroup-tiled matmul: 64×64 tiles through workgroup memory, 4×4 per thread. */
-export const MATMUL_TILED64 = defineKernel({
-  name: "matmul_tiled64",
-  file: "matmul.wgsl",
-  entryPoint: "matmul_tiled64",
-  bindings: [..._bindings],
-  workgroupSize: 256,
-  doc: "C (+)= op(A)·op(B) (+ bias), 64x64 workgroup tiles",
-});
+export const MATMUL_TILED64 = _kernel(
+  "matmul_tiled64",
+  _bindings,
+  "C (+)= op(A)·op(B) (+ bias), 64x64 workgroup tiles",
+  256,
+);
 
 let _override: MatmulVariant | undefined;
 

@@ -3,19 +3,16 @@
  * pass, which accumulates).
  * @module
  */
-import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
+import { dispatch, getKernel, kernelsOf } from "../gpu/kernel.ts";
 import { cachedUniform, checkBinding } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 
 /** x[i] = value for i < n. */
-export const FILL = defineKernel({
-  name: "fill",
-  file: "fill.wgsl",
-  entryPoint: "fill",
-  bindings: ["storage", "uniform"],
-  workgroupSize: 256,
-  doc: "x[i] = value (zero gradients)",
-});
+export const FILL = kernelsOf("fill.wgsl", 256)(
+  "fill",
+  ["storage", "uniform"],
+  "x[i] = value (zero gradients)",
+);
 
 /**
  * Records x[0..n) = value into a pass.

@@ -3,7 +3,7 @@
  * (llm.c layernorm_forward/backward).
  * @module
  */
-import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
+import { dispatch, getKernel, kernelsOf } from "../gpu/kernel.ts";
 import { cachedUniform, checkBinding, scratchBuffer } from "./_uniforms.ts";
 import { colSumAcc } from "./add.ts";
 import type { BufRef } from "./types.ts";
@@ -14,35 +14,26 @@ export const LN_BLOCK_ROWS = 128;
 /** Default ε added to the variance (PyTorch's and llm.c's value). */
 export const LAYERNORM_EPS = 1e-5;
 
+const _kernel = kernelsOf("layernorm.wgsl", 64);
+
 /** out, mean, rstd from inp, gamma, beta. */
-export const LAYERNORM_FORWARD = defineKernel({
-  name: "layernorm_forward",
-  file: "layernorm.wgsl",
-  entryPoint: "layernorm_forward",
-  bindings: ["storage", "storage", "storage", "read", "read", "read", "uniform"],
-  workgroupSize: 64,
-  doc: "layer norm forward, one thread per row",
-});
-
+export const LAYERNORM_FORWARD = _kernel(
+  "layernorm_forward",
+  ["storage", "storage", "storage", "read", "read", "read", "uniform"],
+  "layer norm forward, one thread per row",
+);
 /** dinp += ... */
-export const LAYERNORM_BACKWARD_INP = defineKernel({
-  name: "layernorm_backward_inp",
-  file: "layernorm.wgsl",
-  entryPoint: "layernorm_backward_inp",
-  bindings: ["storage", "read", "read", "read", "read", "read", "uniform"],
-  workgroupSize: 64,
-  doc: "layer norm backward to the input, one thread per row",
-});
-
+export const LAYERNORM_BACKWARD_INP = _kernel(
+  "layernorm_backward_inp",
+  ["storage", "read", "read", "read", "read", "read", "uniform"],
+  "layer norm backward to the input, one thread per row",
+);
 /** dgamma, dbeta += ... */
-export const LAYERNORM_BACKWARD_PARAMS = defineKernel({
-  name: "layernorm_backward_params",
-  file: "layernorm.wgsl",
-  entryPoint: "layernorm_backward_params",
-  bindings: ["storage", "storage", "read", "read", "read", "read", "uniform"],
-  workgroupSize: 64,
-  doc: "layer norm backward to gamma and beta: partial sums over blocks of rows",
-});
+export const LAYERNORM_BACKWARD_PARAMS = _kernel(
+  "layernorm_backward_params",
+  ["storage", "storage", "read", "read", "read", "read", "uniform"],
+  "layer norm backward to gamma and beta: partial sums over blocks of rows",
+);
 
 /**
  * Records out = (inp − mean)·rstd·gamma + beta per row, saving mean [M] and rstd [M] for

@@ -3,39 +3,31 @@
  * gradient-norm clipping in adam.ts) is built on.
  * @module
  */
-import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
+import { dispatch, getKernel, kernelsOf } from "../gpu/kernel.ts";
 import { cachedUniform, checkBinding, dummyBuffer, scratchBuffer } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 
+const _kernel = kernelsOf("loss.wgsl", 256);
+
 /** Strided partial sums of (a − b)², a² or a. */
-export const REDUCE_PARTIAL = defineKernel({
-  name: "reduce_partial",
-  file: "loss.wgsl",
-  entryPoint: "reduce_partial",
-  bindings: ["storage", "read", "read", "uniform"],
-  workgroupSize: 256,
-  doc: "partial sums of (a-b)^2, a^2 or a",
-});
-
+export const REDUCE_PARTIAL = _kernel(
+  "reduce_partial",
+  ["storage", "read", "read", "uniform"],
+  "partial sums of (a-b)^2, a^2 or a",
+);
 /** One thread sums the partials into a mean or a clip scale. */
-export const REDUCE_FINISH = defineKernel({
-  name: "reduce_finish",
-  file: "loss.wgsl",
-  entryPoint: "reduce_finish",
-  bindings: ["storage", "read", "uniform"],
-  workgroupSize: 1,
-  doc: "final sum of partials (mean, or min(1, maxNorm/norm))",
-});
-
+export const REDUCE_FINISH = _kernel(
+  "reduce_finish",
+  ["storage", "read", "uniform"],
+  "final sum of partials (mean, or min(1, maxNorm/norm))",
+  1,
+);
 /** dpred = 2(pred − target)/n. */
-export const MSE_BACKWARD = defineKernel({
-  name: "mse_backward",
-  file: "loss.wgsl",
-  entryPoint: "mse_backward",
-  bindings: ["storage", "read", "read", "uniform"],
-  workgroupSize: 256,
-  doc: "dpred = 2 (pred - target) / n",
-});
+export const MSE_BACKWARD = _kernel(
+  "mse_backward",
+  ["storage", "read", "read", "uniform"],
+  "dpred = 2 (pred - target) / n",
+);
 
 /** Values each partial-sum thread adds up (the fan-in of one reduction level). */
 const FAN_IN = 256;
@@ -68,32 +60,27 @@ export function reduceSum(
   let src: BufRef = a, srcB: BufRef = b ?? dummyBuffer(device), count = n;
   let mode = opts.term === "sqdiff" ? 0 : 1;
   let level = 0;
-  while (count > FINISH_MAX) {
-    const P = Math.ceil(count / FAN_IN);
-    const part = scratchBuffer(device, `reduce-${level % 2}`, P * 4);
+  /** P partial sums of the current `count` values of src (and srcB) into a scratch buffer. */
+  const partial = (P: number): BufRef => {
+    const part = scratchBuffer(device, `reduce-${level % 2}`, Math.max(P, 1) * 4);
     dispatch(device, pass, getKernel(device, REDUCE_PARTIAL, { MODE: mode, FINISH: 0 }), [
       part,
       src,
       srcB,
       cachedUniform(device, [{ u32: count }, { u32: P }]),
     ], P);
-    src = part;
+    return part;
+  };
+  while (count > FINISH_MAX) {
+    const P = Math.ceil(count / FAN_IN);
+    src = partial(P);
     srcB = dummyBuffer(device);
     count = P;
     mode = 2;
     level++;
   }
-  if (mode !== 2) {
-    // few values: one partial per value so that the finishing thread applies the term
-    const part = scratchBuffer(device, `reduce-${level % 2}`, Math.max(count, 1) * 4);
-    dispatch(device, pass, getKernel(device, REDUCE_PARTIAL, { MODE: mode, FINISH: 0 }), [
-      part,
-      src,
-      srcB,
-      cachedUniform(device, [{ u32: count }, { u32: count }]),
-    ], count);
-    src = part;
-  }
+  // few values: one partial per value so that the finishing thread applies the term
+  if (mode !== 2) src = partial(count);
   const k = getKernel(device, REDUCE_FINISH, { MODE: 0, FINISH: opts.finish === "scale" ? 0 : 1 });
   dispatch(
     device,

@@ -19,14 +19,27 @@
  * B=256, T=101, C=1, H=32 an LSTM forward + backward measured ~0.5 s of CPU time there.
  * @module
  */
-import { defineKernel, dispatch, getKernel } from "../gpu/kernel.ts";
-import { storageBuffer } from "../gpu/buffers.ts";
+import { dispatch, getKernel } from "../gpu/kernel.ts";
 import { cachedUniform, scratchBuffer } from "./_uniforms.ts";
 import type { BufRef } from "./types.ts";
 import { matmul } from "./dense.ts";
 import { type Cell, gateCount } from "./reference/recurrent.ts";
+import { bwdScratch, type RecurrentActs } from "./recurrent_acts.ts";
+import { REC_DW_PART, REC_DW_SUM, REC_TRANSPOSE, STEP_KERNELS } from "./recurrent_kernels.ts";
 
 export { type Cell, gateCount, recurrentParamShapes } from "./reference/recurrent.ts";
+export { allocRecurrentActs, destroyRecurrentActs, type RecurrentActs } from "./recurrent_acts.ts";
+export {
+  GRU_BWD,
+  GRU_FWD,
+  LSTM_BWD,
+  LSTM_FWD,
+  REC_DW_PART,
+  REC_DW_SUM,
+  REC_TRANSPOSE,
+  RNN_BWD,
+  RNN_FWD,
+} from "./recurrent_kernels.ts";
 
 /** The parameters of one recurrent layer (or their gradients), each a buffer or a slice. */
 export interface RecurrentParams {
@@ -36,189 +49,6 @@ export interface RecurrentParams {
   wh: BufRef;
   /** Bias [G·H] (GRU: [2, 3H], input bias then recurrent bias). */
   b: BufRef;
-}
-
-/**
- * What a recurrent forward saves for its backward, allocated once per shape by
- * {@link allocRecurrentActs} and re-used every step.
- */
-export interface RecurrentActs {
-  cell: Cell;
-  B: number;
-  T: number;
-  H: number;
-  /** Outputs [B,T,H]: h[b,t] is the output of the step that read x[b,t]. */
-  h: GPUBuffer;
-  /** LSTM cell states [B,T,H] (null for rnn, gru). */
-  c: GPUBuffer | null;
-  /** Gate activations [B,T,G·H] (null for rnn, whose h is enough). */
-  gates: GPUBuffer | null;
-  /** GRU: h₋·Un + b'n [B,T,H], the candidate's recurrent term before the reset gate. */
-  hn: GPUBuffer | null;
-  /** Backward scratch, allocated on the first backward call. */
-  _bwd: { dgx: GPUBuffer; dgh: GPUBuffer; carry: GPUBuffer; whT: GPUBuffer } | null;
-}
-
-const _kernel = (
-  name: string,
-  file: string,
-  bindings: ("read" | "storage" | "uniform")[],
-  doc: string,
-) =>
-  defineKernel({
-    name,
-    file,
-    entryPoint: name,
-    bindings,
-    workgroupSize: 64,
-    doc,
-    // The per-step kernels share Step, the load helpers and the backward block.
-    ...(file === "recurrent.wgsl" ? {} : { includes: ["rec_step.wgsl"] }),
-  });
-
-/** Partial sums over row chunks of [a(t+shift), 1]ᵀ·g (recurrent weight and bias gradients). */
-export const REC_DW_PART = _kernel("rec_dw_part", "recurrent.wgsl", [
-  "read",
-  "read",
-  "storage",
-  "uniform",
-], "recurrent weight gradient aᵀ·dgates, partial sums over row chunks");
-/** dW += Σ over chunks of the partial sums. */
-export const REC_DW_SUM = _kernel(
-  "rec_dw_sum",
-  "recurrent.wgsl",
-  ["read", "storage", "uniform"],
-  "recurrent weight gradient, sum of the partial sums",
-);
-/** out = aᵀ (the recurrent kernel, for the backward step kernels). */
-export const REC_TRANSPOSE = _kernel(
-  "rec_transpose",
-  "recurrent.wgsl",
-  ["read", "storage", "uniform"],
-  "transpose of the recurrent kernel",
-);
-/** One RNN step forward. */
-export const RNN_FWD = _kernel(
-  "rnn_fwd",
-  "rnn.wgsl",
-  ["read", "storage", "uniform"],
-  "RNN (tanh) step forward",
-);
-/** One RNN step backward. */
-export const RNN_BWD = _kernel("rnn_bwd", "rnn.wgsl", [
-  "read",
-  "read",
-  "read",
-  "storage",
-  "uniform",
-], "RNN (tanh) step backward");
-/** One LSTM step forward. */
-export const LSTM_FWD = _kernel("lstm_fwd", "lstm.wgsl", [
-  "read",
-  "storage",
-  "storage",
-  "storage",
-  "uniform",
-], "LSTM step forward");
-/** One LSTM step backward. */
-export const LSTM_BWD = _kernel(
-  "lstm_bwd",
-  "lstm.wgsl",
-  ["read", "read", "read", "read", "storage", "storage", "uniform"],
-  "LSTM step backward",
-);
-/** One GRU step forward. */
-export const GRU_FWD = _kernel("gru_fwd", "gru.wgsl", [
-  "read",
-  "read",
-  "storage",
-  "storage",
-  "storage",
-  "uniform",
-], "GRU step forward");
-/** One GRU step backward. */
-export const GRU_BWD = _kernel(
-  "gru_bwd",
-  "gru.wgsl",
-  ["read", "read", "read", "read", "read", "storage", "storage", "storage", "uniform"],
-  "GRU step backward",
-);
-
-const _STEP_KERNELS = {
-  rnn: { fwd: RNN_FWD, bwd: RNN_BWD },
-  lstm: { fwd: LSTM_FWD, bwd: LSTM_BWD },
-  gru: { fwd: GRU_FWD, bwd: GRU_BWD },
-} as const;
-
-function _check(device: GPUDevice, what: string, floats: number): void {
-  const bytes = floats * 4;
-  const max = device.limits.maxStorageBufferBindingSize;
-  if (bytes > max) {
-    throw new RangeError(
-      `Recurrent ${what} needs ${
-        (bytes / 2 ** 20).toFixed(0)
-      } MiB but this adapter binds at most ` +
-        `${(max / 2 ** 20).toFixed(0)} MiB per buffer; use a smaller batch or hidden size`,
-    );
-  }
-}
-
-/**
- * Allocates the buffers a recurrent forward fills and its backward reads.
- * @throws RangeError when a buffer would exceed the adapter's binding size limit
- * @example
- * const acts = allocRecurrentActs(device, "lstm", 256, 101, 32);
- */
-export function allocRecurrentActs(
-  device: GPUDevice,
-  cell: Cell,
-  B: number,
-  T: number,
-  H: number,
-): RecurrentActs {
-  const G = gateCount(cell);
-  _check(device, "gate buffer", B * T * G * H);
-  return {
-    cell,
-    B,
-    T,
-    H,
-    h: storageBuffer(device, B * T * H * 4, `${cell}-h`),
-    c: cell === "lstm" ? storageBuffer(device, B * T * H * 4, `${cell}-c`) : null,
-    gates: cell === "rnn" ? null : storageBuffer(device, B * T * G * H * 4, `${cell}-gates`),
-    hn: cell === "gru" ? storageBuffer(device, B * T * H * 4, `${cell}-hn`) : null,
-    _bwd: null,
-  };
-}
-
-/** Releases the GPU memory of a layer's activations (and its backward scratch). */
-export function destroyRecurrentActs(acts: RecurrentActs): void {
-  for (
-    const b of [
-      acts.h,
-      acts.c,
-      acts.gates,
-      acts.hn,
-      acts._bwd?.dgx,
-      acts._bwd?.dgh,
-      acts._bwd?.carry,
-    ]
-  ) b?.destroy();
-  acts._bwd = null;
-}
-
-function _bwdScratch(device: GPUDevice, acts: RecurrentActs) {
-  if (!acts._bwd) {
-    const n = acts.B * acts.T * gateCount(acts.cell) * acts.H * 4;
-    const dgx = storageBuffer(device, n, `${acts.cell}-dgates`);
-    acts._bwd = {
-      dgx,
-      dgh: acts.cell === "gru" ? storageBuffer(device, n, `${acts.cell}-dgates-h`) : dgx,
-      carry: storageBuffer(device, acts.B * acts.H * 4, `${acts.cell}-carry`),
-      whT: storageBuffer(device, acts.H * gateCount(acts.cell) * acts.H * 4, `${acts.cell}-whT`),
-    };
-  }
-  return acts._bwd;
 }
 
 function _dims(
@@ -337,95 +167,88 @@ function _checkActs(
   }
 }
 
-function _forward(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  cell: Cell,
-  acts: RecurrentActs,
-  x: BufRef,
-  p: RecurrentParams,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse: boolean,
-): void {
-  _checkActs(acts, cell, B, T, C, H);
-  const N = gateCount(cell) * H;
-  const M = B * T;
-  // The projection lands where each step expects it and overwrites it in place.
-  const projOut = cell === "rnn" ? acts.h : acts.gates!;
-  // (GRU's b is [2, 3H]: the product reads the input bias, its first N entries)
-  matmul(device, pass, projOut, x, p.wx, p.b, M, C, N);
-  const k = getKernel(device, _STEP_KERNELS[cell].fwd, { H });
-  for (let s = 0; s < T; s++) {
-    const st = _step(device, B, T, s, reverse);
-    const bufs: BufRef[] = cell === "rnn"
-      ? [p.wh, acts.h, st]
-      : cell === "lstm"
-      ? [p.wh, acts.h, acts.c!, acts.gates!, st]
-      : [p.wh, p.b, acts.h, acts.gates!, acts.hn!, st];
-    dispatch(device, pass, k, bufs, _stepThreads(B, H, 4));
-  }
+/** The forward of `cell` (see {@link RecurrentForward}). */
+function _forwardOf(cell: Cell): RecurrentForward {
+  return (device, pass, acts, x, p, B, T, C, H, reverse = false) => {
+    _checkActs(acts, cell, B, T, C, H);
+    const N = gateCount(cell) * H;
+    const M = B * T;
+    // The projection lands where each step expects it and overwrites it in place.
+    const projOut = cell === "rnn" ? acts.h : acts.gates!;
+    // (GRU's b is [2, 3H]: the product reads the input bias, its first N entries)
+    matmul(device, pass, projOut, x, p.wx, p.b, M, C, N);
+    const k = getKernel(device, STEP_KERNELS[cell].fwd, { H });
+    for (let s = 0; s < T; s++) {
+      const st = _step(device, B, T, s, reverse);
+      const bufs: BufRef[] = cell === "rnn"
+        ? [p.wh, acts.h, st]
+        : cell === "lstm"
+        ? [p.wh, acts.h, acts.c!, acts.gates!, st]
+        : [p.wh, p.b, acts.h, acts.gates!, acts.hn!, st];
+      dispatch(device, pass, k, bufs, _stepThreads(B, H, 4));
+    }
+  };
 }
 
-function _backward(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  cell: Cell,
-  dx: BufRef | null,
-  dp: RecurrentParams,
-  dh: BufRef,
-  acts: RecurrentActs,
+/** The backward of `cell` (see {@link RecurrentBackward}). */
+function _backwardOf(cell: Cell): RecurrentBackward {
+  return (device, pass, dx, dp, dh, acts, x, p, B, T, C, H, reverse = false) => {
+    _checkActs(acts, cell, B, T, C, H);
+    const N = gateCount(cell) * H;
+    const M = B * T;
+    const sc = bwdScratch(device, acts);
+    const k = getKernel(device, STEP_KERNELS[cell].bwd, { H });
+    dispatch(device, pass, getKernel(device, REC_TRANSPOSE), [
+      p.wh,
+      sc.whT,
+      _dims(device, H, 0, N, T, 0, 0),
+    ], H * N);
+    for (let s = T - 1; s >= 0; s--) {
+      const st = _step(device, B, T, s, reverse);
+      const bufs: BufRef[] = cell === "rnn"
+        ? [sc.whT, dh, acts.h, sc.dgx, st]
+        : cell === "lstm"
+        ? [sc.whT, dh, acts.c!, acts.gates!, sc.dgx, sc.carry, st]
+        : [sc.whT, dh, acts.h, acts.gates!, acts.hn!, sc.dgx, sc.dgh, sc.carry, st];
+      dispatch(device, pass, k, bufs, _stepThreads(B, H, 8));
+    }
+    _weightGrad(device, pass, x, sc.dgx, dp.wx, dp.b, 0, B, T, C, N, 0);
+    // The recurrent kernel multiplied the previous step's output: h shifted by one step
+    // against the processing direction (zero before the first step). GRU's recurrent bias
+    // has its own gradient (the candidate's differs from the input side's).
+    _weightGrad(
+      device,
+      pass,
+      acts.h,
+      sc.dgh,
+      dp.wh,
+      cell === "gru" ? dp.b : null,
+      N,
+      B,
+      T,
+      H,
+      N,
+      reverse ? 1 : -1,
+    );
+    if (dx) {
+      matmul(device, pass, dx, sc.dgx, p.wx, null, M, N, C, { transB: true, accumulate: true });
+    }
+  };
+}
+
+/**
+ * The arguments every recurrent layer call ends with: inputs x [B,T,C], the weights, the
+ * sizes and the direction.
+ */
+export type RecurrentLayerArgs = [
   x: BufRef,
   p: RecurrentParams,
   B: number,
   T: number,
   C: number,
   H: number,
-  reverse: boolean,
-): void {
-  _checkActs(acts, cell, B, T, C, H);
-  const N = gateCount(cell) * H;
-  const M = B * T;
-  const sc = _bwdScratch(device, acts);
-  const k = getKernel(device, _STEP_KERNELS[cell].bwd, { H });
-  dispatch(device, pass, getKernel(device, REC_TRANSPOSE), [
-    p.wh,
-    sc.whT,
-    _dims(device, H, 0, N, T, 0, 0),
-  ], H * N);
-  for (let s = T - 1; s >= 0; s--) {
-    const st = _step(device, B, T, s, reverse);
-    const bufs: BufRef[] = cell === "rnn"
-      ? [sc.whT, dh, acts.h, sc.dgx, st]
-      : cell === "lstm"
-      ? [sc.whT, dh, acts.c!, acts.gates!, sc.dgx, sc.carry, st]
-      : [sc.whT, dh, acts.h, acts.gates!, acts.hn!, sc.dgx, sc.dgh, sc.carry, st];
-    dispatch(device, pass, k, bufs, _stepThreads(B, H, 8));
-  }
-  _weightGrad(device, pass, x, sc.dgx, dp.wx, dp.b, 0, B, T, C, N, 0);
-  // The recurrent kernel multiplied the previous step's output: h shifted by one step
-  // against the processing direction (zero before the first step). GRU's recurrent bias
-  // has its own gradient (the candidate's differs from the input side's).
-  _weightGrad(
-    device,
-    pass,
-    acts.h,
-    sc.dgh,
-    dp.wh,
-    cell === "gru" ? dp.b : null,
-    N,
-    B,
-    T,
-    H,
-    N,
-    reverse ? 1 : -1,
-  );
-  if (dx) {
-    matmul(device, pass, dx, sc.dgx, p.wx, null, M, N, C, { transB: true, accumulate: true });
-  }
-}
+  reverse?: boolean,
+];
 
 /**
  * Signature of {@link rnnForward}, {@link lstmForward} and {@link gruForward}: records the
@@ -438,13 +261,7 @@ export type RecurrentForward = (
   device: GPUDevice,
   pass: GPUComputePassEncoder,
   acts: RecurrentActs,
-  x: BufRef,
-  p: RecurrentParams,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse?: boolean,
+  ...layer: RecurrentLayerArgs
 ) => void;
 
 /**
@@ -460,23 +277,8 @@ export type RecurrentBackward = (
   dp: RecurrentParams,
   dh: BufRef,
   acts: RecurrentActs,
-  x: BufRef,
-  p: RecurrentParams,
-  B: number,
-  T: number,
-  C: number,
-  H: number,
-  reverse?: boolean,
+  ...layer: RecurrentLayerArgs
 ) => void;
-
-const _forwardOf =
-  (cell: Cell): RecurrentForward => (device, pass, acts, x, p, B, T, C, H, reverse = false) =>
-    _forward(device, pass, cell, acts, x, p, B, T, C, H, reverse);
-
-const _backwardOf =
-  (cell: Cell): RecurrentBackward =>
-  (device, pass, dx, dp, dh, acts, x, p, B, T, C, H, reverse = false) =>
-    _backward(device, pass, cell, dx, dp, dh, acts, x, p, B, T, C, H, reverse);
 
 /**
  * RNN (tanh) forward over a whole sequence, recorded into `pass` ({@link RecurrentForward}).

@@ -19,35 +19,28 @@
  * @module
  */
 import { readF32, storageBuffer } from "../gpu/buffers.ts";
-import { exists, writeFileAtomic } from "../util/atomic.ts";
+import { exists } from "../util/atomic.ts";
 import { InputError } from "../util/errors.ts";
 import { Rng } from "../util/rng.ts";
-import { alignFloats, type ParamBuffers } from "./params.ts";
 import { buildModel } from "./models/mod.ts";
 import { GpuModel } from "./models/graph.ts";
-import { mseBackward, mseForward } from "./loss.ts";
-import { adamUpdate, gradNormClip } from "./adam.ts";
-import { zeroFill } from "./fill.ts";
-import { accumulate } from "./add.ts";
-import { augmentInto } from "./augment.ts";
-import { scratchBuffer, subRef } from "./_uniforms.ts";
-import { maxChunkFor } from "./predict.ts";
-import { prepareModelInput } from "./model_input.ts";
-import { lossScale, scaleTarget } from "./scaling.ts";
+import { lossScale } from "./scaling.ts";
 import type { TrainingData } from "./training_data.ts";
 import { learningRate } from "./schedule.ts";
-import type { RunConfig, TrainConfig } from "./presets.ts";
-import type { BufRef } from "./types.ts";
-import { loadResumeConfig } from "./run_resume.ts";
+import type { RunConfig } from "./presets.ts";
+import { loadModel, runPaths, saveModel } from "./checkpoint.ts";
 import {
-  configToJson,
-  loadModel,
-  loadOptimizer,
-  type OptimizerState,
-  runPaths,
-  saveModel,
-  saveOptimizer,
-} from "./checkpoint.ts";
+  drainLosses,
+  recordForwardLoss,
+  recordTrainStep,
+  submitWithLosses,
+  trainSliceSize,
+} from "./train_step.ts";
+import { BatchStaging } from "./train_batches.ts";
+import { type EpochLog, openRun, recordRunStart, saveEpoch } from "./train_run.ts";
+
+export { batchSliceSize, recordTrainStep, type TrainStepBuffers } from "./train_step.ts";
+export type { EpochLog } from "./train_run.ts";
 
 /** RNG stream of the per-epoch shuffle. */
 export const SHUFFLE_STREAM = 0x5f1;
@@ -55,17 +48,6 @@ export const SHUFFLE_STREAM = 0x5f1;
 export const NOISE_STREAM = 0x9015e;
 /** RNG stream of the validation inputs' noise (with `noisyValidation`). */
 export const VAL_NOISE_STREAM = 0x9015f;
-
-/** One line of log.jsonl. */
-export interface EpochLog {
-  epoch: number;
-  /** Mean training loss over the epoch's steps (null for epoch 0, the initial state). */
-  train_loss: number | null;
-  val_loss: number;
-  samples_per_s: number;
-  /** Seconds since the run (or this resumed part of it) started. */
-  time: number;
-}
 
 /** Progress callback: after each submission and each epoch. */
 export interface TrainProgress {
@@ -119,130 +101,6 @@ export interface TrainResult {
   step: number;
 }
 
-const _STAGING = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
-
-/** Reads the mapped floats of a staging buffer, then destroys it. */
-async function _drain(buf: GPUBuffer, n: number): Promise<Float32Array> {
-  await buf.mapAsync(GPUMapMode.READ);
-  const out = new Float32Array(buf.getMappedRange().slice(0, n * 4));
-  buf.unmap();
-  buf.destroy();
-  return out;
-}
-
-/** Buffers a training step reads and writes besides the model's own. */
-export interface TrainStepBuffers {
-  /** Inputs [B, T]. */
-  x: BufRef;
-  /** Per-spectrum features [B, C] of a model that takes some (see ModelSpec.C). */
-  c?: BufRef;
-  /** Targets [B, T]. */
-  target: BufRef;
-  /** Scratch for the loss gradient [B, T]. */
-  dy: BufRef;
-  /** Receives the batch's MSE (1 float). */
-  loss: BufRef;
-  /** Scratch for the clip scale (1 float). */
-  scale: BufRef;
-}
-
-/**
- * Spectra per slice of a batch of B whose buffers must each fit one storage binding: B when
- * the whole batch fits, else the largest multiple of the spectra count whose byte offset is
- * always 256-aligned (64 / gcd(T, 64); 64 at T = 101) below `maxB`; with C features per
- * spectrum their slices must be aligned too.
- * @param maxB the largest batch whose buffers fit (see maxChunkFor)
- * @param C features per spectrum (0: none)
- * @throws RangeError when not even one aligned slice fits
- */
-export function batchSliceSize(B: number, T: number, maxB: number, C = 0): number {
-  if (B <= maxB) return B;
-  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
-  const unitOf = (w: number) => 64 / gcd(64, w);
-  const u = unitOf(T), v = C ? unitOf(C) : 1;
-  const unit = (u * v) / gcd(u, v);
-  const b = Math.floor(maxB / unit) * unit;
-  if (b < 1) {
-    throw new RangeError(
-      `a batch slice must hold ${unit} spectra (256-byte aligned at ${T} offsets) but only ${maxB} fit ` +
-        `one storage binding on this adapter; use a smaller model width`,
-    );
-  }
-  return b;
-}
-
-/**
- * Records forward and loss over a batch in slices of `sliceB` spectra (see
- * {@link batchSliceSize}); `perSlice(y, start, count)` runs after each slice's loss (the
- * training step records its backward there). The loss is the mean over the whole batch.
- */
-function _forwardLoss(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  model: GpuModel,
-  io: Pick<TrainStepBuffers, "x" | "c" | "target" | "loss">,
-  B: number,
-  T: number,
-  sliceB: number,
-  perSlice?: (y: BufRef, start: number, count: number) => void,
-): BufRef {
-  // One slice writes the batch mean straight into `loss`; several add their shares
-  // (slice sum / (B·T)) from a scratch float into the zeroed loss.
-  const sliced = sliceB < B;
-  const part = sliced ? scratchBuffer(device, "loss-slice", 4) : io.loss;
-  if (sliced) zeroFill(device, pass, io.loss, 1);
-  let y: BufRef = io.x;
-  const C = model.spec.C ?? 0;
-  for (let s = 0; s < B; s += sliceB) {
-    const b = Math.min(sliceB, B - s);
-    y = model.forward(pass, subRef(io.x, s * T, b * T), b, io.c && subRef(io.c, s * C, b * C));
-    mseForward(device, pass, part, y, subRef(io.target, s * T, b * T), b * T, B * T);
-    if (sliced) accumulate(device, pass, io.loss, part, 1);
-    perSlice?.(y, s, b);
-  }
-  return y;
-}
-
-/**
- * Records one training step into `pass`: forward, the MSE and its gradient, backward into
- * zeroed gradients, global-norm clipping and an Adam update. A batch whose buffers exceed one
- * storage binding runs in slices (see {@link batchSliceSize}) whose gradients add up in
- * place: the same step as one over the whole batch, up to float summation order.
- * @param step the Adam step number (1 for the first update)
- * @param sliceB spectra per slice (default: the largest that fits this device)
- * @returns the model output y [B, T] (of the last slice when the batch is sliced)
- */
-export function recordTrainStep(
-  device: GPUDevice,
-  pass: GPUComputePassEncoder,
-  model: GpuModel,
-  bufs: ParamBuffers,
-  io: TrainStepBuffers,
-  B: number,
-  T: number,
-  tc: TrainConfig,
-  step: number,
-  sliceB = batchSliceSize(B, T, maxChunkFor(device, model.spec), model.spec.C),
-): BufRef {
-  const total = model.spec.store.totalFloats;
-  zeroFill(device, pass, bufs.grads, total);
-  const y = _forwardLoss(device, pass, model, io, B, T, sliceB, (y, s, b) => {
-    const dy = subRef(io.dy, s * T, b * T);
-    mseBackward(device, pass, dy, y, subRef(io.target, s * T, b * T), b * T, B * T);
-    model.backward(pass, dy, b);
-  });
-  gradNormClip(device, pass, io.scale, bufs.grads, total, tc.clip);
-  adamUpdate(device, pass, bufs.params, bufs.grads, bufs.m, bufs.v, io.scale, total, {
-    lr: tc.lr,
-    beta1: tc.beta1,
-    beta2: tc.beta2,
-    eps: tc.eps,
-    weightDecay: tc.weightDecay,
-    step,
-  });
-  return y;
-}
-
 /**
  * Trains a model.
  * @param device the GPU device
@@ -278,27 +136,7 @@ export async function train(
   const total = store.totalFloats;
   const paths = opts.out ? runPaths(opts.out) : undefined;
 
-  let state: OptimizerState | undefined;
-  let log: EpochLog[] = [];
-  if (opts.resume) {
-    if (!paths) throw new InputError("--resume needs --out (the run directory to continue)");
-    await loadResumeConfig(paths.config, { arch: cfg.model.arch, cfg });
-    state = await loadOptimizer(paths.optimizer, cfg.model.arch, total);
-    try {
-      const text = await Deno.readTextFile(paths.log);
-      log = text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as EpochLog).filter((
-        e,
-      ) => e.epoch <= state!.epoch);
-    } catch {
-      log = [];
-    }
-  }
-
-  if (paths && !opts.resume && await exists(paths.optimizer)) {
-    throw new InputError(
-      `${opts.out} already holds a training run; pass --resume to continue it or choose another --out`,
-    );
-  }
+  const { state, log } = await openRun(paths, opts.out, !!opts.resume, cfg, total);
   const bufs = store.createBuffers(device, state ? state.params : store.initialValues(tc.seed));
   if (state) {
     device.queue.writeBuffer(bufs.m, 0, state.m);
@@ -307,102 +145,24 @@ export async function train(
   const model = new GpuModel(device, spec, bufs);
   if (paths && !opts.resume) {
     // `data` and `preset` only describe the run (dashboard); resume compares model/train.
-    const described = {
-      ...JSON.parse(configToJson(cfg)),
+    await recordRunStart(paths, cfg, {
       data: data.source,
       preset: opts.preset ?? "custom",
       ...opts.record,
-    };
-    await writeFileAtomic(paths.config, JSON.stringify(described, null, 2) + "\n");
-    await Deno.remove(paths.log).catch(() => {});
+    });
   }
 
   const B = tc.batch;
   const K = tc.stepsPerSubmit;
-  const fit = maxChunkFor(device, spec);
   const C = spec.C ?? 0;
-  let sliceB: number;
-  try {
-    sliceB = batchSliceSize(B, T, Math.min(fit, opts.maxSlice ?? Infinity), C);
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-    const fix = (opts.maxSlice ?? Infinity) < fit ? "raise --max-slice" : "use a smaller --hidden";
-    throw new InputError(`${e.message.replace(/; use a smaller model width$/, "")}; ${fix}`, {
-      cause: e,
-    });
-  }
-  if (sliceB < B) {
-    const why = fit < B
-      ? `its buffers exceed this adapter's ${
-        device.limits.maxStorageBufferBindingSize / 2 ** 20
-      } MiB binding limit`
-      : `at most ${opts.maxSlice} asked for`;
-    opts.onNote?.(
-      `batch ${B} runs in slices of ${sliceB} spectra (gradients summed: the same step); ${why}`,
-    );
-  }
-  const slot = alignFloats(B * T), cSlot = alignFloats(B * C);
-  const xBuf = storageBuffer(device, K * slot * 4, "train_x");
-  const cBuf = C ? storageBuffer(device, K * cSlot * 4, "train_c") : undefined;
-  const tBuf = storageBuffer(device, K * slot * 4, "train_t");
+  const sliceB = trainSliceSize(device, spec, B, T, opts);
+  const batches = new BatchStaging(device, data, cfg.model, B, K, C);
   const dyBuf = storageBuffer(device, B * T * 4, "train_dy");
-  const lossBuf = storageBuffer(device, K * 64 * 4, "train_loss");
   const scaleBuf = storageBuffer(device, 4, "clip_scale");
-  const hostX = new Float32Array(K * slot), hostT = new Float32Array(K * slot);
-  const hostC = new Float32Array(K * cSlot);
 
   const aug = tc.snrAugment;
-  const t1Of = data.t1S;
-  const t1One = new Float32Array(1);
-  const scaling = cfg.model.scaling, baseRow = new Float32Array(T);
   // the network's MSE → the model's, in Z units (scaling.ts)
   const toZ = lossScale(cfg.model);
-  /**
-   * Writes spectra `idx` into slot k of the host staging arrays; with a noise stream, the
-   * inputs get the SNR augmentation `augment` (if any), then Gaussian noise of σ `gauss`;
-   * then the model's input is made from the (noisy) spectrum (model_input.ts).
-   */
-  const fill = (
-    k: number,
-    idx: ArrayLike<number>,
-    from: number,
-    count: number,
-    noise: Rng | null,
-    augment: typeof aug = null,
-    gauss = 0,
-  ) => {
-    for (let j = 0; j < count; j++) {
-      const s = idx[from + j]! * T, d = k * slot + j * T;
-      hostX.set(data.input.subarray(s, s + T), d);
-      hostT.set(data.target.subarray(s, s + T), d);
-      if (noise && augment) {
-        const row = hostX.subarray(d, d + T);
-        augmentInto(row, row, 1, T, noise, augment);
-      }
-      if (noise && gauss > 0) {
-        for (let i = 0; i < T; i++) hostX[d + i]! += gauss * noise.normal();
-      }
-      if (t1Of) t1One[0] = t1Of[idx[from + j]!]!;
-      const features = hostC.subarray(k * cSlot + j * C, k * cSlot + (j + 1) * C);
-      prepareModelInput(cfg.model, hostX.subarray(d, d + T), 1, t1One, data.offsetsPpm, {
-        features,
-        base: baseRow,
-      });
-      if (scaling) scaleTarget(hostT.subarray(d, d + T), baseRow, 1, scaling);
-    }
-  };
-  const slice = (buf: GPUBuffer, k: number, count: number): GPUBufferBinding => ({
-    buffer: buf,
-    offset: k * slot * 4,
-    size: count * T * 4,
-  });
-  const cSlice = (k: number, count: number): GPUBufferBinding | undefined =>
-    cBuf && { buffer: cBuf, offset: k * cSlot * 4, size: count * C * 4 };
-  const upload = (chunks: number) => {
-    device.queue.writeBuffer(xBuf, 0, hostX, 0, chunks * slot);
-    device.queue.writeBuffer(tBuf, 0, hostT, 0, chunks * slot);
-    if (cBuf) device.queue.writeBuffer(cBuf, 0, hostC, 0, chunks * cSlot);
-  };
 
   /** Mean validation MSE (one readback per K chunks). */
   const validate = async (): Promise<number> => {
@@ -415,25 +175,15 @@ export async function train(
       const counts: number[] = [];
       for (let k = 0; k < K && start + k * B < idx.length; k++) {
         const c = Math.min(B, idx.length - start - k * B);
-        fill(k, idx, start + k * B, c, valNoise, aug);
+        batches.fill(k, idx, start + k * B, c, valNoise, aug);
         counts.push(c);
       }
-      upload(counts.length);
+      batches.upload(counts.length);
       counts.forEach((c, k) => {
-        const io = {
-          x: slice(xBuf, k, c),
-          c: cSlice(k, c),
-          target: slice(tBuf, k, c),
-          loss: { buffer: lossBuf, offset: k * 256, size: 4 },
-        };
-        _forwardLoss(device, pass, model, io, c, T, sliceB);
+        recordForwardLoss(device, pass, model, batches.chunk(k, c), c, T, sliceB);
       });
-      pass.end();
-      const staging = device.createBuffer({ size: K * 256, usage: _STAGING });
-      enc.copyBufferToBuffer(lossBuf, 0, staging, 0, K * 256);
-      device.queue.submit([enc.finish()]);
-      const l = await _drain(staging, K * 64);
-      counts.forEach((c, k) => (sum += l[k * 64]! * c));
+      const l = await drainLosses(submitWithLosses(device, enc, pass, batches.lossBuf, K), K);
+      counts.forEach((c, k) => (sum += l[k]! * c));
     }
     return (sum / idx.length) * toZ;
   };
@@ -491,10 +241,10 @@ export async function train(
       for (let k = 0; k < K && s0 + k < stepsPerEpoch; k++) {
         const from = (s0 + k) * B;
         const c = Math.min(B, nTrain - from);
-        fill(k, order, from, c, noise, aug, tc.noise);
+        batches.fill(k, order, from, c, noise, aug, tc.noise);
         counts.push(c);
       }
-      upload(counts.length);
+      batches.upload(counts.length);
       const enc = device.createCommandEncoder();
       const pass = enc.beginComputePass();
       counts.forEach((c, k) => {
@@ -506,11 +256,8 @@ export async function train(
           model,
           bufs,
           {
-            x: slice(xBuf, k, c),
-            c: cSlice(k, c),
-            target: slice(tBuf, k, c),
+            ...batches.chunk(k, c),
             dy: { buffer: dyBuf, offset: 0, size: c * T * 4 },
-            loss: { buffer: lossBuf, offset: k * 256, size: 4 },
             scale: scaleBuf,
           },
           c,
@@ -520,16 +267,13 @@ export async function train(
           sliceB,
         );
       });
-      pass.end();
-      const staging = device.createBuffer({ size: K * 256, usage: _STAGING });
-      enc.copyBufferToBuffer(lossBuf, 0, staging, 0, K * 256);
-      device.queue.submit([enc.finish()]);
+      const staging = submitWithLosses(device, enc, pass, batches.lossBuf, K);
       // Wait for the previous submission only: the GPU works on this one meanwhile.
       if (pending) await pending;
       const nSteps = counts.length;
       const batchSamples = counts.reduce((a, b) => a + b, 0);
-      pending = _drain(staging, K * 64).then((l) => {
-        for (let k = 0; k < nSteps; k++) losses.push(l[k * 64]! * toZ);
+      pending = drainLosses(staging, K).then((l) => {
+        for (let k = 0; k < nSteps; k++) losses.push(l[k]! * toZ);
         done += batchSamples;
         const el = (performance.now() - te) / 1000;
         opts.onProgress?.({
@@ -582,10 +326,9 @@ export async function train(
     log.push(e);
     opts.onEpoch?.(e);
     if (paths) {
-      await writeFileAtomic(paths.log, log.map((l) => JSON.stringify(l)).join("\n") + "\n");
       // Advance the epoch RNG once per epoch so its checkpointed state says where we are.
       epochRng.nextU32();
-      await saveOptimizer(paths.optimizer, cfg, {
+      await saveEpoch(paths, log, cfg, {
         params,
         m: await readF32(device, bufs.m, total),
         v: await readF32(device, bufs.v, total),
@@ -606,7 +349,8 @@ export async function train(
       ? (await loadModel(paths.model)).flat
       : finalParams;
   }
-  for (const b of [xBuf, tBuf, dyBuf, lossBuf, scaleBuf, ...(cBuf ? [cBuf] : [])]) b.destroy();
+  batches.destroy();
+  for (const b of [dyBuf, scaleBuf]) b.destroy();
   model.releaseWorkspaces();
   for (const b of Object.values(bufs)) b.destroy();
   return {

@@ -251,10 +251,7 @@ export async function loadModel(path: string): Promise<TissueModel> {
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new InputError(`${path}: model file not found; pass a pulseq-cest YAML file`);
-    }
-    throw new InputError(`${path}: cannot read the model file (${(e as Error).message})`);
+    throw _unreadable(path, e);
   }
   return parseModelYaml(text, path);
 }
@@ -265,12 +262,17 @@ export function loadModelSync(path: string): TissueModel {
   try {
     text = Deno.readTextFileSync(path);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new InputError(`${path}: model file not found; pass a pulseq-cest YAML file`);
-    }
-    throw new InputError(`${path}: cannot read the model file (${(e as Error).message})`);
+    throw _unreadable(path, e);
   }
   return parseModelYaml(text, path);
+}
+
+/** The InputError for a model file that could not be read (`e`: why). */
+function _unreadable(path: string, e: unknown): InputError {
+  if (e instanceof Deno.errors.NotFound) {
+    return new InputError(`${path}: model file not found; pass a pulseq-cest YAML file`);
+  }
+  return new InputError(`${path}: cannot read the model file (${(e as Error).message})`);
 }
 
 /**

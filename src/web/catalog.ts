@@ -107,6 +107,20 @@ async function _readText(path: string): Promise<string | undefined> {
   }
 }
 
+/** A JSON file of a run or report folder: its value, or why there is none. */
+async function _readJson(
+  dir: string,
+  file: string,
+): Promise<{ value: unknown; problem?: undefined } | { value?: undefined; problem: string }> {
+  const text = await _readText(`${dir}/${file}`);
+  if (text === undefined) return { problem: `no ${file}` };
+  try {
+    return { value: JSON.parse(text) };
+  } catch (e) {
+    return { problem: `${file} is not valid JSON (${(e as Error).message})` };
+  }
+}
+
 async function _dirs(root: string): Promise<string[]> {
   const out: string[] = [];
   try {
@@ -129,17 +143,8 @@ export function isT1Informed(config: Record<string, unknown>): boolean {
 export async function readRun(runsDir: string, name: string): Promise<RunDetail> {
   checkName(name, "run");
   const dir = await resolveUnder(runsDir, name);
-  const cfgText = await _readText(`${dir}/config.json`);
-  let config: Record<string, unknown> = {};
-  let problem: string | undefined;
-  if (cfgText === undefined) problem = "no config.json";
-  else {
-    try {
-      config = JSON.parse(cfgText);
-    } catch (e) {
-      problem = `config.json is not valid JSON (${(e as Error).message})`;
-    }
-  }
+  const { value, problem } = await _readJson(dir, "config.json");
+  const config = (problem === undefined ? value : {}) as Record<string, unknown>;
   const log = parseTrainingLog((await _readText(`${dir}/log.jsonl`)) ?? "");
   const vals = log.map((l) => l.valLoss).filter((v): v is number => v !== undefined);
   let date: string | null = null, hasWeights = false;
@@ -331,16 +336,8 @@ export async function readReport(reportsDir: string, name: string): Promise<Repo
   for await (const f of Deno.readDir(dir)) {
     if (f.isFile && /\.(png|svg)$/.test(f.name)) figures.push(f.name);
   }
-  let metrics: Record<string, unknown> | null = null, problem: string | undefined;
-  const text = await _readText(`${dir}/metrics.json`);
-  if (text === undefined) problem = "no metrics.json";
-  else {
-    try {
-      metrics = JSON.parse(text);
-    } catch (e) {
-      problem = `metrics.json is not valid JSON (${(e as Error).message})`;
-    }
-  }
+  const { value, problem } = await _readJson(dir, "metrics.json");
+  const metrics = (problem === undefined ? value : null) as Record<string, unknown> | null;
   const st = await Deno.stat(`${dir}/metrics.json`).catch(() => null);
   return {
     name,

@@ -5,6 +5,7 @@
  * job's result is dropped. NIfTI files are checked by the bounded reader of src/data/nifti.ts.
  * @module
  */
+import { concatBytes } from "../util/bytes.ts";
 import { InputError } from "../util/errors.ts";
 import { requireContentType } from "./guard.ts";
 
@@ -61,7 +62,7 @@ export async function readLimitedBody(
   }
   if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
@@ -73,13 +74,7 @@ export async function readLimitedBody(
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 /**
@@ -92,7 +87,9 @@ export async function readJsonBody(req: Request, example: string): Promise<unkno
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new InputError(`The request body is not JSON (${(e as Error).message}); send ${example}`);
+    // the parser quotes the body around the fault, line breaks included: keep one line
+    const why = (e as Error).message.replace(/\s+/g, " ");
+    throw new InputError(`The request body is not JSON (${why}); send ${example}`);
   }
 }
 

@@ -16,6 +16,7 @@ import {
 } from "../../bench/harness.ts";
 import { runBench } from "../../bench/main.ts";
 import { readGroups } from "../../bench/report.ts";
+import { withTempDir } from "../_tmp.ts";
 
 Deno.test("checkAgree() returns the max |diff| within tolerance and throws DisagreementError beyond it", () => {
   const a = Float32Array.from({ length: 100 }, () => Math.random());
@@ -75,8 +76,7 @@ Deno.test("floorMs() is the larger of the compute and memory bounds; finishCase(
 gpuTest(
   "deno task bench all --quick: every group runs, baselines agree with ours, results are written",
   async () => {
-    const out = await Deno.makeTempDir({ prefix: "quass_bench_" });
-    try {
+    await withTempDir({ prefix: "quass_bench_" }, async (out) => {
       const t0 = performance.now();
       const done = await runBench("all", {
         quick: true,
@@ -127,8 +127,6 @@ gpuTest(
         md.includes("ours vs tfjs-webgpu") && md.includes("llvmpipe uses all cores"),
         "RESULTS.md has ratios and caveats",
       );
-    } finally {
-      await Deno.remove(out, { recursive: true });
-    }
+    });
   },
 );

@@ -5,6 +5,19 @@ import { writeNifti } from "../../src/data/nifti.ts";
 import { writeSidecar } from "../../src/data/sidecar.ts";
 import { PAPER_OFFSETS_PPM } from "../../src/physics/protocol.ts";
 import { syntheticDataset } from "../nn/_synthetic.ts";
+import { quass } from "./_quass.ts";
+
+/** `quass train` of a tiny MLP, quiet (add --data, --out and any other flags). */
+export const TINY_TRAIN = ["train", "--arch", "mlp", "--preset", "tiny", "--quiet"];
+
+/** Runs {@link TINY_TRAIN} on the dataset `data` into the run directory `out`, with `flags`. */
+export function trainTiny(
+  data: string,
+  out: string,
+  ...flags: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return quass(...TINY_TRAIN, ...flags, "--data", data, "--out", out);
+}
 
 /** Every file and directory under `dir`, relative, sorted (dot files included). */
 export async function listTree(dir: string): Promise<string[]> {

@@ -8,8 +8,9 @@ import { decodeSafetensors, encodeSafetensors } from "../../src/data/safetensors
 import { readDataset } from "../../src/data/dataset.ts";
 import { writeNifti } from "../../src/data/nifti.ts";
 import { gpuTest } from "../_util.ts";
-import { assertInputError, listTree, tinyDataset, tinyScan } from "./_files.ts";
+import { assertInputError, listTree, tinyDataset, tinyScan, trainTiny } from "./_files.ts";
 import { quass } from "./_quass.ts";
+import { withTempDir } from "../_tmp.ts";
 
 /** Rewrites a safetensors file's header with `edit` (tensor data left as it is). */
 function _editHeader(bytes: Uint8Array, edit: (h: Record<string, unknown>) => void): Uint8Array {
@@ -27,8 +28,7 @@ function _editHeader(bytes: Uint8Array, edit: (h: Record<string, unknown>) => vo
 type Info = { data_offsets: [number, number] };
 
 Deno.test("a dataset whose tensors overlap exits 2 naming the file and both tensors", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_st_overlap_" });
-  try {
+  await withTempDir({ prefix: "quass_st_overlap_" }, async (dir) => {
     const path = `${dir}/d.safetensors`;
     await tinyDataset(path);
     // the target's data_offsets point at the input's bytes (same size): a polyglot file
@@ -38,22 +38,10 @@ Deno.test("a dataset whose tensors overlap exits 2 naming the file and both tens
     await Deno.writeFile(`${dir}/bad.safetensors`, bad);
     const e = await assertRejects(() => readDataset(`${dir}/bad.safetensors`), /overlap/);
     assert(e instanceof InputError, String(e));
-    const r = await quass(
-      "train",
-      "--arch",
-      "mlp",
-      "--preset",
-      "tiny",
-      "--data",
-      `${dir}/bad.safetensors`,
-      "--out",
-      `${dir}/run`,
-    );
+    const r = await trainTiny(`${dir}/bad.safetensors`, `${dir}/run`);
     assertInputError(r, [`${dir}/bad.safetensors`, '"input"', '"target"', "overlap"]);
     assertEquals(await listTree(dir), ["bad.safetensors", "d.safetensors"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("decodeSafetensors() takes any header order but refuses gaps, overlaps and trailing bytes", () => {
@@ -91,8 +79,7 @@ Deno.test("decodeSafetensors() takes any header order but refuses gaps, overlaps
 });
 
 Deno.test("quass-fit with an all-zero T1 map exits 2 naming the map and writes nothing", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_fit_t1_" });
-  try {
+  await withTempDir({ prefix: "quass_fit_t1_" }, async (dir) => {
     const { scan } = await tinyScan(dir);
     const t1 = `${dir}/t1_zero.nii.gz`;
     await writeNifti(t1, { dims: [2, 2, 1, 1], data: new Float32Array(4) });
@@ -100,14 +87,11 @@ Deno.test("quass-fit with an all-zero T1 map exits 2 naming the map and writes n
     const r = await quass("quass-fit", "--input", scan, "--t1", t1, "--out", `${dir}/q.nii.gz`);
     assertInputError(r, [t1, "no positive value", "in seconds"]);
     assertEquals(await listTree(dir), before, "no output");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a T1 in milliseconds (map or number) exits 2 saying seconds, as the dashboard does", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_fit_t1ms_" });
-  try {
+  await withTempDir({ prefix: "quass_fit_t1ms_" }, async (dir) => {
     const { scan } = await tinyScan(dir);
     const t1 = `${dir}/t1_ms.nii.gz`;
     await writeNifti(t1, { dims: [2, 2, 1, 1], data: Float32Array.from([1800, 1750, 0, 1900]) });
@@ -118,14 +102,11 @@ Deno.test("a T1 in milliseconds (map or number) exits 2 saying seconds, as the d
     const n = await quass("quass-fit", "--input", scan, "--t1", "1800", "--out", out);
     assertInputError(n, ["--t1 1800", "in seconds", "divide by 1000"]);
     assertEquals(await listTree(dir), before, "no output");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 gpuTest("compare --runs that does not exist exits 2 naming the path", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_compare_runs_" });
-  try {
+  await withTempDir({ prefix: "quass_compare_runs_" }, async (dir) => {
     const ph = await quass("phantom", "--size", "16", "--snr", "inf", "--out", `${dir}/ph`);
     assertEquals(ph.code, 0, ph.stderr);
     const before = await listTree(dir);
@@ -141,7 +122,5 @@ gpuTest("compare --runs that does not exist exits 2 naming the path", async () =
     );
     assertInputError(r, [`--runs ${missing}`, "directory not found"]);
     assertEquals(await listTree(dir), before, "no report");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -10,12 +10,11 @@ import { MAX_STATE_SIZE } from "../../src/physics/gpu_sim.ts";
 import { checkFiniteZ } from "../../src/physics/protocol.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { writeSafetensors } from "../../src/data/safetensors.ts";
-import { BMSIM } from "../fixtures/mod.ts";
+import { RAT_BRAIN_7T_YAML } from "../fixtures/mod.ts";
 import { gpuTest } from "../_util.ts";
-import { assertInputError, listTree, tinyDataset } from "./_files.ts";
+import { assertInputError, listTree, tinyDataset, trainTiny } from "./_files.ts";
 import { quass } from "./_quass.ts";
-
-const MODEL = `${BMSIM}generated/rat_brain_7T_7pool_normal_example.yaml`;
+import { withTempDir } from "../_tmp.ts";
 
 Deno.test("B1 above the shared cap exits 2 on both devices; the web takes the same cap", async () => {
   for (const device of ["cpu", "gpu"]) {
@@ -23,7 +22,7 @@ Deno.test("B1 above the shared cap exits 2 on both devices; the web takes the sa
       "simulate",
       "spectrum",
       "--model",
-      MODEL,
+      RAT_BRAIN_7T_YAML,
       "--b1",
       "1e30",
       "--device",
@@ -32,8 +31,7 @@ Deno.test("B1 above the shared cap exits 2 on both devices; the web takes the sa
     assertInputError(r, ["--b1", `0–${B1_MAX_UT} µT`, "1e+30"]);
     assertEquals(r.stdout, "", "no spectrum printed");
   }
-  const dir = await Deno.makeTempDir({ prefix: "quass_b1_" });
-  try {
+  await withTempDir({ prefix: "quass_b1_" }, async (dir) => {
     const r = await quass(
       "simulate",
       "dataset",
@@ -46,9 +44,7 @@ Deno.test("B1 above the shared cap exits 2 on both devices; the web takes the sa
     );
     assertInputError(r, ["--b1", `0–${B1_MAX_UT} µT`]);
     assertEquals(await listTree(dir), []);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
   assertEquals(parseSimRequest({ b1UT: B1_MAX_UT }).b1UT, B1_MAX_UT);
   assertThrows(() => parseSimRequest({ b1UT: B1_MAX_UT + 0.5 }), /b1UT/);
 });
@@ -60,9 +56,14 @@ Deno.test("checkFiniteZ() makes a NaN or Inf spectrum an InputError naming the o
 });
 
 Deno.test("offsets, dataset size and pool count beyond their caps exit 2 before any work", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_caps_" });
-  try {
-    const r1 = await quass("simulate", "spectrum", "--model", MODEL, "--offsets=-6:6:1e9");
+  await withTempDir({ prefix: "quass_caps_" }, async (dir) => {
+    const r1 = await quass(
+      "simulate",
+      "spectrum",
+      "--model",
+      RAT_BRAIN_7T_YAML,
+      "--offsets=-6:6:1e9",
+    );
     assertInputError(r1, ["--offsets", "1000000000", "10,000", "at most 10000 offsets"]);
     const r2 = await quass("simulate", "dataset", "--n", "1e12", "--out", `${dir}/d.safetensors`);
     assertInputError(r2, ["--n", "10,000,000", "--seed"]);
@@ -91,14 +92,11 @@ Deno.test("offsets, dataset size and pool count beyond their caps exit 2 before 
       `limit of ${MAX_CEST_POOLS}`,
     ]);
     assertEquals(await listTree(dir), ["many.yaml"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("YAML nested too deeply, .nan, .inf and text values: one line saying what was found", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_yaml_" });
-  try {
+  await withTempDir({ prefix: "quass_yaml_" }, async (dir) => {
     const deep = `${dir}/deep.yaml`;
     await Deno.writeTextFile(deep, `water_pool: ${"[".repeat(200_000)}${"]".repeat(200_000)}\n`);
     assertInputError(await quass("simulate", "spectrum", "--model", deep), [
@@ -132,14 +130,11 @@ Deno.test("YAML nested too deeply, .nan, .inf and text values: one line saying w
       const r = await quass("simulate", "spectrum", "--model", f, "--device", "cpu");
       assertInputError(r, [`${f}: water_pool.t1`, found, "write a plain number"]);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("train --batch 1e8 and --hidden 1e6 exit 2 naming the flag and the limit, creating no run", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_train_caps_" });
-  try {
+  await withTempDir({ prefix: "quass_train_caps_" }, async (dir) => {
     await tinyDataset(`${dir}/d.safetensors`);
     const base = ["train", "--arch", "mlp", "--data", `${dir}/d.safetensors`, "--quiet"];
     const r1 = await quass(...base, "--out", `${dir}/run`, "--batch", "1e8");
@@ -147,16 +142,13 @@ Deno.test("train --batch 1e8 and --hidden 1e6 exit 2 naming the flag and the lim
     const r2 = await quass(...base, "--out", `${dir}/run`, "--hidden", "1e6");
     assertInputError(r2, ["--hidden", "≤ 4096", "1000000"]);
     assertEquals(await listTree(dir), ["d.safetensors"], "no run directory, no config.json");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 gpuTest(
   "predict-spectra: a --run that is a file, and offsets_ppm that do not fit input, exit 2",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "quass_pspec_" });
-    try {
+    await withTempDir({ prefix: "quass_pspec_" }, async (dir) => {
       await tinyDataset(`${dir}/d.safetensors`);
       await Deno.writeTextFile(`${dir}/file`, "");
       const r1 = await quass(
@@ -171,20 +163,7 @@ gpuTest(
         "is a file, not a run directory",
         "quass train --out",
       ]);
-      const r0 = await quass(
-        "train",
-        "--arch",
-        "mlp",
-        "--preset",
-        "tiny",
-        "--epochs",
-        "1",
-        "--quiet",
-        "--data",
-        `${dir}/d.safetensors`,
-        "--out",
-        `${dir}/run`,
-      );
+      const r0 = await trainTiny(`${dir}/d.safetensors`, `${dir}/run`, "--epochs", "1");
       assertEquals(r0.code, 0, r0.stderr);
       // 10 columns of input but the 21 offsets the model was trained on
       await writeSafetensors(`${dir}/p.safetensors`, {
@@ -212,19 +191,14 @@ gpuTest(
         "one offset per column",
       ]);
       assertEquals(await listTree(dir), before, "no prediction written");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 Deno.test("phantom --size beyond the cap exits 2 naming the flag, the cap and NIfTI-1's limit", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_phantom_size_" });
-  try {
+  await withTempDir({ prefix: "quass_phantom_size_" }, async (dir) => {
     const r = await quass("phantom", "--size", "100000", "--out", `${dir}/ph`);
     assertInputError(r, ["--size", "100000", "limit of 512", "32767", "--size 64"]);
     assertEquals(await listTree(dir), [], "no phantom directory");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -5,12 +5,12 @@
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { checkNotInput, checkWritable } from "../../src/util/output.ts";
-import { assertInputError, listTree, tinyDataset, tinyScan } from "./_files.ts";
+import { assertInputError, listTree, TINY_TRAIN, tinyDataset, tinyScan } from "./_files.ts";
 import { quass } from "./_quass.ts";
+import { withTempDir } from "../_tmp.ts";
 
 Deno.test("an --out under a file, or a file --out that is a directory, exits 2 before the work", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_out_" });
-  try {
+  await withTempDir({ prefix: "quass_out_" }, async (dir) => {
     await Deno.writeTextFile(`${dir}/file`, "not a directory");
     await Deno.mkdir(`${dir}/adir`);
     await tinyDataset(`${dir}/d.safetensors`);
@@ -30,17 +30,7 @@ Deno.test("an --out under a file, or a file --out that is a directory, exits 2 b
         "is a directory; give a file name",
       ],
       [
-        [
-          "train",
-          "--arch",
-          "mlp",
-          "--preset",
-          "tiny",
-          "--quiet",
-          "--data",
-          `${dir}/d.safetensors`,
-          "--out",
-        ],
+        [...TINY_TRAIN, "--data", `${dir}/d.safetensors`, "--out"],
         `${dir}/file`,
         "is a file, not a directory",
       ],
@@ -66,14 +56,11 @@ Deno.test("an --out under a file, or a file --out that is a directory, exits 2 b
       assertInputError(r, [`--out ${out}`, why]);
     }
     assertEquals(await listTree(dir), before, "nothing written");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("checkWritable() probes the nearest existing directory and leaves nothing behind", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_out_" });
-  try {
+  await withTempDir({ prefix: "quass_out_" }, async (dir) => {
     await checkWritable(`${dir}/new/deeper/x.nii.gz`, "--out");
     await checkWritable(`${dir}/run`, "--out", "dir");
     await checkWritable(dir, "--out", "dir");
@@ -81,14 +68,11 @@ Deno.test("checkWritable() probes the nearest existing directory and leaves noth
     await Deno.writeTextFile(`${dir}/f`, "");
     const e = await assertRejects(() => checkWritable(`${dir}/f`, "--out", "dir"), /is a file/);
     assert(e instanceof InputError);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("predict and quass-fit refuse an --out that is an input or an input's sidecar; the inputs survive", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_out_in_" });
-  try {
+  await withTempDir({ prefix: "quass_out_in_" }, async (dir) => {
     const { scan, t1 } = await tinyScan(dir);
     const scanJson = `${dir}/scan.json`;
     const keep = async () => [
@@ -112,14 +96,11 @@ Deno.test("predict and quass-fit refuse an --out that is an input or an input's 
     assertInputError(r4, ["--out", "is also --input"]);
     assertEquals(await keep(), before, "inputs unchanged");
     assertEquals(await listTree(dir), [...tree, "link.nii.gz"].sort(), "nothing written");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("checkNotInput() compares resolved paths and names both flags", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_out_in_" });
-  try {
+  await withTempDir({ prefix: "quass_out_in_" }, async (dir) => {
     await Deno.mkdir(`${dir}/a`);
     await checkNotInput([{ flag: "--out", path: `${dir}/b.nii` }], [{
       flag: "--input",
@@ -132,7 +113,5 @@ Deno.test("checkNotInput() compares resolved paths and names both flags", async 
         ]),
       /--out: .* is also --mask/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -10,12 +10,8 @@ import { readSidecar, writeSidecar } from "../../src/data/sidecar.ts";
 import { exists } from "../../src/util/atomic.ts";
 import { PAPER_OFFSETS_PPM } from "../../src/physics/protocol.ts";
 import { quass } from "./_quass.ts";
-
-function gauss(): number {
-  let u = 0;
-  while (!u) u = Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
+import { withTempDir } from "../_tmp.ts";
+import { gauss } from "../_random.ts";
 
 /** A 12×12×1 raw series (101 offsets, −6…6 ppm) with a smooth B0 field, M0, mask, T1. */
 async function files(dir: string, offsets: readonly number[] = PAPER_OFFSETS_PPM) {
@@ -46,6 +42,11 @@ async function files(dir: string, offsets: readonly number[] = PAPER_OFFSETS_PPM
   return { raw: p("raw.nii.gz"), m0: p("m0.nii.gz"), t1: p("t1.nii.gz"), m0Data: m0 };
 }
 
+/** The flags of the scan `f.raw` with its M0, the water T1 `t1` and `--b0 auto`. */
+function withB0Auto(f: { raw: string; m0: string }, t1: string): string[] {
+  return ["--input", f.raw, "--m0", f.m0, "--t1", t1, "--b0", "auto"];
+}
+
 /** Exit 2, exactly one error line that matches `re`. */
 function assertUserError(r: { code: number; stderr: string }, re: RegExp) {
   assertEquals(r.code, 2, r.stderr);
@@ -55,20 +56,12 @@ function assertUserError(r: { code: number; stderr: string }, re: RegExp) {
 }
 
 Deno.test("quass-fit --m0 --b0 auto --denoise pca: one line per stage, the B0 map and the stages recorded; --b0 7 still means the main field", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_pre_cli_" });
-  try {
+  await withTempDir({ prefix: "quass_pre_cli_" }, async (dir) => {
     const f = await files(dir);
     const out = `${dir}/q.nii.gz`;
     const r = await quass(
       "quass-fit",
-      "--input",
-      f.raw,
-      "--m0",
-      f.m0,
-      "--t1",
-      "1.8",
-      "--b0",
-      "auto",
+      ...withB0Auto(f, "1.8"),
       "--denoise",
       "pca:nelson",
       "--target",
@@ -119,14 +112,11 @@ Deno.test("quass-fit --m0 --b0 auto --denoise pca: one line per stage, the B0 ma
       ),
       /give the main field once/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("bad preprocessing input exits 2 with one line naming the file and writes nothing: M0 zeros, M0 shape, bad --denoise, a WASSR series without a dip", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_pre_cli_bad_" });
-  try {
+  await withTempDir({ prefix: "quass_pre_cli_bad_" }, async (dir) => {
     const f = await files(dir);
     const out = `${dir}/q.nii.gz`;
     const m0z = Float32Array.from(f.m0Data);
@@ -177,9 +167,7 @@ Deno.test("bad preprocessing input exits 2 with one line naming the file and wri
       !(await exists(out)) && !(await exists(`${dir}/q.json`)) &&
         !(await exists(`${dir}/q_b0.nii.gz`)),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test({
@@ -187,20 +175,12 @@ Deno.test({
     "quass predict --m0 --b0 auto --denoise pca with the shipped model; offsets that do not cover its grid exit 2; evaluate preprocesses --input",
   ignore: !(await hasGpu()),
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "quass_pre_cli_pred_" });
-    try {
+    await withTempDir({ prefix: "quass_pre_cli_pred_" }, async (dir) => {
       const f = await files(dir);
       const out = `${dir}/pred.nii.gz`;
       const r = await quass(
         "predict",
-        "--input",
-        f.raw,
-        "--m0",
-        f.m0,
-        "--t1",
-        f.t1,
-        "--b0",
-        "auto",
+        ...withB0Auto(f, f.t1),
         "--denoise",
         "pca",
         "--out",
@@ -261,23 +241,14 @@ Deno.test({
       assertUserError(
         await quass(
           "predict",
-          "--input",
-          g.raw,
-          "--m0",
-          g.m0,
-          "--t1",
-          g.t1,
-          "--b0",
-          "auto",
+          ...withB0Auto(g, g.t1),
           "--out",
           `${sub}/p.nii.gz`,
         ),
         /raw\.nii\.gz: offsets -3\.96…3\.96 ppm do not cover the network's offsets -6…6 ppm/,
       );
       assert(!(await exists(`${sub}/p.nii.gz`)) && !(await exists(`${sub}/p_b0.nii.gz`)));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
   sanitizeResources: false,
   sanitizeOps: false,

@@ -6,6 +6,7 @@ import { readSidecar, writeSidecar } from "../../src/data/sidecar.ts";
 import { quassImage } from "../../src/eval/quass_image.ts";
 import { parseQuassTarget } from "../../src/cli/quass_fit.ts";
 import { quass } from "./_quass.ts";
+import { withTempDir } from "../_tmp.ts";
 
 const OFFSETS_PPM = [-3.5, -1.2, 0.4, 2, 3.5];
 
@@ -18,22 +19,16 @@ async function _scan(dir: string): Promise<{ path: string; data: Float32Array }>
   return { path, data };
 }
 
+/** `quass quass-fit` of `scan` (water T1 1.7 s) to the `--target` protocol, into `out`. */
+function fitTo(scan: string, target: string, out: string) {
+  return quass("quass-fit", "--input", scan, "--t1", "1.7", "--target", target, "--out", out);
+}
+
 Deno.test("quass-fit --target ts=5,td=1 writes the Ts 5 s image and records the target", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_fit_cli_" });
-  try {
+  await withTempDir({ prefix: "quass_fit_cli_" }, async (dir) => {
     const scan = await _scan(dir);
     const out = `${dir}/q5.nii.gz`;
-    const r = await quass(
-      "quass-fit",
-      "--input",
-      scan.path,
-      "--t1",
-      "1.7",
-      "--target",
-      "ts=5,td=1",
-      "--out",
-      out,
-    );
+    const r = await fitTo(scan.path, "ts=5,td=1", out);
     assertEquals(r.code, 0, r.stderr);
     assert(r.stdout.includes("(Ts 5 s / Td 1 s)"), r.stdout);
     const side = (await readSidecar(out))!;
@@ -45,27 +40,14 @@ Deno.test("quass-fit --target ts=5,td=1 writes the Ts 5 s image and records the 
       tdS: 4.5,
     }, { target: { tsS: 5, tdS: 1 } });
     assertClose((await readNifti(out)).data, want.zss, { atol: 1e-7, label: "Ts 5 s image" });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("quass-fit with a bad --target exits 2 with one line naming the flag and the fix, writing nothing", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_fit_cli_" });
-  try {
+  await withTempDir({ prefix: "quass_fit_cli_" }, async (dir) => {
     const scan = await _scan(dir);
     for (const bad of ["ts=5", "5,1", "ts=-5,td=1", "ts=5,td=x", "steady-state", "td=1,ts=5"]) {
-      const r = await quass(
-        "quass-fit",
-        "--input",
-        scan.path,
-        "--t1",
-        "1.7",
-        "--target",
-        bad,
-        "--out",
-        `${dir}/bad.nii.gz`,
-      );
+      const r = await fitTo(scan.path, bad, `${dir}/bad.nii.gz`);
       assertEquals(r.code, 2, `--target ${bad}: ${r.stderr}`);
       const lines = r.stderr.trim().split("\n");
       assertEquals(lines.length, 1, r.stderr);
@@ -78,9 +60,7 @@ Deno.test("quass-fit with a bad --target exits 2 with one line naming the flag a
     const left = [];
     for await (const e of Deno.readDir(dir)) left.push(e.name);
     assertEquals(left.sort(), ["scan.json", "scan.nii.gz"], "nothing written");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("parseQuassTarget() reads steady, ts=…,td=… and ts=inf", () => {

@@ -3,13 +3,13 @@ import { quass } from "./_quass.ts";
 import { loadModel } from "../../src/nn/checkpoint.ts";
 import { SHIPPED_RECIPE, TINY_RECIPE } from "../../src/nn/recipe.ts";
 import { exists } from "../../src/util/atomic.ts";
+import { withTempDir } from "../_tmp.ts";
 
 Deno.test({
   name: "quass reproduce-model --recipe tiny builds a T1-informed model folder, and re-runs resume",
   sanitizeResources: false,
   fn: async () => {
-    const tmp = await Deno.makeTempDir();
-    try {
+    await withTempDir({}, async (tmp) => {
       const out = `${tmp}/model`, work = `${tmp}/work`;
       const a = await quass("reproduce-model", "--recipe", "tiny", "--out", out, "--work", work);
       assertEquals(a.code, 0, a.stderr);
@@ -36,8 +36,6 @@ Deno.test({
       const bad = await quass("reproduce-model", "--recipe", "huge", "--work", work);
       assertEquals(bad.code, 2);
       assert(/unknown recipe "huge"/.test(bad.stderr), bad.stderr);
-    } finally {
-      await Deno.remove(tmp, { recursive: true });
-    }
+    });
   },
 });

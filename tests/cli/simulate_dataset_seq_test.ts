@@ -10,20 +10,28 @@ import { sha256Hex } from "../../src/physics/seq/seq_pairs.ts";
 import { pulseTrainSeq } from "../physics/seq/_seq_text.ts";
 import { quass } from "./_quass.ts";
 import { assertInputError } from "./_files.ts";
+import { withTempDir } from "../_tmp.ts";
 
 const IN = pulseTrainSeq({ offsetsPpm: [-3.5, 0, 3.5], pulses: 2 });
 const TARGET = pulseTrainSeq({ offsetsPpm: [-3.5, 0, 3.5], pulses: 4 });
 
 async function withSeqs(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "quass_sim_seq_ds_" });
-  try {
+  await withTempDir({ prefix: "quass_sim_seq_ds_" }, async (dir) => {
     await Deno.writeTextFile(`${dir}/in.seq`, IN);
     await Deno.writeTextFile(`${dir}/target.seq`, TARGET);
     await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 }
+
+/** The flags of pairs from in.seq to its steady state after `trainS` seconds of the train. */
+const toSteady = (dir: string, trainS: string) => [
+  "--seq",
+  `${dir}/in.seq`,
+  "--target",
+  "steady",
+  "--steady-time",
+  trainS,
+];
 
 const sim = (...args: string[]) => quass("simulate", "dataset", "--quiet", ...args);
 
@@ -76,12 +84,7 @@ Deno.test("simulate dataset --seq --target-seq writes a dataset train reads; sha
 Deno.test("simulate dataset --seq --target steady records its definition", async () => {
   await withSeqs(async (dir) => {
     const r = await sim(
-      "--seq",
-      `${dir}/in.seq`,
-      "--target",
-      "steady",
-      "--steady-time",
-      "4",
+      ...toSteady(dir, "4"),
       "--n",
       "3",
       "--device",
@@ -101,12 +104,7 @@ Deno.test("simulate dataset --seq --device auto runs on the GPU when there is on
     const r = await quass(
       "simulate",
       "dataset",
-      "--seq",
-      `${dir}/in.seq`,
-      "--target",
-      "steady",
-      "--steady-time",
-      "1",
+      ...toSteady(dir, "1"),
       "--n",
       "2",
       "--out",

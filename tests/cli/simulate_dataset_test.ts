@@ -9,10 +9,10 @@ import {
   wideParamSpace,
 } from "../../src/physics/param_space.ts";
 import { quass } from "./_quass.ts";
+import { withTempDir } from "../_tmp.ts";
 
 gpuTest("simulate dataset --space wide writes the 23 params columns and their names", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_sim_ds_" });
-  try {
+  await withTempDir({ prefix: "quass_sim_ds_" }, async (dir) => {
     const out = `${dir}/wide.safetensors`;
     const seed = String(1 + Math.floor(Math.random() * 1e6));
     const r = await quass(
@@ -55,9 +55,7 @@ gpuTest("simulate dataset --space wide writes the 23 params columns and their na
     const dd = await readDataset(d);
     assertEquals(dd.params.length, 4 * 20);
     assertEquals(JSON.parse(dd.metadata.param_names!), paramNames(defaultParamSpace()));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("simulate dataset --space with an unknown name says which spaces exist (exit 2)", async () => {

@@ -1,27 +1,21 @@
 /** `quass simulate spectrum --seq`: pulseq-cest's output from the CLI, and its one-line errors. */
 import { assertEquals } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
-import { quass } from "./_quass.ts";
+import { parseSpectrumCsv, quass } from "./_quass.ts";
 import { assertInputError } from "./_files.ts";
 import { BMSIM } from "../fixtures/mod.ts";
 import { hasGpu } from "../../src/gpu/device.ts";
+import { withTempDir } from "../_tmp.ts";
 
 const LIB = `${BMSIM}pulseq-cest-library/`;
 const SEQ = `${LIB}APTw_3T_000_2uT_1block_2s_braintumor__at_8db2433.seq`;
 const MODEL = `${LIB}WM_3T_default_7pool_bmsim__at_8db2433.yaml`;
 const WANT = `${LIB}M_z_APTw_3T_000_2uT_1block_2s_braintumor__at_8db2433.txt`;
 
-function parseCsv(text: string): { offsets: number[]; z: number[] } {
-  const lines = text.trim().split("\n");
-  assertEquals(lines[0], "offset_ppm,z");
-  const rows = lines.slice(1).map((l) => l.split(",").map(Number));
-  return { offsets: rows.map((r) => r[0]!), z: rows.map((r) => r[1]!) };
-}
-
 Deno.test("simulate spectrum --seq prints one row per ADC (M0 first), raw Mz as pulseq-cest's M_z file", async () => {
   const r = await quass("simulate", "spectrum", "--seq", SEQ, "--model", MODEL);
   assertEquals(r.code, 0, r.stderr);
-  const { offsets, z } = parseCsv(r.stdout);
+  const { offsets, z } = parseSpectrumCsv(r.stdout);
   const want = Deno.readTextFileSync(WANT).trim().split(/\r?\n/).map(Number);
   assertEquals(offsets.length, 34);
   assertEquals(offsets[0], -300);
@@ -34,7 +28,7 @@ Deno.test("simulate spectrum --seq prints one row per ADC (M0 first), raw Mz as 
 
   const n = await quass("simulate", "spectrum", "--seq", SEQ, "--model", MODEL, "--normalize");
   assertEquals(n.code, 0, n.stderr);
-  const zn = parseCsv(n.stdout).z;
+  const zn = parseSpectrumCsv(n.stdout).z;
   assertClose(zn, z.map((v) => v / z[0]!), { atol: 1e-12, label: "normalised" });
   assertEquals(zn[0], 1);
 });
@@ -49,8 +43,7 @@ Deno.test("simulate spectrum --seq: CW flags, --normalize without --seq and a ba
     await quass("simulate", "spectrum", "--model", MODEL, "--normalize", "--device", "cpu"),
     ["--normalize", "--seq"],
   );
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir({}, async (dir) => {
     const bad = `${dir}/bad.seq`;
     const text = Deno.readTextFileSync(SEQ).replace("[TRAP]", "[CONTROLS]");
     const line = text.split("\n").findIndex((l) => l.startsWith("[CONTROLS]")) + 1;
@@ -62,9 +55,7 @@ Deno.test("simulate spectrum --seq: CW flags, --normalize without --seq and a ba
       await quass("simulate", "spectrum", "--seq", `${dir}/none.seq`, "--model", MODEL),
       ["none.seq", "not found"],
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test({
@@ -75,7 +66,7 @@ Deno.test({
     const g = await quass(...args, "--device", "gpu");
     assertEquals(g.code, 0, g.stderr);
     const c = await quass(...args);
-    const gc = parseCsv(g.stdout), cc = parseCsv(c.stdout);
+    const gc = parseSpectrumCsv(g.stdout), cc = parseSpectrumCsv(c.stdout);
     assertEquals(gc.offsets, cc.offsets);
     const d = assertClose(gc.z, cc.z, { atol: 2e-5, label: "gpu vs cpu" });
     console.log(`CLI --seq gpu vs cpu: max |ΔZ| = ${d.maxAbs.toExponential(2)}`);

@@ -5,39 +5,29 @@ import { loadModelSync } from "../../src/physics/model_yaml.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import { linspaceOffsets } from "../../src/physics/protocol.ts";
 import { hasGpu } from "../../src/gpu/device.ts";
-import { quass } from "./_quass.ts";
-import { BMSIM } from "../fixtures/mod.ts";
+import { parseSpectrumCsv, quass } from "./_quass.ts";
+import { RAT_BRAIN_7T_YAML } from "../fixtures/mod.ts";
 
-const MODEL = `${BMSIM}generated/rat_brain_7T_7pool_normal_example.yaml`;
-
-function parseCsv(text: string): { offsets: number[]; z: number[] } {
-  const lines = text.trim().split("\n");
-  assertEquals(lines[0], "offset_ppm,z");
-  const rows = lines.slice(1).map((l) => l.split(",").map(Number));
-  return { offsets: rows.map((r) => r[0]!), z: rows.map((r) => r[1]!) };
-}
+/** The paper's input protocol (B1 1 µT, Ts 1.5 s, Td 4.5 s, 101 offsets) on the 7-pool model. */
+const PAPER_INPUT_ARGS = [
+  "--model",
+  RAT_BRAIN_7T_YAML,
+  "--b1",
+  "1.0",
+  "--ts",
+  "1.5",
+  "--td",
+  "4.5",
+  "--offsets=-6:6:101",
+];
 
 Deno.test("simulate spectrum --device cpu prints the 101-row CSV of the float64 simulator", async () => {
-  const r = await quass(
-    "simulate",
-    "spectrum",
-    "--model",
-    MODEL,
-    "--b1",
-    "1.0",
-    "--ts",
-    "1.5",
-    "--td",
-    "4.5",
-    "--offsets=-6:6:101",
-    "--device",
-    "cpu",
-  );
+  const r = await quass("simulate", "spectrum", ...PAPER_INPUT_ARGS, "--device", "cpu");
   assertEquals(r.code, 0, r.stderr);
-  const { offsets, z } = parseCsv(r.stdout);
+  const { offsets, z } = parseSpectrumCsv(r.stdout);
   assertEquals(offsets.length, 101);
   assertClose(offsets, linspaceOffsets(-6, 6, 101), { atol: 1e-10, label: "offsets" });
-  const model = loadModelSync(MODEL);
+  const model = loadModelSync(RAT_BRAIN_7T_YAML);
   // spot check against the library call at a few random offsets of the grid
   const idx = Array.from({ length: 5 }, () => Math.floor(Math.random() * 101));
   const want = simulateCpu(model, {
@@ -57,21 +47,11 @@ Deno.test({
     "simulate spectrum (the issue's exact command, default GPU) prints 101 rows within 2e-5 of the CPU",
   ignore: !(await hasGpu()),
   fn: async () => {
-    const args = [
-      "--model",
-      MODEL,
-      "--b1",
-      "1.0",
-      "--ts",
-      "1.5",
-      "--td",
-      "4.5",
-      "--offsets=-6:6:101",
-    ];
+    const args = PAPER_INPUT_ARGS;
     const gpu = await quass("simulate", "spectrum", ...args);
     assertEquals(gpu.code, 0, gpu.stderr);
     const cpu = await quass("simulate", "spectrum", ...args, "--device", "cpu");
-    const g = parseCsv(gpu.stdout), c = parseCsv(cpu.stdout);
+    const g = parseSpectrumCsv(gpu.stdout), c = parseSpectrumCsv(cpu.stdout);
     assertEquals(g.offsets.length, 101);
     assertEquals(g.offsets, c.offsets);
     const r = assertClose(g.z, c.z, { atol: 2e-5, label: "gpu vs cpu" });
@@ -87,7 +67,7 @@ Deno.test("simulate spectrum --ts inf --offsets-file --m0-offset gives normalise
       "simulate",
       "spectrum",
       "--model",
-      MODEL,
+      RAT_BRAIN_7T_YAML,
       "--ts",
       "inf",
       "--offsets-file",
@@ -98,7 +78,7 @@ Deno.test("simulate spectrum --ts inf --offsets-file --m0-offset gives normalise
       "cpu",
     );
     assertEquals(r.code, 0, r.stderr);
-    const { offsets, z } = parseCsv(r.stdout);
+    const { offsets, z } = parseSpectrumCsv(r.stdout);
     assertEquals(offsets, [-300, 3.5, -2.4]);
     assertClose([z[0]!], [1], { atol: 1e-15, label: "Z at the M0 offset" });
   } finally {
@@ -108,12 +88,12 @@ Deno.test("simulate spectrum --ts inf --offsets-file --m0-offset gives normalise
 
 for (
   const [what, args, mention] of <[string, string[], string][]> [
-    ["a negative --b1", ["--model", MODEL, "--b1", "-1"], "--b1"],
-    ["a malformed --offsets", ["--model", MODEL, "--offsets=bad"], "--offsets"],
+    ["a negative --b1", ["--model", RAT_BRAIN_7T_YAML, "--b1", "-1"], "--b1"],
+    ["a malformed --offsets", ["--model", RAT_BRAIN_7T_YAML, "--offsets=bad"], "--offsets"],
     ["a missing --model", ["--b1", "1"], "--model"],
-    ["a non-numeric --ts", ["--model", MODEL, "--ts", "long"], "--ts"],
+    ["a non-numeric --ts", ["--model", RAT_BRAIN_7T_YAML, "--ts", "long"], "--ts"],
     ["a missing model file", ["--model", "/nonexistent/model.yaml"], "/nonexistent/model.yaml"],
-    ["an unknown --device", ["--model", MODEL, "--device", "tpu"], "--device"],
+    ["an unknown --device", ["--model", RAT_BRAIN_7T_YAML, "--device", "tpu"], "--device"],
   ]
 ) {
   Deno.test(`simulate spectrum with ${what} exits 2 with one line on stderr`, async () => {

@@ -4,10 +4,21 @@ import { runPaths } from "../../src/nn/checkpoint.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { gpuTest } from "../_util.ts";
-import { tinyDataset } from "./_files.ts";
+import { TINY_TRAIN, tinyDataset } from "./_files.ts";
+import { withTempDir } from "../_tmp.ts";
 
-/** A quass dataset file of synthetic pairs (T 21): 250 train, 150 validation, fresh seed. */
-const _dataset = (path: string) => tinyDataset(path, 1 + Math.floor(Math.random() * 1000));
+/**
+ * Runs `fn` in a temporary directory holding d.safetensors (synthetic pairs, T 21: 250
+ * train, 150 validation, fresh seed) with `base`, `train`'s flags for a tiny quiet MLP on
+ * it (add --out and any others).
+ */
+function _withData(prefix: string, fn: (dir: string, base: string[]) => Promise<void>) {
+  return withTempDir({ prefix }, async (dir) => {
+    const data = `${dir}/d.safetensors`;
+    await tinyDataset(data, 1 + Math.floor(Math.random() * 1000));
+    await fn(dir, [...TINY_TRAIN.slice(1), "--data", data]);
+  });
+}
 
 async function _train(args: string[]): Promise<string[]> {
   const lines: string[] = [];
@@ -22,10 +33,7 @@ async function _train(args: string[]): Promise<string[]> {
 }
 
 gpuTest("train --max-slice runs batches in slices, says so, and writes the run", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_train_cli_" });
-  try {
-    await _dataset(`${dir}/d.safetensors`);
-    const base = ["--arch", "mlp", "--data", `${dir}/d.safetensors`, "--preset", "tiny"];
+  await _withData("quass_train_cli_", async (dir, base) => {
     const lines = await _train([
       ...base,
       "--out",
@@ -36,7 +44,6 @@ gpuTest("train --max-slice runs batches in slices, says so, and writes the run",
       "128",
       "--max-slice",
       "64",
-      "--quiet",
     ]);
     const note = lines.find((l) => l.includes("runs in slices"));
     assert(note?.includes("slices of 64") && note.includes("at most 64"), lines.join("\n"));
@@ -45,32 +52,19 @@ gpuTest("train --max-slice runs batches in slices, says so, and writes the run",
     assert(log.every((l) => Number.isFinite(JSON.parse(l).val_loss)), log.join("\n"));
     assert((await Deno.stat(runPaths(`${dir}/run`).model)).isFile, "model written");
     // a whole batch that fits says nothing about slices
-    const plain = await _train([...base, "--out", `${dir}/plain`, "--epochs", "1", "--quiet"]);
+    const plain = await _train([...base, "--out", `${dir}/plain`, "--epochs", "1"]);
     assert(!plain.some((l) => l.includes("slices")), plain.join("\n"));
     await assertRejects(
       () => _train([...base, "--out", `${dir}/bad`, "--max-slice", "0"]),
       /--max-slice: expected an integer ≥ 1/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 gpuTest(
   "train --snr/--clean-fraction/--noisy-validation reach config.json; bad values name the flag",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "quass_train_snr_" });
-    try {
-      await _dataset(`${dir}/d.safetensors`);
-      const base = [
-        "--arch",
-        "mlp",
-        "--data",
-        `${dir}/d.safetensors`,
-        "--preset",
-        "tiny",
-        "--quiet",
-      ];
+    await _withData("quass_train_snr_", async (dir, base) => {
       const lines = await _train([
         ...base,
         "--out",
@@ -112,8 +106,6 @@ gpuTest(
         const e = await assertRejects(() => _train([...base, "--out", `${dir}/bad`, ...flags]), re);
         assert(e instanceof InputError, `${flags.join(" ")}: ${e}`);
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );

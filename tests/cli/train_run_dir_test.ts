@@ -6,16 +6,20 @@ import { assert, assertEquals } from "../_assert.ts";
 import { gpuTest } from "../_util.ts";
 import { runPaths } from "../../src/nn/checkpoint.ts";
 import { RUN_LOCK } from "../../src/nn/run_dir.ts";
-import { assertInputError, listTree, tinyDataset } from "./_files.ts";
+import { assertInputError, listTree, TINY_TRAIN, tinyDataset, trainTiny } from "./_files.ts";
 import { quass } from "./_quass.ts";
+import { withTempDir } from "../_tmp.ts";
 
-const TRAIN = ["train", "--arch", "mlp", "--preset", "tiny", "--quiet"];
+/** `quass train` resuming `run` on `data` up to epoch 2. */
+function resumeTo2(data: string, run: string): string[] {
+  return [...TINY_TRAIN, "--epochs", "2", "--resume", "--data", data, "--out", run];
+}
 
 /** A finished one-epoch run in `${dir}/run` on `${dir}/a.safetensors`. */
 async function _run(dir: string): Promise<string> {
   await tinyDataset(`${dir}/a.safetensors`, 1);
   const run = `${dir}/run`;
-  const r = await quass(...TRAIN, "--epochs", "1", "--data", `${dir}/a.safetensors`, "--out", run);
+  const r = await trainTiny(`${dir}/a.safetensors`, run, "--epochs", "1");
   assertEquals(r.code, 0, r.stderr);
   return run;
 }
@@ -23,8 +27,7 @@ async function _run(dir: string): Promise<string> {
 gpuTest(
   "train records its dataset; --resume with another --data exits 2, the same bytes resume",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "quass_run_data_" });
-    try {
+    await withTempDir({ prefix: "quass_run_data_" }, async (dir) => {
       const run = await _run(dir);
       const cfg = JSON.parse(await Deno.readTextFile(runPaths(run).config));
       const bytes = await Deno.readFile(`${dir}/a.safetensors`);
@@ -37,16 +40,7 @@ gpuTest(
       await tinyDataset(`${dir}/b.safetensors`, 2);
       const files = await listTree(run);
       const log = await Deno.readTextFile(runPaths(run).log);
-      const r = await quass(
-        ...TRAIN,
-        "--epochs",
-        "2",
-        "--resume",
-        "--data",
-        `${dir}/b.safetensors`,
-        "--out",
-        run,
-      );
+      const r = await quass(...resumeTo2(`${dir}/b.safetensors`, run));
       assertInputError(r, [
         `--data ${dir}/b.safetensors`,
         `trained on (${dir}/a.safetensors`,
@@ -58,53 +52,29 @@ gpuTest(
 
       // the same bytes under another name resume
       await Deno.copyFile(`${dir}/a.safetensors`, `${dir}/copy.safetensors`);
-      const ok = await quass(
-        ...TRAIN,
-        "--epochs",
-        "2",
-        "--resume",
-        "--data",
-        `${dir}/copy.safetensors`,
-        "--out",
-        run,
-      );
+      const ok = await quass(...resumeTo2(`${dir}/copy.safetensors`, run));
       assertEquals(ok.code, 0, ok.stderr);
       assertEquals((await Deno.readTextFile(runPaths(run).log)).trim().split("\n").length, 3);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 gpuTest("a run made before the dataset record resumes with a warning", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_run_old_" });
-  try {
+  await withTempDir({ prefix: "quass_run_old_" }, async (dir) => {
     const run = await _run(dir);
     const cfg = JSON.parse(await Deno.readTextFile(runPaths(run).config));
     delete cfg.dataset;
     await Deno.writeTextFile(runPaths(run).config, JSON.stringify(cfg, null, 2));
-    const r = await quass(
-      ...TRAIN,
-      "--epochs",
-      "2",
-      "--resume",
-      "--data",
-      `${dir}/a.safetensors`,
-      "--out",
-      run,
-    );
+    const r = await quass(...resumeTo2(`${dir}/a.safetensors`, run));
     assertEquals(r.code, 0, r.stderr);
     assert(/warning: .*config\.json records no dataset hash/.test(r.stderr), r.stderr);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 gpuTest(
   "a second train on a locked run directory exits 2; a dead holder's lock and leftovers are cleaned",
   async () => {
-    const dir = await Deno.makeTempDir({ prefix: "quass_run_lock_" });
-    try {
+    await withTempDir({ prefix: "quass_run_lock_" }, async (dir) => {
       const run = await _run(dir);
       assert(!(await listTree(run)).includes(RUN_LOCK), "lock released after the run");
       const lock = `${run}/${RUN_LOCK}`;
@@ -112,19 +82,10 @@ gpuTest(
       // held by a live process (this test): refused, nothing touched
       await Deno.writeTextFile(lock, JSON.stringify({ pid: Deno.pid, host, started: "now" }));
       const files = await listTree(run);
-      const resume = [
-        ...TRAIN,
-        "--epochs",
-        "2",
-        "--resume",
-        "--data",
-        `${dir}/a.safetensors`,
-        "--out",
-        run,
-      ];
+      const resume = resumeTo2(`${dir}/a.safetensors`, run);
       const r1 = await quass(...resume);
       assertInputError(r1, [`--out ${run}`, `pid ${Deno.pid}`, "another --out", `delete ${lock}`]);
-      const r2 = await quass(...TRAIN, "--data", `${dir}/a.safetensors`, "--out", run);
+      const r2 = await trainTiny(`${dir}/a.safetensors`, run);
       assertInputError(r2, [`pid ${Deno.pid}`]);
       assertEquals(await listTree(run), files, "nothing touched");
 
@@ -144,30 +105,17 @@ gpuTest(
       const after = await listTree(run);
       assert(!after.includes(RUN_LOCK) && stale.every((f) => !after.includes(f)), after.join(", "));
       assertEquals((await Deno.readTextFile(runPaths(run).log)).trim().split("\n").length, 3);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
 gpuTest("a new run that fails before its first epoch leaves no run directory behind", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_run_fail_" });
-  try {
+  await withTempDir({ prefix: "quass_run_fail_" }, async (dir) => {
     await tinyDataset(`${dir}/a.safetensors`);
     // fails inside the trainer, after config.json was written: no 64-spectrum slice fits 1
-    const r = await quass(
-      ...TRAIN,
-      "--max-slice",
-      "1",
-      "--data",
-      `${dir}/a.safetensors`,
-      "--out",
-      `${dir}/run`,
-    );
+    const r = await trainTiny(`${dir}/a.safetensors`, `${dir}/run`, "--max-slice", "1");
     assertEquals(r.code, 2, r.stderr);
     assert(r.stderr.includes("batch slice") && r.stderr.includes("raise --max-slice"), r.stderr);
     assertEquals(await listTree(dir), ["a.safetensors"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -15,6 +15,7 @@ import {
 } from "../../src/data/nifti.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
+import { withTempDir } from "../_tmp.ts";
 
 /** A valid little NIfTI-1 file (4×4×1×5 float32, random values). */
 function smallNifti(): { bytes: Uint8Array<ArrayBuffer>; data: Float32Array } {
@@ -105,8 +106,7 @@ Deno.test("parseNifti()/readNifti() refuse a header that declares more than the 
     assert(e instanceof InputError);
   }
   assertEquals(MAX_NIFTI_BYTES, 2 ** 31);
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir({}, async (dir) => {
     await Deno.writeFile(`${dir}/huge.nii.gz`, await gzip(huge));
     await assertRejects(() => readNifti(`${dir}/huge.nii.gz`), /over the limit of 2\.0 GiB/);
     // a budget shared by several files: the second one no longer fits
@@ -118,9 +118,7 @@ Deno.test("parseNifti()/readNifti() refuse a header that declares more than the 
       () => parseNifti(bytes, "b.nii", { budget }),
       /b\.nii: its header declares .* over the limit of 1000 bytes \(328 bytes left after the other files\); or raise the limit/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test({
@@ -135,8 +133,7 @@ Deno.test({
     }
   })(),
   fn: async () => {
-    const dir = await Deno.makeTempDir({ prefix: "quass-bomb-" });
-    try {
+    await withTempDir({ prefix: "quass-bomb-" }, async (dir) => {
       const bomb = `${dir}/bomb.nii.gz`;
       await gzipBomb(smallNifti().bytes, 2 ** 31, bomb);
       const size = (await Deno.stat(bomb)).size;
@@ -170,8 +167,6 @@ Deno.test({
       // the old reader held the 2 GiB twice (> 4 GB); now the process stays near its baseline
       assert(kb < 400_000, `max RSS ${(kb / 1024).toFixed(0)} MiB`);
       assert(!(await Deno.stat(`${dir}/out.nii.gz`).catch(() => null)), "nothing written");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

@@ -23,6 +23,10 @@ import {
 } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
 import { findPython, runPython } from "../eval/_python.ts";
+import { withTempDir } from "../_tmp.ts";
+
+/** Where the tests write their files. */
+const TMP = { prefix: "quass_nifti_test_" };
 
 /** A random rigid rotation × voxel sizes + shift (what scanners write). */
 function randomAffine(): Affine {
@@ -56,14 +60,9 @@ function randomVolume(dims: [number, number, number, number]): Float32Array {
   return d;
 }
 
-async function tmpDir(): Promise<string> {
-  return await Deno.makeTempDir({ prefix: "quass_nifti_test_" });
-}
-
 for (const ext of [".nii", ".nii.gz"]) {
   Deno.test(`writeNifti()/readNifti() round-trip a 4-D volume with header, affine and values (${ext})`, async () => {
-    const dir = await tmpDir();
-    try {
+    await withTempDir(TMP, async (dir) => {
       const dims: [number, number, number, number] = [7, 5, 3, 11];
       const data = randomVolume(dims);
       const affine = randomAffine();
@@ -84,15 +83,12 @@ for (const ext of [".nii", ".nii.gz"]) {
         const norm = Math.hypot(affine[0]![j]!, affine[1]![j]!, affine[2]![j]!);
         assertClose([v.pixdim[j]!], [norm], { rtol: 1e-6, label: `pixdim[${j}]` });
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }
 
 Deno.test("readNifti() reads a 3-D volume as t = 1 and writeNifti() keeps it 3-D", async () => {
-  const dir = await tmpDir();
-  try {
+  await withTempDir(TMP, async (dir) => {
     const data = randomVolume([4, 6, 2, 1]);
     await writeNifti(`${dir}/m.nii`, { dims: [4, 6, 2, 1], data });
     const v = await readNifti(`${dir}/m.nii`);
@@ -108,9 +104,7 @@ Deno.test("readNifti() reads a 3-D volume as t = 1 and writeNifti() keeps it 3-D
       () => checkDims(v, "m.nii", { dims: [4, 6, 3] }),
       /dims are \[4,6,2,1\] but \[4,6,3\] were expected/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 /** Rewrites a float32 file we wrote as int16 (big- or little-endian) with scl_slope/inter. */
@@ -153,8 +147,7 @@ function asInt16(
 
 for (const le of [true, false]) {
   Deno.test(`readNifti() converts ${le ? "little" : "big"}-endian int16 with scl_slope/scl_inter to float32`, async () => {
-    const dir = await tmpDir();
-    try {
+    await withTempDir(TMP, async (dir) => {
       const dims: [number, number, number, number] = [3, 4, 2, 5];
       const n = 120;
       const f32 = encodeNifti({ dims, data: new Float32Array(n), affine: randomAffine() });
@@ -168,15 +161,12 @@ for (const le of [true, false]) {
         atol: 1e-3,
         rtol: 1e-6,
       });
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
 }
 
 Deno.test("readNifti() rejects files that are not NIfTI-1 with a message naming the file and the problem", async () => {
-  const dir = await tmpDir();
-  try {
+  await withTempDir(TMP, async (dir) => {
     const good = encodeNifti({ dims: [2, 2, 2, 3], data: new Float32Array(24) });
     const cases: [string, Uint8Array, RegExp][] = [
       [
@@ -243,14 +233,11 @@ Deno.test("readNifti() rejects files that are not NIfTI-1 with a message naming 
       () => readNifti(`${dir}/missing.nii.gz`),
       /missing\.nii\.gz: file not found/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("readNifti() counts NaN/Inf voxels and assertFinite() reports them with the first position", async () => {
-  const dir = await tmpDir();
-  try {
+  await withTempDir(TMP, async (dir) => {
     const data = randomVolume([3, 3, 2, 2]);
     data[30] = NaN; // x=0, y=1, z=1, t=1 (index x + 3·(y + 3·(z + 2·t)))
     data[35] = Infinity;
@@ -261,14 +248,11 @@ Deno.test("readNifti() counts NaN/Inf voxels and assertFinite() reports them wit
       () => assertFinite(v, "n.nii.gz"),
       /n\.nii\.gz: 2 voxel value\(s\) are NaN or Inf \(first at x=0, y=1, z=1, t=1\)/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("writeNifti() writes nothing when it fails", async () => {
-  const dir = await tmpDir();
-  try {
+  await withTempDir(TMP, async (dir) => {
     await assertRejects(
       () => writeNifti(`${dir}/a.nii`, { dims: [2, 2, 2, 2], data: new Float32Array(15) }),
       /Expected 16 voxel values/,
@@ -278,14 +262,11 @@ Deno.test("writeNifti() writes nothing when it fails", async () => {
       /must end in \.nii or \.nii\.gz/,
     );
     assertEquals([...Deno.readDirSync(dir)].length, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("sidecar: writeSidecar()/readSidecar() round-trip, offsets resolve from the sidecar or --offsets", async () => {
-  const dir = await tmpDir();
-  try {
+  await withTempDir(TMP, async (dir) => {
     const path = `${dir}/scan.nii.gz`;
     assertEquals(sidecarPath(path), `${dir}/scan.json`);
     assertEquals(sidecarPath("a/b.nii"), "a/b.json");
@@ -329,9 +310,7 @@ Deno.test("sidecar: writeSidecar()/readSidecar() round-trip, offsets resolve fro
     );
     await Deno.writeTextFile(`${dir}/scan.json`, "{oops");
     await assertRejects(() => readSidecar(path), /scan\.json: not valid JSON/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("parseOffsetsFlag() reads lo:hi:n ranges and comma lists", () => {
@@ -353,8 +332,7 @@ Deno.test({
   name: "writeNifti() output loads in nibabel with the same values and affine",
   ignore: !nibPython,
   fn: async () => {
-    const dir = await tmpDir();
-    try {
+    await withTempDir(TMP, async (dir) => {
       const dims: [number, number, number, number] = [6, 5, 4, 7];
       const data = randomVolume(dims);
       const affine = randomAffine();
@@ -381,9 +359,7 @@ print(json.dumps({"shape": list(d.shape), "dtype": str(d.dtype), "affine": img.a
         rtol: 1e-5,
         label: "qform (nibabel)",
       });
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });
 
@@ -392,8 +368,7 @@ Deno.test({
     "readNifti() loads files nibabel writes (int16 + scaling, float64, big-endian, qform only) with the same values and affine",
   ignore: !nibPython,
   fn: async () => {
-    const dir = await tmpDir();
-    try {
+    await withTempDir(TMP, async (dir) => {
       const seed = Math.floor(Math.random() * 1e9);
       const code = `
 import json, nibabel as nib, numpy as np
@@ -436,8 +411,6 @@ print(json.dumps(out))`;
           label: `${name} affine`,
         });
       }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 });

@@ -18,6 +18,7 @@ import {
 import { readNifti } from "../../src/data/nifti.ts";
 import { readSidecar } from "../../src/data/sidecar.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
+import { withTempDir } from "../_tmp.ts";
 
 const P = { t1w: 0, t2w: 1, fAmide: 2, fMt: 14, fNoe35: 17 } as const;
 
@@ -197,8 +198,7 @@ Deno.test("makePhantom() with B0 and B1 fields: the input is shifted, the refere
   assert(moved > 0, "the B0 field shifts the acquired input");
   // relB1 reaches the simulator (the stand-in's dip depth scales with it)
   assert(ph.reference.some((z, i) => Math.abs(z - plain.reference[i]!) > 1e-6));
-  const dir = await Deno.makeTempDir({ prefix: "quass_phantom_" });
-  try {
+  await withTempDir({ prefix: "quass_phantom_" }, async (dir) => {
     await writePhantom(dir, ph);
     const b1 = await readNifti(`${dir}/${PHANTOM_FILES.relB1}`);
     assertClose(b1.data, ph.maps.relB1, { rtol: 1e-6, label: "rel_b1.nii.gz" });
@@ -210,9 +210,7 @@ Deno.test("makePhantom() with B0 and B1 fields: the input is shifted, the refere
     assertEquals((await readSidecar(`${dir}/${PHANTOM_FILES.reference}`))?.b0Field, undefined);
     const manifest = JSON.parse(await Deno.readTextFile(`${dir}/${PHANTOM_FILES.manifest}`));
     assertClose([manifest.maxB0ShiftPpm, manifest.maxRelB1Deviation], [0.3, 0.15], { atol: 1e-9 });
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 /** A stand-in that sees the B0 shift and relB1: a water dip at b0InhomPpm, depth × relB1. */
@@ -229,8 +227,7 @@ const fakeSim2: PairSimulator = (models, input, target) => {
 };
 
 Deno.test("writePhantom() writes every volume as NIfTI with sidecars and a manifest", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_phantom_" });
-  try {
+  await withTempDir({ prefix: "quass_phantom_" }, async (dir) => {
     const ph = await makePhantom({ size: 16, seed: 3, snr: 100, simulate: fakeSim });
     await writePhantom(dir, ph);
     const input = await readNifti(`${dir}/${PHANTOM_FILES.input}`);
@@ -256,9 +253,7 @@ Deno.test("writePhantom() writes every volume as NIfTI with sidecars and a manif
       manifest.counts.gm + manifest.counts.wm + manifest.counts.tumour + manifest.counts.rim,
       ph.maps.mask.reduce((s, x) => s + x, 0),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 gpuTest(

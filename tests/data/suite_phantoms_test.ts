@@ -17,6 +17,7 @@ import {
 import { fakeSim } from "./_fake_sim.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import { paperInputProtocol, paperTargetProtocol } from "../../src/physics/protocol.ts";
+import { withTempDir } from "../_tmp.ts";
 
 Deno.test("suite seeds and SNRs are the frozen constants", () => {
   // Frozen before any model tuning: changing them invalidates every earlier quality number.
@@ -198,8 +199,7 @@ Deno.test("suiteNoise(): Rician noise at the SNR (background std), deterministic
 });
 
 Deno.test("loadSuitePhantom() caches the simulation on disk and re-reads it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_suite_" });
-  try {
+  await withTempDir({ prefix: "quass_suite_" }, async (dir) => {
     fakeSim.calls = 0;
     const a = await loadSuitePhantom("vials", { size: 16, cacheDir: dir, simulate: fakeSim });
     assertEquals(a.cached, false);
@@ -221,9 +221,7 @@ Deno.test("loadSuitePhantom() caches the simulation on disk and re-reads it", as
     });
     assertEquals(c.cached, false);
     await assertRejects(() => loadSuitePhantom("nope", { cacheDir: dir }), /unknown suite/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 gpuTest(

@@ -4,6 +4,7 @@ import { writeSidecar } from "../../src/data/sidecar.ts";
 import { exists } from "../../src/util/atomic.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
+import { withTempDir } from "../_tmp.ts";
 
 const NX = 12, NY = 12, NT = 7;
 
@@ -43,8 +44,7 @@ async function run(args: string[]): Promise<void> {
 }
 
 Deno.test("quass evaluate writes a report from NIfTI files with offsets from the reference's sidecar", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_eval_cli_" });
-  try {
+  await withTempDir({ prefix: "quass_eval_cli_" }, async (dir) => {
     await files(dir);
     await run([
       "--pred",
@@ -73,9 +73,7 @@ Deno.test("quass evaluate writes a report from NIfTI files with offsets from the
     assert(m.mean.ssim > 0.9 && m.mean.ssim < 1);
     assert(await exists(`${dir}/report/summary.md`));
     assert(await exists(`${dir}/report/regression.svg`));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 /** Each command line must fail with an InputError matching its pattern and leave `out` absent. */
@@ -88,8 +86,7 @@ async function expectInputErrors(cases: [string[], RegExp][], out: string): Prom
 }
 
 Deno.test("quass evaluate: bad inputs give InputErrors that name the file and the fix, and write nothing", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_eval_cli_" });
-  try {
+  await withTempDir({ prefix: "quass_eval_cli_" }, async (dir) => {
     await files(dir, false);
     const out = `${dir}/report`;
     const base = ["--pred", `${dir}/pred.nii.gz`, "--out", out];
@@ -159,9 +156,7 @@ Deno.test("quass evaluate: bad inputs give InputErrors that name the file and th
       [...base, "--reference", `${dir}/ref2.nii.gz`],
       /their sidecars list different offsetsPpm/,
     ]], out);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("parseVoxelFlag() reads LABEL:x,y[,z] and accumulates repeats", () => {

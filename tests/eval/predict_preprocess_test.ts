@@ -6,6 +6,8 @@ import { readSidecar, writeSidecar } from "../../src/data/sidecar.ts";
 import { exists } from "../../src/util/atomic.ts";
 import { InputError } from "../../src/util/errors.ts";
 import type { PreprocessChoice } from "../../src/preprocess/options.ts";
+import { withTempDir } from "../_tmp.ts";
+import { gauss } from "../_random.ts";
 
 const GRID = Array.from({ length: 61 }, (_, i) => -3 + 0.1 * i);
 
@@ -17,12 +19,6 @@ const echoLoader: RunLoader = (run) =>
     offsetsPpm: GRID,
     predict: (x) => Promise.resolve(Float32Array.from(x)),
   });
-
-function gauss(): number {
-  let u = 0;
-  while (!u) u = Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
 
 const z = (x: number, s: number, a: number) =>
   0.95 - 0.9 / (1 + ((x - s) / 0.4) ** 2) - a / (1 + ((x - s + 2.4) / 5) ** 2);
@@ -61,8 +57,7 @@ const FULL: PreprocessChoice = {
 };
 
 Deno.test("predictVolumeFile() with --m0 --b0 auto --denoise pca: one line per stage, the B0 map beside the output, the sidecar records the stages", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_prepro_" });
-  try {
+  await withTempDir({ prefix: "quass_prepro_" }, async (dir) => {
     const f = await scanFiles(dir);
     const out = `${dir}/pred.nii.gz`;
     const lines: string[] = [];
@@ -102,9 +97,7 @@ Deno.test("predictVolumeFile() with --m0 --b0 auto --denoise pca: one line per s
       const kMin = spec.indexOf(Math.min(...spec));
       assert(Math.abs(GRID[kMin]!) <= 0.11, `voxel ${v}: dip at ${GRID[kMin]} ppm`);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("predictVolumeFile() with preprocessing: bad input is one InputError naming the file, and nothing is written", async () => {

@@ -11,6 +11,7 @@ import { readNifti, writeNifti } from "../../src/data/nifti.ts";
 import { readSidecar, writeSidecar } from "../../src/data/sidecar.ts";
 import { exists } from "../../src/util/atomic.ts";
 import { InputError } from "../../src/util/errors.ts";
+import { withTempDir } from "../_tmp.ts";
 
 /** A stand-in network: y_k = 0.5·x_k + 0.1·k (so the output depends on position and value). */
 const fakeNet: SpectraPredictor = (x, n) => {
@@ -143,8 +144,7 @@ async function _scan(
 }
 
 Deno.test("predictVolumeFile() writes the prediction and its sidecar", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_pred_" });
-  try {
+  await withTempDir({ prefix: "quass_pred_" }, async (dir) => {
     const input = await _scan(dir, [4, 3, 2, T]);
     const out = `${dir}/pred.nii`;
     const res = await predictVolumeFile({ run: "runs/fake", input, out }, fakeLoader);
@@ -162,9 +162,7 @@ Deno.test("predictVolumeFile() writes the prediction and its sidecar", async () 
     const side = await readSidecar(out, T);
     assertEquals(side?.offsetsPpm, OFFS);
     assertEquals(side?.tsS, 5);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("predictVolumeFile() fails with a clear error and writes nothing on bad inputs", async () => {

@@ -20,6 +20,7 @@ import {
 import { cos2Theta } from "../../src/physics/analytic.ts";
 import { PAPER_OFFSETS_PPM } from "../../src/physics/protocol.ts";
 import { InputError } from "../../src/util/errors.ts";
+import { withTempDir } from "../_tmp.ts";
 
 async function fakeCase(snr: number): Promise<SuiteCase> {
   const ph = await simulateSuitePhantom("tumour", { size: 16, simulate: fakeSim });
@@ -148,8 +149,7 @@ Deno.test("qualityMarkdown() has one table per SNR with every method, phantom an
   for (const s of [String(PAPER_REPORTED.r2Min), "0.9991", "49.67", "1.68e-4"]) {
     assert(md.includes(s), `the report shows the paper's ${s}`);
   }
-  const dir = await Deno.makeTempDir({ prefix: "quass_quality_" });
-  try {
+  await withTempDir({ prefix: "quass_quality_" }, async (dir) => {
     const paths = { json: `${dir}/results/quality.json`, md: `${dir}/QUALITY.md` };
     await writeQualityReport(r, paths);
     const back = JSON.parse(await Deno.readTextFile(paths.json));
@@ -158,9 +158,7 @@ Deno.test("qualityMarkdown() has one table per SNR with every method, phantom an
     assertEquals(back.rows[0].score.mae, 0);
     assertEquals(await Deno.readTextFile(paths.md), md);
     assertEquals([...Deno.readDirSync(`${dir}/results`)].length, 1, "no temp files left");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 gpuTest(
@@ -169,8 +167,7 @@ gpuTest(
     const { generateDataset, writeDataset } = await import("../../src/data/dataset.ts");
     const { trainArchRuns } = await import("../../src/eval/quality_archs.ts");
     const { loadRunPredictor } = await import("../../src/eval/run_predictor.ts");
-    const dir = await Deno.makeTempDir({ prefix: "quass_quality_archs_" });
-    try {
+    await withTempDir({ prefix: "quass_quality_archs_" }, async (dir) => {
       const ds = await generateDataset({ n: 40, seed: 3 });
       await writeDataset(`${dir}/data.safetensors`, ds);
       const runs = await trainArchRuns({
@@ -203,8 +200,6 @@ gpuTest(
           }),
         /--arch-list: unknown architecture "cnn"/,
       );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );

@@ -12,6 +12,7 @@ import {
 } from "../../src/physics/protocol.ts";
 import type { TissueModel } from "../../src/physics/model.ts";
 import { GAMMA_RAD_PER_S_UT } from "../../src/physics/constants.ts";
+import { withTempDir } from "../_tmp.ts";
 
 /** The 7-pool rat-brain examples of tests/fixtures/bmsim/generated/ (typed in, not loaded). */
 function _ratBrain(tumour: boolean): TissueModel {
@@ -216,8 +217,7 @@ Deno.test("quassImage() with a target predicts each voxel's Ts 5 s / Td 1 s spec
 });
 
 Deno.test("quassFitFile() writes the target's image and records the target protocol in the sidecar", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_fit_target_" });
-  try {
+  await withTempDir({ prefix: "quass_fit_target_" }, async (dir) => {
     const offsetsPpm = [-3.5, -1, 0.6, 2, 3.5];
     const nvox = 4, nOff = offsetsPpm.length;
     const data = Float32Array.from({ length: nvox * nOff }, () => 0.3 + 0.5 * Math.random());
@@ -252,7 +252,5 @@ Deno.test("quassFitFile() writes the target's image and records the target proto
     for (const p of [out, sidecarPath(out)]) {
       await assertRejects(() => Deno.stat(p), /No such file/);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

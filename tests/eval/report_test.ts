@@ -13,6 +13,7 @@ import { canRasterise, colormap, fmtTick, niceTicks } from "../../src/eval/svg.t
 import { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
+import { withTempDir } from "../_tmp.ts";
 
 function smallCase(noise: number) {
   const nx = 16, ny = 16, nz = 1, nt = 21;
@@ -69,8 +70,7 @@ Deno.test("summaryTable() lists R² at the six offsets, SSIM, PSNR and MSE next 
 });
 
 Deno.test("writeReport() writes metrics.json, summary.md and the figures as SVG and PNG", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_report_test_" });
-  try {
+  await withTempDir({ prefix: "quass_report_test_" }, async (dir) => {
     const { p, r, ev } = smallCase(0.02);
     const { files, warnings } = await writeReport(dir, {
       evaluation: ev,
@@ -117,21 +117,16 @@ Deno.test("writeReport() writes metrics.json, summary.md and the figures as SVG 
       svg.includes("|pred − ref| (Z)") && svg.includes("Z (M_z / M_0)"),
       "image grid has both colour bars",
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("readMetrics() rejects missing and foreign files", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_report_test_" });
-  try {
+  await withTempDir({ prefix: "quass_report_test_" }, async (dir) => {
     await assertRejects(() => readMetrics(`${dir}/none.json`), /none\.json: file not found/);
     await Deno.writeTextFile(`${dir}/x.json`, '{"a": 1}');
     const e = await assertRejects(() => readMetrics(`${dir}/x.json`), /not a quass metrics\.json/);
     assert(e instanceof InputError);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("compareReports() tabulates models with the best value per column in bold and the paper's row", () => {

@@ -7,6 +7,7 @@
 import { Rng } from "../../src/util/rng.ts";
 import { linspaceOffsets } from "../../src/physics/protocol.ts";
 import type { SafeTensors } from "../../src/data/safetensors.ts";
+import { type TrainingData, trainingDataFrom } from "../../src/nn/training_data.ts";
 
 function lorentz(x: number, c: number, w: number): number {
   const d = (x - c) / (w / 2);
@@ -42,4 +43,15 @@ export function syntheticDataset(n: number, T: number, seed: number, nVal: numbe
     },
     metadata: { protocol: JSON.stringify({ synthetic: true }) },
   };
+}
+
+/** {@link syntheticDataset} as the trainer's input, named `source`. */
+export function syntheticTrainingData(
+  n: number,
+  T: number,
+  seed: number,
+  nVal: number,
+  source = "synthetic",
+): TrainingData {
+  return trainingDataFrom(syntheticDataset(n, T, seed, nVal), source);
 }

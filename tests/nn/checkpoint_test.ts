@@ -14,6 +14,7 @@ import {
 import { buildModel } from "../../src/nn/models/mod.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
 import { linspaceOffsets } from "../../src/physics/protocol.ts";
+import { withTempDir } from "../_tmp.ts";
 
 const T = 101;
 const offsets = linspaceOffsets(-6, 6, T);
@@ -124,8 +125,7 @@ Deno.test("checkOffsets() accepts equal offsets and names both files when they d
 });
 
 Deno.test("loadModel() and loadOptimizer() give InputErrors for missing and mismatched files", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_ckpt_" });
-  try {
+  await withTempDir({ prefix: "quass_ckpt_" }, async (dir) => {
     isInputError(
       await assertRejects(() => loadModel(`${dir}/nothing`)),
       /file not found.*quass train/,
@@ -161,7 +161,5 @@ Deno.test("loadModel() and loadOptimizer() give InputErrors for missing and mism
       await assertRejects(() => loadOptimizer(`${dir}/optimizer.safetensors`, "lstm-attention", n)),
       /not a valid safetensors/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -18,6 +18,7 @@ import {
 } from "../../src/nn/models/mod.ts";
 import { zeroFill } from "../../src/nn/fill.ts";
 import type { BufRef } from "../../src/nn/types.ts";
+import { dot, finiteDiff } from "./_layer_util.ts";
 
 function rand(n: number, a = 1): Float64Array {
   return Float64Array.from({ length: n }, () => (Math.random() * 2 - 1) * a);
@@ -93,28 +94,13 @@ for (const arch of ARCHS) {
       const params = randomParams(spec);
       const x = rand(B * T), r = rand(B * T);
       const c = spec.C ? rand(B * spec.C) : undefined;
-      const loss = () => {
-        const { y } = refForward(spec, params, x, B, c);
-        let s = 0;
-        for (let i = 0; i < y.length; i++) s += y[i]! * r[i]!;
-        return s;
-      };
+      const loss = () => dot(refForward(spec, params, x, B, c).y, r);
       const { cache } = refForward(spec, params, x, B, c);
       const grads = refBackward(spec, params, cache, r);
-      const eps = 1e-6;
       let checked = 0;
       for (const s of spec.store.specs) {
-        const p = params.get(s.name)!, g = grads.get(s.name)!;
-        const fd = new Float64Array(s.size);
-        for (let i = 0; i < s.size; i++) {
-          const p0 = p[i]!;
-          p[i] = p0 + eps;
-          const lp = loss();
-          p[i] = p0 - eps;
-          const lm = loss();
-          p[i] = p0;
-          fd[i] = (lp - lm) / (2 * eps);
-        }
+        const g = grads.get(s.name)!;
+        const fd = finiteDiff(params.get(s.name)!, loss);
         assertClose(g, fd, { atol: 1e-7, rtol: 1e-5, label: `${arch} d${s.name}` });
         checked += s.size;
       }

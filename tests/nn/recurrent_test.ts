@@ -1,5 +1,5 @@
 import { assertClose, gpuTest, randomArray } from "../_util.ts";
-import { f32, runPass, up } from "./_layer_util.ts";
+import { dot, f32, finiteDiff, runPass, up } from "./_layer_util.ts";
 import { storageBuffer, writeBuffer } from "../../src/gpu/buffers.ts";
 import {
   allocRecurrentActs,
@@ -54,27 +54,9 @@ for (const cell of CELLS) {
     Deno.test(`${cell}BackwardRef() matches central finite differences of ${cell}ForwardRef()${rev ? " (reverse)" : ""}`, () => {
       const B = 2, T = 5, C = 3, H = 4;
       const x = randomArray(B * T * C), p = randomParams(cell, C, H), dh = randomArray(B * T * H);
-      const loss = () => {
-        const h = forwardRef(cell, x, p, B, T, C, H, rev).h;
-        let s = 0;
-        for (let i = 0; i < h.length; i++) s += h[i]! * dh[i]!;
-        return s;
-      };
+      const loss = () => dot(forwardRef(cell, x, p, B, T, C, H, rev).h, dh);
       const g = backwardRef(cell, dh, x, p, B, T, C, H, rev);
-      const eps = 1e-6;
-      const fd = (arr: Float64Array) => {
-        const out = new Float64Array(arr.length);
-        for (let i = 0; i < arr.length; i++) {
-          const v = arr[i]!;
-          arr[i] = v + eps;
-          const lp = loss();
-          arr[i] = v - eps;
-          const lm = loss();
-          arr[i] = v;
-          out[i] = (lp - lm) / (2 * eps);
-        }
-        return out;
-      };
+      const fd = (arr: Float64Array) => finiteDiff(arr, loss);
       const tol = { atol: 1e-8, rtol: 1e-6 };
       for (
         const [name, got, arr] of [["dx", g.dx, x], ["dwx", g.dwx, p.wx], ["dwh", g.dwh, p.wh], [

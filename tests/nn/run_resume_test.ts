@@ -4,10 +4,10 @@ import { configToJson } from "../../src/nn/checkpoint.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
 import { loadResumeConfig } from "../../src/nn/run_resume.ts";
 import { InputError } from "../../src/util/errors.ts";
+import { withTempDir } from "../_tmp.ts";
 
 Deno.test("loadResumeConfig: reads the run, refuses another arch, model or training settings", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir({}, async (dir) => {
     const p = `${dir}/config.json`;
     const cfg = resolveConfig("lstm", "tiny", 11, {});
     await assertRejects(
@@ -44,7 +44,5 @@ Deno.test("loadResumeConfig: reads the run, refuses another arch, model or train
       () => loadResumeConfig(p, { arch: "lstm", cfg: faster }),
       /training settings differ/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

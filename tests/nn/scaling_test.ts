@@ -14,12 +14,13 @@ import {
   unscaleOutput,
 } from "../../src/nn/scaling.ts";
 import { train } from "../../src/nn/train.ts";
-import { fitScalingOn, trainingDataFrom } from "../../src/nn/training_data.ts";
+import { fitScalingOn } from "../../src/nn/training_data.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
 import { buildModel, refForward } from "../../src/nn/models/mod.ts";
 import { loadModel } from "../../src/nn/checkpoint.ts";
 import { Predictor } from "../../src/nn/predict.ts";
-import { syntheticDataset } from "./_synthetic.ts";
+import { syntheticTrainingData } from "./_synthetic.ts";
+import { withTempDir } from "../_tmp.ts";
 
 Deno.test("fitScaling() gives per-offset mean and std and the residual's std; the transforms invert", () => {
   const T = 7, rows = 40;
@@ -68,14 +69,10 @@ gpuTest(
   "a scaled model predicts base + s·network((x − μ)/σ), and its validation loss is in Z units",
   async (device) => {
     const T = 21;
-    const data = trainingDataFrom(
-      syntheticDataset(300, T, 1 + Math.floor(Math.random() * 1e6), 60),
-      "synthetic",
-    );
+    const data = syntheticTrainingData(300, T, 1 + Math.floor(Math.random() * 1e6), 60);
     const cfg = resolveConfig("mlp", "tiny", T, { epochs: 3, batch: 32, seed: 4, hidden: 16 });
     cfg.model.scaling = fitScalingOn(data, cfg.model);
-    const dir = await Deno.makeTempDir();
-    try {
+    await withTempDir({}, async (dir) => {
       const res = await train(device, data, cfg, { out: dir });
       assert(res.bestVal < res.initialVal, "it learns");
       const loaded = await loadModel(dir);
@@ -102,8 +99,6 @@ gpuTest(
           .y;
       const want = Float64Array.from(f, (v, k) => x[k]! + s.outputScale * v);
       assertClose(got, want, { atol: 2e-6, label: "y = x + s·f((x − μ)/σ)" });
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );

@@ -10,12 +10,7 @@ import { assertClose, gpuTest, randomArray } from "../_util.ts";
 import { assert, assertThrows } from "../_assert.ts";
 import { f32, runPass, up } from "./_layer_util.ts";
 import { allocRecurrentActs, RECURRENT_FORWARD } from "../../src/nn/recurrent.ts";
-import {
-  gruForwardRef,
-  lstmForwardRef,
-  type RecurrentParamsRef,
-  rnnForwardRef,
-} from "../../src/nn/reference/recurrent.ts";
+import { recurrentForwardRef, type RecurrentParamsRef } from "../../src/nn/reference/recurrent.ts";
 import { registerChainedOps } from "../../src/nn/tfjs_shim.ts";
 
 await tf.setBackend("cpu");
@@ -89,47 +84,69 @@ Deno.test("registerChainedOps() has put the chained ops tfjs-layers uses on Tens
 
 const B = 4, T = 101, C = 2, H = 16;
 
+/**
+ * Fresh weights of a layer of G gates, uniform in ±1/√H (f32 values): wx [C, G·H],
+ * wh [H, G·H], b [biasRows, G·H].
+ */
+function randomWeights(G: number, biasRows = 1): RecurrentParamsRef {
+  const s = 1 / Math.sqrt(H);
+  const w = (n: number) => f32(randomArray(n, -s, s));
+  return { wx: w(C * G * H), wh: w(H * G * H), b: w(biasRows * G * H) };
+}
+
+/**
+ * tfjs-layers options of an LSTM or GRU as ours: all outputs, sigmoid gates (tfjs defaults
+ * to hardSigmoid; Keras 2+ and we use sigmoid), reversed when asked.
+ */
+function gatedLayerArgs(reverse: boolean) {
+  return {
+    units: H,
+    returnSequences: true,
+    goBackwards: reverse,
+    recurrentActivation: "sigmoid",
+    recurrentInitializer: "glorotUniform",
+  } as const;
+}
+
+/**
+ * Runs `layer` (tfjs-layers, given `weights`: its kernel [C, n], recurrent kernel [H, n] and
+ * bias [n]), our GPU layer and our float64 reference with weights p on the same fresh
+ * x [B,T,C], and checks both of ours against tfjs.
+ */
+async function assertAgreesWithTfjs(
+  device: GPUDevice,
+  cell: "rnn" | "lstm" | "gru",
+  label: string,
+  layer: tfl.layers.Layer,
+  weights: Float64Array[],
+  p: RecurrentParamsRef,
+  reverse: boolean,
+): Promise<void> {
+  const x = f32(randomArray(B * T * C));
+  const n = weights[2]!.length;
+  const shapes = [[C, n], [H, n], [n]];
+  const want = tfjsRun(layer, weights, shapes, x, B, T, C, H, reverse);
+  const got = await ourForward(device, cell, x, p, B, T, C, H, reverse);
+  const ref = recurrentForwardRef(cell, x, p, B, T, C, H, reverse).h;
+  const rg = assertClose(got, want, { atol: 1e-5, label: `${cell} GPU vs tfjs` });
+  const rr = assertClose(ref, want, { atol: 1e-5, label: `${cell} float64 reference vs tfjs` });
+  console.log(
+    `${label} B=${B} T=${T} C=${C} H=${H}: max |ours − tfjs| GPU ${
+      rg.maxAbs.toExponential(2)
+    }, reference ${rr.maxAbs.toExponential(2)}`,
+  );
+}
+
 for (const reverse of [false, true]) {
   gpuTest(
     `lstmForward() agrees with tfjs-layers LSTM given the same weights${
       reverse ? " (goBackwards)" : ""
     }`,
     async (device) => {
-      const s = 1 / Math.sqrt(H);
-      const x = f32(randomArray(B * T * C));
-      const p = {
-        wx: f32(randomArray(C * 4 * H, -s, s)),
-        wh: f32(randomArray(H * 4 * H, -s, s)),
-        b: f32(randomArray(4 * H, -s, s)),
-      };
-      const layer = tfl.layers.lstm({
-        units: H,
-        returnSequences: true,
-        goBackwards: reverse,
-        recurrentActivation: "sigmoid", // tfjs defaults to hardSigmoid; Keras 2+ and we use sigmoid
-        recurrentInitializer: "glorotUniform",
-      });
+      const p = randomWeights(4);
+      const layer = tfl.layers.lstm(gatedLayerArgs(reverse));
       // Keras and tfjs store the gates as we do (i, f, c, o), so the weights copy across unchanged.
-      const want = tfjsRun(
-        layer,
-        [p.wx, p.wh, p.b],
-        [[C, 4 * H], [H, 4 * H], [4 * H]],
-        x,
-        B,
-        T,
-        C,
-        H,
-        reverse,
-      );
-      const got = await ourForward(device, "lstm", x, p, B, T, C, H, reverse);
-      const ref = lstmForwardRef(x, p, B, T, C, H, reverse).h;
-      const rg = assertClose(got, want, { atol: 1e-5, label: "lstm GPU vs tfjs" });
-      const rr = assertClose(ref, want, { atol: 1e-5, label: "lstm float64 reference vs tfjs" });
-      console.log(
-        `LSTM B=${B} T=${T} C=${C} H=${H}: max |ours − tfjs| GPU ${
-          rg.maxAbs.toExponential(2)
-        }, reference ${rr.maxAbs.toExponential(2)}`,
-      );
+      await assertAgreesWithTfjs(device, "lstm", "LSTM", layer, [p.wx, p.wh, p.b], p, reverse);
     },
   );
 
@@ -142,73 +159,29 @@ for (const reverse of [false, true]) {
       // reset_after=true. The two coincide when the candidate's recurrent block Un is diagonal
       // and its recurrent bias is 0, since then (r⊙h)·Un = r⊙(h·Un). Every other weight is
       // random and full, and tfjs' single bias is our input bias plus recurrent bias.
-      const s = 1 / Math.sqrt(H);
-      const x = f32(randomArray(B * T * C));
-      const wh = f32(randomArray(H * 3 * H, -s, s));
+      const p = randomWeights(3, 2);
+      const { wh, b } = p;
       for (let k = 0; k < H; k++) {
         for (let j = 0; j < H; j++) if (k !== j) wh[k * 3 * H + 2 * H + j] = 0;
       }
-      const b = f32(randomArray(6 * H, -s, s));
       b.fill(0, 5 * H, 6 * H);
-      const p = { wx: f32(randomArray(C * 3 * H, -s, s)), wh, b };
       const tfBias = new Float64Array(3 * H);
       for (let q = 0; q < 3 * H; q++) tfBias[q] = b[q]! + b[3 * H + q]!;
-      const args: GruArgs = {
-        units: H,
-        returnSequences: true,
-        goBackwards: reverse,
-        recurrentActivation: "sigmoid",
-        recurrentInitializer: "glorotUniform",
-        resetAfter: false,
-      };
+      const args: GruArgs = { ...gatedLayerArgs(reverse), resetAfter: false };
       const layer = tfl.layers.gru(args);
-      const want = tfjsRun(
-        layer,
-        [p.wx, p.wh, tfBias],
-        [[C, 3 * H], [H, 3 * H], [3 * H]],
-        x,
-        B,
-        T,
-        C,
-        H,
-        reverse,
-      );
-      const got = await ourForward(device, "gru", x, p, B, T, C, H, reverse);
-      const ref = gruForwardRef(x, p, B, T, C, H, reverse).h;
-      const rg = assertClose(got, want, { atol: 1e-5, label: "gru GPU vs tfjs" });
-      const rr = assertClose(ref, want, { atol: 1e-5, label: "gru float64 reference vs tfjs" });
-      console.log(
-        `GRU B=${B} T=${T} C=${C} H=${H}: max |ours − tfjs| GPU ${
-          rg.maxAbs.toExponential(2)
-        }, reference ${rr.maxAbs.toExponential(2)}`,
-      );
+      await assertAgreesWithTfjs(device, "gru", "GRU", layer, [p.wx, p.wh, tfBias], p, reverse);
     },
   );
 }
 
 gpuTest("rnnForward() agrees with tfjs-layers SimpleRNN given the same weights", async (device) => {
-  const s = 1 / Math.sqrt(H);
-  const x = f32(randomArray(B * T * C));
-  const p = {
-    wx: f32(randomArray(C * H, -s, s)),
-    wh: f32(randomArray(H * H, -s, s)),
-    b: f32(randomArray(H, -s, s)),
-  };
+  const p = randomWeights(1);
   const layer = tfl.layers.simpleRNN({
     units: H,
     returnSequences: true,
     recurrentInitializer: "glorotUniform",
   });
-  const want = tfjsRun(layer, [p.wx, p.wh, p.b], [[C, H], [H, H], [H]], x, B, T, C, H, false);
-  const got = await ourForward(device, "rnn", x, p, B, T, C, H, false);
-  const ref = rnnForwardRef(x, p, B, T, C, H, false).h;
-  const rg = assertClose(got, want, { atol: 1e-5, label: "rnn GPU vs tfjs" });
-  const rr = assertClose(ref, want, { atol: 1e-5, label: "rnn float64 reference vs tfjs" });
-  console.log(
-    `SimpleRNN B=${B} T=${T} C=${C} H=${H}: max |ours − tfjs| GPU ${
-      rg.maxAbs.toExponential(2)
-    }, reference ${rr.maxAbs.toExponential(2)}`,
-  );
+  await assertAgreesWithTfjs(device, "rnn", "SimpleRNN", layer, [p.wx, p.wh, p.b], p, false);
 });
 
 Deno.test("tfjs-layers GRU rejects resetAfter: true (why the GRU oracle uses a diagonal candidate kernel)", () => {

@@ -32,6 +32,7 @@ import {
   paperInputProtocol,
   paperTargetProtocol,
 } from "../../src/physics/protocol.ts";
+import { withTempDir } from "../_tmp.ts";
 
 const T = 21;
 
@@ -75,8 +76,7 @@ gpuTest(
     const formula = formulaInputFromProtocol(ds.metadata.protocol!, "simulated", data.b0T);
     const budget = { epochs: 25, batch: 16, lr: 3e-3, seed: 2, hidden: 32 };
     const plain = await train(device, data, resolveConfig("mlp", "tiny", T, budget));
-    const dir = await Deno.makeTempDir();
-    try {
+    await withTempDir({}, async (dir) => {
       const informed = await train(
         device,
         data,
@@ -104,9 +104,7 @@ gpuTest(
       assertClose(got, want, { atol: 2e-5, label: "predict = network(formula(x, T1))" });
       assert(x.every((v, i) => v === ds.input[i]), "the caller's spectra are left as they were");
       await assertRejects(() => run.predict(x, n), /needs the water T1/);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
@@ -116,8 +114,7 @@ gpuTest(
     const ds = simulated(48, 1 + Math.floor(Math.random() * 1e6));
     const data = trainingDataFromDataset(ds, "simulated");
     const formula = formulaInputFromProtocol(ds.metadata.protocol!, "simulated", data.b0T);
-    const dir = await Deno.makeTempDir();
-    try {
+    await withTempDir({}, async (dir) => {
       const cfg = resolveConfig("mlp", "tiny", T, {
         epochs: 3,
         batch: 16,
@@ -166,9 +163,7 @@ gpuTest(
         assert(other.some((v, i) => Math.abs(v - want[i]!) > 1e-6), `feature ${k} is used`);
       }
       assert(x.every((v, i) => v === measured[i]), "the caller's spectra are left as they were");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 

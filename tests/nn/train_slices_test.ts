@@ -6,8 +6,7 @@
 import { assertClose, gpuTest } from "../_util.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { batchSliceSize, recordTrainStep, train } from "../../src/nn/train.ts";
-import { trainingDataFrom } from "../../src/nn/training_data.ts";
-import { syntheticDataset } from "./_synthetic.ts";
+import { syntheticTrainingData } from "./_synthetic.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
 import { type ArchName, buildModel, type SpectrumFeature } from "../../src/nn/models/mod.ts";
 import { GpuModel, maxFloatsPerSample } from "../../src/nn/models/graph.ts";
@@ -123,10 +122,7 @@ gpuTest(
   "train() with maxSlice follows the unsliced run (loss curve and validation)",
   async (device) => {
     const T = 21;
-    const data = trainingDataFrom(
-      syntheticDataset(400, T, 1 + Math.floor(Math.random() * 1000), 150),
-      "synthetic",
-    );
+    const data = syntheticTrainingData(400, T, 1 + Math.floor(Math.random() * 1000), 150);
     const cfg = resolveConfig("gru", "tiny", T, { epochs: 2, batch: 128, seed: 5, lr: 1e-3 });
     const notes: string[] = [];
     const whole = await train(device, data, cfg);

@@ -6,19 +6,19 @@
 import { assertClose, gpuTest } from "../_util.ts";
 import { assert, assertEquals, assertRejects } from "../_assert.ts";
 import { train } from "../../src/nn/train.ts";
-import { trainingDataFrom } from "../../src/nn/training_data.ts";
 import { resolveConfig } from "../../src/nn/presets.ts";
 import { loadModel, runPaths } from "../../src/nn/checkpoint.ts";
 import { predictSpectra } from "../../src/nn/predict.ts";
 import { refForward } from "../../src/nn/models/mod.ts";
 import { decodeSafetensors } from "../../src/data/safetensors.ts";
-import { syntheticDataset } from "./_synthetic.ts";
+import { syntheticTrainingData } from "./_synthetic.ts";
+import { withTempDir } from "../_tmp.ts";
 
 gpuTest(
   "train() of a tiny LSTM-Attention cuts validation MSE ≥ 10× in a few hundred steps",
   async (device) => {
     const T = 41;
-    const data = trainingDataFrom(syntheticDataset(464, T, 1, 64), "synthetic");
+    const data = syntheticTrainingData(464, T, 1, 64);
     const cfg = resolveConfig("lstm-attention", "tiny", T, {
       epochs: 12,
       batch: 16,
@@ -40,7 +40,7 @@ gpuTest(
 );
 
 const SMALL_T = 21;
-const small = () => trainingDataFrom(syntheticDataset(120, SMALL_T, 5, 24), "synthetic-small");
+const small = () => syntheticTrainingData(120, SMALL_T, 5, 24, "synthetic-small");
 const smallCfg = (epochs: number) =>
   resolveConfig("lstm-attention", "tiny", SMALL_T, {
     epochs,
@@ -70,8 +70,7 @@ gpuTest(
   "train() resumed after an interruption reproduces the uninterrupted final weights",
   async (device) => {
     const data = small();
-    const dir = await Deno.makeTempDir({ prefix: "quass_resume_" });
-    try {
+    await withTempDir({ prefix: "quass_resume_" }, async (dir) => {
       const full = await train(device, data, smallCfg(3), { out: `${dir}/full` });
       await assertRejects(
         () => train(device, data, smallCfg(3), { out: `${dir}/full` }),
@@ -123,9 +122,7 @@ gpuTest(
         () => train(device, data, smallCfg(4), { out: `${dir}/none`, resume: true }),
         /nothing to resume/,
       );
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
@@ -133,8 +130,7 @@ gpuTest(
   "predictSpectra() in small chunks matches the float64 reference model of the best checkpoint",
   async (device) => {
     const data = small();
-    const dir = await Deno.makeTempDir({ prefix: "quass_predict_" });
-    try {
+    await withTempDir({ prefix: "quass_predict_" }, async (dir) => {
       const res = await train(
         device,
         data,
@@ -154,9 +150,7 @@ gpuTest(
       const r = assertClose(got, want, { atol: 1e-5, rtol: 1e-5, label: "prediction" });
       assertEquals(got, whole);
       console.log(`prediction vs float64 reference: max abs err ${r.maxAbs.toExponential(2)}`);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );
 
@@ -170,8 +164,7 @@ gpuTest(
     const augCfg = resolveConfig("mlp", "tiny", SMALL_T, snr);
     assertEquals(augCfg.train.snrAugment, { snrMin: 20, snrMax: 200, cleanFraction: 0.2 });
     assertEquals(plainCfg.train.snrAugment, null);
-    const dir = await Deno.makeTempDir({ prefix: "quass_snr_" });
-    try {
+    await withTempDir({ prefix: "quass_snr_" }, async (dir) => {
       const plain = await train(device, data, plainCfg);
       const aug = await train(device, data, augCfg, { out: `${dir}/full` });
       // validation is clean by default: the same initial weights give the same epoch-0 loss
@@ -204,8 +197,6 @@ gpuTest(
       await Deno.writeTextFile(p, JSON.stringify(old));
       const oldRest = await train(device, data, plainCfg, { out: `${dir}/old`, resume: true });
       assertEquals(oldRest.finalParams, plain.finalParams);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   },
 );

@@ -13,6 +13,7 @@ import {
   wideParamSpace,
 } from "../../src/physics/param_space.ts";
 import { InputError } from "../../src/util/errors.ts";
+import { withTempDir } from "../_tmp.ts";
 
 Deno.test("defaultParamSpace() has the 20 parameters of pool_parameters.md §2 in order", () => {
   const s = defaultParamSpace();
@@ -130,8 +131,7 @@ Deno.test("resolveParamSpace() takes a built-in name or a file; base: wide files
     () => resolveParamSpace("wider"),
     /--space: unknown space "wider"; use default or wide/,
   );
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir({}, async (dir) => {
     await Deno.writeTextFile(`${dir}/w.yaml`, "base: wide\nranges: { rel_b1: [0.9, 1.1] }\n");
     const s = await resolveParamSpace(`${dir}/w.yaml`);
     assertEquals(s.ranges.length, 23);
@@ -151,7 +151,5 @@ Deno.test("resolveParamSpace() takes a built-in name or a file; base: wide files
       const e = await assertRejects(() => resolveParamSpace(`${dir}/bad.yaml`), re);
       assert(e instanceof InputError && e.message.startsWith(`${dir}/bad.yaml`), `${text}: ${e}`);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

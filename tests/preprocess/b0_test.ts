@@ -13,12 +13,7 @@ import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import { PAPER_OFFSETS_PPM, paperInputProtocol } from "../../src/physics/protocol.ts";
 import { defaultParamSpace, modelFromParams, sampleParams } from "../../src/physics/param_space.ts";
 import { InputError } from "../../src/util/errors.ts";
-
-function gauss(): number {
-  let u = 0;
-  while (!u) u = Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
+import { gauss } from "../_random.ts";
 
 /** A Z-like spectrum: water Lorentzian at `s`, a broad asymmetric background, a CEST dip. */
 function zLike(x: number, s: number, w = 0.4): number {

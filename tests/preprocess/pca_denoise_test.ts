@@ -9,12 +9,7 @@ import {
   PCA_CRITERIA,
   pcaDenoise,
 } from "../../src/preprocess/pca_denoise.ts";
-
-function gauss(): number {
-  let u = 0;
-  while (!u) u = Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
+import { gauss } from "../_random.ts";
 
 Deno.test("symmetricEigen() diagonalises random symmetric matrices: A·V = V·Λ, VᵀV = I, values descending", () => {
   for (let trial = 0; trial < 4; trial++) {

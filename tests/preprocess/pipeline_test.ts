@@ -13,12 +13,8 @@ import { writeNifti } from "../../src/data/nifti.ts";
 import { writeSidecar } from "../../src/data/sidecar.ts";
 import { GAMMA_HZ_PER_UT } from "../../src/physics/constants.ts";
 import { InputError } from "../../src/util/errors.ts";
-
-function gauss(): number {
-  let u = 0;
-  while (!u) u = Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
+import { withTempDir } from "../_tmp.ts";
+import { gauss } from "../_random.ts";
 
 /** A Z-like spectrum with the water dip at s and a per-voxel amplitude of two features. */
 function zLike(x: number, s: number, a: number, b: number): number {
@@ -175,8 +171,7 @@ Deno.test("preprocessScan(): bad input is an InputError naming the file: M0 zero
 });
 
 Deno.test("readPreprocessInputs() + preprocessScan(): a WASSR series gives the shift, one without a dip is an error; a B0 map in Hz is converted, one without a unit is an error", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "quass_pre_" });
-  try {
+  await withTempDir({ prefix: "quass_pre_" }, async (dir) => {
     const { scan, nvox, shift, nanVoxels } = volume(0.005);
     const processed = (v: number) => scan.mask![v] && !nanVoxels.includes(v);
     const dims = [12, 10, 2, 1] as [number, number, number, number];
@@ -248,9 +243,7 @@ Deno.test("readPreprocessInputs() + preprocessScan(): a WASSR series gives the s
         }, [12, 9, 2]),
       /wassr\.nii\.gz: dims are \[12,10,2,21\] but \[12,9,2\] were expected \(a WASSR series/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("preprocessing options: --denoise and the B0 flags parse, contradictions are InputErrors; B0 map path", () => {

@@ -5,12 +5,7 @@ import {
   smoothScale,
   spatialDenoise,
 } from "../../src/preprocess/spatial_denoise.ts";
-
-function gauss(): number {
-  let u = 0;
-  while (!u) u = Math.random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * Math.random());
-}
+import { gauss } from "../_random.ts";
 
 const OFFS = Array.from({ length: 41 }, (_, i) => -6 + 0.3 * i);
 

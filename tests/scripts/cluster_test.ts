@@ -9,6 +9,7 @@
  */
 import { assert, assertEquals } from "../_assert.ts";
 import { parseAllDocuments } from "yaml";
+import { withTempDir } from "../_tmp.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const cli = ["sh", "scripts/with_webgpu.sh", Deno.execPath(), "run", "-A", "src/cli/main.ts"];
@@ -73,8 +74,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const tmp = await Deno.makeTempDir({ prefix: "quass-sbatch-" });
-    try {
+    await withTempDir({ prefix: "quass-sbatch-" }, async (tmp) => {
       const base = {
         QUASS_REPO: root,
         QUASS_CMD: cli.join(" "),
@@ -108,9 +108,7 @@ Deno.test({
       assert(
         !(await Deno.stat(`${tmp}/ds.shard-0-of-2.safetensors`).then(() => true, () => false)),
       );
-    } finally {
-      await Deno.remove(tmp, { recursive: true });
-    }
+    });
   },
 });
 

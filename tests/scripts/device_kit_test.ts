@@ -15,6 +15,7 @@ import {
   MODE_LIMIT_S,
   planBudgetS,
 } from "../../bench/device.ts";
+import { withTempDir } from "../_tmp.ts";
 
 Deno.test("parsePackageId() splits scoped ids and drops the peer suffix", () => {
   assertEquals(parsePackageId("@tensorflow/tfjs-layers@4.22.0_@tensorflow+tfjs-core@4.22.0"), {
@@ -87,8 +88,7 @@ Deno.test({
     await sh(["sh", "scripts/device_kit.sh"], { cwd: root });
     const kitMiB = Number((await sh(["du", "-sm", `${root}/.device`])).split(/\s/)[0]);
     assert(kitMiB <= 60, `kit ${kitMiB} MiB`);
-    const tmp = await Deno.makeTempDir({ prefix: "quass-kit-test-" });
-    try {
+    await withTempDir({ prefix: "quass-kit-test-" }, async (tmp) => {
       await sh(["git", "clone", "-q", root, `${tmp}/clone`]);
       await sh(["cp", "-a", `${root}/.device`, `${tmp}/clone/.device`]);
       await Deno.mkdir(`${tmp}/home`);
@@ -116,8 +116,6 @@ Deno.test({
       for (const p of [`${tmp}/clone/node_modules`, `${tmp}/home/.cache`]) {
         assert(!(await Deno.stat(p).then(() => true, () => false)), `${p} exists`);
       }
-    } finally {
-      await Deno.remove(tmp, { recursive: true });
-    }
+    });
   },
 });

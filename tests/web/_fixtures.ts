@@ -11,6 +11,7 @@ import { PHANTOM_FILES } from "../../src/data/phantom.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import type { SpectraSimulator } from "../../src/web/simulate.ts";
 import type { RunLoader } from "../../src/eval/predict_volume.ts";
+import { type AppOptions, createApp, type QuassApp } from "../../src/web/app.ts";
 
 /** Sizes of the fixture scan. */
 export const NX = 6, NY = 5, NZ = 1;
@@ -296,3 +297,50 @@ export async function makeWorkspace(): Promise<Workspace> {
     remove: () => Deno.remove(root, { recursive: true }),
   };
 }
+
+/** Settings of a test app beyond its workspace's folders, and its engine's parts. */
+export type TestAppOptions = Omit<AppOptions, "engine"> & {
+  /** Default: {@link cpuSimulator}. */
+  simulate?: SpectraSimulator;
+  /** Default: {@link fakeLoader}(). */
+  loadRun?: RunLoader;
+};
+
+/**
+ * Runs `fn` with an app over a fresh workspace ({@link makeWorkspace}), then closes the app
+ * and removes the workspace.
+ */
+export async function withTestApp(
+  fn: (app: QuassApp, ws: Workspace) => Promise<void>,
+  opts: TestAppOptions = {},
+): Promise<void> {
+  const { simulate = cpuSimulator, loadRun = fakeLoader(), ...config } = opts;
+  const ws = await makeWorkspace();
+  const app = await createApp({ ...appDirs(ws), ...config, engine: { simulate, loadRun } });
+  try {
+    await fn(app, ws);
+  } finally {
+    await app.close();
+    await ws.remove();
+  }
+}
+
+/** Polls a job (every 20 ms, `tries` times) until it is done or failed; its info. */
+export async function jobDone(
+  app: QuassApp,
+  id: string,
+  tries = 300,
+): Promise<Record<string, unknown>> {
+  for (let i = 0; i < tries; i++) {
+    const info = await (await app.request(`/api/jobs/${id}`)).json();
+    if (info.status === "done" || info.status === "error") return info;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`job ${id} did not finish`);
+}
+
+/** Deno.test options of the app tests: the app keeps timers and files open between tests. */
+export const APP_TEST = { sanitizeResources: false, sanitizeOps: false };
+
+/** Headers of a JSON request body. */
+export const JSON_HEADERS = { "content-type": "application/json" };

@@ -4,7 +4,7 @@
  * replaced by the float64 CPU simulator and a fake network with a known transform, so these
  * tests check the web layer (routing, validation, voxel order, files) quickly.
  */
-import { createApp, type QuassApp } from "../../src/web/app.ts";
+import type { QuassApp } from "../../src/web/app.ts";
 import { parseNifti, writeNifti } from "../../src/data/nifti.ts";
 import { simulateCpu } from "../../src/physics/cpu_sim.ts";
 import { parseModelYaml } from "../../src/physics/model_yaml.ts";
@@ -14,52 +14,32 @@ import { assert, assertEquals } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
 import { fmtMs } from "../../bench/harness.ts";
 import {
-  appDirs,
-  cpuSimulator,
+  APP_TEST,
   fakeLoader,
   fakeNet,
   fakeT1Net,
-  makeWorkspace,
+  jobDone,
+  JSON_HEADERS,
   NX,
   NY,
   NZ,
   OFFSETS,
   PRETRAINED_NAME,
+  type TestAppOptions,
+  withTestApp,
   type Workspace,
 } from "./_fixtures.ts";
 
-const opts = { sanitizeResources: false, sanitizeOps: false };
-const JSON_HEADERS = { "content-type": "application/json" };
-
-async function withApp(
+/** The handler tests' app: uploads capped at 1 MiB unless given. */
+function withApp(
   fn: (app: QuassApp, ws: Workspace) => Promise<void>,
-  extra: { uploadLimitBytes?: number; delayMs?: number } = {},
+  extra: TestAppOptions = {},
 ): Promise<void> {
-  const ws = await makeWorkspace();
-  const app = await createApp({
-    ...appDirs(ws),
-    uploadLimitBytes: extra.uploadLimitBytes ?? 1 << 20,
-    engine: { simulate: cpuSimulator, loadRun: fakeLoader({ delayMs: extra.delayMs }) },
-  });
-  try {
-    await fn(app, ws);
-  } finally {
-    await app.close();
-    await ws.remove();
-  }
+  return withTestApp(fn, { uploadLimitBytes: 1 << 20, ...extra });
 }
 
 async function text(res: Response): Promise<string> {
   return await res.text();
-}
-
-async function jobDone(app: QuassApp, id: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 200; i++) {
-    const info = await (await app.request(`/api/jobs/${id}`)).json();
-    if (info.status === "done" || info.status === "error") return info;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`job ${id} did not finish`);
 }
 
 async function submitPhantom(app: QuassApp, run = "r1"): Promise<string> {
@@ -74,7 +54,7 @@ async function submitPhantom(app: QuassApp, run = "r1"): Promise<string> {
 
 Deno.test({
   name: "GET / lists runs (architecture, preset, best val loss), datasets, phantoms and reports",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const res = await app.request("/");
@@ -103,7 +83,7 @@ Deno.test({
 Deno.test({
   name:
     "GET /runs/NAME renders the run with its loss-curve island; unknown or unsafe names give 404/400",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const res = await app.request("/runs/r1");
@@ -131,7 +111,7 @@ Deno.test({
 
 Deno.test({
   name: "GET /api/runs and /api/runs/NAME return summaries, config and the training log as JSON",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const list = await (await app.request("/api/runs")).json();
@@ -148,7 +128,7 @@ Deno.test({
 
 Deno.test({
   name: "POST /api/simulate returns the three spectra of the requested protocol and MTR asymmetry",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const b1UT = 0.5 + Math.random(), t1 = 1.2 + Math.random();
@@ -195,7 +175,7 @@ Deno.test({
 
 Deno.test({
   name: "POST /api/simulate?format=csv returns a CSV with a header and 101 rows",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const res = await app.request("/api/simulate?format=csv", {
@@ -216,7 +196,7 @@ Deno.test({
 
 Deno.test({
   name: "POST /api/simulate rejects bad input with 400 and a message naming the field",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const post = (body: string) =>
@@ -245,7 +225,7 @@ Deno.test({
 
 Deno.test({
   name: "POST /api/simulate accepts an uploaded pulseq-cest YAML model",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const yaml =
@@ -272,7 +252,7 @@ Deno.test({
 
 Deno.test({
   name: "GET /simulate, /predict, /metrics and /bench render their pages",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const sim = await text(await app.request("/simulate"));
@@ -324,7 +304,7 @@ Deno.test({
 
 Deno.test({
   name: "GET /api/reports and /api/bench return JSON",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const reps = await (await app.request("/api/reports")).json();
@@ -341,7 +321,7 @@ Deno.test({
 Deno.test({
   name:
     "POST /api/predict on the phantom queues a job whose slices, voxels and NIfTI hold the network's output",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const id = await submitPhantom(app);
@@ -401,7 +381,7 @@ Deno.test({
 Deno.test({
   name:
     "POST /api/predict with an uploaded series predicts it and removes the upload's temporary files",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const ph = `${ws.dataDir}/phantom`;
@@ -428,7 +408,7 @@ Deno.test({
 Deno.test({
   name:
     "POST /api/predict rejects a non-NIfTI upload, missing offsets and unknown runs with 400 and the reason",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const ph = `${ws.dataDir}/phantom`;
@@ -496,7 +476,7 @@ function expectedT1Slice(ws: Workspace, k: number, t1Of: (v: number) => number):
 Deno.test({
   name:
     "POST /api/predict with no run uses the shipped T1-informed model with the phantom's T1 map, and the T1 matters",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const k = Math.floor(Math.random() * OFFSETS.length);
@@ -569,7 +549,7 @@ Deno.test({
 Deno.test({
   name:
     "POST /api/predict uploads for a T1-informed model: T1 as a map or seconds, 400 naming the T1 field when missing or bad",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const ph = `${ws.dataDir}/phantom`;
@@ -642,7 +622,7 @@ Deno.test({
 
 Deno.test({
   name: "POST /api/predict answers 413 with a clear message when the upload exceeds the cap",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const fd = new FormData();
@@ -670,7 +650,7 @@ Deno.test({
 
 Deno.test({
   name: "prediction jobs run one at a time and never block page requests",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const loader = app.services.loadRun as ReturnType<typeof fakeLoader>;
@@ -691,12 +671,12 @@ Deno.test({
         starts[1]! >= ends[0]! && starts[2]! >= ends[1]!,
         "jobs ran in submission order, one after the other",
       );
-    }, { delayMs: 150 }),
+    }, { loadRun: fakeLoader({ delayMs: 150 }) }),
 });
 
 Deno.test({
   name: "files are served only from the runs and reports directories (path traversal)",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const ok = await app.request("/api/files/runs/r1/log.jsonl");
@@ -737,7 +717,7 @@ Deno.test({
 
 Deno.test({
   name: "unknown pages and jobs give 404 (HTML for browsers, JSON for the API)",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const page = await app.request("/no-such-page", { headers: { accept: "text/html" } });

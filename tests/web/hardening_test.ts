@@ -13,19 +13,20 @@ import type { SpectraSimulator } from "../../src/web/simulate.ts";
 import type { RunLoader } from "../../src/eval/predict_volume.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import {
+  APP_TEST,
   appDirs,
   cpuSimulator,
   fakeLoader,
+  JSON_HEADERS,
   makeWorkspace,
   NX,
   NY,
   NZ,
   OFFSETS,
+  type TestAppOptions,
+  withTestApp,
   type Workspace,
 } from "./_fixtures.ts";
-
-const opts = { sanitizeResources: false, sanitizeOps: false };
-const JSON_HEADERS = { "content-type": "application/json" };
 
 /** A simulator that never answers when B1 > 10 µT (and says whether it was told to stop). */
 function stuckAbove10(): SpectraSimulator & { aborted: number } {
@@ -42,31 +43,12 @@ function stuckAbove10(): SpectraSimulator & { aborted: number } {
   return f;
 }
 
-async function withApp(
+/** The hardening tests' app: uploads capped at 4 MiB. */
+function withApp(
   fn: (app: QuassApp, ws: Workspace) => Promise<void>,
-  extra: {
-    simulate?: SpectraSimulator;
-    loadRun?: RunLoader;
-    inflateLimitBytes?: number;
-    jobTimeLimitMs?: number;
-    allowedHosts?: string[];
-  } = {},
+  extra: TestAppOptions = {},
 ): Promise<void> {
-  const ws = await makeWorkspace();
-  const app = await createApp({
-    ...appDirs(ws),
-    uploadLimitBytes: 4 << 20,
-    inflateLimitBytes: extra.inflateLimitBytes,
-    jobTimeLimitMs: extra.jobTimeLimitMs,
-    allowedHosts: extra.allowedHosts,
-    engine: { simulate: extra.simulate ?? cpuSimulator, loadRun: extra.loadRun ?? fakeLoader() },
-  });
-  try {
-    await fn(app, ws);
-  } finally {
-    await app.close();
-    await ws.remove();
-  }
+  return withTestApp(fn, { uploadLimitBytes: 4 << 20, ...extra });
 }
 
 /** app.request with a time limit: a hang fails the test instead of stalling it. */
@@ -125,7 +107,7 @@ function uploadForm(files: Record<string, Uint8Array<ArrayBuffer>>): FormData {
 Deno.test({
   name:
     "POST /api/predict refuses a 64 MiB gzip bomb and a header declaring 100 GiB with 400 at once, and shares the inflate budget",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const b = await bomb(64 << 20);
@@ -159,7 +141,7 @@ Deno.test({
 
 Deno.test({
   name: "the inflate budget is shared by the files of one upload (400 naming what is left)",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const ph = `${ws.dataDir}/phantom`;
@@ -196,7 +178,7 @@ function poolsYaml(n: number): string {
 Deno.test({
   name:
     "POST /api/simulate refuses models with more CEST pools than the GPU simulator takes (9) with 400 at once",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const nine = await simulate(app, { modelYaml: poolsYaml(9) });
@@ -217,7 +199,7 @@ Deno.test({
 Deno.test({
   name:
     "a job past the time limit is stopped (503 naming the limit and the flag) and the next one runs",
-  ...opts,
+  ...APP_TEST,
   fn: async () => {
     const sim = stuckAbove10();
     await withApp(async (app) => {
@@ -235,7 +217,7 @@ Deno.test({
 
 Deno.test({
   name: "a client that goes away cancels its simulation, and the queue moves on",
-  ...opts,
+  ...APP_TEST,
   fn: async () => {
     const sim = stuckAbove10();
     await withApp(async (app) => {
@@ -268,7 +250,7 @@ Deno.test({
 Deno.test({
   name:
     "DELETE /api/jobs/ID cancels a queued job (it never runs) and stops a running one; a finished one is dropped",
-  ...opts,
+  ...APP_TEST,
   fn: async () => {
     let calls = 0;
     const slow = fakeLoader({ delayMs: 60_000 });
@@ -313,7 +295,7 @@ Deno.test({
 Deno.test({
   name:
     "a report folder with a space is listed with its problem; /, /metrics and /api/reports answer 200",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       const odd = `${ws.reportsDir}/my report`;
@@ -332,7 +314,7 @@ Deno.test({
 
 Deno.test({
   name: "symlinks out of the runs folder answer the same whether their target exists or not",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app, ws) => {
       await Deno.symlink(`${ws.root}/secret`, `${ws.runsDir}/out-there`);
@@ -357,7 +339,7 @@ Deno.test({
 Deno.test({
   name:
     "state-changing requests need their content type and the dashboard's origin; Host must name this server",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const body = JSON.stringify({ model: "normal" });
@@ -423,7 +405,7 @@ Deno.test({
 
 Deno.test({
   name: "a JSON body over its cap gets 413 naming the JSON cap, not the upload flag",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const big = JSON.stringify({ run: "r1", phantom: "phantom", pad: "x".repeat(300 << 10) });
@@ -440,7 +422,7 @@ Deno.test({
 Deno.test({
   name:
     "shutdown answers a request waiting on a stuck job, closes the listener and returns within 2 s",
-  ...opts,
+  ...APP_TEST,
   fn: async () => {
     const ws = await makeWorkspace();
     const sim = stuckAbove10();
@@ -480,7 +462,7 @@ Deno.test({
 
 Deno.test({
   name: "SIGTERM stops `serve` within 4 s even while a job is stuck",
-  ...opts,
+  ...APP_TEST,
   fn: async () => {
     const root = new URL("../../", import.meta.url).pathname;
     const child = new Deno.Command(Deno.execPath(), {
@@ -518,7 +500,7 @@ Deno.test({
 Deno.test({
   name:
     "without directories given, the server shows the demo's output (demo/runs, demo/report, demo/)",
-  ...opts,
+  ...APP_TEST,
   fn: async () => {
     const root = await Deno.makeTempDir({ prefix: "quass-demo-dirs-" });
     const ws = await makeWorkspace();

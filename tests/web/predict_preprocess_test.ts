@@ -3,39 +3,22 @@
  * runs in the job and reports its stages; bad values are a 400 naming the field; a series
  * without a water dip fails the job with the reason. Fake network, CPU simulator.
  */
-import { createApp, type QuassApp } from "../../src/web/app.ts";
+import type { QuassApp } from "../../src/web/app.ts";
 import { writeNifti } from "../../src/data/nifti.ts";
 import { writeSidecar } from "../../src/data/sidecar.ts";
 import { PHANTOM_FILES } from "../../src/data/phantom.ts";
 import { parsePreprocessFields } from "../../src/web/predict.ts";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import {
-  appDirs,
-  cpuSimulator,
-  fakeLoader,
-  makeWorkspace,
+  APP_TEST,
+  jobDone,
   NX,
   NY,
   NZ,
   OFFSETS,
+  withTestApp,
   type Workspace,
 } from "./_fixtures.ts";
-
-const opts = { sanitizeResources: false, sanitizeOps: false };
-
-async function withApp(fn: (app: QuassApp, ws: Workspace) => Promise<void>): Promise<void> {
-  const ws = await makeWorkspace();
-  const app = await createApp({
-    ...appDirs(ws),
-    engine: { simulate: cpuSimulator, loadRun: fakeLoader() },
-  });
-  try {
-    await fn(app, ws);
-  } finally {
-    await app.close();
-    await ws.remove();
-  }
-}
 
 async function submit(app: QuassApp, body: Record<string, string>) {
   return await app.request("/api/predict", {
@@ -43,15 +26,6 @@ async function submit(app: QuassApp, body: Record<string, string>) {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ run: "r1", ...body }),
   });
-}
-
-async function finished(app: QuassApp, id: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 300; i++) {
-    const info = await (await app.request(`/api/jobs/${id}`)).json();
-    if (info.status === "done" || info.status === "error") return info;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`job ${id} did not finish`);
 }
 
 /**
@@ -88,14 +62,14 @@ async function dipPhantom(ws: Workspace, dip = true): Promise<string> {
 Deno.test({
   name:
     "POST /api/predict with b0 auto and denoise pca runs the pipeline in the job and reports its stages",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
-    withApp(async (app, ws) => {
+    withTestApp(async (app, ws) => {
       const phantom = await dipPhantom(ws);
       const res = await submit(app, { phantom, b0: "auto", denoise: "pca:nelson" });
       assertEquals(res.status, 202, await res.clone().text());
       const id = (await res.json()).jobId;
-      const info = await finished(app, id);
+      const info = await jobDone(app, id);
       assertEquals(info.status, "done", JSON.stringify(info));
       const sum = await (await app.request(`/api/predict/${id}`)).json();
       const notes = (sum.notes as string[]).join("\n");
@@ -108,15 +82,15 @@ Deno.test({
 Deno.test({
   name:
     "POST /api/predict: a bad denoise value is a 400 naming the field; a series without a water dip fails the job",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
-    withApp(async (app, ws) => {
+    withTestApp(async (app, ws) => {
       const bad = await submit(app, { phantom: "phantom", denoise: "pca:best" });
       assertEquals(bad.status, 400);
       assert(/denoise "pca:best": expected none, pca/.test((await bad.json()).error));
       const res = await submit(app, { phantom: await dipPhantom(ws, false), b0: "auto" });
       assertEquals(res.status, 202);
-      const info = await finished(app, (await res.json()).jobId);
+      const info = await jobDone(app, (await res.json()).jobId);
       assertEquals(info.status, "error");
       assert(/no water dip in the Z-spectra/.test(String(info.error)), String(info.error));
     }),

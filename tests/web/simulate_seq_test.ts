@@ -3,35 +3,22 @@
  * CLI's function, its normalisation, the field of a bundled model, and 400s naming the
  * line of a malformed file or the size limit.
  */
-import { createApp, type QuassApp } from "../../src/web/app.ts";
+import type { QuassApp } from "../../src/web/app.ts";
 import { parseModelYaml } from "../../src/physics/model_yaml.ts";
 import { seqProtocol, simulateSeqSpectrumCpu } from "../../src/physics/seq/seq_spectrum.ts";
 import { SEQ_UPLOAD_LIMIT_BYTES } from "../../src/web/simulate_seq.ts";
 import { assert, assertEquals } from "../_assert.ts";
 import { assertClose } from "../_util.ts";
 import { pulseTrainSeq } from "../physics/seq/_seq_text.ts";
-import { appDirs, cpuSimulator, fakeLoader, makeWorkspace } from "./_fixtures.ts";
+import { APP_TEST, JSON_HEADERS, withTestApp } from "./_fixtures.ts";
 
-const opts = { sanitizeResources: false, sanitizeOps: false };
-const JSON_HEADERS = { "content-type": "application/json" };
 const SEQ = pulseTrainSeq({ offsetsPpm: [-3.5, 0, 3.5], pulses: 3 });
 const YAML =
   "water_pool: {f: 1.0, t1: 1.5, t2: 0.06}\ncest_pool: {amide: {f: 0.002, t1: 1.0, t2: 0.01, k: 100, dw: 3.5}}\nb0: 3.0\n";
 
-async function withApp(fn: (app: QuassApp) => Promise<void>): Promise<void> {
-  const ws = await makeWorkspace();
-  const app = await createApp({
-    ...appDirs(ws),
-    uploadLimitBytes: 1 << 20,
-    engine: { simulate: cpuSimulator, loadRun: fakeLoader() },
-  });
-  try {
-    await fn(app);
-  } finally {
-    await app.close();
-    await ws.remove();
-  }
-}
+/** An app over a fresh workspace, uploads capped at 1 MiB. */
+const withApp = (fn: (app: QuassApp) => Promise<void>) =>
+  withTestApp(fn, { uploadLimitBytes: 1 << 20 });
 
 const post = (app: QuassApp, body: unknown) =>
   app.request("/api/simulate_seq", {
@@ -43,7 +30,7 @@ const post = (app: QuassApp, body: unknown) =>
 Deno.test({
   name:
     "POST /api/simulate_seq gives the CLI's M0-normalised spectrum of an uploaded .seq and model",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const res = await post(app, { modelYaml: YAML, seq: SEQ, seqName: "t.seq" });
@@ -66,7 +53,7 @@ Deno.test({
 Deno.test({
   name:
     "POST /api/simulate_seq rejects a malformed .seq (400 naming the line), a field mismatch and a too large file",
-  ...opts,
+  ...APP_TEST,
   fn: () =>
     withApp(async (app) => {
       const bad = SEQ.replace("[BLOCKS]\n1 1", "[BLOCKS]\n1 x");

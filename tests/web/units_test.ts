@@ -11,6 +11,7 @@ import { fmtTick } from "../../src/web/format.ts";
 import { parseModelYaml } from "../../src/physics/model_yaml.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../_assert.ts";
 import { assertClose, randomArray } from "../_util.ts";
+import { withTempDir } from "../_tmp.ts";
 
 Deno.test("routePattern() maps Fresh file names to Hono patterns", () => {
   assertEquals(routePattern("index.tsx"), "/");
@@ -69,8 +70,7 @@ Deno.test("JobQueue drops the oldest finished jobs beyond keepFinished, running 
 });
 
 Deno.test("resolveUnder() accepts paths inside the root and rejects escapes (.., absolute, symlinks)", async () => {
-  const root = await Deno.makeTempDir();
-  try {
+  await withTempDir({}, async (root) => {
     await Deno.mkdir(`${root}/in/sub`, { recursive: true });
     await Deno.writeTextFile(`${root}/in/sub/f.txt`, "x");
     await Deno.writeTextFile(`${root}/outside.txt`, "y");
@@ -98,9 +98,7 @@ Deno.test("resolveUnder() accepts paths inside the root and rejects escapes (..,
         assert(e instanceof PathError, `${bad}: ${e}`);
       }
     }
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("readLimitedBody() stops at the cap, with or without Content-Length", async () => {

@@ -126,12 +126,18 @@ export function definitionNumber(seq: SeqFile, name: string): number | undefined
   return x;
 }
 
+/**
+ * The numbers of one row, as many as its section has fields (checked by `_Lines.nums`),
+ * typed as the widest row ([BLOCKS]: eight) so that rows destructure without casts.
+ */
+type _Row = [number, number, number, number, number, number, number, number];
+
 class _Lines {
   constructor(readonly source: string) {}
   fail(line: number, msg: string): never {
     throw new InputError(`${this.source}:${line}: ${msg}`);
   }
-  nums(line: number, text: string, count: number[], what: string, format: string): number[] {
+  nums(line: number, text: string, count: number[], what: string, format: string): _Row {
     const parts = text.split(/\s+/);
     if (!count.includes(parts.length)) {
       this.fail(
@@ -145,7 +151,7 @@ class _Lines {
         this.fail(line, `${what}: "${p}" is not a number (${format})`);
       }
       return v;
-    });
+    }) as _Row;
   }
 }
 
@@ -308,7 +314,7 @@ function _events(
       ? "id amplitude mag_id phase_id time_shape_id delay freq phase"
       : "id amplitude mag_id phase_id delay freq phase";
     const v = ctx.nums(line, text, [v14 ? 8 : 7], "[RF]", fmt);
-    const [id, ampHz, magShapeId, phaseShapeId] = v as [number, number, number, number];
+    const [id, ampHz, magShapeId, phaseShapeId] = v;
     const timeShapeId = v14 ? v[4]! : 0;
     const [delayUs, freqHz, phaseRad] = v.slice(v14 ? 5 : 4) as [number, number, number];
     _id(ctx, line, id, "[RF]");
@@ -331,14 +337,7 @@ function _events(
   }
   for (const { line, text } of sections.get("TRAP") ?? []) {
     const v = ctx.nums(line, text, [6], "[TRAP]", "id amplitude rise flat fall delay");
-    const [id, , riseUs, flatUs, fallUs, delayUs] = v as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [id, , riseUs, flatUs, fallUs, delayUs] = v;
     _id(ctx, line, id, "[TRAP]");
     if (![riseUs, flatUs, fallUs, delayUs].every((x) => x >= 0)) {
       ctx.fail(line, "[TRAP]: rise, flat, fall and delay must be ≥ 0 µs");
@@ -376,7 +375,7 @@ function _events(
     );
   }
   for (const { line, text } of delays) {
-    const [id, us] = ctx.nums(line, text, [2], "[DELAYS]", "id delay_us") as [number, number];
+    const [id, us] = ctx.nums(line, text, [2], "[DELAYS]", "id delay_us");
     _id(ctx, line, id, "[DELAYS]");
     if (!(us >= 0)) ctx.fail(line, `[DELAYS]: the delay must be ≥ 0 µs but is ${us}`);
     once(seq.delaysUs, id, line, "DELAYS", us);
@@ -389,16 +388,7 @@ function _blocks(ctx: _Lines, seq: SeqFile, rows: { line: number; text: string }
   for (const { line, text } of rows) {
     const v = ctx.nums(line, text, [8], "[BLOCKS]", fmt);
     for (let k = 1; k < 8; k++) _id(ctx, line, v[k]!, "[BLOCKS]");
-    const [id, delayOrDuration, rf, gx, gy, gz, adc, ext] = v as [
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [id, delayOrDuration, rf, gx, gy, gz, adc, ext] = v;
     const missing = (what: string, ok: boolean) => {
       if (!ok) {
         ctx.fail(line, `[BLOCKS]: block ${id}: ${what} is not defined; add it or fix the id`);
