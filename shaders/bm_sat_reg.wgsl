@@ -11,11 +11,10 @@
 // 3i, 3i + 1, 3i + 2; MT z at MT_Z = 18; the 1 at AFF = 19), so every index is a constant.
 // Unused pools leave zero rows and columns, and F̃ = e^0 − 1 = 0 keeps them zero.
 //
-// F̃(h) = e^{X} − I with X = Ã·h/2^s by Taylor degree 8 in a nested form that never forms
-// I (S_k = (X + X·S_{k+1})/k, S_1 = e^X − I; 7 products), then s squarings F ← 2F + F·F:
-// the F form keeps the slow eigenvalues that set Z (no e^X − I cancellation). Every product
-// goes through one call site, `mm(l, t)` with l = X or t, in one loop: few values live
-// across the loop and one inlined product keep lavapipe's compile short.
+// F̃(h) = e^{Ãh} − I by scaling, Taylor and squaring in F form (mat20.wgsl expm1_step): the F
+// form keeps the slow eigenvalues that set Z (no e^X − I cancellation). Every product goes
+// through one call site in one loop: few values live across the loop and one inlined product
+// keep lavapipe's compile short.
 struct Params { ngroups: u32, noff: u32, pools: u32, mt: u32, first: u32, nthreads: u32, }
 @group(0) @binding(0) var<storage, read> groups: array<f32>;
 @group(0) @binding(1) var<storage, read> offsets: array<f32>;   // [G, noff] ppm
@@ -137,31 +136,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
 
   if (levels > 0u) {
     let h = rec(g, G_H);
-    let x0 = build(g, off, mt_sat);
-    let nrm = norm_inf(x0) * h;
-    var sq = 0u;
-    if (nrm > THETA) { sq = u32(ceil(log2(nrm / THETA))); }
-    let sc = h * exp2(-f32(sq));
-    let x = lin(sc, x0, 0.0, x0);
-    // Taylor in "F form" too: with S_TAYLOR = X/TAYLOR and S_k = (X + X·S_{k+1})/k, S_1 =
-    // e^X − I; X is added exactly rather than rounded inside a product (its error would be
-    // doubled by every squaring). Steps 0..TAYLOR−2: t ← S_k (k = TAYLOR−1..1), t = F(h/2^sq)
-    // after step TAYLOR − 2; then sq squarings t ← 2t + t·t to F(h), one more per further
-    // ladder level. The ladder reads F(2^lvl·h) after step TAYLOR − 2 + sq + lvl.
+    // F(h) after TAYLOR − 1 + sq steps (mat20.wgsl); one more per further ladder level: the
+    // ladder reads F(2^lvl·h) after step TAYLOR − 2 + sq + lvl.
+    let e = expm1_start(build(g, off, mt_sat), h);
+    let sq = e.sq;
     let tsteps = TAYLOR - 1u;
-    var t = lin(1.0 / f32(TAYLOR), x, 0.0, x);
+    var t = e.t;
     let steps = tsteps + sq + levels - 1u;
     for (var step = 0u; step < steps; step++) {
-      let taylor = step < tsteps;
-      var l = t;
-      if (taylor) { l = x; }
-      let p = mm(l, t);
-      if (taylor) {
-        let inv_k = 1.0 / f32(tsteps - step);
-        t = lin(inv_k, x, inv_k, p);
-      } else {
-        t = lin(2.0, t, 1.0, p);
-      }
+      t = expm1_step(e.x, t, step);
       if (step + 1u >= tsteps + sq) {
         let lvl = step + 1u - tsteps - sq;
         if (((slot_multiple(g, 0u) >> lvl) & 1u) == 1u) { w0 = ladder_step(t, v0, w0); }

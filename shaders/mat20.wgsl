@@ -106,3 +106,32 @@ fn norm_inf(a: Mat) -> f32 {
   return max(max(m.x, m.y), max(m.z, m.w));
 }
 
+
+// e^{A·h} − I in F form, as a loop the kernel runs (one call site of `mm`): expm1_start scales
+// X = A·h/2^sq (‖X‖∞ ≤ THETA) and starts t = X/TAYLOR; steps 0..TAYLOR−2 of expm1_step are the
+// nested Taylor products S_k = (X + X·S_{k+1})/k (k = TAYLOR−1..1; S_1 = e^X − I, X added
+// exactly rather than rounded inside a product, whose error every squaring would double), the
+// later steps square t ← 2t + t·t. After TAYLOR − 1 + sq steps t = e^{A·h} − I; each further
+// step doubles h.
+struct Expm1 { x: Mat, t: Mat, sq: u32, }
+
+fn expm1_start(a: Mat, h: f32) -> Expm1 {
+  let nrm = norm_inf(a) * h;
+  var sq = 0u;
+  if (nrm > THETA) { sq = u32(ceil(log2(nrm / THETA))); }
+  let x = lin(h * exp2(-f32(sq)), a, 0.0, a);
+  return Expm1(x, lin(1.0 / f32(TAYLOR), x, 0.0, x), sq);
+}
+
+fn expm1_step(x: Mat, t: Mat, step: u32) -> Mat {
+  let tsteps = TAYLOR - 1u;
+  let taylor = step < tsteps;
+  var l = t;
+  if (taylor) { l = x; }
+  let p = mm(l, t);
+  if (taylor) {
+    let inv_k = 1.0 / f32(tsteps - step);
+    return lin(inv_k, x, inv_k, p);
+  }
+  return lin(2.0, t, 1.0, p);
+}

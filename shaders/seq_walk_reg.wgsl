@@ -7,7 +7,7 @@
 //   kind 2: ADC u: record water Mz; θ = 1 restarts from the initial magnetisation.
 // The state lives in `state` between dispatches.
 struct Params { nmodels: u32, nmaps: u32, first: u32, last: u32, nadc: u32, }
-@group(0) @binding(0) var<storage, read> maps: array<mat4x4<f32>>;  // [nmodels, nmaps, 25] F
+@group(0) @binding(0) var<storage, read> src: array<mat4x4<f32>>;   // [nmodels, nmaps, 25] F
 @group(0) @binding(1) var<storage, read> ops: array<f32>;           // [nops, 3]: kind, u, θ
 @group(0) @binding(2) var<storage, read> init: array<vec4<f32>>;    // [nmodels, 5] start state
 @group(0) @binding(3) var<storage, read_write> state: array<vec4<f32>>; // [nmodels, 5]
@@ -50,14 +50,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let u = u32(ops[3u * p + 1u]);
     let th = ops[3u * p + 2u];
     if (kind == 0u) {
-      let o = (m * prm.nmaps + u) * 25u;
-      let f = Mat(
-        maps[o], maps[o + 1u], maps[o + 2u], maps[o + 3u], maps[o + 4u],
-        maps[o + 5u], maps[o + 6u], maps[o + 7u], maps[o + 8u], maps[o + 9u],
-        maps[o + 10u], maps[o + 11u], maps[o + 12u], maps[o + 13u], maps[o + 14u],
-        maps[o + 15u], maps[o + 16u], maps[o + 17u], maps[o + 18u], maps[o + 19u],
-        maps[o + 20u], maps[o + 21u], maps[o + 22u], maps[o + 23u], maps[o + 24u],
-      );
+      let f = load_src((m * prm.nmaps + u) * 25u);
       if (th != 0.0) { rotate(&v, -th); }
       v = Vec(
         v[0] + f[0] * v[0] + f[1] * v[1] + f[2] * v[2] + f[3] * v[3] + f[4] * v[4],

@@ -51,7 +51,7 @@ export const SEQ_COMPOSE = defineKernel({
 export const SEQ_EXPM_REG = defineKernel({
   name: "seq_expm_reg",
   file: "seq_expm_reg.wgsl",
-  includes: ["mat20.wgsl"],
+  includes: ["mat20.wgsl", "mat20_load.wgsl", "mat20_store.wgsl"],
   bindings: ["read", "read", "read", "storage", "uniform"],
   workgroupSize: 64,
   doc: ".seq: F = exp(A t) - I of one constant interval, matrices in registers (≤ 19 states)",
@@ -61,7 +61,7 @@ export const SEQ_EXPM_REG = defineKernel({
 export const SEQ_COMPOSE_REG = defineKernel({
   name: "seq_compose_reg",
   file: "seq_compose_reg.wgsl",
-  includes: ["mat20.wgsl"],
+  includes: ["mat20.wgsl", "mat20_load.wgsl", "mat20_store.wgsl"],
   bindings: ["read", "read", "storage", "uniform"],
   workgroupSize: 64,
   doc: ".seq: compose up to 8 consecutive F = E - I in order, matrices in registers (≤ 19 states)",

@@ -38,7 +38,7 @@ export const SEQ_WALK = defineKernel({
 export const SEQ_WALK_REG = defineKernel({
   name: "seq_walk_reg",
   file: "seq_walk_reg.wgsl",
-  includes: ["mat20.wgsl"],
+  includes: ["mat20.wgsl", "mat20_load.wgsl"],
   bindings: ["read", "read", "read", "storage", "storage", "uniform"],
   workgroupSize: 64,
   doc: ".seq: the walk of seq_walk with state and maps in registers (≤ 19 states)",
