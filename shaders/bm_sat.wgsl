@@ -17,16 +17,10 @@ struct Params { ngroups: u32, noff: u32, pools: u32, mt: u32, first: u32, nthrea
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let th = sat_thread(gid, nwg);
   if (!th.live) { return; }
-  let lt = th.lt;
-  let tid = th.tid;
   let g = th.g;
-  let o = th.o;
-  let off = th.off_ppm;
-  let mt_sat = th.mt_sat;
-  set_scratch(lt);
+  set_scratch(th.lt);
   scratch_zero();
-
-  build_full(g, off, mt_sat);
+  build_full(g, th.off_ppm, th.mt_sat);
   // steady state −A⁻¹C on a copy (A is still needed for the propagator)
   for (var i = 0u; i < RN; i++) {
     for (var j = 0u; j < N; j++) { mset(MB, i, j, mget(MA, i, j)); }
@@ -88,6 +82,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       }
       zw += acc;
     }
-    out[(g * NSLOT + s) * prm.noff + o] = zw;
+    out[(g * NSLOT + s) * prm.noff + th.o] = zw;
   }
 }

@@ -110,11 +110,7 @@ fn build(g: u32, off_ppm: f32, mt_sat: f32) -> Mat {
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let th = sat_thread(gid, nwg);
   if (!th.live) { return; }
-  let tid = th.tid;
   let g = th.g;
-  let o = th.o;
-  let off = th.off_ppm;
-  let mt_sat = th.mt_sat;
 
   // per slot: v = [M0; 1] (M0 is z-only, from bm_prep), w = F(acc)·v = 0
   var v0 = Vec();
@@ -138,7 +134,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let h = rec(g, G_H);
     // F(h) after TAYLOR − 1 + sq steps (mat20.wgsl); one more per further ladder level: the
     // ladder reads F(2^lvl·h) after step TAYLOR − 2 + sq + lvl.
-    let e = expm1_start(build(g, off, mt_sat), h);
+    let e = expm1_start(build(g, th.off_ppm, th.mt_sat), h);
     let sq = e.sq;
     let tsteps = TAYLOR - 1u;
     var t = e.t;
@@ -166,6 +162,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       }
       zw += acc;
     }
-    out[(g * NSLOT + s) * prm.noff + o] = zw;
+    out[(g * NSLOT + s) * prm.noff + th.o] = zw;
   }
 }

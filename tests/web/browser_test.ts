@@ -93,6 +93,22 @@ async function teardown(c: Ctx): Promise<void> {
   await Deno.remove(c.userDir, { recursive: true }).catch(() => {});
 }
 
+/** A browser test on a fresh app and browser (setup/teardown around `body`). */
+function browserTest(name: string, body: (c: Ctx) => Promise<void>): void {
+  Deno.test({
+    name,
+    ...opts,
+    fn: async () => {
+      const c = await setup();
+      try {
+        await body(c);
+      } finally {
+        await teardown(c);
+      }
+    },
+  });
+}
+
 async function open(c: Ctx, path: string): Promise<Page> {
   const page = await c.browser.newPage();
   page.on("pageerror", (e) => c.errors.push(`${path}: ${e.message}`));
@@ -109,85 +125,73 @@ async function chartDrawn(page: Page, id: string): Promise<void> {
   await page.waitForSelector(`#${id} canvas`, { timeout: 20_000 });
 }
 
-Deno.test({
-  name: "browser: every page loads, hydrates its islands without errors, and is screenshotted",
-  ...opts,
-  fn: async () => {
-    const c = await setup();
-    try {
-      for (
-        const [path, shot, chart] of [
-          ["/", "home", null],
-          ["/runs/r1", "run", "loss-chart"],
-          ["/metrics", "metrics", "ssim-chart"],
-          ["/bench", "bench", null],
-          ["/predict", "predict_form", null],
-        ] as const
-      ) {
-        const page = await open(c, path);
-        assert((await page.locator("header.topbar").count()) === 1, `${path}: layout`);
-        if (chart) await chartDrawn(page, chart);
-        if (path === "/bench") {
-          // the bench group file's table shows a measured figure from the JSON
-          const shown = await page.locator("table.bench-group").first().innerText();
-          const fig = fmtMs(c.ws.benchMedianMs);
-          assert(shown.includes(fig), `median ${fig} not in the bench table: ${shown}`);
-        }
-        await page.screenshot({ path: `${SHOTS}${shot}.png`, fullPage: true });
-        await page.close();
+browserTest(
+  "browser: every page loads, hydrates its islands without errors, and is screenshotted",
+  async (c) => {
+    for (
+      const [path, shot, chart] of [
+        ["/", "home", null],
+        ["/runs/r1", "run", "loss-chart"],
+        ["/metrics", "metrics", "ssim-chart"],
+        ["/bench", "bench", null],
+        ["/predict", "predict_form", null],
+      ] as const
+    ) {
+      const page = await open(c, path);
+      assert((await page.locator("header.topbar").count()) === 1, `${path}: layout`);
+      if (chart) await chartDrawn(page, chart);
+      if (path === "/bench") {
+        // the bench group file's table shows a measured figure from the JSON
+        const shown = await page.locator("table.bench-group").first().innerText();
+        const fig = fmtMs(c.ws.benchMedianMs);
+        assert(shown.includes(fig), `median ${fig} not in the bench table: ${shown}`);
       }
-      assertEquals(c.errors, []);
-    } finally {
-      await teardown(c);
+      await page.screenshot({ path: `${SHOTS}${shot}.png`, fullPage: true });
+      await page.close();
     }
+    assertEquals(c.errors, []);
   },
-});
+);
 
-Deno.test({
-  name: "browser: moving a simulator slider re-simulates and changes the Z-spectrum chart",
-  ...opts,
-  fn: async () => {
-    const c = await setup();
-    try {
-      const page = await open(c, "/simulate");
-      await chartDrawn(page, "zspectrum-chart");
-      await page.waitForFunction(() =>
-        document.querySelector("#sim-status")?.textContent?.startsWith("simulated")
-      );
-      const before = await page.getAttribute("#zspectrum-chart", "data-signature");
-      await page.screenshot({ path: `${SHOTS}simulate.png`, fullPage: true });
-      // B1 up: stronger saturation changes every spectrum
-      await page.locator("#slider-b1UT").fill("2.5");
-      await page.waitForFunction(
-        (b) => document.querySelector("#zspectrum-chart")?.getAttribute("data-signature") !== b,
-        before,
-        { timeout: 20_000 },
-      );
-      const afterB1 = await page.getAttribute("#zspectrum-chart", "data-signature");
-      // a pool parameter slider (amide exchange rate)
-      await page.locator("#slider-amide_kPerS").fill("900");
-      await page.waitForFunction(
-        (b) => document.querySelector("#zspectrum-chart")?.getAttribute("data-signature") !== b,
-        afterB1,
-        { timeout: 20_000 },
-      );
-      assert(
-        (await page.locator("#sim-controls input[type=range]").count()) === 25,
-        "20 parameters + B1, Ts, Td, target Ts, target Td",
-      );
-      await page.screenshot({ path: `${SHOTS}simulate_moved.png`, fullPage: true });
-      const [download] = await Promise.all([
-        page.waitForEvent("download"),
-        page.click("#csv-download"),
-      ]);
-      const csv = await Deno.readTextFile((await download.path())!);
-      assert(csv.split("\n")[1]!.startsWith("offset_ppm,"), csv.slice(0, 200));
-      assertEquals(c.errors, []);
-    } finally {
-      await teardown(c);
-    }
+browserTest(
+  "browser: moving a simulator slider re-simulates and changes the Z-spectrum chart",
+  async (c) => {
+    const page = await open(c, "/simulate");
+    await chartDrawn(page, "zspectrum-chart");
+    await page.waitForFunction(() =>
+      document.querySelector("#sim-status")?.textContent?.startsWith("simulated")
+    );
+    const before = await page.getAttribute("#zspectrum-chart", "data-signature");
+    await page.screenshot({ path: `${SHOTS}simulate.png`, fullPage: true });
+    // B1 up: stronger saturation changes every spectrum
+    await page.locator("#slider-b1UT").fill("2.5");
+    await page.waitForFunction(
+      (b) => document.querySelector("#zspectrum-chart")?.getAttribute("data-signature") !== b,
+      before,
+      { timeout: 20_000 },
+    );
+    const afterB1 = await page.getAttribute("#zspectrum-chart", "data-signature");
+    // a pool parameter slider (amide exchange rate)
+    await page.locator("#slider-amide_kPerS").fill("900");
+    await page.waitForFunction(
+      (b) => document.querySelector("#zspectrum-chart")?.getAttribute("data-signature") !== b,
+      afterB1,
+      { timeout: 20_000 },
+    );
+    assert(
+      (await page.locator("#sim-controls input[type=range]").count()) === 25,
+      "20 parameters + B1, Ts, Td, target Ts, target Td",
+    );
+    await page.screenshot({ path: `${SHOTS}simulate_moved.png`, fullPage: true });
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click("#csv-download"),
+    ]);
+    const csv = await Deno.readTextFile((await download.path())!);
+    assert(csv.split("\n")[1]!.startsWith("offset_ppm,"), csv.slice(0, 200));
+    assertEquals(c.errors, []);
   },
-});
+);
 
 /** Pixels of the `#id` chart's canvas within 40 of the colour `[r, g, b]` per channel. */
 function colourPixels(page: Page, id: string, rgb: [number, number, number]): Promise<number> {
@@ -206,112 +210,98 @@ function colourPixels(page: Page, id: string, rgb: [number, number, number]): Pr
   }, [id, rgb] as const);
 }
 
-Deno.test({
-  name:
-    "browser: an uploaded .seq file draws its pulsed spectrum; a truncated one shows the error naming its line",
-  ...opts,
-  fn: async () => {
-    const c = await setup();
-    try {
-      const page = await open(c, "/simulate");
-      await chartDrawn(page, "zspectrum-chart");
-      // pulseq-cest's WASABI protocol: 5 ms block at 3 T, an M0 scan then 31 offsets −2…2 ppm
-      const name = "WASABI_3T_001_3p7uT_1block_5ms__at_8db2433.seq";
-      const text = await Deno.readTextFile(`${BMSIM}pulseq-cest-library/${name}`);
-      const [res] = await Promise.all([
-        page.waitForResponse((r) => r.url().endsWith("/api/simulate_seq"), { timeout: 20_000 }),
-        page.setInputFiles("#seq-upload", {
-          name,
-          mimeType: "text/plain",
-          buffer: Buffer.from(text),
-        }),
-      ]);
-      assertEquals(res.status(), 200, await res.text());
-      const d = await res.json();
-      assertEquals(d.offsetsPpm.length, 31); // the M0 row is left out
-      assert(d.z.every((v: number) => v > 0 && v < 1.05), JSON.stringify(d.z));
-      await page.waitForFunction(() =>
-        /readouts/.test(document.querySelector("#seq-status")?.textContent ?? "")
-      );
-      const status = (await page.textContent("#seq-status"))!;
-      assert(status.startsWith(`${name}: 32 readouts at 3 T, divided by the M0 scan`), status);
-      // the chart holds exactly the server's values, and the green series is on the canvas
-      await chartDrawn(page, "seq-chart");
-      assertEquals(
-        await page.getAttribute("#seq-chart", "data-signature"),
-        dataSignature([{ label: name, y: d.z }]),
-      );
-      assert(
-        (await page.locator("#seq-chart .u-legend").innerText()).includes(name),
-        "series in the legend",
-      );
-      const green = await colourPixels(page, "seq-chart", [0, 158, 115]);
-      assert(green > 300, `pulsed series pixels: ${green}`);
-      await page.screenshot({ path: `${SHOTS}simulate_seq.png`, fullPage: true });
-
-      // a truncated file (cut inside [RF], so [SHAPES] is missing): the first [RF] row is named
-      const lines = text.split("\n");
-      const rf1 = lines.indexOf("[RF]") + 1;
-      assert(rf1 > 0 && lines[rf1]!.startsWith("1 "), "[RF] row 1");
-      const cut = [...lines.slice(0, rf1 + 6), lines[rf1 + 6]!.slice(0, 12)];
-      await page.setInputFiles("#seq-upload", {
-        name: "cut.seq",
+browserTest(
+  "browser: an uploaded .seq file draws its pulsed spectrum; a truncated one shows the error naming its line",
+  async (c) => {
+    const page = await open(c, "/simulate");
+    await chartDrawn(page, "zspectrum-chart");
+    // pulseq-cest's WASABI protocol: 5 ms block at 3 T, an M0 scan then 31 offsets −2…2 ppm
+    const name = "WASABI_3T_001_3p7uT_1block_5ms__at_8db2433.seq";
+    const text = await Deno.readTextFile(`${BMSIM}pulseq-cest-library/${name}`);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith("/api/simulate_seq"), { timeout: 20_000 }),
+      page.setInputFiles("#seq-upload", {
+        name,
         mimeType: "text/plain",
-        buffer: Buffer.from(cut.join("\n")),
-      });
-      await page.waitForFunction(() =>
-        /^cut\.seq:/.test(document.querySelector("#seq-status")?.textContent ?? "")
-      );
-      const err = (await page.textContent("#seq-status"))!;
-      assert(
-        err.startsWith(`cut.seq:${rf1 + 1}: [RF]: magnitude shape 1 is not in [SHAPES]`),
-        err,
-      );
-      assert(await page.locator("#seq-status.error").count() === 1, "shown as an error");
-      // the previous file's curve is gone
-      await page.waitForFunction(
-        (s) => document.querySelector("#seq-chart")?.getAttribute("data-signature") === s,
-        dataSignature([]),
-      );
-      assertEquals(await colourPixels(page, "seq-chart", [0, 158, 115]), 0);
-      // the browser logs the 400 response itself
-      assertEquals(c.errors.filter((e) => !/status of 400/.test(e)), []);
-    } finally {
-      await teardown(c);
-    }
-  },
-});
+        buffer: Buffer.from(text),
+      }),
+    ]);
+    assertEquals(res.status(), 200, await res.text());
+    const d = await res.json();
+    assertEquals(d.offsetsPpm.length, 31); // the M0 row is left out
+    assert(d.z.every((v: number) => v > 0 && v < 1.05), JSON.stringify(d.z));
+    await page.waitForFunction(() =>
+      /readouts/.test(document.querySelector("#seq-status")?.textContent ?? "")
+    );
+    const status = (await page.textContent("#seq-status"))!;
+    assert(status.startsWith(`${name}: 32 readouts at 3 T, divided by the M0 scan`), status);
+    // the chart holds exactly the server's values, and the green series is on the canvas
+    await chartDrawn(page, "seq-chart");
+    assertEquals(
+      await page.getAttribute("#seq-chart", "data-signature"),
+      dataSignature([{ label: name, y: d.z }]),
+    );
+    assert(
+      (await page.locator("#seq-chart .u-legend").innerText()).includes(name),
+      "series in the legend",
+    );
+    const green = await colourPixels(page, "seq-chart", [0, 158, 115]);
+    assert(green > 300, `pulsed series pixels: ${green}`);
+    await page.screenshot({ path: `${SHOTS}simulate_seq.png`, fullPage: true });
 
-Deno.test({
-  name:
-    "browser: a prediction on the phantom shows progress, the slice viewer, and a clicked voxel's spectra",
-  ...opts,
-  fn: async () => {
-    const c = await setup();
-    try {
-      const page = await open(c, "/predict?run=r1");
-      await page.click("#predict-button");
-      await page.waitForSelector("#img-prediction", { timeout: 20_000 });
-      await page.waitForFunction(() => !!document.querySelector("#predict-summary"));
-      const box = (await page.locator("#img-prediction").boundingBox())!;
-      await page.mouse.click(box.x + box.width * 0.58, box.y + box.height * 0.5); // voxel x 3 of 6, row 2 of 5 from the top
-      await chartDrawn(page, "voxel-chart");
-      const title = await page.textContent("#voxel-chart figcaption");
-      assert(/Voxel \(x 3, y 2, z 0\)/.test(title ?? ""), title ?? "");
-      const k0 = await page.textContent("#offset-label");
-      await page.locator("#offset-slider").fill("0");
-      await page.waitForFunction(
-        (k) => document.querySelector("#offset-label")?.textContent !== k,
-        k0,
-      );
-      assertEquals((await page.textContent("#offset-label"))?.trim(), "-3.50 ppm");
-      await page.screenshot({ path: `${SHOTS}predict_fixture.png`, fullPage: true });
-      assertEquals(c.errors, []);
-    } finally {
-      await teardown(c);
-    }
+    // a truncated file (cut inside [RF], so [SHAPES] is missing): the first [RF] row is named
+    const lines = text.split("\n");
+    const rf1 = lines.indexOf("[RF]") + 1;
+    assert(rf1 > 0 && lines[rf1]!.startsWith("1 "), "[RF] row 1");
+    const cut = [...lines.slice(0, rf1 + 6), lines[rf1 + 6]!.slice(0, 12)];
+    await page.setInputFiles("#seq-upload", {
+      name: "cut.seq",
+      mimeType: "text/plain",
+      buffer: Buffer.from(cut.join("\n")),
+    });
+    await page.waitForFunction(() =>
+      /^cut\.seq:/.test(document.querySelector("#seq-status")?.textContent ?? "")
+    );
+    const err = (await page.textContent("#seq-status"))!;
+    assert(
+      err.startsWith(`cut.seq:${rf1 + 1}: [RF]: magnitude shape 1 is not in [SHAPES]`),
+      err,
+    );
+    assert(await page.locator("#seq-status.error").count() === 1, "shown as an error");
+    // the previous file's curve is gone
+    await page.waitForFunction(
+      (s) => document.querySelector("#seq-chart")?.getAttribute("data-signature") === s,
+      dataSignature([]),
+    );
+    assertEquals(await colourPixels(page, "seq-chart", [0, 158, 115]), 0);
+    // the browser logs the 400 response itself
+    assertEquals(c.errors.filter((e) => !/status of 400/.test(e)), []);
   },
-});
+);
+
+browserTest(
+  "browser: a prediction on the phantom shows progress, the slice viewer, and a clicked voxel's spectra",
+  async (c) => {
+    const page = await open(c, "/predict?run=r1");
+    await page.click("#predict-button");
+    await page.waitForSelector("#img-prediction", { timeout: 20_000 });
+    await page.waitForFunction(() => !!document.querySelector("#predict-summary"));
+    const box = (await page.locator("#img-prediction").boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.58, box.y + box.height * 0.5); // voxel x 3 of 6, row 2 of 5 from the top
+    await chartDrawn(page, "voxel-chart");
+    const title = await page.textContent("#voxel-chart figcaption");
+    assert(/Voxel \(x 3, y 2, z 0\)/.test(title ?? ""), title ?? "");
+    const k0 = await page.textContent("#offset-label");
+    await page.locator("#offset-slider").fill("0");
+    await page.waitForFunction(
+      (k) => document.querySelector("#offset-label")?.textContent !== k,
+      k0,
+    );
+    assertEquals((await page.textContent("#offset-label"))?.trim(), "-3.50 ppm");
+    await page.screenshot({ path: `${SHOTS}predict_fixture.png`, fullPage: true });
+    assertEquals(c.errors, []);
+  },
+);
 
 Deno.test({
   name:
