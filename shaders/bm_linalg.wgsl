@@ -8,7 +8,7 @@
 //
 // Precision: exp(A t) is never formed. We carry F = exp(A t) − I through the Padé step and
 // the squarings (F ← 2F + F·F), because the slow eigenvalues that set Z live in
-// 1 − |λ|·dt, which an f32 E cannot hold but F can (DESIGN.md, "GPU rules").
+// 1 − |λ|·dt, which an f32 E cannot hold but F can (docs/architecture.md, "GPU rules").
 
 const NN: u32 = N * N;
 const NMAT: u32 = 4u;
