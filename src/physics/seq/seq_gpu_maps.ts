@@ -72,7 +72,8 @@ export const SEQ_REG_MAX_N = 20;
 
 /** Options of {@link seqMapsGpu}. */
 export interface SeqMapOptions {
-  /** Most intervals per batch (default: what the scratch and bindings allow). */
+  /** Most intervals per batch (default 65,536 on the register path, 4,096 on the scratch one,
+   * fewer where the binding limit says so). */
   batchIntervals?: number;
   /** Force the storage-scratch path even where the register path fits (tests). */
   scratch?: boolean;
@@ -227,9 +228,10 @@ function _scratchPath(
       const mats = new Float32Array(count * NN);
       const meta = new Float32Array(count * 2);
       entries.forEach(({ model: mi, iv }, t) => {
-        const model = models[mi]!;
-        const n = stateLayout(model).n;
-        const { A, C } = iv.free ? freeSys[mi]! : rfSystem(model, iv.ampHz, iv.freqHz, iv.phaseRad);
+        const n = n1[mi]! - 1;
+        const { A, C } = iv.free
+          ? freeSys[mi]!
+          : rfSystem(models[mi]!, iv.ampHz, iv.freqHz, iv.phaseRad);
         const o = t * NN;
         for (let i = 0; i < n; i++) {
           for (let j = 0; j < n; j++) mats[o + i * N + j] = A[i * n + j]!;

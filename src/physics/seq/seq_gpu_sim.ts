@@ -103,7 +103,8 @@ export function timelineOps(timeline: SeqTimeline, settings: SeqSimSettings): {
 
 /** Options of {@link simulateSeqGpu}. */
 export interface SeqGpuOptions extends SeqMapOptions {
-  /** Most walk operations per dispatch (lavapipe's loop budget; default 300). */
+  /** Most walk operations per dispatch (lavapipe's loop budget; default 8192 on the register
+   * path, 300 on the storage-scratch one). */
   opsPerDispatch?: number;
 }
 
@@ -143,8 +144,8 @@ export async function simulateSeqGpu(
   // the walk
   const opArr = new Float32Array(ops.length * 3);
   ops.forEach((op, i) => opArr.set([op.kind, op.u, op.theta], 3 * i));
-  // start states: register order (5 vec4), or [n + 1, pools, state] over the capacity N
-  const per = table.register ? 20 : 2 + N;
+  // start states: register order (N = 20 entries, 5 vec4), or [n + 1, pools, state] over N
+  const per = table.register ? N : 2 + N;
   const minfo = new Float32Array(models.length * per);
   models.forEach((model, m) => {
     const layout = stateLayout(model);
@@ -163,9 +164,10 @@ export async function simulateSeqGpu(
   });
   const opBuf = uploadBuffer(device, opArr, "seq ops");
   const infoBuf = uploadBuffer(device, minfo, "seq models");
+  // the state between dispatches: [M; 1] (register), or it and a scratch copy over N
   const stateBuf = storageBuffer(
     device,
-    models.length * (table.register ? 20 : 2 * N) * 4,
+    models.length * (table.register ? N : 2 * N) * 4,
     "seq state",
   );
   const outBuf = storageBuffer(device, models.length * timeline.adcCount * 4, "seq out");
